@@ -1,0 +1,50 @@
+// A Promise-returning AsyncWorker whose rejection is an NsaTopkError with a code from the table
+// and the caller's JS stack (captured when the call was made, since the rejection is built later
+// from an empty stack). Subclasses set fail() on the worker thread and touch no JS value there.
+#pragma once
+#include <napi.h>
+
+#include <string>
+
+#include "errors.h"
+
+namespace nsa::binding {
+
+class PromiseWorker : public Napi::AsyncWorker {
+ public:
+  Napi::Promise Start() {
+    Queue();
+    return deferred_.Promise();
+  }
+
+ protected:
+  explicit PromiseWorker(Napi::Env env, const char* name)
+      : Napi::AsyncWorker(env, name),
+        deferred_(Napi::Promise::Deferred::New(env)),
+        caller_stack_(Napi::Error::New(env).Get("stack").ToString().Utf8Value()) {}
+
+  // Worker thread only: records the failure; the promise rejects with it.
+  void fail(ErrorCode code, const std::string& message) {
+    code_ = code;
+    SetError(message);
+  }
+
+  void OnOK() override { deferred_.Resolve(Env().Undefined()); }
+
+  void OnError(const Napi::Error& e) override {
+    Napi::Error err = make_error(Env(), code_, e.Message());
+    // "NsaTopkError: message" then the frames of the caller's stack ("Error" line dropped).
+    std::string head = err.Get("stack").ToString().Utf8Value();
+    head = head.substr(0, head.find("\n    at "));
+    size_t frames = caller_stack_.find('\n');
+    err.Set("stack", head + (frames == std::string::npos ? "" : caller_stack_.substr(frames)));
+    deferred_.Reject(err.Value());
+  }
+
+ private:
+  Napi::Promise::Deferred deferred_;
+  std::string caller_stack_;
+  ErrorCode code_ = ErrorCode::InvalidArgument;
+};
+
+}  // namespace nsa::binding

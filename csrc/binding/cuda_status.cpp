@@ -1,0 +1,160 @@
+#include "cuda_status.h"
+
+#include <cstdlib>
+#include <string>
+
+#include "../common/error_codes.h"
+
+#if NSA_TOPK_WITH_CUDA
+#include <cuda_runtime_api.h>
+
+#include "../cuda/topk_cuda.h"
+#include "errors.h"
+constexpr bool kCompiledWithCuda = true;
+#else
+#define NSA_TOPK_CUDA_ARCHS ""
+constexpr bool kCompiledWithCuda = false;
+#endif
+
+#ifndef NSA_TOPK_BUILD_TYPE
+#define NSA_TOPK_BUILD_TYPE "unknown"
+#endif
+// node-gyp does not pass the compiler's name, so describe it from its own macros there.
+#ifndef NSA_TOPK_COMPILER
+#if defined(__clang__)
+#define NSA_TOPK_COMPILER "Clang " __clang_version__
+#elif defined(__GNUC__)
+#define NSA_TOPK_COMPILER "GNU " __VERSION__
+#else
+#define NSA_TOPK_COMPILER "unknown"
+#endif
+#endif
+
+namespace nsa::binding {
+
+Napi::Value BuildInfo(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("napiVersion", NAPI_VERSION);
+  o.Set("cuda", kCompiledWithCuda);
+  o.Set("cudaArchs", NSA_TOPK_CUDA_ARCHS);
+  o.Set("compiler", NSA_TOPK_COMPILER);
+  o.Set("buildType", NSA_TOPK_BUILD_TYPE);
+  return o;
+}
+
+Napi::Value ErrorCodes(const Napi::CallbackInfo& info) {
+  Napi::Array codes = Napi::Array::New(info.Env());
+  uint32_t i = 0;
+#define NSA_X(name, str) codes.Set(i++, str);
+  NSA_TOPK_ERROR_CODES(NSA_X)
+#undef NSA_X
+  return codes;
+}
+
+#if NSA_TOPK_WITH_CUDA
+namespace {
+
+// The lowest compute capability (major * 10 + minor) the kernels were built for: "90,100" -> 90.
+int min_built_arch() {
+  int best = 0;
+  for (const char* p = NSA_TOPK_CUDA_ARCHS; *p;) {
+    char* end = nullptr;
+    long v = std::strtol(p, &end, 10);
+    if (end == p) {
+      ++p;
+      continue;
+    }
+    if (best == 0 || v < best) best = int(v);
+    p = end;
+  }
+  return best;
+}
+
+Napi::Object device_info(Napi::Env env, int ordinal, const cudaDeviceProp& p) {
+  int cluster = 0;
+  cudaDeviceGetAttribute(&cluster, cudaDevAttrClusterLaunch, ordinal);
+  Napi::Object d = Napi::Object::New(env);
+  d.Set("ordinal", ordinal);
+  d.Set("name", p.name);
+  d.Set("computeCapability", std::to_string(p.major) + "." + std::to_string(p.minor));
+  d.Set("multiProcessors", p.multiProcessorCount);
+  d.Set("totalMemory", double(p.totalGlobalMem));
+  d.Set("l2CacheBytes", p.l2CacheSize);
+  d.Set("maxSharedMemoryPerBlockOptin", double(p.sharedMemPerBlockOptin));
+  d.Set("clusterLaunch", cluster != 0);
+  return d;
+}
+
+}  // namespace
+
+Napi::Value CudaStatus(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Object s = Napi::Object::New(env);
+  Napi::Array devices = Napi::Array::New(env);
+  s.Set("compiled", true);
+  s.Set("devices", devices);
+  int runtime = 0, driver = 0;
+  cudaRuntimeGetVersion(&runtime);
+  cudaDriverGetVersion(&driver);  // 0 when no driver is installed
+  s.Set("runtimeVersion", runtime);
+  s.Set("driverVersion", driver);
+
+  int count = 0;
+  cudaError_t err = cudaGetDeviceCount(&count);
+  std::string reason;
+  if (err == cudaErrorInsufficientDriver && driver == 0) {
+    reason = "no CUDA driver (" + cuda_error_message(err) + ")";
+  } else if (err == cudaErrorInsufficientDriver) {
+    reason = "driver too old (" + cuda_error_message(err) + ")";
+  } else if (err == cudaErrorNoDevice) {
+    reason = "no CUDA device (" + cuda_error_message(err) + ")";
+  } else if (err != cudaSuccess) {
+    reason = cuda_error_message(err);
+  }
+  cudaGetLastError();  // a failed probe must not leak into the next CUDA call
+
+  const int min_arch = min_built_arch();
+  bool usable = false;
+  for (int i = 0; i < count; ++i) {
+    cudaDeviceProp p{};
+    cudaError_t perr = cudaGetDeviceProperties(&p, i);
+    if (perr != cudaSuccess) {
+      reason = cuda_error_message(perr);
+      cudaGetLastError();
+      continue;
+    }
+    devices.Set(uint32_t(devices.Length()), device_info(env, i, p));
+    usable = usable || p.major * 10 + p.minor >= min_arch;
+  }
+  if (count > 0 && !usable && reason.empty()) {
+    reason = "no device of compute capability " + std::to_string(min_arch / 10) + "." +
+             std::to_string(min_arch % 10) + " or newer (built for " NSA_TOPK_CUDA_ARCHS ")";
+  }
+  s.Set("usable", usable);
+  if (!usable) s.Set("reason", reason);
+  return s;
+}
+
+Napi::Value Tuning(const Napi::CallbackInfo& info) {
+  Napi::Object o = Napi::Object::New(info.Env());
+  for (const auto& [name, value] : cuda::tuning_constants()) o.Set(name, double(value));
+  return o;
+}
+
+#else
+
+Napi::Value CudaStatus(const Napi::CallbackInfo& info) {
+  Napi::Object s = Napi::Object::New(info.Env());
+  s.Set("compiled", false);
+  s.Set("usable", false);
+  s.Set("reason", "built without CUDA");
+  s.Set("devices", Napi::Array::New(info.Env()));
+  return s;
+}
+
+Napi::Value Tuning(const Napi::CallbackInfo& info) { return Napi::Object::New(info.Env()); }
+
+#endif
+
+}  // namespace nsa::binding

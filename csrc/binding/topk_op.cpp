@@ -1,0 +1,117 @@
+// The CUDA classes exist only in CUDA builds; CPU-only builds compile this file to nothing.
+#if NSA_TOPK_WITH_CUDA
+#include "topk_op.h"
+
+#include "addon.h"
+#include "device_buffer.h"
+#include "device_guard.h"
+#include "host_call.h"
+#include "stream.h"
+
+namespace nsa::binding {
+namespace {
+
+// One device-buffer argument of run(): on the op's device, alive, and at least `need` bytes.
+// Absent optional arguments are nullptr.
+template <typename P>
+P* buffer_arg(Napi::Object args, const char* field, int device, int64_t need, bool required) {
+  Napi::Value v = args.Get(field);
+  if (!required && v.IsUndefined()) return nullptr;
+  const std::string name = std::string("args.") + field;
+  DeviceBuffer& buf = unwrap_arg<DeviceBuffer>(v, name);
+  Napi::Env env = args.Env();
+  if (buf.device() != device) {
+    throw_error(env, ErrorCode::DeviceMismatch,
+                "Expected " + name + " on device " + std::to_string(device) + " (the op's) but it is on device " +
+                    std::to_string(buf.device()));
+  }
+  if (int64_t(buf.bytes()) < need) {
+    throw_error(env, ErrorCode::InvalidArgument,
+                "Expected a DeviceBuffer of at least " + std::to_string(need) + " bytes for " + name +
+                    " but received one of " + std::to_string(buf.bytes()) + " bytes");
+  }
+  return static_cast<P*>(buf.data());
+}
+
+}  // namespace
+
+Napi::Function TopKOp::Init(Napi::Env env) {
+  return DefineClass(env, kJsName,
+                     {InstanceAccessor<&TopKOp::Device>("device"),
+                      InstanceAccessor<&TopKOp::WorkspaceBytes>("workspaceBytes"),
+                      InstanceAccessor<&TopKOp::Disposed>("disposed"),
+                      InstanceMethod<&TopKOp::Run>("run"),
+                      InstanceMethod<&TopKOp::Dispose>("dispose")});
+}
+
+TopKOp::TopKOp(const Napi::CallbackInfo& info) : Napi::ObjectWrap<TopKOp>(info) {
+  Napi::Env env = info.Env();
+  cfg_ = unpack_config(info[0], "config");
+  // An op's workspace is sized for its maxima, so they must be real ones.
+  int_arg(info[0].As<Napi::Object>().Get("maxRows"), "config.maxRows", 1, INT32_MAX);
+  int_arg(info[0].As<Napi::Object>().Get("maxLen"), "config.maxLen", 1, INT32_MAX);
+  backend_ = Backend(int_arg(info[1], "backend (Radix = 1 or Sort = 2)", 1, 2));
+  device_ = int(int_arg(info[2], "device", 0, 1 << 16));
+  path_ = cuda::RadixPath(int_arg(info[3], "path", 0, 2));
+  DeviceGuard guard(device_);
+  check_cuda(env, guard.error(), "selecting device " + std::to_string(device_));
+  workspace_bytes_ = cuda::workspace_bytes(backend_, cfg_, device_);
+  check_cuda(env, cudaMalloc(&workspace_, workspace_bytes_),
+             "allocating a " + std::to_string(workspace_bytes_) + "-byte workspace");
+}
+
+TopKOp::~TopKOp() { release(); }
+
+cudaError_t TopKOp::release() {
+  if (disposed_) return cudaSuccess;
+  disposed_ = true;
+  if (!workspace_) return cudaSuccess;
+  DeviceGuard guard(device_);
+  return guard.error() != cudaSuccess ? guard.error() : cudaFree(workspace_);
+}
+
+Napi::Value TopKOp::Device(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), device_); }
+Napi::Value TopKOp::WorkspaceBytes(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), double(workspace_bytes_));
+}
+Napi::Value TopKOp::Disposed(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), disposed_); }
+
+void TopKOp::Run(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  check_not_disposed(env, disposed_, kJsName);
+  Napi::Object o = object_arg(info[0], "args");
+  TopKArgs a;
+  a.rows = int_arg(o.Get("rows"), "args.rows", 1, cfg_.max_rows);
+  a.stride = int_arg(o.Get("stride"), "args.stride", 1, INT32_MAX);
+  const int64_t rows = a.rows;
+  const int64_t dsize = int64_t(dtype_size(cfg_.dtype));
+  const int64_t row_ints = rows * 4;
+  a.scores = buffer_arg<const void>(o, "scores", device_, rows * a.stride * dsize, true);
+  a.lengths = buffer_arg<const int32_t>(o, "lengths", device_, row_ints, false);
+  a.row_starts = buffer_arg<const int32_t>(o, "rowStarts", device_, row_ints, false);
+  a.out_indices = buffer_arg<int32_t>(o, "out", device_, rows * cfg_.k * 4, true);
+  if (cfg_.write_values) a.out_values = buffer_arg<void>(o, "values", device_, rows * cfg_.k * dsize, true);
+  if (cfg_.transform == Transform::Ragged) a.offsets = buffer_arg<const int32_t>(o, "offsets", device_, row_ints, true);
+  if (cfg_.transform == Transform::PageTable) {
+    a.page_table_stride = int_arg(o.Get("pageTableStride"), "args.pageTableStride", 1, INT32_MAX);
+    a.page_table_rows = int_arg(o.Get("pageTableRows"), "args.pageTableRows", 1, INT32_MAX);
+    a.page_table = buffer_arg<const int32_t>(o, "pageTable", device_, a.page_table_rows * a.page_table_stride * 4, true);
+    a.row_to_batch = buffer_arg<const int32_t>(o, "rowToBatch", device_, row_ints, false);
+    a.page_table_starts = buffer_arg<const int32_t>(o, "pageTableStarts", device_, row_ints, false);
+  }
+  Stream& stream = unwrap_arg<Stream>(o.Get("stream"), "args.stream");
+  stream.check_device(env, device_, "args.stream");
+
+  DeviceGuard guard(device_);
+  check_cuda(env, guard.error(), "selecting device " + std::to_string(device_));
+  check_cuda(env, cuda::run_topk(backend_, cfg_, path_, a, workspace_, workspace_bytes_, stream.handle()),
+             "running top-k");
+}
+
+void TopKOp::Dispose(const Napi::CallbackInfo& info) {
+  check_cuda(info.Env(), release(), "freeing an op's workspace");
+}
+
+}  // namespace nsa::binding
+
+#endif  // NSA_TOPK_WITH_CUDA

@@ -1,0 +1,94 @@
+// Order-preserving integer keys for each score dtype, shared by the CPU and CUDA backends.
+// The contract's order: every NaN is the greatest key, -0.0 equals +0.0, otherwise numeric order.
+// Keys are unsigned and compare as integers, so radix digits of a key rank elements exactly.
+#pragma once
+#include <cstdint>
+
+#include "problem.h"
+
+#if defined(__CUDACC__)
+#define NSA_HD __host__ __device__ __forceinline__
+#else
+#define NSA_HD inline
+#endif
+
+namespace nsa {
+
+// Sign-magnitude float bits -> unsigned order: flip all bits of negatives, set the sign of positives.
+template <typename Bits, int kBits>
+NSA_HD uint32_t ordered_key(Bits bits, Bits exp_mask) {
+  constexpr Bits sign = Bits(Bits(1) << (kBits - 1));
+  constexpr Bits all = Bits(~Bits(0));
+  if (Bits(bits & Bits(~sign)) > exp_mask) return uint32_t(all);  // NaN, any payload or sign
+  if (bits == sign) bits = 0;                                     // -0.0 -> +0.0
+  return uint32_t((bits & sign) ? Bits(~bits) : Bits(bits | sign));
+}
+
+template <DType D>
+struct DTypeTraits;
+
+template <>
+struct DTypeTraits<DType::F32> {
+  using Bits = uint32_t;
+  static constexpr int kKeyBits = 32;
+  static constexpr Bits kNegInf = 0xFF800000u;
+  NSA_HD static uint32_t key(Bits b) { return ordered_key<Bits, 32>(b, 0x7F800000u); }
+};
+
+template <>
+struct DTypeTraits<DType::F16> {
+  using Bits = uint16_t;
+  static constexpr int kKeyBits = 16;
+  static constexpr Bits kNegInf = 0xFC00u;
+  NSA_HD static uint32_t key(Bits b) { return ordered_key<Bits, 16>(b, Bits(0x7C00u)); }
+};
+
+template <>
+struct DTypeTraits<DType::BF16> {
+  using Bits = uint16_t;
+  static constexpr int kKeyBits = 16;
+  static constexpr Bits kNegInf = 0xFF80u;
+  NSA_HD static uint32_t key(Bits b) { return ordered_key<Bits, 16>(b, Bits(0x7F80u)); }
+};
+
+// Runtime dtype -> compile-time traits, in exactly one place for every backend.
+template <typename F>
+decltype(auto) dispatch_dtype(DType d, F&& f) {
+  switch (d) {
+    case DType::F16: return f(DTypeTraits<DType::F16>{});
+    case DType::BF16: return f(DTypeTraits<DType::BF16>{});
+    case DType::F32:
+    default: return f(DTypeTraits<DType::F32>{});
+  }
+}
+
+// The contract's clamping of a row's window, whatever the device-side arrays hold.
+struct Window {
+  int64_t start;
+  int64_t length;
+};
+NSA_HD Window clamp_window(int64_t stride, const int32_t* row_starts, const int32_t* lengths, int64_t r) {
+  int64_t s = row_starts ? int64_t(row_starts[r]) : 0;
+  s = s < 0 ? 0 : (s > stride ? stride : s);
+  int64_t n = lengths ? int64_t(lengths[r]) : stride - s;
+  n = n < 0 ? 0 : (n > stride - s ? stride - s : n);
+  return {s, n};
+}
+
+// The fused index transforms of the contract, applied to a selected position j (never to -1).
+// A batch or page that falls outside the page table (bad rowToBatch or pageTableStarts) maps to -1
+// rather than reading out of bounds.
+NSA_HD int32_t transform_index(Transform t, const TopKArgs& a, int32_t page_size, int64_t r, int32_t j) {
+  if (t == Transform::Ragged) return a.offsets[r] + j;
+  if (t == Transform::PageTable) {
+    int64_t b = a.row_to_batch ? int64_t(a.row_to_batch[r]) : r;
+    int64_t p = int64_t(j) + (a.page_table_starts ? int64_t(a.page_table_starts[r]) : 0);
+    int64_t page = page_size == 1 ? p : p / page_size;
+    if (b < 0 || b >= a.page_table_rows || p < 0 || page >= a.page_table_stride) return -1;
+    int32_t entry = a.page_table[b * a.page_table_stride + page];
+    return page_size == 1 ? entry : entry * page_size + int32_t(p % page_size);
+  }
+  return j;
+}
+
+}  // namespace nsa

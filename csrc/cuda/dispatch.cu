@@ -1,0 +1,277 @@
+// Dispatch of the CUDA backends: workspace layout, the radix path choice, grid sizing and the
+// launches. Runtime options become template arguments here and nowhere else.
+#include <algorithm>
+#include <cstdint>
+#include <limits>
+
+#include <cub/device/device_segmented_radix_sort.cuh>
+
+#include "kernels/radix_select.cuh"
+#include "kernels/read_probe.cuh"
+#include "kernels/sort_rows.cuh"
+#include "topk_cuda.h"
+#include "tuning.h"
+
+namespace nsa::cuda {
+namespace {
+
+constexpr size_t kAlign = 256;
+constexpr size_t align_up(size_t x) { return (x + kAlign - 1) / kAlign * kAlign; }
+
+// CUB counts items in int: a sort covers at most this many rows of `seg` at once.
+int64_t rows_per_sort(int64_t seg) {
+  return std::max<int64_t>(1, int64_t(std::numeric_limits<int>::max()) / std::max<int64_t>(seg, 1));
+}
+
+// Workspace regions, computed the same way for sizing (from the op's maxima) and for each call.
+// Every region is written before it is read within one call; nothing carries over between calls.
+struct Layout {
+  size_t positions = 0;  // int32 [rows, k]: radix selections awaiting the sort (sorted output)
+  size_t words_a = 0;    // uint64 [rows, seg]: composites (or positions), double buffer A
+  size_t words_b = 0;    // uint64 [rows, seg]: double buffer B
+  size_t offsets = 0;    // int32 [rows + 1]: uniform segment offsets, relative to a sort chunk
+  size_t temp = 0;       // CUB temporary storage
+  size_t temp_bytes = 0;
+  size_t total = 0;
+  int64_t seg = 0;       // words per row in words_a/b
+};
+
+size_t sort_temp_bytes(int64_t rows, int64_t seg, int key_bits) {
+  const int64_t chunk = std::min(rows, rows_per_sort(seg));
+  cub::DoubleBuffer<uint64_t> keys(nullptr, nullptr);
+  size_t bytes = 0;
+  cub::DeviceSegmentedRadixSort::SortKeysDescending(nullptr, bytes, keys, int(chunk * seg), int(chunk),
+                                                    static_cast<int*>(nullptr), static_cast<int*>(nullptr), 0,
+                                                    key_bits);
+  return bytes;
+}
+
+Layout make_layout(Backend backend, const TopKConfig& cfg) {
+  Layout l;
+  const int64_t rows = std::max<int64_t>(cfg.max_rows, 1), k = cfg.k;
+  const int key_bits = 32 + int(dtype_size(cfg.dtype) * 8);
+  size_t at = 0;
+  auto take = [&](size_t bytes) {
+    const size_t here = at;
+    at += align_up(bytes);
+    return here;
+  };
+  if (backend == Backend::Radix && !cfg.sorted) return l;  // writes straight to the outputs
+  if (backend == Backend::Radix) {
+    l.seg = k;
+    l.positions = take(size_t(rows * k) * sizeof(int32_t));
+  } else {
+    // The sort backend sorts whole rows, then (ordered unsorted output) the first k by position.
+    l.seg = std::max<int64_t>(cfg.max_len, k);
+  }
+  l.words_a = take(size_t(rows * l.seg) * sizeof(uint64_t));
+  l.words_b = take(size_t(rows * l.seg) * sizeof(uint64_t));
+  l.offsets = take(size_t(std::min(rows, rows_per_sort(l.seg)) + 1) * sizeof(int32_t));
+  l.temp_bytes = std::max(sort_temp_bytes(rows, l.seg, key_bits), sort_temp_bytes(rows, k, 64));
+  l.temp = take(l.temp_bytes);
+  l.total = at;
+  return l;
+}
+
+template <typename T>
+T* region(void* ws, size_t offset) {
+  return reinterpret_cast<T*>(static_cast<char*>(ws) + offset);
+}
+
+int sm_count(int device) {
+  int n = 0;
+  cudaDeviceGetAttribute(&n, cudaDevAttrMultiProcessorCount, device);
+  return std::max(n, 1);
+}
+
+unsigned elementwise_blocks(int64_t n, int device) {
+  const int64_t want = (n + tuning::kElementwiseThreads - 1) / tuning::kElementwiseThreads;
+  return unsigned(std::clamp<int64_t>(want, 1, int64_t(sm_count(device)) * 32));
+}
+
+// Sorts each of `rows` segments of `seg` words (in keys.Current()), chunked to CUB's int limits.
+// On return keys.selector says which buffer holds the result: the same for every chunk, since
+// it depends only on the bit range, never on the data.
+cudaError_t sort_segments(cub::DoubleBuffer<uint64_t>& keys, int64_t rows, int64_t seg, bool descending,
+                          int end_bit, int32_t* offsets, void* temp, size_t temp_bytes, int device,
+                          cudaStream_t stream) {
+  const int64_t per = std::min(rows, rows_per_sort(seg));
+  segment_offsets_kernel<<<elementwise_blocks(per + 1, device), tuning::kElementwiseThreads, 0, stream>>>(
+      offsets, int32_t(per), int32_t(seg));
+  cudaError_t err = cudaGetLastError();
+  const int start_selector = keys.selector;
+  for (int64_t r0 = 0; r0 < rows && err == cudaSuccess; r0 += per) {
+    const int64_t n = std::min(per, rows - r0);
+    cub::DoubleBuffer<uint64_t> chunk(keys.d_buffers[0] + r0 * seg, keys.d_buffers[1] + r0 * seg);
+    chunk.selector = start_selector;
+    size_t bytes = temp_bytes;
+    err = descending ? cub::DeviceSegmentedRadixSort::SortKeysDescending(temp, bytes, chunk, int(n * seg), int(n),
+                                                                        offsets, offsets + 1, 0, end_bit, stream)
+                     : cub::DeviceSegmentedRadixSort::SortKeys(temp, bytes, chunk, int(n * seg), int(n), offsets,
+                                                               offsets + 1, 0, end_bit, stream);
+    keys.selector = chunk.selector;
+  }
+  return err;
+}
+
+OutputSpec output_spec(const TopKConfig& cfg, int32_t* raw_positions) {
+  return OutputSpec{cfg.k, cfg.tie_break, cfg.transform, cfg.page_size, cfg.write_values, raw_positions};
+}
+
+// Candidate buffer entries per CTA (see tuning.h).
+int32_t candidate_capacity(int32_t k) {
+  const int64_t want = 2 * int64_t(k) + 4096;
+  return int32_t(std::clamp<int64_t>(want, tuning::kMinCandidates, tuning::kMaxCandidates));
+}
+
+template <class Traits, int C>
+cudaError_t launch_radix(const RadixParams& p, cudaStream_t stream) {
+  auto kernel = radix_select_kernel<Traits, C>;
+  const size_t smem = radix_smem_bytes(C, p.capacity);
+  cudaError_t err = cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, int(smem));
+  if (err != cudaSuccess) return err;
+  cudaLaunchConfig_t launch = {};
+  launch.gridDim = dim3(unsigned(p.a.rows * C));
+  launch.blockDim = dim3(tuning::kThreads);
+  launch.dynamicSmemBytes = smem;
+  launch.stream = stream;
+  cudaLaunchAttribute attr[1];
+  attr[0].id = cudaLaunchAttributeClusterDimension;
+  attr[0].val.clusterDim.x = C;
+  attr[0].val.clusterDim.y = 1;
+  attr[0].val.clusterDim.z = 1;
+  launch.attrs = attr;
+  launch.numAttrs = C > 1 ? 1 : 0;
+  return cudaLaunchKernelEx(&launch, kernel, p);
+}
+
+template <class Traits>
+cudaError_t run_radix(const TopKConfig& cfg, RadixPath path, const TopKArgs& args, const Layout& l, void* ws,
+                      int device, cudaStream_t stream) {
+  const RadixParams p{args, output_spec(cfg, cfg.sorted ? region<int32_t>(ws, l.positions) : nullptr),
+                      candidate_capacity(cfg.k)};
+  const int64_t shape_rows = cfg.graph_safe ? std::max(cfg.max_rows, args.rows) : args.rows;
+  const int cluster = path == RadixPath::Block     ? 1
+                      : path == RadixPath::Cluster ? tuning::kMaxClusterSize
+                                                   : choose_cluster_size(shape_rows, cfg.max_len, cfg.k, sm_count(device));
+  cudaError_t err = cluster == 8   ? launch_radix<Traits, 8>(p, stream)
+                    : cluster == 4 ? launch_radix<Traits, 4>(p, stream)
+                    : cluster == 2 ? launch_radix<Traits, 2>(p, stream)
+                                   : launch_radix<Traits, 1>(p, stream);
+  if (err != cudaSuccess || !cfg.sorted) return err;
+  // Sorted output: order the k selections of each row by (key desc, position), then finish.
+  auto* a = region<uint64_t>(ws, l.words_a);
+  auto* b = region<uint64_t>(ws, l.words_b);
+  const unsigned blocks = elementwise_blocks(args.rows * cfg.k, device);
+  make_composites_kernel<Traits><<<blocks, tuning::kElementwiseThreads, 0, stream>>>(
+      args, region<int32_t>(ws, l.positions), cfg.k, cfg.tie_break, a);
+  if ((err = cudaGetLastError()) != cudaSuccess) return err;
+  cub::DoubleBuffer<uint64_t> keys(a, b);
+  err = sort_segments(keys, args.rows, cfg.k, true, 32 + Traits::kKeyBits, region<int32_t>(ws, l.offsets),
+                      region<void>(ws, l.temp), l.temp_bytes, device, stream);
+  if (err != cudaSuccess) return err;
+  finish_sorted_kernel<Traits><<<blocks, tuning::kElementwiseThreads, 0, stream>>>(
+      args, output_spec(cfg, nullptr), keys.Current(), cfg.k, SortedWord::Composite);
+  return cudaGetLastError();
+}
+
+template <class Traits>
+cudaError_t run_sort(const TopKConfig& cfg, const TopKArgs& args, const Layout& l, void* ws, int device,
+                     cudaStream_t stream) {
+  auto* a = region<uint64_t>(ws, l.words_a);
+  auto* b = region<uint64_t>(ws, l.words_b);
+  const int64_t seg = args.stride;
+  make_composites_kernel<Traits><<<elementwise_blocks(args.rows * seg, device), tuning::kElementwiseThreads, 0,
+                                   stream>>>(args, nullptr, seg, cfg.tie_break, a);
+  cudaError_t err = cudaGetLastError();
+  if (err != cudaSuccess) return err;
+  cub::DoubleBuffer<uint64_t> keys(a, b);
+  err = sort_segments(keys, args.rows, seg, true, 32 + Traits::kKeyBits, region<int32_t>(ws, l.offsets),
+                      region<void>(ws, l.temp), l.temp_bytes, device, stream);
+  if (err != cudaSuccess) return err;
+  const unsigned blocks = elementwise_blocks(args.rows * cfg.k, device);
+  const OutputSpec out = output_spec(cfg, nullptr);
+  if (cfg.sorted || !cfg.deterministic) {
+    finish_sorted_kernel<Traits><<<blocks, tuning::kElementwiseThreads, 0, stream>>>(
+        args, out, keys.Current(), seg, SortedWord::Composite);
+    return cudaGetLastError();
+  }
+  // Deterministic unsorted: the contract's ascending-position order.
+  uint64_t* sorted = keys.Current();
+  uint64_t* spare = keys.Alternate();
+  composites_to_positions_kernel<<<blocks, tuning::kElementwiseThreads, 0, stream>>>(sorted, args.rows, seg, cfg.k,
+                                                                                     cfg.tie_break, spare);
+  if ((err = cudaGetLastError()) != cudaSuccess) return err;
+  cub::DoubleBuffer<uint64_t> positions(spare, sorted);
+  err = sort_segments(positions, args.rows, cfg.k, false, 32, region<int32_t>(ws, l.offsets),
+                      region<void>(ws, l.temp), l.temp_bytes, device, stream);
+  if (err != cudaSuccess) return err;
+  finish_sorted_kernel<Traits><<<blocks, tuning::kElementwiseThreads, 0, stream>>>(
+      args, out, positions.Current(), cfg.k, SortedWord::Position);
+  return cudaGetLastError();
+}
+
+}  // namespace
+
+// The radix path heuristic: how many CTAs (a thread-block cluster) share one row. Enough that each
+// CTA's chunk of a maxLen row fits its shared-memory cache, so the row is read from global memory
+// once; then more while the rows alone would leave SMs idle (decode), down to kMinChunk elements
+// a CTA. It looks only at the host-known shape (the row count, maxRows in graph-safe mode) and
+// the op's maxLen, never at device data: each CTA still splits the actual length at run time and
+// caches its chunk whenever it fits, so a captured graph is right for any lengths.
+// `RadixPath::Block` / `Cluster` override it (1 / kMaxClusterSize) for benchmarks and tests.
+int choose_cluster_size(int64_t rows, int64_t max_len, int32_t k, int sms) {
+  const int64_t cache = 2 * int64_t(candidate_capacity(k));
+  int c = 1;
+  while (c < tuning::kMaxClusterSize && (max_len + c - 1) / c > cache) c *= 2;
+  while (c < tuning::kMaxClusterSize && rows * c * 2 <= sms && max_len / (2 * c) >= tuning::kMinChunk) c *= 2;
+  return c;
+}
+
+size_t workspace_bytes(Backend backend, const TopKConfig& cfg, int) { return make_layout(backend, cfg).total; }
+
+cudaError_t run_topk(Backend backend, const TopKConfig& cfg, RadixPath path, const TopKArgs& args, void* workspace,
+                     size_t workspace_size, cudaStream_t stream) {
+  if (args.rows == 0) return cudaSuccess;
+  if (cfg.k < 1 || args.rows < 0 || args.stride < 0 || (backend != Backend::Radix && backend != Backend::Sort))
+    return cudaErrorInvalidValue;
+  // The workspace was sized for the op's maxima; a call beyond them would overrun it.
+  const Layout l = make_layout(backend, cfg);
+  const bool fits = args.rows <= std::max<int64_t>(cfg.max_rows, 1) && (backend != Backend::Sort || args.stride <= l.seg);
+  if (!fits || workspace_size < l.total) return cudaErrorInvalidValue;
+  int device = 0;
+  cudaError_t err = cudaGetDevice(&device);
+  if (err != cudaSuccess) return err;
+  return dispatch_dtype(cfg.dtype, [&](auto traits) {
+    using Traits = decltype(traits);
+    return backend == Backend::Radix ? run_radix<Traits>(cfg, path, args, l, workspace, device, stream)
+                                     : run_sort<Traits>(cfg, args, l, workspace, device, stream);
+  });
+}
+
+cudaError_t run_read_probe(const void* data, size_t bytes, void* workspace, cudaStream_t stream) {
+  int device = 0;
+  cudaError_t err = cudaGetDevice(&device);
+  if (err != cudaSuccess) return err;
+  const size_t n16 = bytes / 16;
+  const auto* base = static_cast<const uint8_t*>(data);
+  read_probe_kernel<<<unsigned(sm_count(device) * tuning::kProbeBlocksPerSm), tuning::kProbeThreads, 0, stream>>>(
+      reinterpret_cast<const uint4*>(base), n16, base + n16 * 16, int(bytes % 16), static_cast<uint32_t*>(workspace));
+  return cudaGetLastError();
+}
+
+std::vector<std::pair<std::string, long long>> tuning_constants() {
+  using namespace tuning;
+  return {{"threads", kThreads},
+          {"itemsPerThread", kItems},
+          {"firstDigitBits", kFirstDigitBits},
+          {"laterDigitBits", kLaterDigitBits},
+          {"vectorsInFlight", kVectorsInFlight},
+          {"maxClusterSize", kMaxClusterSize},
+          {"minCandidates", kMinCandidates},
+          {"maxCandidates", kMaxCandidates},
+          {"minChunk", kMinChunk},
+          {"elementwiseThreads", kElementwiseThreads}};
+}
+
+}  // namespace nsa::cuda

@@ -1,0 +1,312 @@
+// The radix select kernel: exact top-k of each row by most-significant-digit radix select over
+// order-preserving keys, one CTA per row (C == 1) or one thread-block cluster of C CTAs per row.
+//
+// Per row:
+//  1. A histogram pass over the row on the first digit (12 bits) finds the bin of the k-th
+//     greatest key; everything in greater bins is selected.
+//  2. Each CTA gathers its part of the row's elements in that bin and above, in position order,
+//     into shared memory, when they fit (the candidate buffer). When they don't, that CTA simply
+//     keeps reading its part from global memory: the buffer is a cache, never a filter.
+//  3. Further histogram passes over the candidates resolve the next digits, until the remaining
+//     ties all fit or the key is fully known (the k-th key T).
+//  4. One ordered pass writes, in ascending position, every element above the threshold and the
+//     ties the tie-break takes (smallest or largest positions), with output slots from ordered
+//     ranks (TileRank): no atomics decide anything, so the bytes are the same on every run.
+// In a cluster the per-pass histograms are summed through distributed shared memory, and each
+// CTA's output slots start after the selections of the CTAs holding earlier positions.
+#pragma once
+#include <algorithm>
+#include <cstdint>
+
+#include "../../common/key_traits.h"
+#include "../block/bucket_select.cuh"
+#include "../block/cluster_ops.cuh"
+#include "../block/tile_rank.cuh"
+#include "../tuning.h"
+#include "output.cuh"
+
+namespace nsa::cuda {
+
+struct RadixParams {
+  TopKArgs a;
+  OutputSpec out;
+  int32_t capacity;  // candidate entries per CTA; the same bytes cache 2 * capacity keys
+};
+
+// Dynamic shared memory of one CTA: its histogram, the cluster's summed histogram (C > 1), and
+// one region that holds either this CTA's whole chunk of the row (keys) or the candidates (keys
+// and positions).
+constexpr size_t radix_smem_bytes(int cluster, int32_t capacity) {
+  return size_t(cluster == 1 ? 1 : 2) * tuning::kMaxBins * sizeof(uint32_t) +
+         size_t(capacity) * (sizeof(uint32_t) + sizeof(int32_t));
+}
+
+// The top `resolved` bits of a key (0 when none are resolved).
+template <int kKeyBits>
+__device__ __forceinline__ uint32_t key_prefix(uint32_t key, int resolved) {
+  return uint32_t(uint64_t(key) >> (kKeyBits - resolved));
+}
+
+// Calls fn(key, pos, valid) for each tile of [begin, end) of a row, in position order, striped so
+// that loads coalesce. The trip count is uniform over the block (fn may hold barriers).
+template <class Traits, class Fn>
+__device__ __forceinline__ void for_each_row_tile(const typename Traits::Bits* row, int64_t begin,
+                                                  int64_t end, Fn&& fn) {
+  constexpr int kT = tuning::kThreads, kI = tuning::kItems;
+  for (int64_t base = begin; base < end; base += int64_t(kT) * kI) {
+    uint32_t key[kI];
+    int32_t pos[kI];
+    bool valid[kI];
+#pragma unroll
+    for (int u = 0; u < kI; ++u) {
+      const int64_t i = base + u * kT + threadIdx.x;
+      valid[u] = i < end;
+      key[u] = valid[u] ? Traits::key(row[i]) : 0u;
+      pos[u] = int32_t(i);
+    }
+    fn(key, pos, valid);
+  }
+}
+
+// The same over keys in shared memory, in position order: the gathered candidates (with their
+// positions), or the cached chunk (positions == nullptr: entry i is position first + i).
+template <class Fn>
+__device__ __forceinline__ void for_each_smem_tile(const uint32_t* keys, const int32_t* positions,
+                                                   int32_t first, int32_t n, Fn&& fn) {
+  constexpr int kT = tuning::kThreads, kI = tuning::kItems;
+  for (int32_t base = 0; base < n; base += kT * kI) {
+    uint32_t key[kI];
+    int32_t pos[kI];
+    bool valid[kI];
+#pragma unroll
+    for (int u = 0; u < kI; ++u) {
+      const int32_t i = base + u * kT + int32_t(threadIdx.x);
+      valid[u] = i < n;
+      key[u] = valid[u] ? keys[i] : 0u;
+      pos[u] = !valid[u] ? 0 : positions ? positions[i] : first + i;
+    }
+    fn(key, pos, valid);
+  }
+}
+
+// Pass 1 of a cached chunk: reads [begin, end) of the row once, 16 bytes per load with several
+// loads in flight per thread, stores every key in shared memory and counts its first digit.
+template <class Traits>
+__device__ __forceinline__ void cache_chunk(const typename Traits::Bits* row, int64_t begin, int64_t end,
+                                            uint32_t* cache, uint32_t* hist, int shift) {
+  using Bits = typename Traits::Bits;
+  constexpr int kV = 16 / sizeof(Bits), kU = tuning::kVectorsInFlight, kT = tuning::kThreads;
+  const Bits* p = row + begin;
+  const int64_t n = end - begin;
+  auto put = [&](int64_t i, Bits bits) {
+    const uint32_t key = Traits::key(bits);
+    cache[i] = key;
+    atomicAdd(&hist[key >> shift], 1u);
+  };
+  // Scalar head up to 16-byte alignment (all of it if the row is not even element-aligned).
+  const uintptr_t addr = reinterpret_cast<uintptr_t>(p);
+  const int64_t head = addr % sizeof(Bits) ? n : std::min<int64_t>(n, ((16 - addr % 16) % 16) / sizeof(Bits));
+  const int64_t nvec = (n - head) / kV;
+  const uint4* vec = reinterpret_cast<const uint4*>(p + head);
+  for (int64_t i = threadIdx.x; i < head; i += kT) put(i, p[i]);
+  for (int64_t v0 = 0; v0 < nvec; v0 += int64_t(kT) * kU) {
+    uint4 raw[kU];
+#pragma unroll
+    for (int u = 0; u < kU; ++u) {
+      const int64_t v = v0 + u * kT + threadIdx.x;
+      if (v < nvec) raw[u] = __ldg(vec + v);
+    }
+#pragma unroll
+    for (int u = 0; u < kU; ++u) {
+      const int64_t v = v0 + u * kT + threadIdx.x;
+      if (v < nvec) {
+        const Bits* e = reinterpret_cast<const Bits*>(&raw[u]);
+#pragma unroll
+        for (int j = 0; j < kV; ++j) put(head + v * kV + j, e[j]);
+      }
+    }
+  }
+  for (int64_t i = head + nvec * kV + threadIdx.x; i < n; i += kT) put(i, p[i]);
+}
+
+template <class Traits, int C>
+__global__ void __launch_bounds__(tuning::kThreads) radix_select_kernel(const RadixParams p) {
+  using Bits = typename Traits::Bits;
+  using Cluster = ClusterOps<C>;
+  using Rank = TileRank<tuning::kThreads, tuning::kItems>;
+  using Select = BucketSelect<tuning::kThreads, tuning::kMaxBins>;
+  constexpr int kKeyBits = Traits::kKeyBits;
+  constexpr int kI = tuning::kItems;
+
+  extern __shared__ __align__(16) uint32_t smem[];
+  uint32_t* const hist = smem;                                   // this CTA's counts
+  uint32_t* const total = C == 1 ? smem : smem + tuning::kMaxBins;  // the row's counts
+  uint32_t* const cand_key = smem + (C == 1 ? 1 : 2) * tuning::kMaxBins;
+  int32_t* const cand_pos = reinterpret_cast<int32_t*>(cand_key + p.capacity);
+  __shared__ typename Rank::Storage rank_s;
+  __shared__ typename Select::Storage select_s;
+  __shared__ uint32_t above_s;      // this CTA's elements above the chosen bin, per pass
+  __shared__ uint32_t published[2];  // (above, tied) of this CTA, read by later CTAs of the cluster
+
+  const int64_t r = blockIdx.x / C;
+  if (r >= p.a.rows) return;  // every CTA of a cluster has the same row
+  const unsigned me = Cluster::rank();
+  const Window w = clamp_window(p.a.stride, p.a.row_starts, p.a.lengths, r);
+  const Bits* const row = row_window<Traits>(p.a, r, w);
+  const int32_t k = p.out.k;
+
+  if (w.length <= k) {  // the whole window is selected, in position order; then padding
+    for (int64_t i = int64_t(me) * tuning::kThreads + threadIdx.x; i < k; i += int64_t(C) * tuning::kThreads)
+      emit<Traits>(p.out, p.a, r, i, i < w.length ? int32_t(i) : -1, row);
+    return;
+  }
+  const int64_t begin = w.length * me / C, end = w.length * (me + 1) / C;
+
+  // Selection state, the same in every CTA of the cluster: elements whose top `resolved` key bits
+  // exceed `prefix` are selected; `remain` more are to be taken among the `tied` ones equal to it.
+  uint32_t prefix = 0, remain = uint32_t(k), tied = uint32_t(w.length);
+  int resolved = 0;
+  // This CTA's share of the above.
+  uint32_t my_above = 0, my_tied = uint32_t(end - begin);
+
+  auto row_tiles = [&](auto&& fn) { for_each_row_tile<Traits>(row, begin, end, fn); };
+  int32_t ncand = 0;
+  auto cand_tiles = [&](auto&& fn) { for_each_smem_tile(cand_key, cand_pos, 0, ncand, fn); };
+  // When this CTA's chunk fits the region, it is read from global memory once (pass 1) and
+  // every later pass runs over the cached keys.
+  const bool cached = end - begin <= 2 * int64_t(p.capacity);
+  auto cache_tiles = [&](auto&& fn) {
+    for_each_smem_tile(cand_key, nullptr, int32_t(begin), int32_t(end - begin), fn);
+  };
+
+  // The end of a radix pass, once `hist` holds this CTA's counts of the next `bits` bits of the
+  // elements still tied: sum over the cluster, pick the bin, narrow the selection state.
+  auto choose_bin = [&](int bits) {
+    const int nbins = 1 << bits;
+    if constexpr (C > 1) {
+      Cluster::sync();
+      for (int i = threadIdx.x; i < nbins; i += tuning::kThreads) {
+        uint32_t s = 0;
+#pragma unroll
+        for (unsigned c = 0; c < unsigned(C); ++c) s += Cluster::remote(hist, c)[i];
+        total[i] = s;
+      }
+    }
+    if (threadIdx.x == 0) above_s = 0;
+    __syncthreads();
+    Select::run(select_s, total, nbins, remain);
+    const uint32_t b = select_s.bin;
+    uint32_t mine = 0;
+    for (int i = int(b) + 1 + int(threadIdx.x); i < nbins; i += tuning::kThreads) mine += hist[i];
+    if (mine) atomicAdd(&above_s, mine);  // an integer sum: the same whatever the order
+    __syncthreads();
+    my_above += above_s;
+    my_tied = hist[b];
+    remain -= select_s.above;
+    tied = total[b];
+    prefix = (prefix << bits) | b;
+    resolved += bits;
+    Cluster::sync();  // all reads of every histogram are done before the next pass clears them
+  };
+  auto clear_hist = [&](int bits) {
+    for (int i = threadIdx.x; i < (1 << bits); i += tuning::kThreads) hist[i] = 0;
+    __syncthreads();
+  };
+  // One radix pass over `tiles`: count the next `bits` bits of the elements still tied.
+  auto histogram_pass = [&](auto&& tiles, int bits) {
+    const int shift = kKeyBits - resolved - bits;
+    clear_hist(bits);
+    tiles([&](const uint32_t(&key)[kI], const int32_t(&)[kI], const bool(&valid)[kI]) {
+#pragma unroll
+      for (int u = 0; u < kI; ++u)
+        if (valid[u] && key_prefix<kKeyBits>(key[u], resolved) == prefix)
+          atomicAdd(&hist[(key[u] >> shift) & ((1u << bits) - 1u)], 1u);
+    });
+    choose_bin(bits);
+  };
+
+  if (cached) {
+    clear_hist(tuning::kFirstDigitBits);
+    cache_chunk<Traits>(row, begin, end, cand_key, hist, kKeyBits - tuning::kFirstDigitBits);
+    choose_bin(tuning::kFirstDigitBits);
+  } else {
+    histogram_pass(row_tiles, tuning::kFirstDigitBits);
+  }
+
+  bool in_smem = false;
+  if (tied > remain && resolved < kKeyBits && !cached) {
+    in_smem = my_above + my_tied <= uint32_t(p.capacity);
+    if (in_smem) {  // gather this CTA's elements at or above the bin, in position order
+      row_tiles([&](const uint32_t(&key)[kI], const int32_t(&pos)[kI], const bool(&valid)[kI]) {
+        bool keep[kI], none[kI];
+#pragma unroll
+        for (int u = 0; u < kI; ++u) {
+          keep[u] = valid[u] && key_prefix<kKeyBits>(key[u], resolved) >= prefix;
+          none[u] = false;
+        }
+        uint32_t before[kI];
+        const uint32_t n = Rank::rank(rank_s, keep, none, before);
+#pragma unroll
+        for (int u = 0; u < kI; ++u)
+          if (keep[u]) {
+            const int32_t at = ncand + int32_t(before[u] >> 16);
+            cand_key[at] = key[u];
+            cand_pos[at] = pos[u];
+          }
+        ncand += int32_t(n >> 16);
+      });
+      __syncthreads();
+    }
+  }
+  while (tied > remain && resolved < kKeyBits) {
+    const int bits = min(tuning::kLaterDigitBits, kKeyBits - resolved);
+    if (cached) histogram_pass(cache_tiles, bits);
+    else if (in_smem) histogram_pass(cand_tiles, bits);
+    else histogram_pass(row_tiles, bits);
+  }
+
+  // Output slots: elements above before position j, plus the ties taken before j.
+  uint32_t above_run = 0, ties_run = 0;
+  if constexpr (C > 1) {
+    if (threadIdx.x == 0) {
+      published[0] = my_above;
+      published[1] = my_tied;
+    }
+    Cluster::sync();
+    for (unsigned c = 0; c < me; ++c) {
+      const uint32_t* o = Cluster::remote(published, c);
+      above_run += o[0];
+      ties_run += o[1];
+    }
+    Cluster::sync();  // no CTA leaves while another still reads its shared memory
+  }
+  const uint32_t dropped = tied - remain;
+  const bool large = p.out.tie_break == TieBreak::Large;
+  auto taken = [&](uint32_t ties_before) {
+    return large ? (ties_before > dropped ? ties_before - dropped : 0u) : min(ties_before, remain);
+  };
+  auto write_tile = [&](const uint32_t(&key)[kI], const int32_t(&pos)[kI], const bool(&valid)[kI]) {
+    bool above[kI], tie[kI];
+#pragma unroll
+    for (int u = 0; u < kI; ++u) {
+      const uint32_t pre = key_prefix<kKeyBits>(key[u], resolved);
+      above[u] = valid[u] && pre > prefix;
+      tie[u] = valid[u] && pre == prefix;
+    }
+    uint32_t before[kI];
+    const uint32_t n = Rank::rank(rank_s, above, tie, before);
+#pragma unroll
+    for (int u = 0; u < kI; ++u) {
+      const uint32_t a = above_run + (before[u] >> 16), t = ties_run + (before[u] & 0xffffu);
+      if (above[u] || (tie[u] && taken(t + 1) > taken(t)))
+        emit<Traits>(p.out, p.a, r, int64_t(a) + taken(t), pos[u], row);
+    }
+    above_run += n >> 16;
+    ties_run += n & 0xffffu;
+  };
+  if (cached) cache_tiles(write_tile);
+  else if (in_smem) cand_tiles(write_tile);
+  else row_tiles(write_tile);
+}
+
+}  // namespace nsa::cuda

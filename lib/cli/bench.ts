@@ -1,0 +1,301 @@
+// `nsa-topk bench`: times top-k on the NSA shapes. CPU: wall clock around each call. CUDA: event
+// pairs around each enqueue, rotating among enough inputs to exceed 2x the L2 cache, next to a
+// plain read of the same buffers (the bandwidth reference) and torch.topk when it is installed.
+// A timer takes an `enqueue(i)` for iteration i, so graph replays can plug in as another enqueue.
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { Command, Option } from 'commander';
+import { SingleBar } from 'cli-progress';
+import { cudaStatus, requireCuda } from '../cuda';
+import { DeviceBuffer, Stream, nativeBuffer, nativeStream } from '../device';
+import { PACKAGE_ROOT, loadNative } from '../loader';
+import type { NativeStream } from '../native';
+import { TopK } from '../op';
+import { BACKENDS, BackendName, DType, DTYPES, FUSES, FuseName, RADIX_PATHS, RadixPathName, ResolvedBackend, TIE_BREAKS, TieBreak, chooseBackend, dtypeBytes } from '../options';
+import { ScoresArray, TopKOptions, baselineTopkSync, topkSync } from '../topk';
+import { allocScores, fillNormal, rng } from './data';
+import { packageVersion } from './info';
+
+export interface BenchOptions {
+  backend: BackendName;
+  rows: number[];
+  lengths: number[];
+  k: number;
+  dtype: DType;
+  tieBreak: TieBreak;
+  deterministic: boolean;
+  sorted: boolean;
+  fuse: FuseName;
+  path: RadixPathName;
+  iters?: number;
+  warmup?: number;
+  json?: string;
+  baseline: boolean;
+  torch: boolean;
+  progress: boolean;
+}
+
+export interface BenchResult {
+  rows: number;
+  length: number;
+  k: number;
+  dtype: DType;
+  backend: ResolvedBackend;
+  medianUs: number;
+  gbps: number;
+  baselineUs?: number;
+  probeUs?: number;
+  probePercent?: number;
+  torchUs?: number;
+  torchSpeedup?: number;
+}
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+
+/** Wall-clock median in microseconds of `run(i)` after `warmup` untimed calls. */
+function timeWall(run: (i: number) => void, warmup: number, iters: number): number {
+  for (let i = 0; i < warmup; i++) run(i);
+  const samples: number[] = [];
+  for (let i = 0; i < iters; i++) {
+    const t0 = process.hrtime.bigint();
+    run(warmup + i);
+    samples.push(Number(process.hrtime.bigint() - t0) / 1e3);
+  }
+  return median(samples);
+}
+
+/**
+ * GPU median in microseconds of `enqueue(i)`, between event pairs recorded on `stream`. Every
+ * iteration is enqueued before the one synchronization, so host launch gaps do not count.
+ */
+function timeEvents(stream: NativeStream, device: number, enqueue: (i: number) => void, warmup: number, iters: number): number {
+  const Event = requireCuda('Event', 'bench');
+  for (let i = 0; i < warmup; i++) enqueue(i);
+  const events = Array.from({ length: 2 * iters }, () => new Event(device));
+  try {
+    for (let i = 0; i < iters; i++) {
+      events[2 * i].record(stream);
+      enqueue(warmup + i);
+      events[2 * i + 1].record(stream);
+    }
+    events[2 * iters - 1].synchronize();
+    return median(Array.from({ length: iters }, (_, i) => events[2 * i + 1].elapsedSince(events[2 * i]) * 1e3));
+  } finally {
+    for (const e of events) e.dispose();
+  }
+}
+
+/** Host-call options for one shape, with the fused operands the chosen transform needs. */
+function hostOptions(o: BenchOptions, rows: number, length: number, backend: ResolvedBackend): TopKOptions {
+  const opts: TopKOptions = {
+    k: o.k, rows, dtype: o.dtype, tieBreak: o.tieBreak, deterministic: o.deterministic, sorted: o.sorted,
+    backend, fuse: o.fuse,
+  };
+  if (o.fuse === 'ragged') opts.offsets = new Int32Array(rows);
+  if (o.fuse === 'page-table') {
+    // One shared identity table (batch 0 for every row): realistic reads, little memory.
+    opts.pageTable = Int32Array.from({ length }, (_, j) => j);
+    opts.pageTableStride = length;
+    opts.rowToBatch = new Int32Array(rows);
+  }
+  return opts;
+}
+
+function benchCpu(o: BenchOptions, rows: number, length: number, seed: number): Omit<BenchResult, 'gbps'> {
+  const count = rows * length;
+  const bytes = count * dtypeBytes(o.dtype);
+  // Distinct inputs so no call sees the data the previous one left in cache; at most ~1 GiB.
+  const sets = Math.max(1, Math.min(4, Math.floor(2 ** 30 / bytes)));
+  const inputs: ScoresArray[] = [];
+  const rand = rng(seed);
+  for (let s = 0; s < sets; s++) {
+    const scores = allocScores(o.dtype, count);
+    fillNormal(o.dtype, scores, rand);
+    inputs.push(scores);
+  }
+  const opts = hostOptions(o, rows, length, 'cpu');
+  const iters = o.iters ?? 10;
+  const warmup = o.warmup ?? 2;
+  const medianUs = timeWall((i) => topkSync(inputs[i % sets], opts), warmup, iters);
+  const result: Omit<BenchResult, 'gbps'> = { rows, length, k: o.k, dtype: o.dtype, backend: 'cpu', medianUs };
+  if (o.baseline) result.baselineUs = timeWall((i) => baselineTopkSync(inputs[i % sets], opts), warmup, iters);
+  return result;
+}
+
+function benchCuda(o: BenchOptions, backend: 'radix' | 'sort', rows: number, length: number, seed: number): Omit<BenchResult, 'gbps'> {
+  const device = cudaStatus().devices[0];
+  const count = rows * length;
+  const bytes = count * dtypeBytes(o.dtype);
+  const aligned = Math.ceil(bytes / 256) * 256;
+  // Enough distinct inputs that one pass over them is more than twice the L2 cache.
+  const sets = Math.max(1, Math.ceil((2 * device.l2CacheBytes) / aligned) + 1);
+  const owned: { dispose(): void }[] = [];
+  const keep = <T extends { dispose(): void }>(x: T): T => { owned.push(x); return x; };
+  try {
+    const stream = keep(new Stream());
+    const pool = keep(DeviceBuffer.alloc(sets * aligned));
+    const host = allocScores(o.dtype, count);
+    const rand = rng(seed);
+    const inputs: DeviceBuffer[] = [];
+    for (let s = 0; s < sets; s++) {
+      fillNormal(o.dtype, host, rand);
+      pool.copyFrom(host, { byteOffset: s * aligned });
+      inputs.push(keep(DeviceBuffer.wrap(pool.ptr + BigInt(s * aligned), bytes)));
+    }
+    const h = hostOptions(o, rows, length, backend);
+    const op = keep(new TopK({
+      k: o.k, maxRows: rows, maxLen: length, dtype: o.dtype, backend,
+      tieBreak: o.tieBreak, deterministic: o.deterministic, sorted: o.sorted, fuse: o.fuse, path: o.path,
+    }));
+    const upload = (a?: Int32Array) => (a === undefined ? undefined : keep(DeviceBuffer.from(a)));
+    const base = {
+      rows, stride: length, stream,
+      out: keep(DeviceBuffer.alloc({ dtype: 'i32', length: rows * o.k })),
+      offsets: upload(h.offsets as Int32Array | undefined),
+      pageTable: upload(h.pageTable as Int32Array | undefined),
+      pageTableStride: h.pageTableStride,
+      rowToBatch: upload(h.rowToBatch as Int32Array | undefined),
+    };
+    const iters = o.iters ?? 100;
+    const warmup = o.warmup ?? 10;
+    const ns = nativeStream('stream', stream);
+    const medianUs = timeEvents(ns, device.ordinal, (i) => op.run({ ...base, scores: inputs[i % sets] }), warmup, iters);
+    const readProbe = requireCuda('readProbe', 'bench');
+    const natives = inputs.map((b, i) => nativeBuffer(`inputs[${i}]`, b));
+    const probeUs = timeEvents(ns, device.ordinal, (i) => readProbe(natives[i % sets], bytes, ns), warmup, iters);
+    stream.synchronize();
+    return { rows, length, k: o.k, dtype: o.dtype, backend, medianUs, probeUs, probePercent: (100 * probeUs) / medianUs };
+  } finally {
+    for (const x of owned.reverse()) x.dispose();
+  }
+}
+
+/** torch.topk medians for the shapes (one python3 process), or why there are none. */
+function benchTorch(o: BenchOptions, shapes: { rows: number; length: number }[]): { us?: number[]; reason?: string } {
+  const script = path.join(PACKAGE_ROOT, 'scripts', 'torch_topk_bench.py');
+  const input = JSON.stringify({
+    cases: shapes.map((s) => ({ rows: s.rows, length: s.length, k: o.k, dtype: o.dtype })),
+    iters: o.iters ?? 100,
+    warmup: o.warmup ?? 10,
+    sorted: o.sorted,
+  });
+  const child = spawnSync('python3', [script], { input, encoding: 'utf8', timeout: 600_000, maxBuffer: 16 << 20 });
+  if (child.error) return { reason: `python3: ${child.error.message}` };
+  const line = child.stdout.trim().split('\n').pop() ?? '';
+  try {
+    const parsed = JSON.parse(line) as { medianUs?: number[]; error?: string };
+    if (parsed.error) return { reason: parsed.error };
+    return { us: parsed.medianUs };
+  } catch {
+    return { reason: `torch_topk_bench.py exited ${child.status}: ${(child.stderr || line).trim().split('\n').pop()}` };
+  }
+}
+
+const fmt = (x: number | undefined, digits = 1): string => (x === undefined || !Number.isFinite(x) ? '-' : x.toFixed(digits));
+
+function printTable(results: BenchResult[]): void {
+  const header = ['shape', 'backend', 'median us', 'GB/s'];
+  const extra: [string, (r: BenchResult) => string][] = [];
+  if (results.some((r) => r.baselineUs !== undefined)) {
+    extra.push(['nth_element us', (r) => fmt(r.baselineUs)], ['x faster', (r) => fmt(r.baselineUs! / r.medianUs, 2)]);
+  }
+  if (results.some((r) => r.probeUs !== undefined)) {
+    extra.push(['read us', (r) => fmt(r.probeUs)], ['% of read bw', (r) => fmt(r.probePercent)]);
+  }
+  if (results.some((r) => r.torchUs !== undefined)) {
+    extra.push(['torch us', (r) => fmt(r.torchUs)], ['speedup', (r) => fmt(r.torchSpeedup, 2)]);
+  }
+  const rows = results.map((r) => [
+    `${r.rows}x${r.length} k=${r.k} ${r.dtype}`, r.backend, fmt(r.medianUs), fmt(r.gbps, 2), ...extra.map(([, f]) => f(r)),
+  ]);
+  const all = [[...header, ...extra.map(([h]) => h)], ...rows];
+  const widths = all[0].map((_, c) => Math.max(...all.map((row) => row[c].length)));
+  for (const row of all) process.stdout.write(`${row.map((cell, c) => (c < 2 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  ')}\n`);
+}
+
+export async function runBench(o: BenchOptions): Promise<BenchResult[]> {
+  loadNative();
+  const backend = chooseBackend(o.backend, cudaStatus);
+  const shapes = o.rows.flatMap((rows) => o.lengths.map((length) => ({ rows, length })));
+  const bar = o.progress ? new SingleBar({ stream: process.stderr, format: 'bench [{bar}] {value}/{total} {shape}', hideCursor: true }) : undefined;
+  bar?.start(shapes.length, 0, { shape: '' });
+  const results: BenchResult[] = [];
+  try {
+    for (const [i, { rows, length }] of shapes.entries()) {
+      bar?.update(i, { shape: `${rows}x${length}` });
+      const r = backend === 'cpu' ? benchCpu(o, rows, length, 1000 + i) : benchCuda(o, backend, rows, length, 1000 + i);
+      const gbps = (rows * length * dtypeBytes(o.dtype)) / (r.medianUs * 1e-6) / 1e9;
+      results.push({ ...r, gbps });
+    }
+    bar?.update(shapes.length, { shape: '' });
+  } finally {
+    bar?.stop();
+  }
+  let torchNote: string | undefined;
+  if (backend !== 'cpu' && o.torch) {
+    const torch = benchTorch(o, shapes);
+    torchNote = torch.reason;
+    torch.us?.forEach((us, i) => {
+      results[i].torchUs = us;
+      results[i].torchSpeedup = us / results[i].medianUs;
+    });
+  }
+  printTable(results);
+  if (torchNote) process.stdout.write(`torch.topk not timed: ${torchNote}\n`);
+  if (o.json) {
+    const status = cudaStatus();
+    const report = {
+      version: packageVersion(),
+      date: new Date().toISOString(),
+      device: backend === 'cpu' ? `cpu (${os.cpus().length} threads)` : status.devices[0].name,
+      options: o,
+      torch: torchNote ?? (backend === 'cpu' || !o.torch ? 'not run' : 'ok'),
+      results,
+    };
+    fs.writeFileSync(o.json, `${JSON.stringify(report, null, 2)}\n`);
+  }
+  return results;
+}
+
+const intList = (name: string) => (value: string): number[] => {
+  const list = value.split(',').map((s) => Number(s.trim()));
+  if (list.some((x) => !Number.isInteger(x) || x < 1)) throw new Error(`${name} must be a comma-separated list of positive integers, got ${value}`);
+  return list;
+};
+
+const positiveInt = (name: string, min: number) => (value: string): number => {
+  const x = Number(value);
+  if (!Number.isInteger(x) || x < min) throw new Error(`${name} must be an integer >= ${min}, got ${value}`);
+  return x;
+};
+
+export function benchCommand(setExit: (code: number) => void): Command {
+  return new Command('bench')
+    .description('time top-k on the NSA shapes (default grid: rows 1,8,64,512,4096 x lengths 8192,32768,131072, k 2048, f32)')
+    .addOption(new Option('--backend <name>', 'backend to time').choices(BACKENDS).default('auto'))
+    .option('--rows <list>', 'comma-separated row counts', intList('--rows'), [1, 8, 64, 512, 4096])
+    .option('--lengths <list>', 'comma-separated row lengths', intList('--lengths'), [8192, 32768, 131072])
+    .option('--k <n>', 'k', positiveInt('--k', 1), 2048)
+    .addOption(new Option('--dtype <dtype>', 'score dtype').choices(DTYPES).default('f32'))
+    .addOption(new Option('--tie-break <mode>', 'tie-break').choices(TIE_BREAKS).default('none'))
+    .option('--deterministic', 'deterministic output order', false)
+    .option('--sorted', 'sorted output', false)
+    .addOption(new Option('--fuse <mode>', 'fused index transform').choices(FUSES).default('none'))
+    .addOption(new Option('--path <name>', 'radix: force one CTA per row (block) or the largest cluster').choices(RADIX_PATHS).default('auto'))
+    .option('--iters <n>', 'timed iterations (default: 100 CUDA, 10 CPU)', positiveInt('--iters', 1))
+    .option('--warmup <n>', 'warm-up iterations (default: 10 CUDA, 2 CPU)', positiveInt('--warmup', 0))
+    .option('--json <file>', 'also write the results as JSON')
+    .option('--baseline', 'CPU: also time the std::nth_element baseline on the same data', false)
+    .option('--no-torch', 'do not time torch.topk')
+    .option('--progress', 'show a progress bar even when stderr is not a TTY', false)
+    .action(async (opts: Omit<BenchOptions, 'progress'> & { progress: boolean }) => {
+      await runBench({ ...opts, progress: opts.progress || Boolean(process.stderr.isTTY) });
+      setExit(0);
+    });
+}

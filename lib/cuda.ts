@@ -1,0 +1,27 @@
+// CUDA availability, asked once: whether the addon has CUDA, which devices exist, or why none.
+import type { NativeAddon, NativeCudaStatus } from './native';
+import { loadNative } from './loader';
+import { cudaUnavailable } from './options';
+
+export type CudaStatus = NativeCudaStatus;
+
+let status: NativeCudaStatus | undefined;
+
+/** Whether CUDA is compiled in and usable, the devices found, or the reason why not. */
+export function cudaStatus(): CudaStatus {
+  status ??= loadNative().cudaStatus();
+  return status;
+}
+
+type CudaMember = 'DeviceBuffer' | 'Stream' | 'TopKOp' | 'Graph' | 'Event' | 'readProbe';
+
+/**
+ * A CUDA-only member of the addon, or ERR_NSA_TOPK_CUDA_UNAVAILABLE with the reason: CPU-only
+ * builds lack these members, and a CUDA build on a machine without a usable device cannot use them.
+ */
+export function requireCuda<K extends CudaMember>(member: K, what: string): NonNullable<NativeAddon[K]> {
+  const value = loadNative()[member];
+  const s = cudaStatus();
+  if (value === undefined || !s.usable) throw cudaUnavailable(what, s);
+  return value as NonNullable<NativeAddon[K]>;
+}

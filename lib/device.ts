@@ -1,0 +1,188 @@
+// DeviceBuffer and Stream: thin wrappers over the native classes that check arguments first and
+// keep host arrays alive while an asynchronous copy may still read or write them.
+import type { NativeDeviceBuffer, NativeStream } from './native';
+import { requireCuda } from './cuda';
+import { ErrorCodes, NsaTopkError, invalidArgument } from './errors';
+import { DType, DTYPES, dtypeBytes } from './options';
+import { checkInt, checkKeys, checkObject, checkOneOf, optionalInt } from './validate';
+
+interface DeviceOpts { device?: number }
+
+function deviceOf(opts: DeviceOpts | undefined, name: string): number {
+  if (opts === undefined) return 0;
+  checkKeys(name, checkObject(name, opts), ['device']);
+  return optionalInt(`${name}.device`, opts.device, 0, 0);
+}
+
+function checkHost(name: string, host: unknown): ArrayBufferView {
+  if (!ArrayBuffer.isView(host)) throw invalidArgument(name, 'a typed array or DataView', host);
+  return host;
+}
+
+function disposedError(what: string): NsaTopkError {
+  return new NsaTopkError(`${what} was disposed`, ErrorCodes.Disposed);
+}
+
+const streams = new WeakMap<Stream, NativeStream>();
+const buffers = new WeakMap<DeviceBuffer, NativeDeviceBuffer>();
+
+/** The native stream behind `value`, refusing anything else and disposed streams, naming `name`. */
+export function nativeStream(name: string, value: unknown): NativeStream {
+  const native = value instanceof Stream ? streams.get(value) : undefined;
+  if (!native) throw invalidArgument(name, 'a Stream', value);
+  if (native.disposed) throw disposedError(`The Stream given as ${name}`);
+  return native;
+}
+
+/** The native buffer behind `value`, refusing anything else and disposed buffers, naming `name`. */
+export function nativeBuffer(name: string, value: unknown): NativeDeviceBuffer {
+  const native = value instanceof DeviceBuffer ? buffers.get(value) : undefined;
+  if (!native) throw invalidArgument(name, 'a DeviceBuffer', value);
+  if (native.disposed) throw disposedError(`The DeviceBuffer given as ${name}`);
+  return native;
+}
+
+export class Stream {
+  /** A new non-blocking stream on opts.device (default 0). */
+  constructor(opts?: DeviceOpts) {
+    const Native = requireCuda('Stream', 'Stream');
+    streams.set(this, new Native(deviceOf(opts, 'opts')));
+  }
+
+  /** Wraps an external cudaStream_t (0n: the legacy default stream); never destroyed by us. */
+  static wrap(handle: bigint, opts?: DeviceOpts): Stream {
+    if (typeof handle !== 'bigint') throw invalidArgument('handle', 'a bigint', handle);
+    const Native = requireCuda('Stream', 'Stream.wrap');
+    const stream = Object.create(Stream.prototype) as Stream;
+    streams.set(stream, Native.wrap(handle, deviceOf(opts, 'opts')));
+    return stream;
+  }
+
+  private get native(): NativeStream {
+    return nativeStream('this', this);
+  }
+
+  get handle(): bigint { return this.native.handle; }
+  get device(): number { return streams.get(this)!.device; }
+  get disposed(): boolean { return streams.get(this)!.disposed; }
+
+  synchronize(): void { this.native.synchronize(); }
+
+  async synchronizeAsync(): Promise<void> {
+    await this.native.synchronizeAsync();
+  }
+
+  /** True while this stream is being captured into a CUDA graph. */
+  isCapturing(): boolean { return this.native.isCapturing(); }
+
+  /** Idempotent. */
+  dispose(): void { streams.get(this)!.dispose(); }
+}
+
+type Size = number | { dtype: DType | 'i32'; length: number };
+
+function bytesOf(size: unknown): number {
+  if (typeof size === 'number') return checkInt('size', size, 0);
+  const o = checkObject('size', size);
+  checkKeys('size', o, ['dtype', 'length']);
+  const dtype = checkOneOf('size.dtype', o.dtype, [...DTYPES, 'i32'] as const);
+  return dtypeBytes(dtype) * checkInt('size.length', o.length, 0);
+}
+
+interface CopyOpts { byteOffset?: number }
+
+export class DeviceBuffer {
+  private constructor(native: NativeDeviceBuffer) {
+    buffers.set(this, native);
+  }
+
+  static alloc(size: Size, opts?: DeviceOpts): DeviceBuffer {
+    const bytes = bytesOf(size);
+    const Native = requireCuda('DeviceBuffer', 'DeviceBuffer.alloc');
+    return new DeviceBuffer(new Native(bytes, deviceOf(opts, 'opts')));
+  }
+
+  /** Allocates and copies `host` in (synchronously). */
+  static from(host: ArrayBufferView, opts?: DeviceOpts): DeviceBuffer {
+    checkHost('host', host);
+    const buffer = DeviceBuffer.alloc(host.byteLength, opts);
+    try {
+      buffer.copyFrom(host);
+    } catch (err) {
+      buffer.dispose();
+      throw err;
+    }
+    return buffer;
+  }
+
+  /** Wraps an external allocation of `bytes` at `ptr`; never freed by us. */
+  static wrap(ptr: bigint, bytes: number, opts?: DeviceOpts): DeviceBuffer {
+    if (typeof ptr !== 'bigint') throw invalidArgument('ptr', 'a bigint', ptr);
+    checkInt('bytes', bytes, 0);
+    const Native = requireCuda('DeviceBuffer', 'DeviceBuffer.wrap');
+    return new DeviceBuffer(Native.wrap(ptr, bytes, deviceOf(opts, 'opts')));
+  }
+
+  private get native(): NativeDeviceBuffer {
+    return nativeBuffer('this', this);
+  }
+
+  get ptr(): bigint { return this.native.ptr; }
+  get bytes(): number { return buffers.get(this)!.bytes; }
+  get device(): number { return buffers.get(this)!.device; }
+  get disposed(): boolean { return buffers.get(this)!.disposed; }
+
+  /** Checks a host range copy against this buffer; returns the native buffer and byte offset. */
+  private range(host: unknown, opts: unknown, keys: readonly string[]): { native: NativeDeviceBuffer; host: ArrayBufferView; byteOffset: number; o: Record<string, unknown> } {
+    checkHost('host', host);
+    const o = opts === undefined ? {} : checkObject('opts', opts);
+    checkKeys('opts', o, keys);
+    const byteOffset = optionalInt('opts.byteOffset', o.byteOffset, 0, 0);
+    const native = this.native;
+    const view = host as ArrayBufferView;
+    if (byteOffset + view.byteLength > native.bytes) {
+      throw invalidArgument('host', `at most ${native.bytes - byteOffset} bytes (buffer of ${native.bytes} bytes, byteOffset ${byteOffset})`, host);
+    }
+    return { native, host: view, byteOffset, o };
+  }
+
+  copyFrom(host: ArrayBufferView, opts?: CopyOpts): void {
+    const r = this.range(host, opts, ['byteOffset']);
+    r.native.copyFromHost(r.host, r.byteOffset);
+  }
+
+  copyTo(host: ArrayBufferView, opts?: CopyOpts): void {
+    const r = this.range(host, opts, ['byteOffset']);
+    r.native.copyToHost(r.host, r.byteOffset);
+  }
+
+  /** Enqueues host -> device on opts.stream; resolves once the stream has done it. */
+  copyFromAsync(host: ArrayBufferView, opts: CopyOpts & { stream: Stream }): Promise<void> {
+    return this.enqueue(host, opts, (n, h, off, s) => n.copyFromHost(h, off, s));
+  }
+
+  /** Enqueues device -> host on opts.stream; resolves once `host` holds the data. */
+  copyToAsync(host: ArrayBufferView, opts: CopyOpts & { stream: Stream }): Promise<void> {
+    return this.enqueue(host, opts, (n, h, off, s) => n.copyToHost(h, off, s));
+  }
+
+  private async enqueue(host: unknown, opts: unknown, copy: (n: NativeDeviceBuffer, h: ArrayBufferView, off: number, s: NativeStream) => void): Promise<void> {
+    const r = this.range(host, opts ?? {}, ['byteOffset', 'stream']);
+    const stream = nativeStream('opts.stream', r.o.stream);
+    copy(r.native, r.host, r.byteOffset, stream);
+    // `r.host` stays referenced by this frame until the copy is done, so GC cannot free it early.
+    await stream.synchronizeAsync();
+    void r.host;
+  }
+
+  fill(byte: number, opts?: { stream?: Stream }): void {
+    checkInt('byte', byte, 0, 255);
+    const o = opts === undefined ? {} : checkObject('opts', opts);
+    checkKeys('opts', o, ['stream']);
+    const stream = o.stream === undefined ? undefined : nativeStream('opts.stream', o.stream);
+    this.native.fill(byte, stream);
+  }
+
+  /** Idempotent; a finalizer frees a forgotten buffer. */
+  dispose(): void { buffers.get(this)!.dispose(); }
+}

@@ -1,0 +1,176 @@
+// The whole native surface, declared once. csrc/binding implements exactly this; everything
+// richer (defaults, option checks, overloads, env resolution) lives in the TypeScript layer.
+
+/** The numeric enums of csrc/common/problem.h. */
+export const enum NativeDType { F32 = 0, F16 = 1, BF16 = 2 }
+export const enum NativeTieBreak { None = 0, Small = 1, Large = 2 }
+export const enum NativeTransform { None = 0, Ragged = 1, PageTable = 2 }
+export const enum NativeBackend { Cpu = 0, Radix = 1, Sort = 2 }
+export const enum NativeRadixPath { Auto = 0, Block = 1, Cluster = 2 }
+
+/** Fixed for the life of an op; unpacked into nsa::TopKConfig. */
+export interface NativeConfig {
+  k: number;
+  dtype: NativeDType;
+  tieBreak: NativeTieBreak;
+  deterministic: boolean;
+  sorted: boolean;
+  transform: NativeTransform;
+  pageSize: number;
+  writeValues: boolean;
+  graphSafe: boolean;
+  maxRows: number;
+  maxLen: number;
+}
+
+/** One CPU call on host typed arrays; unpacked into nsa::TopKArgs. Sizes are checked in TS. */
+export interface NativeHostCall {
+  config: NativeConfig;
+  rows: number;
+  stride: number;
+  scores: Float32Array | Uint16Array;
+  lengths?: Int32Array;
+  rowStarts?: Int32Array;
+  offsets?: Int32Array;
+  pageTable?: Int32Array;
+  pageTableStride?: number;
+  rowToBatch?: Int32Array;
+  pageTableStarts?: Int32Array;
+  outIndices: Int32Array;
+  outValues?: Float32Array | Uint16Array;
+  threads: number;
+  /** Use the std::nth_element baseline instead of the radix select (benchmarks only). */
+  baseline?: boolean;
+}
+
+export interface NativeDeviceInfo {
+  ordinal: number;
+  name: string;
+  computeCapability: string;
+  multiProcessors: number;
+  totalMemory: number;
+  l2CacheBytes: number;
+  maxSharedMemoryPerBlockOptin: number;
+  clusterLaunch: boolean;
+}
+
+export interface NativeCudaStatus {
+  /** The addon was built with CUDA. */
+  compiled: boolean;
+  /** At least one usable device. */
+  usable: boolean;
+  /** Why not usable (not compiled in, no device, driver too old), with the CUDA error name. */
+  reason?: string;
+  runtimeVersion?: number;
+  driverVersion?: number;
+  devices: NativeDeviceInfo[];
+}
+
+export interface NativeBuildInfo {
+  napiVersion: number;
+  cuda: boolean;
+  cudaArchs: string;
+  compiler: string;
+  buildType: string;
+}
+
+export declare class NativeDeviceBuffer {
+  /** Allocates `bytes` on device `device`. */
+  constructor(bytes: number, device: number);
+  /** Wraps an external allocation; never freed by us. */
+  static wrap(ptr: bigint, bytes: number, device: number): NativeDeviceBuffer;
+  readonly ptr: bigint;
+  readonly bytes: number;
+  readonly device: number;
+  readonly owned: boolean;
+  readonly disposed: boolean;
+  /** Host -> device at byteOffset. With a stream: enqueued, the host array must stay alive (the wrapper keeps it). */
+  copyFromHost(src: ArrayBufferView, byteOffset: number, stream?: NativeStream): void;
+  /** Device -> host from byteOffset. Without a stream: synchronous. */
+  copyToHost(dst: ArrayBufferView, byteOffset: number, stream?: NativeStream): void;
+  /** Fills with a repeated byte (cudaMemsetAsync), for poisoning outputs in tests. */
+  fill(byte: number, stream?: NativeStream): void;
+  dispose(): void;
+}
+
+export declare class NativeStream {
+  /** Creates a non-blocking stream on `device`. */
+  constructor(device: number);
+  /** Wraps an external cudaStream_t (0n is the legacy default stream); never destroyed by us. */
+  static wrap(handle: bigint, device: number): NativeStream;
+  readonly handle: bigint;
+  readonly device: number;
+  readonly disposed: boolean;
+  synchronize(): void;
+  /** Resolves when all work enqueued so far is done; waits on a worker thread. */
+  synchronizeAsync(): Promise<void>;
+  /** True while this stream is being captured into a CUDA graph (by us or by other native code). */
+  isCapturing(): boolean;
+  dispose(): void;
+}
+
+export interface NativeRunArgs {
+  rows: number;
+  stride: number;
+  scores: NativeDeviceBuffer;
+  lengths?: NativeDeviceBuffer;
+  rowStarts?: NativeDeviceBuffer;
+  offsets?: NativeDeviceBuffer;
+  pageTable?: NativeDeviceBuffer;
+  pageTableStride?: number;
+  pageTableRows?: number;
+  rowToBatch?: NativeDeviceBuffer;
+  pageTableStarts?: NativeDeviceBuffer;
+  out: NativeDeviceBuffer;
+  values?: NativeDeviceBuffer;
+  stream: NativeStream;
+}
+
+export declare class NativeTopKOp {
+  /** Allocates the op's workspace once, for its maxima. */
+  constructor(config: NativeConfig, backend: NativeBackend, device: number, path: NativeRadixPath);
+  readonly device: number;
+  readonly workspaceBytes: number;
+  readonly disposed: boolean;
+  /** Enqueues on args.stream and returns at once. Safe under capture. */
+  run(args: NativeRunArgs): void;
+  dispose(): void;
+}
+
+export declare class NativeGraph {
+  /** Captures everything `body` enqueues on `stream` (cudaStreamBeginCapture, thread-local mode). */
+  static capture(stream: NativeStream, body: () => void): NativeGraph;
+  readonly disposed: boolean;
+  replay(stream: NativeStream): void;
+  dispose(): void;
+}
+
+export declare class NativeEvent {
+  /** A timing event on `device`. */
+  constructor(device: number);
+  record(stream: NativeStream): void;
+  synchronize(): void;
+  /** Milliseconds between `start` (recorded earlier) and this event; both must have completed. */
+  elapsedSince(start: NativeEvent): number;
+  dispose(): void;
+}
+
+export interface NativeAddon {
+  /** Hands the JS error class to native code; called once per environment by the loader. */
+  init(errorClass: new (message: string, code: string) => Error): void;
+  errorCodes(): string[];
+  buildInfo(): NativeBuildInfo;
+  cudaStatus(): NativeCudaStatus;
+  /** Tuning constants in force (name -> value); empty without CUDA. */
+  tuning(): Record<string, number>;
+  cpuTopk(call: NativeHostCall): void;
+  cpuTopkAsync(call: NativeHostCall): Promise<void>;
+  /** Present only when compiled with CUDA. */
+  DeviceBuffer?: typeof NativeDeviceBuffer;
+  Stream?: typeof NativeStream;
+  TopKOp?: typeof NativeTopKOp;
+  Graph?: typeof NativeGraph;
+  Event?: typeof NativeEvent;
+  /** Enqueues a plain read of the first `bytes` of `buffer` (the bandwidth reference for bench). */
+  readProbe?(buffer: NativeDeviceBuffer, bytes: number, stream: NativeStream): void;
+}

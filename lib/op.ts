@@ -1,0 +1,180 @@
+// TopK: the reusable op over device buffers. Options are checked and resolved once at
+// construction; every run checks that each buffer is present, live, on the op's device and big
+// enough for rows/stride/k before the native run enqueues anything.
+import { NativeBackend, NativeConfig, NativeDType, NativeRadixPath, NativeRunArgs, NativeTieBreak, NativeTopKOp, NativeTransform } from './native';
+import { cudaStatus, requireCuda } from './cuda';
+import { DeviceBuffer, Stream, nativeBuffer, nativeStream } from './device';
+import { ErrorCodes, NsaTopkError, invalidArgument } from './errors';
+import {
+  BackendName, DType, DTYPES, FuseName, RADIX_PATHS, RadixPathName, ResolvedBackend, TieBreak,
+  chooseBackend, checkBackend, cudaUnavailable, dtypeBytes, resolveOptions,
+} from './options';
+import { checkInt, checkKeys, checkObject, checkOneOf, optionalBool, optionalInt } from './validate';
+
+export interface TopKOpOptions {
+  k: number;
+  maxRows: number;
+  maxLen: number;
+  dtype?: DType;
+  backend?: 'auto' | 'radix' | 'sort';
+  tieBreak?: TieBreak;
+  deterministic?: boolean;
+  sorted?: boolean;
+  values?: boolean;
+  fuse?: FuseName;
+  pageSize?: number;
+  graphSafe?: boolean;
+  device?: number;
+  /** Force a radix path (benchmarks, tests). */
+  path?: RadixPathName;
+}
+
+export interface TopKRunArgs {
+  scores: DeviceBuffer;
+  rows: number;
+  stride: number;
+  lengths?: DeviceBuffer;
+  rowStarts?: DeviceBuffer;
+  offsets?: DeviceBuffer;
+  pageTable?: DeviceBuffer;
+  pageTableStride?: number;
+  pageTableRows?: number;
+  rowToBatch?: DeviceBuffer;
+  pageTableStarts?: DeviceBuffer;
+  out: DeviceBuffer;
+  values?: DeviceBuffer;
+  stream: Stream;
+}
+
+const OP_KEYS = ['k', 'maxRows', 'maxLen', 'dtype', 'backend', 'tieBreak', 'deterministic', 'sorted', 'values', 'fuse', 'pageSize', 'graphSafe', 'device', 'path'] as const;
+const RUN_KEYS = ['scores', 'rows', 'stride', 'lengths', 'rowStarts', 'offsets', 'pageTable', 'pageTableStride', 'pageTableRows', 'rowToBatch', 'pageTableStarts', 'out', 'values', 'stream'] as const;
+
+const INT32_MAX = 2 ** 31 - 1;
+
+export const NATIVE_DTYPE: Record<DType, NativeDType> = { f32: NativeDType.F32, f16: NativeDType.F16, bf16: NativeDType.BF16 };
+export const NATIVE_TIE_BREAK: Record<TieBreak, NativeTieBreak> = { none: NativeTieBreak.None, small: NativeTieBreak.Small, large: NativeTieBreak.Large };
+export const NATIVE_TRANSFORM: Record<FuseName, NativeTransform> = { none: NativeTransform.None, ragged: NativeTransform.Ragged, 'page-table': NativeTransform.PageTable };
+const NATIVE_BACKEND: Record<ResolvedBackend, NativeBackend> = { cpu: NativeBackend.Cpu, radix: NativeBackend.Radix, sort: NativeBackend.Sort };
+const NATIVE_PATH: Record<RadixPathName, NativeRadixPath> = { auto: NativeRadixPath.Auto, block: NativeRadixPath.Block, cluster: NativeRadixPath.Cluster };
+
+/** The device backend an op runs: like chooseBackend, but an op never runs on the CPU. */
+function opBackend(given: unknown): Exclude<ResolvedBackend, 'cpu'> {
+  const explicit = given === undefined ? undefined : checkBackend(given);
+  if (explicit === 'cpu') throw invalidArgument('backend', 'one of auto, radix, sort (TopK runs on a GPU; use topk() for the CPU)', given);
+  // A process-wide `cpu` from the flag or environment means "host calls on the CPU"; an op still
+  // needs a device backend, so it falls back to auto.
+  const resolved: BackendName = explicit ?? resolveOptions().backend;
+  const name = resolved === 'cpu' ? 'auto' : resolved;
+  const backend = chooseBackend(name, cudaStatus);
+  if (backend === 'cpu') throw cudaUnavailable('TopK', cudaStatus());
+  return backend;
+}
+
+export class TopK {
+  readonly k: number;
+  readonly maxRows: number;
+  readonly maxLen: number;
+  readonly dtype: DType;
+  readonly backend: 'radix' | 'sort';
+  readonly device: number;
+  readonly fuse: FuseName;
+  readonly config: Readonly<NativeConfig>;
+  private readonly native: NativeTopKOp;
+
+  constructor(opts: TopKOpOptions) {
+    const o = checkObject('opts', opts);
+    checkKeys('TopK options', o, OP_KEYS);
+    this.k = checkInt('k', o.k, 1, INT32_MAX);
+    this.maxRows = checkInt('maxRows', o.maxRows, 1, INT32_MAX);
+    this.maxLen = checkInt('maxLen', o.maxLen, 1, INT32_MAX);
+    this.dtype = o.dtype === undefined ? 'f32' : checkOneOf('dtype', o.dtype, DTYPES);
+    const global = resolveOptions({ tieBreak: o.tieBreak, deterministic: o.deterministic, fuse: o.fuse, graphSafe: o.graphSafe, backend: 'auto' });
+    this.fuse = global.fuse;
+    const path = o.path === undefined ? 'auto' : checkOneOf('path', o.path, RADIX_PATHS);
+    this.device = optionalInt('device', o.device, 0, 0);
+    this.config = {
+      k: this.k,
+      dtype: NATIVE_DTYPE[this.dtype],
+      tieBreak: NATIVE_TIE_BREAK[global.tieBreak],
+      deterministic: global.deterministic,
+      sorted: optionalBool('sorted', o.sorted, false),
+      transform: NATIVE_TRANSFORM[global.fuse],
+      pageSize: optionalInt('pageSize', o.pageSize, 1, 1, INT32_MAX),
+      writeValues: optionalBool('values', o.values, false),
+      graphSafe: global.graphSafe,
+      maxRows: this.maxRows,
+      maxLen: this.maxLen,
+    };
+    this.backend = opBackend(o.backend);
+    const Native = requireCuda('TopKOp', 'TopK');
+    this.native = new Native(this.config, NATIVE_BACKEND[this.backend], this.device, NATIVE_PATH[path]);
+  }
+
+  get workspaceBytes(): number { return this.native.workspaceBytes; }
+  get disposed(): boolean { return this.native.disposed; }
+
+  /** Enqueues on args.stream and returns at once (safe under graph capture). */
+  run(args: TopKRunArgs): void {
+    if (this.native.disposed) throw new NsaTopkError('This TopK op was disposed', ErrorCodes.Disposed);
+    this.native.run(this.nativeArgs(args));
+  }
+
+  /** Runs, then resolves when the stream's work (this run included) is done. */
+  async runAsync(args: TopKRunArgs): Promise<void> {
+    this.run(args);
+    await args.stream.synchronizeAsync();
+  }
+
+  /** Idempotent. */
+  dispose(): void { this.native.dispose(); }
+
+  /** Every check of a run, turning the wrappers into the native run arguments. */
+  private nativeArgs(args: TopKRunArgs): NativeRunArgs {
+    const a = checkObject('args', args);
+    checkKeys('TopK run arguments', a, RUN_KEYS);
+    const rows = checkInt('rows', a.rows, 1, this.maxRows);
+    const stride = checkInt('stride', a.stride, 1, INT32_MAX);
+    if (a.lengths === undefined && stride > this.maxLen) {
+      throw invalidArgument('stride', `at most maxLen (${this.maxLen}) when no lengths are given`, stride);
+    }
+    const buffer = (name: string, value: unknown, minBytes: number) => {
+      const native = nativeBuffer(name, value);
+      if (native.device !== this.device) {
+        throw new NsaTopkError(`The DeviceBuffer given as ${name} is on device ${native.device}, the op on device ${this.device}`, ErrorCodes.DeviceMismatch);
+      }
+      if (native.bytes < minBytes) throw invalidArgument(name, `a DeviceBuffer of at least ${minBytes} bytes`, `${native.bytes} bytes`);
+      return native;
+    };
+    const optional = (name: string, value: unknown, minBytes: number) => (value === undefined ? undefined : buffer(name, value, minBytes));
+    const perRow = rows * 4;
+    const outSlots = rows * this.k;
+    const stream = nativeStream('stream', a.stream);
+    if (stream.device !== this.device) {
+      throw new NsaTopkError(`The stream is on device ${stream.device}, the op on device ${this.device}`, ErrorCodes.DeviceMismatch);
+    }
+    if (this.config.writeValues && a.values === undefined) throw invalidArgument('values', 'a DeviceBuffer (the op was built with values: true)', undefined);
+    if (!this.config.writeValues && a.values !== undefined) throw invalidArgument('values', 'no buffer (the op was built without values: true)', a.values);
+    const run: NativeRunArgs = {
+      rows,
+      stride,
+      scores: buffer('scores', a.scores, rows * stride * dtypeBytes(this.dtype)),
+      lengths: optional('lengths', a.lengths, perRow),
+      rowStarts: optional('rowStarts', a.rowStarts, perRow),
+      out: buffer('out', a.out, outSlots * 4),
+      values: optional('values', a.values, outSlots * dtypeBytes(this.dtype)),
+      stream,
+    };
+    if (this.fuse === 'ragged') {
+      run.offsets = buffer('offsets', a.offsets, perRow);
+    } else if (this.fuse === 'page-table') {
+      const pageTableStride = checkInt('pageTableStride', a.pageTableStride, 1, INT32_MAX);
+      run.pageTable = buffer('pageTable', a.pageTable, pageTableStride * 4);
+      const fits = Math.floor(run.pageTable.bytes / 4 / pageTableStride);
+      run.pageTableStride = pageTableStride;
+      run.pageTableRows = optionalInt('pageTableRows', a.pageTableRows, 1, fits, fits);
+      run.rowToBatch = optional('rowToBatch', a.rowToBatch, perRow);
+      run.pageTableStarts = optional('pageTableStarts', a.pageTableStarts, perRow);
+    }
+    return run;
+  }
+}

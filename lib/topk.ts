@@ -1,0 +1,232 @@
+// The host-array API: topk() (off the main thread) and topkSync(). Every argument is checked
+// here, naming it, before any native call; the CPU backend gets one NativeHostCall, the CUDA
+// backends a TopK op over freshly uploaded DeviceBuffers.
+import type { NativeHostCall } from './native';
+import { cudaStatus } from './cuda';
+import { DeviceBuffer, Stream } from './device';
+import { invalidArgument } from './errors';
+import { loadNative } from './loader';
+import { NATIVE_DTYPE, NATIVE_TIE_BREAK, NATIVE_TRANSFORM, TopK, TopKRunArgs } from './op';
+import { BackendName, DType, DTYPES, FuseName, ResolvedBackend, TieBreak, chooseBackend, resolveOptions } from './options';
+import { checkInt, checkKeys, checkObject, checkOneOf, optionalBool, optionalInt, toInt32Array, toInt32ArrayAnyLength } from './validate';
+
+export type ScoresArray = Float32Array | Uint16Array;
+export type IntArrayLike = Int32Array | readonly number[];
+
+export interface TopKOptions {
+  k: number;
+  rows: number;
+  stride?: number;
+  dtype?: DType;
+  lengths?: IntArrayLike;
+  rowStarts?: IntArrayLike;
+  tieBreak?: TieBreak;
+  deterministic?: boolean;
+  sorted?: boolean;
+  values?: boolean;
+  backend?: BackendName;
+  fuse?: FuseName;
+  offsets?: IntArrayLike;
+  pageTable?: IntArrayLike;
+  pageTableStride?: number;
+  pageSize?: number;
+  rowToBatch?: IntArrayLike;
+  pageTableStarts?: IntArrayLike;
+  threads?: number;
+  device?: number;
+}
+
+export interface TopKResult {
+  /** [rows, k]; padding slots hold -1. */
+  indices: Int32Array;
+  /** [rows, k] in the input dtype; padding slots hold -inf. */
+  values?: Float32Array | Uint16Array;
+  rows: number;
+  k: number;
+  /** What actually ran. */
+  backend: ResolvedBackend;
+}
+
+const KEYS: readonly (keyof TopKOptions)[] = [
+  'k', 'rows', 'stride', 'dtype', 'lengths', 'rowStarts', 'tieBreak', 'deterministic', 'sorted', 'values',
+  'backend', 'fuse', 'offsets', 'pageTable', 'pageTableStride', 'pageSize', 'rowToBatch', 'pageTableStarts',
+  'threads', 'device',
+];
+
+const INT32_MAX = 2 ** 31 - 1;
+
+/** A fully checked call: the native host call (CPU) plus what a device run needs. */
+interface Prepared {
+  call: NativeHostCall;
+  dtype: DType;
+  fuse: FuseName;
+  tieBreak: TieBreak;
+  pageTableRows: number;
+  device: number;
+  backend: BackendName;
+}
+
+function checkScores(scores: unknown, dtype: unknown): DType {
+  if (scores instanceof Float32Array) {
+    if (dtype !== undefined && dtype !== 'f32') throw invalidArgument('dtype', "'f32' (or nothing) for Float32Array scores", dtype);
+    return 'f32';
+  }
+  if (scores instanceof Uint16Array) {
+    if (dtype !== 'f16' && dtype !== 'bf16') throw invalidArgument('dtype', "'f16' or 'bf16' for Uint16Array scores", dtype);
+    return dtype;
+  }
+  throw invalidArgument('scores', 'a Float32Array (f32) or a Uint16Array (f16/bf16 bits)', scores);
+}
+
+function prepare(scores: ScoresArray, options: TopKOptions): Prepared {
+  const o = checkObject('options', options);
+  checkKeys('topk options', o, KEYS);
+  const k = checkInt('k', o.k, 1, INT32_MAX);
+  const rows = checkInt('rows', o.rows, 1, INT32_MAX);
+  const dtype = checkScores(scores, o.dtype === undefined ? undefined : checkOneOf('dtype', o.dtype, DTYPES));
+  const stride = o.stride === undefined ? scores.length / rows : checkInt('stride', o.stride, 1, INT32_MAX);
+  if (!Number.isInteger(stride) || stride < 1 || stride > INT32_MAX) {
+    throw invalidArgument('scores', `a length that is a positive multiple of rows (${rows}) within int32 strides`, scores);
+  }
+  if (scores.length !== rows * stride) throw invalidArgument('scores', `length rows * stride = ${rows * stride}`, scores);
+  const global = resolveOptions({ tieBreak: o.tieBreak, deterministic: o.deterministic, fuse: o.fuse, backend: o.backend });
+  const perRow = (name: keyof TopKOptions) => (o[name] === undefined ? undefined : toInt32Array(name, o[name], rows));
+  const call: NativeHostCall = {
+    config: {
+      k,
+      dtype: NATIVE_DTYPE[dtype],
+      tieBreak: NATIVE_TIE_BREAK[global.tieBreak],
+      deterministic: global.deterministic,
+      sorted: optionalBool('sorted', o.sorted, false),
+      transform: NATIVE_TRANSFORM[global.fuse],
+      pageSize: optionalInt('pageSize', o.pageSize, 1, 1, INT32_MAX),
+      writeValues: optionalBool('values', o.values, false),
+      graphSafe: false,
+      maxRows: rows,
+      maxLen: stride,
+    },
+    rows,
+    stride,
+    scores,
+    lengths: perRow('lengths'),
+    rowStarts: perRow('rowStarts'),
+    outIndices: new Int32Array(rows * k),
+    threads: optionalInt('threads', o.threads, 1, 0, 4096),
+  };
+  const offsets = perRow('offsets');
+  const rowToBatch = perRow('rowToBatch');
+  const pageTableStarts = perRow('pageTableStarts');
+  let pageTableRows = 0;
+  if (global.fuse === 'ragged') {
+    if (offsets === undefined) throw invalidArgument('offsets', "an array of length rows with fuse 'ragged'", undefined);
+    call.offsets = offsets;
+  } else if (global.fuse === 'page-table') {
+    if (o.pageTable === undefined) throw invalidArgument('pageTable', "an int array with fuse 'page-table'", undefined);
+    const table = toInt32ArrayAnyLength('pageTable', o.pageTable);
+    // The table is [batches, pageTableStride]; without rowToBatch, batches = rows.
+    if (o.pageTableStride === undefined && rowToBatch !== undefined) {
+      throw invalidArgument('pageTableStride', 'an integer >= 1 when rowToBatch is given', undefined);
+    }
+    const tableStride = o.pageTableStride === undefined ? table.length / rows : checkInt('pageTableStride', o.pageTableStride, 1, INT32_MAX);
+    if (!Number.isInteger(tableStride) || tableStride < 1 || table.length % tableStride !== 0) {
+      throw invalidArgument('pageTable', `a length that is a positive multiple of ${o.pageTableStride === undefined ? `rows (${rows})` : `pageTableStride (${tableStride})`}`, o.pageTable);
+    }
+    pageTableRows = table.length / tableStride;
+    Object.assign(call, { pageTable: table, pageTableStride: tableStride, rowToBatch, pageTableStarts });
+  }
+  if (call.config.writeValues) call.outValues = dtype === 'f32' ? new Float32Array(rows * k) : new Uint16Array(rows * k);
+  return { call, dtype, fuse: global.fuse, tieBreak: global.tieBreak, pageTableRows, device: optionalInt('device', o.device, 0, 0), backend: global.backend };
+}
+
+function result(p: Prepared, backend: ResolvedBackend): TopKResult {
+  const { call } = p;
+  const r: TopKResult = { indices: call.outIndices, rows: call.rows, k: call.config.k, backend };
+  if (call.outValues) r.values = call.outValues;
+  return r;
+}
+
+/** Uploads the operands and builds the op; `release` frees all of it. */
+function deviceRun(p: Prepared, backend: 'radix' | 'sort'): { op: TopK; args: TopKRunArgs; release: () => void } {
+  const { call } = p;
+  const owned: { dispose(): void }[] = [];
+  const keep = <T extends { dispose(): void }>(x: T): T => { owned.push(x); return x; };
+  const release = () => { for (const x of owned.reverse()) x.dispose(); };
+  const opts = { device: p.device };
+  const upload = (a?: ArrayBufferView) => (a === undefined ? undefined : keep(DeviceBuffer.from(a, opts)));
+  try {
+    const stream = keep(new Stream(opts));
+    const c = call.config;
+    const op = keep(new TopK({
+      k: c.k, maxRows: call.rows, maxLen: call.stride, dtype: p.dtype, backend,
+      tieBreak: p.tieBreak, deterministic: c.deterministic, sorted: c.sorted,
+      values: c.writeValues, fuse: p.fuse, pageSize: c.pageSize, device: p.device,
+    }));
+    const args: TopKRunArgs = {
+      scores: upload(call.scores)!, rows: call.rows, stride: call.stride,
+      lengths: upload(call.lengths), rowStarts: upload(call.rowStarts), offsets: upload(call.offsets),
+      pageTable: upload(call.pageTable), pageTableStride: call.pageTable ? call.pageTableStride : undefined,
+      pageTableRows: call.pageTable ? p.pageTableRows : undefined,
+      rowToBatch: upload(call.rowToBatch), pageTableStarts: upload(call.pageTableStarts),
+      out: keep(DeviceBuffer.alloc(call.outIndices.byteLength, opts)),
+      values: call.outValues && keep(DeviceBuffer.alloc(call.outValues.byteLength, opts)),
+      stream,
+    };
+    return { op, args, release };
+  } catch (err) {
+    release();
+    throw err;
+  }
+}
+
+function backendOf(p: Prepared): ResolvedBackend {
+  return chooseBackend(p.backend, cudaStatus);
+}
+
+/** Top-k of every row, on the calling thread. */
+export function topkSync(scores: ScoresArray, options: TopKOptions): TopKResult {
+  const p = prepare(scores, options);
+  const backend = backendOf(p);
+  if (backend === 'cpu') {
+    loadNative().cpuTopk(p.call);
+    return result(p, backend);
+  }
+  const { op, args, release } = deviceRun(p, backend);
+  try {
+    op.run(args);
+    args.stream.synchronize();
+    args.out.copyTo(p.call.outIndices);
+    if (args.values) args.values.copyTo(p.call.outValues!);
+  } finally {
+    release();
+  }
+  return result(p, backend);
+}
+
+/** Top-k of every row, off the main thread (a worker thread on the CPU, the GPU otherwise). */
+export async function topk(scores: ScoresArray, options: TopKOptions): Promise<TopKResult> {
+  const p = prepare(scores, options);
+  const backend = backendOf(p);
+  if (backend === 'cpu') {
+    await loadNative().cpuTopkAsync(p.call);
+    return result(p, backend);
+  }
+  const { op, args, release } = deviceRun(p, backend);
+  try {
+    await op.runAsync(args);
+    await args.out.copyToAsync(p.call.outIndices, { stream: args.stream });
+    if (args.values) await args.values.copyToAsync(p.call.outValues!, { stream: args.stream });
+  } finally {
+    release();
+  }
+  return result(p, backend);
+}
+
+/**
+ * The std::nth_element baseline on the CPU (benchmarks and `nsa-topk verify` only): the same
+ * checks and outputs as topkSync with backend 'cpu'.
+ */
+export function baselineTopkSync(scores: ScoresArray, options: TopKOptions): TopKResult {
+  const p = prepare(scores, { ...options, backend: 'cpu' });
+  loadNative().cpuTopk({ ...p.call, baseline: true });
+  return result(p, 'cpu');
+}

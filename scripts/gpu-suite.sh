@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# What the GPU machine runs: the GPU test suites (a GPU is required), optionally under
+# compute-sanitizer, then `nsa-topk verify` and `nsa-topk bench`. Logs go to ${OUT:-/tmp};
+# a short summary is printed last. Usage: scripts/gpu-suite.sh [--sanitize]
+set -uo pipefail
+cd "$(dirname "$0")/.."
+OUT_DIR="${OUT:-/tmp}"
+mkdir -p "$OUT_DIR"
+SANITIZE=0
+for arg in "$@"; do
+  case "$arg" in
+    --sanitize) SANITIZE=1 ;;
+    *) echo "unknown argument: $arg (usage: $0 [--sanitize])" >&2; exit 2 ;;
+  esac
+done
+
+declare -a SUMMARY=()
+FAILED=0
+step() {  # step NAME LOG COMMAND...: runs one step, logs it, records pass/fail
+  local name="$1" log="$OUT_DIR/$2"; shift 2
+  echo "== $name (log: $log)"
+  local start=$SECONDS
+  "$@" >"$log" 2>&1
+  local rc=$?
+  if [ "$rc" = 0 ]; then
+    SUMMARY+=("PASS  $name ($((SECONDS - start)) s)")
+  else
+    SUMMARY+=("FAIL  $name ($((SECONDS - start)) s, exit $rc, see $log)")
+    FAILED=1
+  fi
+  tail -n 5 "$log"
+}
+
+[ -f dist/cli/main.js ] || npx tsc -p tsconfig.json
+step "jest test/gpu" gpu-jest.log env REQUIRE_GPU=1 npx jest test/gpu
+if [ "$SANITIZE" = 1 ]; then
+  # A small end-to-end run through every backend under memcheck; any report fails the step.
+  step "compute-sanitizer memcheck" sanitizer.log compute-sanitizer --tool memcheck --error-exitcode 1 \
+    node -e "
+      const { topkSync } = require('./dist');
+      const scores = Float32Array.from({ length: 8 * 40000 }, () => Math.random() - 0.5);
+      for (const backend of ['radix', 'sort'])
+        for (const tieBreak of ['none', 'small', 'large'])
+          topkSync(scores, { k: 2048, rows: 8, backend, tieBreak, values: true, sorted: true });
+      console.log('sanitized run done');"
+fi
+step "nsa-topk verify" verify.log node dist/cli/main.js verify
+step "nsa-topk bench" bench.log node dist/cli/main.js bench --json "$OUT_DIR/bench.json"
+
+echo
+echo "== summary"
+grep -h "^verify:" "$OUT_DIR/verify.log" 2>/dev/null || true
+grep -hE "^Tests:" "$OUT_DIR/gpu-jest.log" 2>/dev/null || true
+printf '%s\n' "${SUMMARY[@]}"
+exit "$FAILED"

@@ -1,0 +1,72 @@
+// Every option and dtype of the CUDA backends against the CPU backend and the reference,
+// through topk() on host arrays and through the TopK op on device buffers.
+import { topk, topkSync } from '../../lib';
+import { Case, edgeLengths, pageTable, ragged, windows } from '../helpers/cases';
+import { describeGpu, runOnDevice } from '../helpers/gpu';
+import { DTYPES, RefOptions, RowKind, TIE_BREAKS, checkTopk, diffAt, makeScores } from '../reference';
+
+jest.setTimeout(300_000);
+
+const KINDS: readonly RowKind[] = ['normal', 'relu', 'special', 'sparse', 'equal', 'fewDistinct'];
+const ORDERS = [
+  { sorted: false, deterministic: false },
+  { sorted: false, deterministic: true },
+  { sorted: true, deterministic: true },
+];
+
+/** Checks a GPU result against the reference and, where the contract makes it unique, the CPU bytes. */
+async function compare(backend: 'radix' | 'sort', c: Case, o: RefOptions): Promise<void> {
+  const cpu = topkSync(c.scores, { ...o, backend: 'cpu' });
+  const viaTopk = await topk(c.scores, { ...o, backend });
+  expect(viaTopk.backend).toBe(backend);
+  const viaOp = await runOnDevice(c.scores, o, { backend });
+  for (const [how, res] of [['topk()', viaTopk], ['TopK op', viaOp]] as const) {
+    expect({ how, errors: checkTopk(res, c.scores, o) }).toEqual({ how, errors: [] });
+    if (o.tieBreak !== 'none' && (o.sorted || o.deterministic)) {
+      expect({ how, indices: diffAt(res.indices, cpu.indices) }).toEqual({ how, indices: -1 });
+      if (o.values) expect({ how, values: diffAt(res.values!, cpu.values!) }).toEqual({ how, values: -1 });
+    }
+  }
+}
+
+describeGpu('CUDA backends against the CPU backend', () => {
+  describe.each(['radix', 'sort'] as const)('%s', (backend) => {
+    describe.each(DTYPES)('%s', (dtype) => {
+      test.each(TIE_BREAKS)('tieBreak %s: lengths, windows, transforms, every order', async (tieBreak) => {
+        for (const [i, k] of [1, 512, 2048].entries()) {
+          const stride = 3 * k + 200;
+          const cases = [
+            edgeLengths(dtype, KINDS, k, 10 + i),
+            windows(dtype, KINDS, k, 12, stride, 20 + i),
+            ragged(dtype, KINDS, k, 6, stride, 30 + i),
+            pageTable(dtype, KINDS, k, 6, stride, 1, 40 + i),
+            pageTable(dtype, KINDS, k, 6, stride, 16, 50 + i),
+          ];
+          for (const c of cases) {
+            for (const order of ORDERS) {
+              await compare(backend, c, { ...c.opts, ...order, tieBreak, values: true });
+            }
+          }
+        }
+      });
+    });
+
+    test('k 8192 on long rows, every dtype and tie-break', async () => {
+      for (const dtype of DTYPES) {
+        for (const tieBreak of TIE_BREAKS) {
+          const c = windows(dtype, ['relu', 'normal', 'sparse', 'special'], 8192, 4, 60_000, 61);
+          await compare(backend, c, { ...c.opts, tieBreak, sorted: true, deterministic: true, values: true });
+        }
+      }
+    });
+
+    test('values: false returns no values; k = 1 on single-element and empty rows', async () => {
+      const scores = makeScores('f32', 3, 1, 'normal', 62);
+      const o: RefOptions = { k: 1, rows: 3, lengths: [1, 0, 1], deterministic: true };
+      const res = await topk(scores, { ...o, backend });
+      expect(res.values).toBeUndefined();
+      expect(checkTopk(res, scores, o)).toEqual([]);
+      expect(res.indices[1]).toBe(-1);
+    });
+  });
+});

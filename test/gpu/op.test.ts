@@ -1,0 +1,121 @@
+// The reusable TopK op: run() enqueues and returns, runAsync() resolves when done, the workspace
+// is sized once, and bad run arguments or a disposed op are refused before any launch.
+import { DeviceBuffer, NsaTopkError, Stream, TopK, captureGraph } from '../../lib';
+import { describeGpu, runOnDevice } from '../helpers/gpu';
+import { RefOptions, checkTopk, makeScores, randomInts, referenceTopk } from '../reference';
+
+jest.setTimeout(120_000);
+
+async function expectCode(fn: () => unknown, code: string | string[], names?: string): Promise<void> {
+  let caught: unknown;
+  try { await fn(); } catch (err) { caught = err; }
+  expect(caught).toBeInstanceOf(NsaTopkError);
+  expect(typeof code === 'string' ? [code] : code).toContain((caught as NsaTopkError).code);
+  if (names) expect((caught as Error).message).toContain(names);
+}
+
+describeGpu('TopK op', () => {
+  const rows = 16;
+  const stride = 10_000;
+  const k = 512;
+  const scores = makeScores('f32', rows, stride, ['relu', 'normal'], 90);
+
+  test.each(['radix', 'sort', 'auto'] as const)('backend %s: run() then synchronize, runAsync()', async (backend) => {
+    const op = new TopK({ k, maxRows: rows, maxLen: stride, backend, tieBreak: 'small', sorted: true });
+    expect(typeof op.workspaceBytes).toBe('number');
+    expect(op.workspaceBytes).toBeGreaterThanOrEqual(0);
+    const stream = new Stream();
+    const dScores = DeviceBuffer.from(scores);
+    const out = DeviceBuffer.alloc({ dtype: 'i32', length: rows * k });
+    const o: RefOptions = { k, rows, tieBreak: 'small', sorted: true };
+    for (const mode of ['run', 'runAsync'] as const) {
+      out.fill(0xff, { stream });
+      const args = { scores: dScores, rows, stride, out, stream };
+      if (mode === 'run') {
+        expect(op.run(args)).toBeUndefined();
+        stream.synchronize();
+      } else {
+        await op.runAsync(args);
+      }
+      const indices = new Int32Array(rows * k);
+      out.copyTo(indices);
+      expect({ mode, errors: checkTopk({ indices }, scores, o) }).toEqual({ mode, errors: [] });
+    }
+    // Fewer rows than maxRows, on the same op.
+    await op.runAsync({ scores: dScores, rows: 3, stride, out, stream });
+    const three = new Int32Array(3 * k);
+    out.copyTo(three);
+    expect(checkTopk({ indices: three }, scores.subarray(0, 3 * stride), { ...o, rows: 3 })).toEqual([]);
+    for (const x of [op, out, dScores, stream]) x.dispose();
+  });
+
+  test('graphSafe eager runs return what non-graph-safe runs return', async () => {
+    const o: RefOptions = { k, rows, tieBreak: 'large', deterministic: true, values: true, lengths: Array.from({ length: rows }, (_, r) => r * 600) };
+    const plain = await runOnDevice(scores, o, { backend: 'radix' });
+    const safe = await runOnDevice(scores, o, { backend: 'radix', graphSafe: true });
+    expect(safe.indices).toEqual(plain.indices);
+    expect(checkTopk(safe, scores, o)).toEqual([]);
+  });
+
+  test('a graph-safe op captured once replays with new scores, lengths and row starts', async () => {
+    const op = new TopK({ k, maxRows: rows, maxLen: stride, graphSafe: true, tieBreak: 'small', deterministic: true });
+    const stream = new Stream();
+    const dScores = DeviceBuffer.alloc({ dtype: 'f32', length: rows * stride });
+    const dLengths = DeviceBuffer.alloc({ dtype: 'i32', length: rows });
+    const dStarts = DeviceBuffer.alloc({ dtype: 'i32', length: rows });
+    const out = DeviceBuffer.alloc({ dtype: 'i32', length: rows * k });
+    const graph = captureGraph(stream, () => op.run({ scores: dScores, rows, stride, lengths: dLengths, rowStarts: dStarts, out, stream }));
+    for (const seed of [1, 2, 3]) {
+      const s = makeScores('f32', rows, stride, ['sparse', 'relu', 'normal'], 95 + seed);
+      const rowStarts = randomInts(rows, 0, stride / 2, seed);
+      // Some windows shorter than k, some longer; device-side values are the only change.
+      const lengths = Int32Array.from(rowStarts, (st, r) => Math.min(stride - st, (r * 397 * seed) % stride));
+      await dScores.copyFromAsync(s, { stream });
+      await dLengths.copyFromAsync(lengths, { stream });
+      await dStarts.copyFromAsync(rowStarts, { stream });
+      out.fill(0xff, { stream });
+      graph.replay(stream);
+      await stream.synchronizeAsync();
+      const indices = new Int32Array(rows * k);
+      out.copyTo(indices);
+      const o: RefOptions = { k, rows, tieBreak: 'small', deterministic: true, lengths, rowStarts };
+      expect(indices).toEqual(referenceTopk(s, o).indices);
+    }
+    graph.dispose();
+    graph.dispose();
+    await expectCode(() => graph.replay(stream), 'ERR_NSA_TOPK_DISPOSED');
+    for (const x of [op, dScores, dLengths, dStarts, out, stream]) x.dispose();
+  });
+
+  test('bad run arguments are refused before any launch', async () => {
+    const op = new TopK({ k, maxRows: rows, maxLen: stride, values: true });
+    const stream = new Stream();
+    const dScores = DeviceBuffer.from(scores);
+    const out = DeviceBuffer.alloc({ dtype: 'i32', length: rows * k });
+    const values = DeviceBuffer.alloc({ dtype: 'f32', length: rows * k });
+    const small = DeviceBuffer.alloc(16);
+    const ok = { scores: dScores, rows, stride, out, values, stream };
+    const invalid = 'ERR_NSA_TOPK_INVALID_ARGUMENT';
+    await expectCode(() => op.run({ ...ok, rows: rows + 1 }), invalid, 'rows');
+    await expectCode(() => op.run({ ...ok, out: small }), invalid, 'out');
+    await expectCode(() => op.run({ ...ok, values: small }), invalid, 'values');
+    await expectCode(() => op.run({ ...ok, scores: small }), invalid, 'scores');
+    await expectCode(() => op.run({ ...ok, lengths: small }), invalid, 'lengths');
+    out.dispose();
+    await expectCode(() => op.run({ ...ok, out }), 'ERR_NSA_TOPK_DISPOSED', 'out');
+    op.dispose();
+    op.dispose();
+    await expectCode(() => op.run(ok), 'ERR_NSA_TOPK_DISPOSED');
+    await expectCode(() => op.runAsync(ok), 'ERR_NSA_TOPK_DISPOSED');
+    for (const x of [dScores, values, small, stream]) x.dispose();
+  });
+
+  test('bad op options are refused', async () => {
+    const invalid = 'ERR_NSA_TOPK_INVALID_ARGUMENT';
+    await expectCode(() => new TopK({ k: 0, maxRows: 1, maxLen: 10 }), invalid, 'k');
+    await expectCode(() => new TopK({ k: 1, maxRows: 0, maxLen: 10 }), invalid, 'maxRows');
+    await expectCode(() => new TopK({ k: 1, maxRows: 1, maxLen: -1 }), invalid, 'maxLen');
+    await expectCode(() => new TopK({ k: 1, maxRows: 1, maxLen: 10, backend: 'cpu' as never }), ['ERR_NSA_TOPK_UNKNOWN_BACKEND', invalid], 'backend');
+    await expectCode(() => new TopK({ k: 1, maxRows: 1, maxLen: 10, path: 'warp' as never }), invalid, 'path');
+  });
+});
