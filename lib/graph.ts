@@ -1,10 +1,17 @@
 // CUDA graphs: capture what a body enqueues on a stream once, replay it with new device contents.
 // The op must be built with graphSafe: true for replays to track changed lengths and row starts.
-import type { NativeGraph } from './native';
+// GraphCache is the bounded LRU a graph-safe TopK keeps its own captures in; it knows nothing of
+// CUDA, so its policy is tested on the CPU.
+import type { NativeGraph, NativeStream } from './native';
 import { requireCuda } from './cuda';
 import { Stream, nativeStream } from './device';
 import { ErrorCodes, NsaTopkError, invalidArgument } from './errors';
 
+/**
+ * A captured, instantiated CUDA graph. It records raw device addresses only: it does not keep the
+ * buffers it was captured with alive. Replaying after one of them was disposed (or freed by its
+ * owner) reads and writes freed memory; dispose the graph first.
+ */
 export class Graph {
   private constructor(private readonly native: NativeGraph) {}
 
@@ -21,17 +28,90 @@ export class Graph {
     this.native.replay(nativeStream('stream', stream));
   }
 
-  /** Idempotent. */
+  /** Idempotent. A replay still running on the GPU completes; its resources are freed after. */
   dispose(): void { this.native.dispose(); }
 }
 
+/** @internal Captures `body` on an already checked native stream (shared with TopK's cache). */
+export function captureNative(stream: NativeStream, body: () => void, caller: string): NativeGraph {
+  const Native = requireCuda('Graph', caller);
+  return Native.capture(stream, body);
+}
+
 /**
- * Captures everything `body` enqueues on `stream` into a graph. `body` runs synchronously; a
- * throw inside it ends the capture and is rethrown.
+ * Captures everything `body` enqueues on `stream` into a graph, without running it; call
+ * `replay(stream)` to run it, as often as needed. `body` runs synchronously; a throw inside it ends
+ * the capture and is rethrown.
+ *
+ * Graph-safe `TopK` ops called inside `body` on `stream` see that the stream is capturing and only
+ * enqueue into this capture (they do not capture graphs of their own). Ops built without
+ * graphSafe are captured too, but their replays keep the grid chosen at capture time.
+ *
+ * The graph does not keep the buffers used inside `body` alive: keep them (and their addresses)
+ * for as long as the graph is replayed, and dispose the graph when done.
  */
 export function captureGraph(stream: Stream, body: () => void): Graph {
   const native = nativeStream('stream', stream);
   if (typeof body !== 'function') throw invalidArgument('body', 'a function', body);
-  const Native = requireCuda('Graph', 'captureGraph');
-  return Graph.fromNative(Native.capture(native, body));
+  return Graph.fromNative(captureNative(native, body, 'captureGraph'));
+}
+
+/**
+ * A bounded least-recently-used map from call keys to disposable graphs. Inserting beyond
+ * `capacity` disposes the least recently used entry; `clear()` disposes them all.
+ */
+export class GraphCache<G extends { dispose(): void }> {
+  private readonly entries = new Map<string, G>();
+  /** The most recently used key: a repeated call skips the LRU reordering. */
+  private newest: string | undefined;
+  private inserted = 0;
+
+  constructor(readonly capacity: number) {}
+
+  /** Graphs held now. */
+  get size(): number { return this.entries.size; }
+
+  /** Graphs ever inserted (each one a capture), evicted or not. */
+  get insertions(): number { return this.inserted; }
+
+  /** The graph for `key`, marked most recently used, or undefined. */
+  get(key: string): G | undefined {
+    const graph = this.entries.get(key);
+    if (graph !== undefined && key !== this.newest) {
+      // A Map iterates in insertion order: re-inserting moves the key to the young end.
+      this.entries.delete(key);
+      this.entries.set(key, graph);
+      this.newest = key;
+    }
+    return graph;
+  }
+
+  /** Inserts a graph for a key `get` just missed, evicting (and disposing) the oldest when full. */
+  set(key: string, graph: G): void {
+    // Held before evicting, so a failing dispose of the evicted one cannot leak the new one.
+    this.entries.set(key, graph);
+    this.newest = key;
+    this.inserted++;
+    while (this.entries.size > this.capacity) {
+      const [oldest, evicted] = this.entries.entries().next().value as [string, G];
+      this.entries.delete(oldest);
+      evicted.dispose();
+    }
+  }
+
+  /** Disposes every graph held; the first dispose error is rethrown after all were tried. */
+  clear(): void {
+    const graphs = [...this.entries.values()];
+    this.entries.clear();
+    this.newest = undefined;
+    let first: unknown;
+    for (const graph of graphs) {
+      try {
+        graph.dispose();
+      } catch (err) {
+        first ??= err;
+      }
+    }
+    if (first !== undefined) throw first;
+  }
 }

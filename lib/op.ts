@@ -1,10 +1,15 @@
 // TopK: the reusable op over device buffers. Options are checked and resolved once at
 // construction; every run checks that each buffer is present, live, on the op's device and big
-// enough for rows/stride/k before the native run enqueues anything.
-import { NativeBackend, NativeConfig, NativeDType, NativeRadixPath, NativeRunArgs, NativeTieBreak, NativeTopKOp, NativeTransform } from './native';
+// enough for rows/stride/k before the native run enqueues anything. A graph-safe op runs each
+// distinct call (stream, sizes, buffer addresses) as a replay of a graph it captured once.
+import {
+  NativeBackend, NativeConfig, NativeDType, NativeDeviceBuffer, NativeGraph, NativeRadixPath, NativeRunArgs,
+  NativeStream, NativeTieBreak, NativeTopKOp, NativeTransform,
+} from './native';
 import { cudaStatus, requireCuda } from './cuda';
 import { DeviceBuffer, Stream, nativeBuffer, nativeStream } from './device';
 import { ErrorCodes, NsaTopkError, invalidArgument } from './errors';
+import { GraphCache, captureNative } from './graph';
 import {
   BackendName, DType, DTYPES, FuseName, RADIX_PATHS, RadixPathName, ResolvedBackend, TieBreak,
   chooseBackend, checkBackend, cudaUnavailable, dtypeBytes, resolveOptions,
@@ -24,6 +29,8 @@ export interface TopKOpOptions {
   fuse?: FuseName;
   pageSize?: number;
   graphSafe?: boolean;
+  /** Graph-safe ops: how many captured graphs (one per distinct call) to keep, LRU; default 8. */
+  graphCacheSize?: number;
   device?: number;
   /** Force a radix path (benchmarks, tests). */
   path?: RadixPathName;
@@ -46,10 +53,11 @@ export interface TopKRunArgs {
   stream: Stream;
 }
 
-const OP_KEYS = ['k', 'maxRows', 'maxLen', 'dtype', 'backend', 'tieBreak', 'deterministic', 'sorted', 'values', 'fuse', 'pageSize', 'graphSafe', 'device', 'path'] as const;
+const OP_KEYS = ['k', 'maxRows', 'maxLen', 'dtype', 'backend', 'tieBreak', 'deterministic', 'sorted', 'values', 'fuse', 'pageSize', 'graphSafe', 'graphCacheSize', 'device', 'path'] as const;
 const RUN_KEYS = ['scores', 'rows', 'stride', 'lengths', 'rowStarts', 'offsets', 'pageTable', 'pageTableStride', 'pageTableRows', 'rowToBatch', 'pageTableStarts', 'out', 'values', 'stream'] as const;
 
 const INT32_MAX = 2 ** 31 - 1;
+const DEFAULT_GRAPH_CACHE_SIZE = 8;
 
 export const NATIVE_DTYPE: Record<DType, NativeDType> = { f32: NativeDType.F32, f16: NativeDType.F16, bf16: NativeDType.BF16 };
 export const NATIVE_TIE_BREAK: Record<TieBreak, NativeTieBreak> = { none: NativeTieBreak.None, small: NativeTieBreak.Small, large: NativeTieBreak.Large };
@@ -79,7 +87,10 @@ export class TopK {
   readonly device: number;
   readonly fuse: FuseName;
   readonly config: Readonly<NativeConfig>;
+  readonly graphCacheSize: number;
   private readonly native: NativeTopKOp;
+  /** Graph-safe ops only: the graphs captured by run(), keyed by callKey(). */
+  private readonly graphs?: GraphCache<NativeGraph>;
 
   constructor(opts: TopKOpOptions) {
     const o = checkObject('opts', opts);
@@ -92,6 +103,7 @@ export class TopK {
     this.fuse = global.fuse;
     const path = o.path === undefined ? 'auto' : checkOneOf('path', o.path, RADIX_PATHS);
     this.device = optionalInt('device', o.device, 0, 0);
+    this.graphCacheSize = optionalInt('graphCacheSize', o.graphCacheSize, 1, DEFAULT_GRAPH_CACHE_SIZE, INT32_MAX);
     this.config = {
       k: this.k,
       dtype: NATIVE_DTYPE[this.dtype],
@@ -108,15 +120,38 @@ export class TopK {
     this.backend = opBackend(o.backend);
     const Native = requireCuda('TopKOp', 'TopK');
     this.native = new Native(this.config, NATIVE_BACKEND[this.backend], this.device, NATIVE_PATH[path]);
+    if (this.config.graphSafe) this.graphs = new GraphCache(this.graphCacheSize);
   }
 
   get workspaceBytes(): number { return this.native.workspaceBytes; }
   get disposed(): boolean { return this.native.disposed; }
+  /** Graphs run() has captured so far, evicted ones included (0 unless graphSafe). */
+  get capturedGraphs(): number { return this.graphs?.insertions ?? 0; }
+  /** Graphs held in the cache now. */
+  get cachedGraphs(): number { return this.graphs?.size ?? 0; }
 
-  /** Enqueues on args.stream and returns at once (safe under graph capture). */
+  /**
+   * Enqueues on args.stream and returns at once (safe under graph capture). A graph-safe op
+   * enqueues directly into a capture already under way on the stream; otherwise it replays the
+   * graph it captured for this exact call (stream, rows, stride, page-table sizes, the address and
+   * size of every buffer), capturing it first on a miss. Replays read the buffers' current
+   * contents. The legacy default stream (handle 0) cannot be captured: runs there are eager.
+   */
   run(args: TopKRunArgs): void {
     if (this.native.disposed) throw new NsaTopkError('This TopK op was disposed', ErrorCodes.Disposed);
-    this.native.run(this.nativeArgs(args));
+    const run = this.nativeArgs(args);
+    if (this.graphs === undefined || streamToken(run.stream) === '0' || run.stream.isCapturing()) {
+      this.native.run(run);
+      return;
+    }
+    const key = callKey(run);
+    let graph = this.graphs.get(key);
+    if (graph === undefined) {
+      // Capturing enqueues nothing: the replay below is what runs this first call.
+      graph = captureNative(run.stream, () => this.native.run(run), 'TopK.run');
+      this.graphs.set(key, graph);
+    }
+    graph.replay(run.stream);
   }
 
   /** Runs, then resolves when the stream's work (this run included) is done. */
@@ -125,8 +160,14 @@ export class TopK {
     await args.stream.synchronizeAsync();
   }
 
-  /** Idempotent. */
-  dispose(): void { this.native.dispose(); }
+  /** Idempotent; disposes the captured graphs too. */
+  dispose(): void {
+    try {
+      this.graphs?.clear();
+    } finally {
+      this.native.dispose();
+    }
+  }
 
   /** Every check of a run, turning the wrappers into the native run arguments. */
   private nativeArgs(args: TopKRunArgs): NativeRunArgs {
@@ -177,4 +218,29 @@ export class TopK {
     }
     return run;
   }
+}
+
+// Call keys. A native buffer's address and size and a stream's handle never change, so their
+// renderings are computed once per native object instead of on every replay.
+const tokens = new WeakMap<object, string>();
+
+function streamToken(stream: NativeStream): string {
+  let t = tokens.get(stream);
+  if (t === undefined) tokens.set(stream, (t = String(stream.handle)));
+  return t;
+}
+
+function bufferToken(buffer: NativeDeviceBuffer | undefined): string {
+  if (buffer === undefined) return '-';
+  let t = tokens.get(buffer);
+  if (t === undefined) tokens.set(buffer, (t = `${buffer.ptr}+${buffer.bytes}`));
+  return t;
+}
+
+/** Everything a captured graph bakes in: two calls with equal keys can share one graph. */
+function callKey(r: NativeRunArgs): string {
+  return `${streamToken(r.stream)}|${r.rows}|${r.stride}|${r.pageTableStride ?? '-'}|${r.pageTableRows ?? '-'}|`
+    + `${bufferToken(r.scores)}|${bufferToken(r.lengths)}|${bufferToken(r.rowStarts)}|${bufferToken(r.offsets)}|`
+    + `${bufferToken(r.pageTable)}|${bufferToken(r.rowToBatch)}|${bufferToken(r.pageTableStarts)}|`
+    + `${bufferToken(r.out)}|${bufferToken(r.values)}`;
 }

@@ -118,16 +118,28 @@ OutputSpec output_spec(const TopKConfig& cfg, int32_t* raw_positions) {
   return OutputSpec{cfg.k, cfg.tie_break, cfg.transform, cfg.page_size, cfg.write_values, raw_positions};
 }
 
-// Candidate buffer entries per CTA (see tuning.h).
-int32_t candidate_capacity(int32_t k) {
+// Shared-memory layout of one radix CTA for the op's maxLen (see tuning.h and RadixParams).
+struct RadixShape {
+  int32_t region_words, chunk_cap, cand_cap;
+};
+RadixShape radix_shape(int64_t max_len, int32_t k, int cluster) {
+  const int64_t chunk = (max_len + cluster - 1) / cluster;
+  const int64_t hist_bytes = radix_smem_bytes(cluster, 0);
   const int64_t want = 2 * int64_t(k) + 4096;
-  return int32_t(std::clamp<int64_t>(want, tuning::kMinCandidates, tuning::kMaxCandidates));
+  if (chunk <= tuning::kMaxChunkCache) {
+    const int64_t room = (tuning::kSmemPerCta - hist_bytes - 4 * (chunk + 4)) / 8;  // keeps 2 CTAs an SM
+    const int64_t cand = std::max<int64_t>(tuning::kMinCandidates,
+                                           std::min({(want + cluster - 1) / cluster, chunk, room}));
+    return {int32_t(chunk + 4 + 2 * cand), int32_t(chunk), int32_t(cand)};
+  }
+  const int64_t cand = std::min<int64_t>(want, (tuning::kMaxSmemPerCta - hist_bytes) / 8);
+  return {int32_t(2 * cand), 0, 0};
 }
 
 template <class Traits, int C>
 cudaError_t launch_radix(const RadixParams& p, cudaStream_t stream) {
   auto kernel = radix_select_kernel<Traits, C>;
-  const size_t smem = radix_smem_bytes(C, p.capacity);
+  const size_t smem = radix_smem_bytes(C, p.region_words);
   cudaError_t err = cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, int(smem));
   if (err != cudaSuccess) return err;
   cudaLaunchConfig_t launch = {};
@@ -148,12 +160,13 @@ cudaError_t launch_radix(const RadixParams& p, cudaStream_t stream) {
 template <class Traits>
 cudaError_t run_radix(const TopKConfig& cfg, RadixPath path, const TopKArgs& args, const Layout& l, void* ws,
                       int device, cudaStream_t stream) {
-  const RadixParams p{args, output_spec(cfg, cfg.sorted ? region<int32_t>(ws, l.positions) : nullptr),
-                      candidate_capacity(cfg.k)};
   const int64_t shape_rows = cfg.graph_safe ? std::max(cfg.max_rows, args.rows) : args.rows;
   const int cluster = path == RadixPath::Block     ? 1
                       : path == RadixPath::Cluster ? tuning::kMaxClusterSize
                                                    : choose_cluster_size(shape_rows, cfg.max_len, cfg.k, sm_count(device));
+  const RadixShape shape = radix_shape(std::max<int64_t>(cfg.max_len, 1), cfg.k, cluster);
+  const RadixParams p{args, output_spec(cfg, cfg.sorted ? region<int32_t>(ws, l.positions) : nullptr),
+                      shape.region_words, shape.chunk_cap, shape.cand_cap};
   cudaError_t err = cluster == 8   ? launch_radix<Traits, 8>(p, stream)
                     : cluster == 4 ? launch_radix<Traits, 4>(p, stream)
                     : cluster == 2 ? launch_radix<Traits, 2>(p, stream)
@@ -215,15 +228,16 @@ cudaError_t run_sort(const TopKConfig& cfg, const TopKArgs& args, const Layout& 
 
 // The radix path heuristic: how many CTAs (a thread-block cluster) share one row. Enough that each
 // CTA's chunk of a maxLen row fits its shared-memory cache, so the row is read from global memory
-// once; then more while the rows alone would leave SMs idle (decode), down to kMinChunk elements
-// a CTA. It looks only at the host-known shape (the row count, maxRows in graph-safe mode) and
+// once (unless the rows alone fill the GPU and that would take more than kMaxClusterFullGpu CTAs:
+// then one CTA per row); then more while the rows alone would leave SMs idle (decode), down to
+// kMinChunk elements a CTA. It looks only at the host-known shape (the row count, maxRows in graph-safe mode) and
 // the op's maxLen, never at device data: each CTA still splits the actual length at run time and
 // caches its chunk whenever it fits, so a captured graph is right for any lengths.
 // `RadixPath::Block` / `Cluster` override it (1 / kMaxClusterSize) for benchmarks and tests.
-int choose_cluster_size(int64_t rows, int64_t max_len, int32_t k, int sms) {
-  const int64_t cache = 2 * int64_t(candidate_capacity(k));
+int choose_cluster_size(int64_t rows, int64_t max_len, int32_t, int sms) {
   int c = 1;
-  while (c < tuning::kMaxClusterSize && (max_len + c - 1) / c > cache) c *= 2;
+  while (c < tuning::kMaxClusterSize && (max_len + c - 1) / c > tuning::kMaxChunkCache) c *= 2;
+  if (rows >= sms && c > tuning::kMaxClusterFullGpu) return 1;  // a full GPU: read twice instead
   while (c < tuning::kMaxClusterSize && rows * c * 2 <= sms && max_len / (2 * c) >= tuning::kMinChunk) c *= 2;
   return c;
 }
@@ -268,9 +282,11 @@ std::vector<std::pair<std::string, long long>> tuning_constants() {
           {"laterDigitBits", kLaterDigitBits},
           {"vectorsInFlight", kVectorsInFlight},
           {"maxClusterSize", kMaxClusterSize},
+          {"maxChunkCache", kMaxChunkCache},
           {"minCandidates", kMinCandidates},
-          {"maxCandidates", kMaxCandidates},
+          {"smemPerCta", kSmemPerCta},
           {"minChunk", kMinChunk},
+          {"maxClusterFullGpu", kMaxClusterFullGpu},
           {"elementwiseThreads", kElementwiseThreads}};
 }
 

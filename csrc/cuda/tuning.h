@@ -8,23 +8,30 @@ namespace nsa::cuda::tuning {
 // Radix select: one CTA (or one cluster of CTAs) per row.
 constexpr int kThreads = 512;         // threads per CTA
 constexpr int kItems = 8;             // elements per thread per tile (tile = kThreads * kItems)
-constexpr int kFirstDigitBits = 12;   // first pass: sign, exponent and the top mantissa bits
-constexpr int kLaterDigitBits = 10;   // later passes over 32-bit keys (12 + 10 + 10 = 32)
+constexpr int kFirstDigitBits = 11;   // first pass: sign, exponent and the top mantissa bits
+constexpr int kLaterDigitBits = 11;   // later passes (32-bit keys: 11 + 11 + 10; 16-bit: 11 + 5)
 constexpr int kMaxBins = 1 << kFirstDigitBits;
 constexpr int kVectorsInFlight = 4;   // 16-byte loads per thread in flight while caching a chunk
 constexpr int kMaxClusterSize = 8;    // CTAs cooperating on one row (the portable cluster limit)
 
-// One shared-memory region per CTA (8 bytes per entry) holds either the CTA's whole chunk of the
-// row (4-byte keys: 2 * entries of them) or the candidates of the first pass's threshold bin and
-// above (key + position). Entries: 2k + 4096 within [kMinCandidates, kMaxCandidates]. A CTA whose
-// chunk and candidates both overflow re-reads its chunk from global memory: slower, never wrong.
-constexpr int kMinCandidates = 8192;   // 64 KB: caches a 16K-element chunk; 2 CTAs per SM
-constexpr int kMaxCandidates = 20480;
+// Shared memory per CTA (radix_shape in dispatch.cu): the chunk cache (4-byte keys, up to
+// kMaxChunkCache of them) and a candidate list (key + position) for the first pass's threshold
+// bin and above: (2k + 4096) / C entries, at least kMinCandidates, trimmed so that two CTAs fit an
+// SM (kSmemPerCta). Chunks too long to cache use the whole region for candidates, at least
+// 2k + 4096 of them. Whatever does not fit is re-scanned, never dropped.
+constexpr int kMaxChunkCache = 16384;
+constexpr int kMinCandidates = 1024;
+constexpr int kSmemPerCta = 110 * 1024;
+constexpr int kMaxSmemPerCta = 220 * 1024;  // under sm_90's 227 KB opt-in limit
 
 // The cluster-size heuristic (choose_cluster_size in dispatch.cu): enough CTAs per row that each
 // chunk fits the cache (one global read), more while rows are too few to fill the SMs, but no
 // chunk shorter than kMinChunk.
-constexpr int64_t kMinChunk = 4096;
+// When the rows alone fill the SMs, clusters above kMaxClusterFullGpu cost more in histogram
+// exchange than the second read they save (measured: 4096 x 131072 ran 4.3 ms with one CTA per
+// row and 5.2 ms with 8-CTA clusters; 4096 x 32768 ran 0.71 ms with 2-CTA clusters, 0.99 ms with 1).
+constexpr int64_t kMinChunk = 8192;
+constexpr int kMaxClusterFullGpu = 2;
 
 // Element-wise kernels (composites, finishing) and the read probe.
 constexpr int kElementwiseThreads = 256;

@@ -2,6 +2,8 @@
 // pairs around each enqueue, rotating among enough inputs to exceed 2x the L2 cache, next to a
 // plain read of the same buffers (the bandwidth reference) and torch.topk when it is installed.
 // A timer takes an `enqueue(i)` for iteration i, so graph replays can plug in as another enqueue.
+// --graph also times the same rotation through a graph-safe op (cached graph replays) and the
+// JS-side cost of one replay.
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
@@ -35,6 +37,8 @@ export interface BenchOptions {
   baseline: boolean;
   torch: boolean;
   progress: boolean;
+  /** CUDA: also time graph-safe replays and the JS-side replay overhead. */
+  graph?: boolean;
 }
 
 export interface BenchResult {
@@ -50,6 +54,10 @@ export interface BenchResult {
   probePercent?: number;
   torchUs?: number;
   torchSpeedup?: number;
+  /** --graph: GPU median of a graph-safe replay, its ratio to the eager median, and the JS call to GPU completion less that. */
+  graphUs?: number;
+  graphRatio?: number;
+  replayOverheadUs?: number;
 }
 
 const median = (xs: number[]): number => {
@@ -149,10 +157,12 @@ function benchCuda(o: BenchOptions, backend: 'radix' | 'sort', rows: number, len
       inputs.push(keep(DeviceBuffer.wrap(pool.ptr + BigInt(s * aligned), bytes)));
     }
     const h = hostOptions(o, rows, length, backend);
-    const op = keep(new TopK({
+    const opOptions = {
       k: o.k, maxRows: rows, maxLen: length, dtype: o.dtype, backend,
       tieBreak: o.tieBreak, deterministic: o.deterministic, sorted: o.sorted, fuse: o.fuse, path: o.path,
-    }));
+    };
+    // With --graph the eager column must be eager whatever NSA_TOPK_GRAPH_SAFE says.
+    const op = keep(new TopK({ ...opOptions, graphSafe: o.graph ? false : undefined }));
     const upload = (a?: Int32Array) => (a === undefined ? undefined : keep(DeviceBuffer.from(a)));
     const base = {
       rows, stride: length, stream,
@@ -169,8 +179,22 @@ function benchCuda(o: BenchOptions, backend: 'radix' | 'sort', rows: number, len
     const readProbe = requireCuda('readProbe', 'bench');
     const natives = inputs.map((b, i) => nativeBuffer(`inputs[${i}]`, b));
     const probeUs = timeEvents(ns, device.ordinal, (i) => readProbe(natives[i % sets], bytes, ns), warmup, iters);
+    const result: Omit<BenchResult, 'gbps'> = { rows, length, k: o.k, dtype: o.dtype, backend, medianUs, probeUs, probePercent: (100 * probeUs) / medianUs };
+    if (o.graph) {
+      // Each input buffer makes a distinct call, so a graph of its own. The cache holds every
+      // input the loops touch and all are captured before timing: replays rotate through the same
+      // cold-L2 inputs as the eager runs, and no capture falls inside a timed region.
+      const used = Math.min(sets, warmup + iters);
+      const graphOp = keep(new TopK({ ...opOptions, graphSafe: true, graphCacheSize: used }));
+      const replay = (i: number) => graphOp.run({ ...base, scores: inputs[i % sets] });
+      for (let i = 0; i < used; i++) replay(i);
+      const graphUs = timeEvents(ns, device.ordinal, replay, warmup, iters);
+      // One replay at a time, from the JS call to GPU completion; less the GPU time, the JS side.
+      const wallUs = timeWall((i) => { replay(i); stream.synchronize(); }, warmup, iters);
+      Object.assign(result, { graphUs, graphRatio: graphUs / medianUs, replayOverheadUs: wallUs - graphUs });
+    }
     stream.synchronize();
-    return { rows, length, k: o.k, dtype: o.dtype, backend, medianUs, probeUs, probePercent: (100 * probeUs) / medianUs };
+    return result;
   } finally {
     for (const x of owned.reverse()) x.dispose();
   }
@@ -207,6 +231,9 @@ function printTable(results: BenchResult[]): void {
   }
   if (results.some((r) => r.probeUs !== undefined)) {
     extra.push(['read us', (r) => fmt(r.probeUs)], ['% of read bw', (r) => fmt(r.probePercent)]);
+  }
+  if (results.some((r) => r.graphUs !== undefined)) {
+    extra.push(['graph us', (r) => fmt(r.graphUs)], ['graph/eager', (r) => fmt(r.graphRatio, 3)], ['replay overhead us', (r) => fmt(r.replayOverheadUs)]);
   }
   if (results.some((r) => r.torchUs !== undefined)) {
     extra.push(['torch us', (r) => fmt(r.torchUs)], ['speedup', (r) => fmt(r.torchSpeedup, 2)]);
@@ -248,6 +275,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResult[]> {
   }
   printTable(results);
   if (torchNote) process.stdout.write(`torch.topk not timed: ${torchNote}\n`);
+  if (o.graph && backend === 'cpu') process.stdout.write('graph replays not timed: --graph needs a CUDA backend\n');
   if (o.json) {
     const status = cudaStatus();
     const report = {
@@ -294,6 +322,7 @@ export function benchCommand(setExit: (code: number) => void): Command {
     .option('--baseline', 'CPU: also time the std::nth_element baseline on the same data', false)
     .option('--no-torch', 'do not time torch.topk')
     .option('--progress', 'show a progress bar even when stderr is not a TTY', false)
+    .option('--graph', 'CUDA: also time graph-safe replays (one cached graph per input) and the JS-side replay overhead', false)
     .action(async (opts: Omit<BenchOptions, 'progress'> & { progress: boolean }) => {
       await runBench({ ...opts, progress: opts.progress || Boolean(process.stderr.isTTY) });
       setExit(0);

@@ -1,12 +1,13 @@
 // The radix select kernel: exact top-k of each row by most-significant-digit radix select over
 // order-preserving keys, one CTA per row (C == 1) or one thread-block cluster of C CTAs per row.
 //
-// Per row:
-//  1. A histogram pass over the row on the first digit (12 bits) finds the bin of the k-th
-//     greatest key; everything in greater bins is selected.
-//  2. Each CTA gathers its part of the row's elements in that bin and above, in position order,
-//     into shared memory, when they fit (the candidate buffer). When they don't, that CTA simply
-//     keeps reading its part from global memory: the buffer is a cache, never a filter.
+// Each CTA owns one contiguous chunk of its row. Per row:
+//  1. Pass 1 reads the chunk from global memory once (16-byte loads), keeps its keys in shared
+//     memory when the chunk fits the cache, and counts the first digit (11 bits); the bin of the
+//     k-th greatest key is found from the histogram summed over the row.
+//  2. The chunk's elements in that bin and above are compacted, in position order, into the
+//     candidate list, when they fit. Whatever does not fit is not dropped: that CTA keeps
+//     scanning its cached chunk, or re-reads it from global memory (chunks too long to cache).
 //  3. Further histogram passes over the candidates resolve the next digits, until the remaining
 //     ties all fit or the key is fully known (the k-th key T).
 //  4. One ordered pass writes, in ascending position, every element above the threshold and the
@@ -30,21 +31,18 @@ namespace nsa::cuda {
 struct RadixParams {
   TopKArgs a;
   OutputSpec out;
-  int32_t capacity;  // candidate entries per CTA; the same bytes cache 2 * capacity keys
+  // Shared-memory region of `region_words` 4-byte words per CTA. A chunk of up to `chunk_cap`
+  // elements is cached there as keys (after up to 3 words of alignment pad), followed, 4 words
+  // past chunk_cap, by a candidate list of `cand_cap` entries (key and position). An uncached chunk uses the whole region for candidates (region_words / 2 entries).
+  int32_t region_words;
+  int32_t chunk_cap;
+  int32_t cand_cap;
 };
 
 // Dynamic shared memory of one CTA: its histogram, the cluster's summed histogram (C > 1), and
-// one region that holds either this CTA's whole chunk of the row (keys) or the candidates (keys
-// and positions).
-constexpr size_t radix_smem_bytes(int cluster, int32_t capacity) {
-  return size_t(cluster == 1 ? 1 : 2) * tuning::kMaxBins * sizeof(uint32_t) +
-         size_t(capacity) * (sizeof(uint32_t) + sizeof(int32_t));
-}
-
-// The top `resolved` bits of a key (0 when none are resolved).
-template <int kKeyBits>
-__device__ __forceinline__ uint32_t key_prefix(uint32_t key, int resolved) {
-  return uint32_t(uint64_t(key) >> (kKeyBits - resolved));
+// the region.
+constexpr size_t radix_smem_bytes(int cluster, int32_t region_words) {
+  return (size_t(cluster == 1 ? 1 : 2) * tuning::kMaxBins + size_t(region_words)) * sizeof(uint32_t);
 }
 
 // Calls fn(key, pos, valid) for each tile of [begin, end) of a row, in position order, striped so
@@ -68,8 +66,8 @@ __device__ __forceinline__ void for_each_row_tile(const typename Traits::Bits* r
   }
 }
 
-// The same over keys in shared memory, in position order: the gathered candidates (with their
-// positions), or the cached chunk (positions == nullptr: entry i is position first + i).
+// The same over keys in shared memory, in position order: a candidate list (with positions), or
+// the cached chunk (positions == nullptr: entry i is position first + i).
 template <class Fn>
 __device__ __forceinline__ void for_each_smem_tile(const uint32_t* keys, const int32_t* positions,
                                                    int32_t first, int32_t n, Fn&& fn) {
@@ -89,44 +87,68 @@ __device__ __forceinline__ void for_each_smem_tile(const uint32_t* keys, const i
   }
 }
 
+// Where a chunk's cached keys start in the region: shifted by up to 3 words so that the keys of
+// each 16-byte load of scores land on a 16-byte boundary and are stored as whole vectors.
+template <class Traits>
+__device__ __forceinline__ int32_t cache_pad(const typename Traits::Bits* chunk) {
+  const uintptr_t addr = reinterpret_cast<uintptr_t>(chunk);
+  if (addr % sizeof(typename Traits::Bits)) return 0;
+  const int32_t head = int32_t((16 - addr % 16) % 16 / sizeof(typename Traits::Bits));
+  return (4 - head % 4) % 4;
+}
+
 // Pass 1 of a cached chunk: reads [begin, end) of the row once, 16 bytes per load with several
-// loads in flight per thread, stores every key in shared memory and counts its first digit.
+// loads in flight per thread, stores every key in shared memory (at cache + cache_pad) and counts
+// its first digit.
 template <class Traits>
 __device__ __forceinline__ void cache_chunk(const typename Traits::Bits* row, int64_t begin, int64_t end,
                                             uint32_t* cache, uint32_t* hist, int shift) {
   using Bits = typename Traits::Bits;
   constexpr int kV = 16 / sizeof(Bits), kU = tuning::kVectorsInFlight, kT = tuning::kThreads;
   const Bits* p = row + begin;
-  const int64_t n = end - begin;
-  auto put = [&](int64_t i, Bits bits) {
+  const int32_t n = int32_t(end - begin);
+  auto count = [&](uint32_t key) { atomicAdd(&hist[key >> shift], 1u); };
+  auto put = [&](int32_t i, Bits bits) {
     const uint32_t key = Traits::key(bits);
     cache[i] = key;
-    atomicAdd(&hist[key >> shift], 1u);
+    count(key);
   };
   // Scalar head up to 16-byte alignment (all of it if the row is not even element-aligned).
   const uintptr_t addr = reinterpret_cast<uintptr_t>(p);
-  const int64_t head = addr % sizeof(Bits) ? n : std::min<int64_t>(n, ((16 - addr % 16) % 16) / sizeof(Bits));
-  const int64_t nvec = (n - head) / kV;
+  const int32_t head = addr % sizeof(Bits) ? n : min(n, int32_t((16 - addr % 16) % 16 / sizeof(Bits)));
+  const int32_t nvec = (n - head) / kV;
   const uint4* vec = reinterpret_cast<const uint4*>(p + head);
-  for (int64_t i = threadIdx.x; i < head; i += kT) put(i, p[i]);
-  for (int64_t v0 = 0; v0 < nvec; v0 += int64_t(kT) * kU) {
+  uint4* const cache_vec = reinterpret_cast<uint4*>(cache + head);  // 16-byte aligned (cache_pad)
+  for (int32_t i = threadIdx.x; i < head; i += kT) put(i, p[i]);
+  for (int32_t v0 = 0; v0 < nvec; v0 += kT * kU) {
     uint4 raw[kU];
 #pragma unroll
     for (int u = 0; u < kU; ++u) {
-      const int64_t v = v0 + u * kT + threadIdx.x;
+      const int32_t v = v0 + u * kT + int32_t(threadIdx.x);
       if (v < nvec) raw[u] = __ldg(vec + v);
     }
 #pragma unroll
     for (int u = 0; u < kU; ++u) {
-      const int64_t v = v0 + u * kT + threadIdx.x;
+      const int32_t v = v0 + u * kT + int32_t(threadIdx.x);
       if (v < nvec) {
         const Bits* e = reinterpret_cast<const Bits*>(&raw[u]);
 #pragma unroll
-        for (int j = 0; j < kV; ++j) put(head + v * kV + j, e[j]);
+        for (int q = 0; q < kV / 4; ++q) {
+          uint4 keys;
+          keys.x = Traits::key(e[4 * q]);
+          keys.y = Traits::key(e[4 * q + 1]);
+          keys.z = Traits::key(e[4 * q + 2]);
+          keys.w = Traits::key(e[4 * q + 3]);
+          cache_vec[v * (kV / 4) + q] = keys;
+          count(keys.x);
+          count(keys.y);
+          count(keys.z);
+          count(keys.w);
+        }
       }
     }
   }
-  for (int64_t i = head + nvec * kV + threadIdx.x; i < n; i += kT) put(i, p[i]);
+  for (int32_t i = head + nvec * kV + int32_t(threadIdx.x); i < n; i += kT) put(i, p[i]);
 }
 
 template <class Traits, int C>
@@ -137,15 +159,17 @@ __global__ void __launch_bounds__(tuning::kThreads) radix_select_kernel(const Ra
   using Select = BucketSelect<tuning::kThreads, tuning::kMaxBins>;
   constexpr int kKeyBits = Traits::kKeyBits;
   constexpr int kI = tuning::kItems;
+  using Keys = const uint32_t (&)[kI];
+  using Positions = const int32_t (&)[kI];
+  using Valid = const bool (&)[kI];
 
   extern __shared__ __align__(16) uint32_t smem[];
-  uint32_t* const hist = smem;                                   // this CTA's counts
+  uint32_t* const hist = smem;                                      // this CTA's counts
   uint32_t* const total = C == 1 ? smem : smem + tuning::kMaxBins;  // the row's counts
-  uint32_t* const cand_key = smem + (C == 1 ? 1 : 2) * tuning::kMaxBins;
-  int32_t* const cand_pos = reinterpret_cast<int32_t*>(cand_key + p.capacity);
+  uint32_t* const region = smem + (C == 1 ? 1 : 2) * tuning::kMaxBins;
   __shared__ typename Rank::Storage rank_s;
   __shared__ typename Select::Storage select_s;
-  __shared__ uint32_t above_s;      // this CTA's elements above the chosen bin, per pass
+  __shared__ uint32_t above_s;       // this CTA's elements above the chosen bin, per pass
   __shared__ uint32_t published[2];  // (above, tied) of this CTA, read by later CTAs of the cluster
 
   const int64_t r = blockIdx.x / C;
@@ -161,6 +185,11 @@ __global__ void __launch_bounds__(tuning::kThreads) radix_select_kernel(const Ra
     return;
   }
   const int64_t begin = w.length * me / C, end = w.length * (me + 1) / C;
+  const bool cached = end - begin <= p.chunk_cap;
+  uint32_t* const cache = region + cache_pad<Traits>(row + begin);
+  uint32_t* const cand_key = cached ? region + p.chunk_cap + 4 : region;
+  const int32_t cand_cap = cached ? p.cand_cap : p.region_words / 2;
+  int32_t* const cand_pos = reinterpret_cast<int32_t*>(cand_key + cand_cap);
 
   // Selection state, the same in every CTA of the cluster: elements whose top `resolved` key bits
   // exceed `prefix` are selected; `remain` more are to be taken among the `tied` ones equal to it.
@@ -168,15 +197,17 @@ __global__ void __launch_bounds__(tuning::kThreads) radix_select_kernel(const Ra
   int resolved = 0;
   // This CTA's share of the above.
   uint32_t my_above = 0, my_tied = uint32_t(end - begin);
+  // The top `resolved` bits of a key; only used once resolved > 0.
+  auto prefix_of = [&](uint32_t key) { return key >> (kKeyBits - resolved); };
 
-  auto row_tiles = [&](auto&& fn) { for_each_row_tile<Traits>(row, begin, end, fn); };
+  // Where this CTA's elements are read from: the row, the cached chunk, or the candidate list.
+  enum class Source { Row, Cache, List };
+  Source source = cached ? Source::Cache : Source::Row;
   int32_t ncand = 0;
-  auto cand_tiles = [&](auto&& fn) { for_each_smem_tile(cand_key, cand_pos, 0, ncand, fn); };
-  // When this CTA's chunk fits the region, it is read from global memory once (pass 1) and
-  // every later pass runs over the cached keys.
-  const bool cached = end - begin <= 2 * int64_t(p.capacity);
-  auto cache_tiles = [&](auto&& fn) {
-    for_each_smem_tile(cand_key, nullptr, int32_t(begin), int32_t(end - begin), fn);
+  auto tiles = [&](auto&& fn) {
+    if (source == Source::List) for_each_smem_tile(cand_key, cand_pos, 0, ncand, fn);
+    else if (source == Source::Cache) for_each_smem_tile(cache, nullptr, int32_t(begin), int32_t(end - begin), fn);
+    else for_each_row_tile<Traits>(row, begin, end, fn);
   };
 
   // The end of a radix pass, once `hist` holds this CTA's counts of the next `bits` bits of the
@@ -184,13 +215,17 @@ __global__ void __launch_bounds__(tuning::kThreads) radix_select_kernel(const Ra
   auto choose_bin = [&](int bits) {
     const int nbins = 1 << bits;
     if constexpr (C > 1) {
+      // Each CTA sums one slice of the bins over the cluster and pushes the sums to every CTA.
       Cluster::sync();
-      for (int i = threadIdx.x; i < nbins; i += tuning::kThreads) {
+      const int slice = (nbins + C - 1) / C;
+      for (int i = int(me) * slice + int(threadIdx.x); i < min(nbins, int(me + 1) * slice); i += tuning::kThreads) {
         uint32_t s = 0;
 #pragma unroll
         for (unsigned c = 0; c < unsigned(C); ++c) s += Cluster::remote(hist, c)[i];
-        total[i] = s;
+#pragma unroll
+        for (unsigned c = 0; c < unsigned(C); ++c) Cluster::remote(total, c)[i] = s;
       }
+      Cluster::sync();
     }
     if (threadIdx.x == 0) above_s = 0;
     __syncthreads();
@@ -206,42 +241,37 @@ __global__ void __launch_bounds__(tuning::kThreads) radix_select_kernel(const Ra
     tied = total[b];
     prefix = (prefix << bits) | b;
     resolved += bits;
-    Cluster::sync();  // all reads of every histogram are done before the next pass clears them
+    // Reads of hist and total are done before the next pass clears or pushes into them: other
+    // CTAs read our hist only before the cluster barrier above, and push into our total only
+    // after the next pass's first cluster barrier.
+    __syncthreads();
   };
   auto clear_hist = [&](int bits) {
     for (int i = threadIdx.x; i < (1 << bits); i += tuning::kThreads) hist[i] = 0;
     __syncthreads();
   };
-  // One radix pass over `tiles`: count the next `bits` bits of the elements still tied.
-  auto histogram_pass = [&](auto&& tiles, int bits) {
-    const int shift = kKeyBits - resolved - bits;
-    clear_hist(bits);
-    tiles([&](const uint32_t(&key)[kI], const int32_t(&)[kI], const bool(&valid)[kI]) {
+
+  // Pass 1.
+  clear_hist(tuning::kFirstDigitBits);
+  if (cached) {
+    cache_chunk<Traits>(row, begin, end, cache, hist, kKeyBits - tuning::kFirstDigitBits);
+  } else {
+    for_each_row_tile<Traits>(row, begin, end, [&](Keys key, Positions, Valid valid) {
 #pragma unroll
       for (int u = 0; u < kI; ++u)
-        if (valid[u] && key_prefix<kKeyBits>(key[u], resolved) == prefix)
-          atomicAdd(&hist[(key[u] >> shift) & ((1u << bits) - 1u)], 1u);
+        if (valid[u]) atomicAdd(&hist[key[u] >> (kKeyBits - tuning::kFirstDigitBits)], 1u);
     });
-    choose_bin(bits);
-  };
-
-  if (cached) {
-    clear_hist(tuning::kFirstDigitBits);
-    cache_chunk<Traits>(row, begin, end, cand_key, hist, kKeyBits - tuning::kFirstDigitBits);
-    choose_bin(tuning::kFirstDigitBits);
-  } else {
-    histogram_pass(row_tiles, tuning::kFirstDigitBits);
   }
+  choose_bin(tuning::kFirstDigitBits);
 
-  bool in_smem = false;
-  if (tied > remain && resolved < kKeyBits && !cached) {
-    in_smem = my_above + my_tied <= uint32_t(p.capacity);
-    if (in_smem) {  // gather this CTA's elements at or above the bin, in position order
-      row_tiles([&](const uint32_t(&key)[kI], const int32_t(&pos)[kI], const bool(&valid)[kI]) {
+  if (tied > remain && resolved < kKeyBits) {
+    // Compact this CTA's elements at or above the bin, in position order, when they fit.
+    if (my_above + my_tied <= uint32_t(cand_cap)) {
+      tiles([&](Keys key, Positions pos, Valid valid) {
         bool keep[kI], none[kI];
 #pragma unroll
         for (int u = 0; u < kI; ++u) {
-          keep[u] = valid[u] && key_prefix<kKeyBits>(key[u], resolved) >= prefix;
+          keep[u] = valid[u] && prefix_of(key[u]) >= prefix;
           none[u] = false;
         }
         uint32_t before[kI];
@@ -256,13 +286,19 @@ __global__ void __launch_bounds__(tuning::kThreads) radix_select_kernel(const Ra
         ncand += int32_t(n >> 16);
       });
       __syncthreads();
+      source = Source::List;
     }
-  }
-  while (tied > remain && resolved < kKeyBits) {
-    const int bits = min(tuning::kLaterDigitBits, kKeyBits - resolved);
-    if (cached) histogram_pass(cache_tiles, bits);
-    else if (in_smem) histogram_pass(cand_tiles, bits);
-    else histogram_pass(row_tiles, bits);
+    while (tied > remain && resolved < kKeyBits) {  // further passes over the elements still tied
+      const int bits = min(tuning::kLaterDigitBits, kKeyBits - resolved);
+      const int shift = kKeyBits - resolved - bits;
+      clear_hist(bits);
+      tiles([&](Keys key, Positions, Valid valid) {
+#pragma unroll
+        for (int u = 0; u < kI; ++u)
+          if (valid[u] && prefix_of(key[u]) == prefix) atomicAdd(&hist[(key[u] >> shift) & ((1u << bits) - 1u)], 1u);
+      });
+      choose_bin(bits);
+    }
   }
 
   // Output slots: elements above before position j, plus the ties taken before j.
@@ -285,11 +321,11 @@ __global__ void __launch_bounds__(tuning::kThreads) radix_select_kernel(const Ra
   auto taken = [&](uint32_t ties_before) {
     return large ? (ties_before > dropped ? ties_before - dropped : 0u) : min(ties_before, remain);
   };
-  auto write_tile = [&](const uint32_t(&key)[kI], const int32_t(&pos)[kI], const bool(&valid)[kI]) {
+  tiles([&](Keys key, Positions pos, Valid valid) {
     bool above[kI], tie[kI];
 #pragma unroll
     for (int u = 0; u < kI; ++u) {
-      const uint32_t pre = key_prefix<kKeyBits>(key[u], resolved);
+      const uint32_t pre = prefix_of(key[u]);
       above[u] = valid[u] && pre > prefix;
       tie[u] = valid[u] && pre == prefix;
     }
@@ -303,10 +339,7 @@ __global__ void __launch_bounds__(tuning::kThreads) radix_select_kernel(const Ra
     }
     above_run += n >> 16;
     ties_run += n & 0xffffu;
-  };
-  if (cached) cache_tiles(write_tile);
-  else if (in_smem) cand_tiles(write_tile);
-  else row_tiles(write_tile);
+  });
 }
 
 }  // namespace nsa::cuda
