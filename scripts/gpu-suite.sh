@@ -46,6 +46,8 @@ if [ "$SANITIZE" = 1 ]; then
 fi
 step "nsa-topk verify" verify.log node dist/cli/main.js verify
 step "nsa-topk bench" bench.log node dist/cli/main.js bench --json "$OUT_DIR/bench.json"
+step "nsa-topk bench --graph" bench-graph.log node dist/cli/main.js bench --graph --no-torch --json "$OUT_DIR/bench-graph.json"
+step "examples/quickstart.js" quickstart.log node examples/quickstart.js
 
 echo
 echo "== summary"

@@ -122,14 +122,14 @@ OutputSpec output_spec(const TopKConfig& cfg, int32_t* raw_positions) {
 struct RadixShape {
   int32_t region_words, chunk_cap, cand_cap;
 };
-RadixShape radix_shape(int64_t max_len, int32_t k, int cluster) {
-  const int64_t chunk = (max_len + cluster - 1) / cluster;
-  const int64_t hist_bytes = radix_smem_bytes(cluster, 0);
+RadixShape radix_shape(int64_t max_len, int32_t k, RadixPlan plan) {
+  const int64_t chunk = (max_len + plan.cluster - 1) / plan.cluster;
+  const int64_t hist_bytes = radix_smem_bytes(plan.cluster, 0);
   const int64_t want = 2 * int64_t(k) + 4096;
-  if (chunk <= tuning::kMaxChunkCache) {
+  if (plan.cache && chunk <= tuning::kMaxChunkCache) {
     const int64_t room = (tuning::kSmemPerCta - hist_bytes - 4 * (chunk + 4)) / 8;  // keeps 2 CTAs an SM
     const int64_t cand = std::max<int64_t>(tuning::kMinCandidates,
-                                           std::min({(want + cluster - 1) / cluster, chunk, room}));
+                                           std::min({(want + plan.cluster - 1) / plan.cluster, chunk, room}));
     return {int32_t(chunk + 4 + 2 * cand), int32_t(chunk), int32_t(cand)};
   }
   const int64_t cand = std::min<int64_t>(want, (tuning::kMaxSmemPerCta - hist_bytes) / 8);
@@ -161,10 +161,11 @@ template <class Traits>
 cudaError_t run_radix(const TopKConfig& cfg, RadixPath path, const TopKArgs& args, const Layout& l, void* ws,
                       int device, cudaStream_t stream) {
   const int64_t shape_rows = cfg.graph_safe ? std::max(cfg.max_rows, args.rows) : args.rows;
-  const int cluster = path == RadixPath::Block     ? 1
-                      : path == RadixPath::Cluster ? tuning::kMaxClusterSize
-                                                   : choose_cluster_size(shape_rows, cfg.max_len, cfg.k, sm_count(device));
-  const RadixShape shape = radix_shape(std::max<int64_t>(cfg.max_len, 1), cfg.k, cluster);
+  const RadixPlan plan = path == RadixPath::Block     ? RadixPlan{1, false}
+                        : path == RadixPath::Cluster ? RadixPlan{tuning::kMaxClusterSize, true}
+                                                     : choose_radix_plan(shape_rows, cfg.max_len, cfg.k, sm_count(device));
+  const int cluster = plan.cluster;
+  const RadixShape shape = radix_shape(std::max<int64_t>(cfg.max_len, 1), cfg.k, plan);
   const RadixParams p{args, output_spec(cfg, cfg.sorted ? region<int32_t>(ws, l.positions) : nullptr),
                       shape.region_words, shape.chunk_cap, shape.cand_cap};
   cudaError_t err = cluster == 8   ? launch_radix<Traits, 8>(p, stream)
@@ -226,20 +227,23 @@ cudaError_t run_sort(const TopKConfig& cfg, const TopKArgs& args, const Layout& 
 
 }  // namespace
 
-// The radix path heuristic: how many CTAs (a thread-block cluster) share one row. Enough that each
-// CTA's chunk of a maxLen row fits its shared-memory cache, so the row is read from global memory
-// once (unless the rows alone fill the GPU and that would take more than kMaxClusterFullGpu CTAs:
-// then one CTA per row); then more while the rows alone would leave SMs idle (decode), down to
-// kMinChunk elements a CTA. It looks only at the host-known shape (the row count, maxRows in graph-safe mode) and
-// the op's maxLen, never at device data: each CTA still splits the actual length at run time and
-// caches its chunk whenever it fits, so a captured graph is right for any lengths.
-// `RadixPath::Block` / `Cluster` override it (1 / kMaxClusterSize) for benchmarks and tests.
-int choose_cluster_size(int64_t rows, int64_t max_len, int32_t, int sms) {
+// The radix path heuristic. When the rows alone fill the SMs, one CTA per row: it caches rows
+// that fit its shared memory (read once), and streams longer ones from global memory twice (pass
+// 1, then the candidate gather) with loads prefetched a tile ahead, where L2 catches much of the
+// second read; streaming beat splitting such rows over cached clusters (docs/kernel-notes.md, v4).
+// Otherwise a cluster of CTAs shares each row: enough that
+// each CTA's chunk of a maxLen row fits its shared-memory cache (one global read), then more
+// while the rows would leave SMs idle, down to kMinChunk elements a CTA. It looks only at the
+// host-known shape (the row count, maxRows in graph-safe mode), the op's maxLen and the SM count,
+// never at device data: each CTA splits the actual length at run time and caches its chunk
+// whenever it fits, so a captured graph is right for any lengths. RadixPath::Block / Cluster
+// override it (one streaming CTA per row / the largest cached cluster) for benchmarks and tests.
+RadixPlan choose_radix_plan(int64_t rows, int64_t max_len, int32_t, int sms) {
+  if (rows >= sms) return {1, max_len <= tuning::kMaxChunkCache};
   int c = 1;
   while (c < tuning::kMaxClusterSize && (max_len + c - 1) / c > tuning::kMaxChunkCache) c *= 2;
-  if (rows >= sms && c > tuning::kMaxClusterFullGpu) return 1;  // a full GPU: read twice instead
   while (c < tuning::kMaxClusterSize && rows * c * 2 <= sms && max_len / (2 * c) >= tuning::kMinChunk) c *= 2;
-  return c;
+  return {c, true};
 }
 
 size_t workspace_bytes(Backend backend, const TopKConfig& cfg, int) { return make_layout(backend, cfg).total; }
@@ -286,7 +290,6 @@ std::vector<std::pair<std::string, long long>> tuning_constants() {
           {"minCandidates", kMinCandidates},
           {"smemPerCta", kSmemPerCta},
           {"minChunk", kMinChunk},
-          {"maxClusterFullGpu", kMaxClusterFullGpu},
           {"elementwiseThreads", kElementwiseThreads}};
 }
 

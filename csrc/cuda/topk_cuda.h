@@ -11,14 +11,20 @@
 
 namespace nsa::cuda {
 
-// How many CTAs share a row. Auto is the documented heuristic (choose_cluster_size); Block forces
-// one CTA per row and Cluster the largest cluster, for benchmarking and tests.
+// How the radix kernel covers a row. Auto is the documented heuristic (choose_radix_plan); Block
+// forces one CTA per row streaming from global memory, Cluster the largest cluster of CTAs with
+// shared-memory caching, for benchmarking and tests.
 enum class RadixPath : int32_t { Auto = 0, Block = 1, Cluster = 2 };
 
-// The documented path heuristic (dispatch.cu): CTAs per row (1, 2, 4 or 8) from the host-known
-// row count (maxRows in graph-safe mode), the op's maxLen, k and the device's SM count; never
-// from device data.
-int choose_cluster_size(int64_t rows, int64_t max_len, int32_t k, int sm_count);
+// A radix launch: CTAs per row (1, 2, 4 or 8) and whether CTAs cache their chunk of the row.
+struct RadixPlan {
+  int cluster;
+  bool cache;
+};
+
+// The documented path heuristic (dispatch.cu), from the host-known row count (maxRows in
+// graph-safe mode), the op's maxLen, k and the device's SM count; never from device data.
+RadixPlan choose_radix_plan(int64_t rows, int64_t max_len, int32_t k, int sm_count);
 
 // Bytes of device workspace an op needs for its configured maxima. Allocated once per op.
 size_t workspace_bytes(Backend backend, const TopKConfig& cfg, int device);

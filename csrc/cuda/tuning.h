@@ -7,6 +7,7 @@ namespace nsa::cuda::tuning {
 
 // Radix select: one CTA (or one cluster of CTAs) per row.
 constexpr int kThreads = 512;         // threads per CTA
+constexpr int kMinCtasPerSm = 2;      // register budget: 2 CTAs of kThreads per SM (64 registers)
 constexpr int kItems = 8;             // elements per thread per tile (tile = kThreads * kItems)
 constexpr int kFirstDigitBits = 11;   // first pass: sign, exponent and the top mantissa bits
 constexpr int kLaterDigitBits = 11;   // later passes (32-bit keys: 11 + 11 + 10; 16-bit: 11 + 5)
@@ -24,14 +25,10 @@ constexpr int kMinCandidates = 1024;
 constexpr int kSmemPerCta = 110 * 1024;
 constexpr int kMaxSmemPerCta = 220 * 1024;  // under sm_90's 227 KB opt-in limit
 
-// The cluster-size heuristic (choose_cluster_size in dispatch.cu): enough CTAs per row that each
-// chunk fits the cache (one global read), more while rows are too few to fill the SMs, but no
-// chunk shorter than kMinChunk.
-// When the rows alone fill the SMs, clusters above kMaxClusterFullGpu cost more in histogram
-// exchange than the second read they save (measured: 4096 x 131072 ran 4.3 ms with one CTA per
-// row and 5.2 ms with 8-CTA clusters; 4096 x 32768 ran 0.71 ms with 2-CTA clusters, 0.99 ms with 1).
+// The path heuristic (choose_radix_plan in dispatch.cu): with fewer rows than SMs, enough CTAs
+// per row that each chunk fits the cache (one global read), more while rows are too few to fill
+// the SMs, but no chunk shorter than kMinChunk.
 constexpr int64_t kMinChunk = 8192;
-constexpr int kMaxClusterFullGpu = 2;
 
 // Element-wise kernels (composites, finishing) and the read probe.
 constexpr int kElementwiseThreads = 256;

@@ -50,8 +50,20 @@ constexpr size_t radix_smem_bytes(int cluster, int32_t region_words) {
 template <class Traits, class Fn>
 __device__ __forceinline__ void for_each_row_tile(const typename Traits::Bits* row, int64_t begin,
                                                   int64_t end, Fn&& fn) {
+  using Bits = typename Traits::Bits;
   constexpr int kT = tuning::kThreads, kI = tuning::kItems;
-  for (int64_t base = begin; base < end; base += int64_t(kT) * kI) {
+  constexpr int64_t kTile = int64_t(kT) * kI;
+  // The next tile's loads are issued before this tile is processed (fn holds barriers and waits).
+  Bits next[kI];
+  auto load = [&](int64_t base) {
+#pragma unroll
+    for (int u = 0; u < kI; ++u) {
+      const int64_t i = base + u * kT + threadIdx.x;
+      if (i < end) next[u] = row[i];
+    }
+  };
+  if (begin < end) load(begin);
+  for (int64_t base = begin; base < end; base += kTile) {
     uint32_t key[kI];
     int32_t pos[kI];
     bool valid[kI];
@@ -59,9 +71,10 @@ __device__ __forceinline__ void for_each_row_tile(const typename Traits::Bits* r
     for (int u = 0; u < kI; ++u) {
       const int64_t i = base + u * kT + threadIdx.x;
       valid[u] = i < end;
-      key[u] = valid[u] ? Traits::key(row[i]) : 0u;
+      key[u] = valid[u] ? Traits::key(next[u]) : 0u;
       pos[u] = int32_t(i);
     }
+    if (base + kTile < end) load(base + kTile);
     fn(key, pos, valid);
   }
 }
@@ -97,11 +110,11 @@ __device__ __forceinline__ int32_t cache_pad(const typename Traits::Bits* chunk)
   return (4 - head % 4) % 4;
 }
 
-// Pass 1 of a cached chunk: reads [begin, end) of the row once, 16 bytes per load with several
-// loads in flight per thread, stores every key in shared memory (at cache + cache_pad) and counts
-// its first digit.
-template <class Traits>
-__device__ __forceinline__ void cache_chunk(const typename Traits::Bits* row, int64_t begin, int64_t end,
+// Pass 1: reads [begin, end) of the row once, 16 bytes per load with several loads in flight per
+// thread, counts the first digit and, when kStore, keeps every key in shared memory (at cache +
+// cache_pad).
+template <class Traits, bool kStore>
+__device__ __forceinline__ void first_pass(const typename Traits::Bits* row, int64_t begin, int64_t end,
                                             uint32_t* cache, uint32_t* hist, int shift) {
   using Bits = typename Traits::Bits;
   constexpr int kV = 16 / sizeof(Bits), kU = tuning::kVectorsInFlight, kT = tuning::kThreads;
@@ -110,7 +123,7 @@ __device__ __forceinline__ void cache_chunk(const typename Traits::Bits* row, in
   auto count = [&](uint32_t key) { atomicAdd(&hist[key >> shift], 1u); };
   auto put = [&](int32_t i, Bits bits) {
     const uint32_t key = Traits::key(bits);
-    cache[i] = key;
+    if constexpr (kStore) cache[i] = key;
     count(key);
   };
   // Scalar head up to 16-byte alignment (all of it if the row is not even element-aligned).
@@ -139,7 +152,7 @@ __device__ __forceinline__ void cache_chunk(const typename Traits::Bits* row, in
           keys.y = Traits::key(e[4 * q + 1]);
           keys.z = Traits::key(e[4 * q + 2]);
           keys.w = Traits::key(e[4 * q + 3]);
-          cache_vec[v * (kV / 4) + q] = keys;
+          if constexpr (kStore) cache_vec[v * (kV / 4) + q] = keys;
           count(keys.x);
           count(keys.y);
           count(keys.z);
@@ -152,7 +165,7 @@ __device__ __forceinline__ void cache_chunk(const typename Traits::Bits* row, in
 }
 
 template <class Traits, int C>
-__global__ void __launch_bounds__(tuning::kThreads) radix_select_kernel(const RadixParams p) {
+__global__ void __launch_bounds__(tuning::kThreads, tuning::kMinCtasPerSm) radix_select_kernel(const RadixParams p) {
   using Bits = typename Traits::Bits;
   using Cluster = ClusterOps<C>;
   using Rank = TileRank<tuning::kThreads, tuning::kItems>;
@@ -253,15 +266,8 @@ __global__ void __launch_bounds__(tuning::kThreads) radix_select_kernel(const Ra
 
   // Pass 1.
   clear_hist(tuning::kFirstDigitBits);
-  if (cached) {
-    cache_chunk<Traits>(row, begin, end, cache, hist, kKeyBits - tuning::kFirstDigitBits);
-  } else {
-    for_each_row_tile<Traits>(row, begin, end, [&](Keys key, Positions, Valid valid) {
-#pragma unroll
-      for (int u = 0; u < kI; ++u)
-        if (valid[u]) atomicAdd(&hist[key[u] >> (kKeyBits - tuning::kFirstDigitBits)], 1u);
-    });
-  }
+  if (cached) first_pass<Traits, true>(row, begin, end, cache, hist, kKeyBits - tuning::kFirstDigitBits);
+  else first_pass<Traits, false>(row, begin, end, cache, hist, kKeyBits - tuning::kFirstDigitBits);
   choose_bin(tuning::kFirstDigitBits);
 
   if (tied > remain && resolved < kKeyBits) {
