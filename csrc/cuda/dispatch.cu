@@ -281,6 +281,7 @@ cudaError_t run_read_probe(const void* data, size_t bytes, void* workspace, cuda
 std::vector<std::pair<std::string, long long>> tuning_constants() {
   using namespace tuning;
   return {{"threads", kThreads},
+          {"minCtasPerSm", kMinCtasPerSm},
           {"itemsPerThread", kItems},
           {"firstDigitBits", kFirstDigitBits},
           {"laterDigitBits", kLaterDigitBits},
@@ -289,6 +290,7 @@ std::vector<std::pair<std::string, long long>> tuning_constants() {
           {"maxChunkCache", kMaxChunkCache},
           {"minCandidates", kMinCandidates},
           {"smemPerCta", kSmemPerCta},
+          {"maxSmemPerCta", kMaxSmemPerCta},
           {"minChunk", kMinChunk},
           {"elementwiseThreads", kElementwiseThreads}};
 }
