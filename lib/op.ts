@@ -11,7 +11,7 @@ import { DeviceBuffer, Stream, nativeBuffer, nativeStream } from './device';
 import { ErrorCodes, NsaTopkError, invalidArgument } from './errors';
 import { GraphCache, captureNative } from './graph';
 import {
-  BackendName, DType, DTYPES, FuseName, RADIX_PATHS, RadixPathName, ResolvedBackend, TieBreak,
+  BackendName, DType, DTYPES, FuseName, GlobalOptions, RADIX_PATHS, RadixPathName, ResolvedBackend, TieBreak,
   chooseBackend, checkBackend, cudaUnavailable, dtypeBytes, resolveOptions,
 } from './options';
 import { checkInt, checkKeys, checkObject, checkOneOf, optionalBool, optionalInt } from './validate';
@@ -62,6 +62,29 @@ const DEFAULT_GRAPH_CACHE_SIZE = 8;
 export const NATIVE_DTYPE: Record<DType, NativeDType> = { f32: NativeDType.F32, f16: NativeDType.F16, bf16: NativeDType.BF16 };
 export const NATIVE_TIE_BREAK: Record<TieBreak, NativeTieBreak> = { none: NativeTieBreak.None, small: NativeTieBreak.Small, large: NativeTieBreak.Large };
 export const NATIVE_TRANSFORM: Record<FuseName, NativeTransform> = { none: NativeTransform.None, ragged: NativeTransform.Ragged, 'page-table': NativeTransform.PageTable };
+
+/** The native config from the options topk() and TopK share: the one place they are unpacked. */
+export function nativeConfig(
+  o: { sorted?: unknown; pageSize?: unknown; values?: unknown },
+  fixed: {
+    k: number; dtype: DType; global: Pick<GlobalOptions, 'tieBreak' | 'deterministic' | 'fuse'>;
+    graphSafe: boolean; maxRows: number; maxLen: number;
+  },
+): NativeConfig {
+  return {
+    k: fixed.k,
+    dtype: NATIVE_DTYPE[fixed.dtype],
+    tieBreak: NATIVE_TIE_BREAK[fixed.global.tieBreak],
+    deterministic: fixed.global.deterministic,
+    sorted: optionalBool('sorted', o.sorted, false),
+    transform: NATIVE_TRANSFORM[fixed.global.fuse],
+    pageSize: optionalInt('pageSize', o.pageSize, 1, 1, INT32_MAX),
+    writeValues: optionalBool('values', o.values, false),
+    graphSafe: fixed.graphSafe,
+    maxRows: fixed.maxRows,
+    maxLen: fixed.maxLen,
+  };
+}
 const NATIVE_BACKEND: Record<ResolvedBackend, NativeBackend> = { cpu: NativeBackend.Cpu, radix: NativeBackend.Radix, sort: NativeBackend.Sort };
 const NATIVE_PATH: Record<RadixPathName, NativeRadixPath> = { auto: NativeRadixPath.Auto, block: NativeRadixPath.Block, cluster: NativeRadixPath.Cluster };
 
@@ -104,19 +127,9 @@ export class TopK {
     const path = o.path === undefined ? 'auto' : checkOneOf('path', o.path, RADIX_PATHS);
     this.device = optionalInt('device', o.device, 0, 0);
     this.graphCacheSize = optionalInt('graphCacheSize', o.graphCacheSize, 1, DEFAULT_GRAPH_CACHE_SIZE, INT32_MAX);
-    this.config = {
-      k: this.k,
-      dtype: NATIVE_DTYPE[this.dtype],
-      tieBreak: NATIVE_TIE_BREAK[global.tieBreak],
-      deterministic: global.deterministic,
-      sorted: optionalBool('sorted', o.sorted, false),
-      transform: NATIVE_TRANSFORM[global.fuse],
-      pageSize: optionalInt('pageSize', o.pageSize, 1, 1, INT32_MAX),
-      writeValues: optionalBool('values', o.values, false),
-      graphSafe: global.graphSafe,
-      maxRows: this.maxRows,
-      maxLen: this.maxLen,
-    };
+    this.config = nativeConfig(o, {
+      k: this.k, dtype: this.dtype, global, graphSafe: global.graphSafe, maxRows: this.maxRows, maxLen: this.maxLen,
+    });
     this.backend = opBackend(o.backend);
     const Native = requireCuda('TopKOp', 'TopK');
     this.native = new Native(this.config, NATIVE_BACKEND[this.backend], this.device, NATIVE_PATH[path]);

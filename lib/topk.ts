@@ -6,9 +6,9 @@ import { cudaStatus } from './cuda';
 import { DeviceBuffer, Stream } from './device';
 import { invalidArgument } from './errors';
 import { loadNative } from './loader';
-import { NATIVE_DTYPE, NATIVE_TIE_BREAK, NATIVE_TRANSFORM, TopK, TopKRunArgs } from './op';
+import { TopK, TopKRunArgs, nativeConfig } from './op';
 import { BackendName, DType, DTYPES, FuseName, ResolvedBackend, TieBreak, chooseBackend, resolveOptions } from './options';
-import { checkInt, checkKeys, checkObject, checkOneOf, optionalBool, optionalInt, toInt32Array, toInt32ArrayAnyLength } from './validate';
+import { checkInt, checkKeys, checkObject, checkOneOf, optionalInt, toInt32Array, toInt32ArrayAnyLength } from './validate';
 
 export type ScoresArray = Float32Array | Uint16Array;
 export type IntArrayLike = Int32Array | readonly number[];
@@ -92,19 +92,7 @@ function prepare(scores: ScoresArray, options: TopKOptions): Prepared {
   const global = resolveOptions({ tieBreak: o.tieBreak, deterministic: o.deterministic, fuse: o.fuse, backend: o.backend });
   const perRow = (name: keyof TopKOptions) => (o[name] === undefined ? undefined : toInt32Array(name, o[name], rows));
   const call: NativeHostCall = {
-    config: {
-      k,
-      dtype: NATIVE_DTYPE[dtype],
-      tieBreak: NATIVE_TIE_BREAK[global.tieBreak],
-      deterministic: global.deterministic,
-      sorted: optionalBool('sorted', o.sorted, false),
-      transform: NATIVE_TRANSFORM[global.fuse],
-      pageSize: optionalInt('pageSize', o.pageSize, 1, 1, INT32_MAX),
-      writeValues: optionalBool('values', o.values, false),
-      graphSafe: false,
-      maxRows: rows,
-      maxLen: stride,
-    },
+    config: nativeConfig(o, { k, dtype, global, graphSafe: false, maxRows: rows, maxLen: stride }),
     rows,
     stride,
     scores,
