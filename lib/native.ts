@@ -150,6 +150,8 @@ export declare class NativeEvent {
   constructor(device: number);
   record(stream: NativeStream): void;
   synchronize(): void;
+  /** Whether the work recorded before this event has completed (cudaEventQuery). */
+  query(): boolean;
   /** Milliseconds between `start` (recorded earlier) and this event; both must have completed. */
   elapsedSince(start: NativeEvent): number;
   dispose(): void;
@@ -173,4 +175,6 @@ export interface NativeAddon {
   Event?: typeof NativeEvent;
   /** Enqueues a plain read of the first `bytes` of `buffer` (the bandwidth reference for bench). */
   readProbe?(buffer: NativeDeviceBuffer, bytes: number, stream: NativeStream): void;
+  /** Enqueues a GPU-side wait of `microseconds` on `stream` (bench: hides the host's enqueue time). */
+  hold?(stream: NativeStream, microseconds: number): void;
 }

@@ -40,6 +40,15 @@ void ReadProbe(const Napi::CallbackInfo& info) {
   if (!sink) check_cuda(env, cudaMalloc(&sink, kProbeSinkBytes), "allocating the read probe's sink");
   check_cuda(env, cuda::run_read_probe(buffer.data(), size_t(bytes), sink, stream.handle()), "running the read probe");
 }
+
+void Hold(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Stream& stream = unwrap_arg<Stream>(info[0], "stream");
+  const int64_t us = int_arg(info[1], "microseconds", 0, int64_t(60) * 1000 * 1000);
+  DeviceGuard guard(stream.device());
+  check_cuda(env, guard.error(), "selecting device " + std::to_string(stream.device()));
+  check_cuda(env, cuda::run_hold(uint64_t(us) * 1000, stream.handle()), "enqueuing a GPU hold");
+}
 #endif
 
 Napi::Object InitModule(Napi::Env env, Napi::Object exports) {
@@ -66,6 +75,7 @@ Napi::Object InitModule(Napi::Env env, Napi::Object exports) {
   exports.Set("TopKOp", TopKOp::Init(env));
   exports.Set("Event", Event::Init(env));
   exports.Set("readProbe", Napi::Function::New<ReadProbe>(env, "readProbe"));
+  exports.Set("hold", Napi::Function::New<Hold>(env, "hold"));
 #endif
   return exports;
 }

@@ -14,6 +14,7 @@ Napi::Function Event::Init(Napi::Env env) {
   return DefineClass(env, kJsName,
                      {InstanceMethod<&Event::Record>("record"),
                       InstanceMethod<&Event::Synchronize>("synchronize"),
+                      InstanceMethod<&Event::Query>("query"),
                       InstanceMethod<&Event::ElapsedSince>("elapsedSince"),
                       InstanceMethod<&Event::Dispose>("dispose")});
 }
@@ -49,6 +50,15 @@ void Event::Synchronize(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   check_not_disposed(env, disposed_, kJsName);
   check_cuda(env, cudaEventSynchronize(event_), "synchronizing an event");
+}
+
+Napi::Value Event::Query(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  check_not_disposed(env, disposed_, kJsName);
+  const cudaError_t err = cudaEventQuery(event_);
+  if (err == cudaErrorNotReady) return Napi::Boolean::New(env, false);
+  check_cuda(env, err, "querying an event");
+  return Napi::Boolean::New(env, true);
 }
 
 Napi::Value Event::ElapsedSince(const Napi::CallbackInfo& info) {

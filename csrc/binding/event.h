@@ -19,6 +19,7 @@ class Event : public Napi::ObjectWrap<Event> {
  private:
   void Record(const Napi::CallbackInfo& info);
   void Synchronize(const Napi::CallbackInfo& info);
+  Napi::Value Query(const Napi::CallbackInfo& info);
   Napi::Value ElapsedSince(const Napi::CallbackInfo& info);
   void Dispose(const Napi::CallbackInfo& info);
 

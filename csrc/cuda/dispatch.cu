@@ -7,6 +7,7 @@
 #include <cub/device/device_segmented_radix_sort.cuh>
 
 #include "kernels/radix_select.cuh"
+#include "kernels/hold.cuh"
 #include "kernels/read_probe.cuh"
 #include "kernels/sort_rows.cuh"
 #include "topk_cuda.h"
@@ -231,19 +232,20 @@ cudaError_t run_sort(const TopKConfig& cfg, const TopKArgs& args, const Layout& 
 // that fit its shared memory (read once), and streams longer ones from global memory twice (pass
 // 1, then the candidate gather) with loads prefetched a tile ahead, where L2 catches much of the
 // second read; streaming beat splitting such rows over cached clusters (docs/kernel-notes.md, v4).
-// Otherwise a cluster of CTAs shares each row: enough that
-// each CTA's chunk of a maxLen row fits its shared-memory cache (one global read), then more
-// while the rows would leave SMs idle, down to kMinChunk elements a CTA. It looks only at the
-// host-known shape (the row count, maxRows in graph-safe mode), the op's maxLen and the SM count,
-// never at device data: each CTA splits the actual length at run time and caches its chunk
-// whenever it fits, so a captured graph is right for any lengths. RadixPath::Block / Cluster
-// override it (one streaming CTA per row / the largest cached cluster) for benchmarks and tests.
+// Otherwise a cluster of C CTAs shares each row, C doubling while the clusters still get an SM
+// per CTA (rows * C <= SMs) and each chunk keeps at least kMinChunk elements; each CTA caches its
+// chunk when a maxLen row's chunk fits, and streams it otherwise. One CTA per SM beat two at 64 x
+// 131072 (2-CTA streaming clusters 56 us, 4-CTA 73 us, 8-CTA cached 74 us; kernel-notes v5).
+// It looks only at the host-known shape (the row count, maxRows in graph-safe mode), the op's
+// maxLen and the SM count, never at device data: each CTA splits the actual length at run time
+// and caches its chunk whenever it fits, so a captured graph is right for any lengths.
+// RadixPath::Block / Cluster override it (one streaming CTA per row / the largest cached
+// cluster) for benchmarks and tests.
 RadixPlan choose_radix_plan(int64_t rows, int64_t max_len, int32_t, int sms) {
-  if (rows >= sms) return {1, max_len <= tuning::kMaxChunkCache};
   int c = 1;
-  while (c < tuning::kMaxClusterSize && (max_len + c - 1) / c > tuning::kMaxChunkCache) c *= 2;
-  while (c < tuning::kMaxClusterSize && rows * c * 2 <= sms && max_len / (2 * c) >= tuning::kMinChunk) c *= 2;
-  return {c, true};
+  if (rows < sms)
+    while (c < tuning::kMaxClusterSize && rows * 2 * c <= sms && max_len / (2 * c) >= tuning::kMinChunk) c *= 2;
+  return {c, (max_len + c - 1) / c <= tuning::kMaxChunkCache};
 }
 
 size_t workspace_bytes(Backend backend, const TopKConfig& cfg, int) { return make_layout(backend, cfg).total; }
@@ -275,6 +277,11 @@ cudaError_t run_read_probe(const void* data, size_t bytes, void* workspace, cuda
   const auto* base = static_cast<const uint8_t*>(data);
   read_probe_kernel<<<unsigned(sm_count(device) * tuning::kProbeBlocksPerSm), tuning::kProbeThreads, 0, stream>>>(
       reinterpret_cast<const uint4*>(base), n16, base + n16 * 16, int(bytes % 16), static_cast<uint32_t*>(workspace));
+  return cudaGetLastError();
+}
+
+cudaError_t run_hold(uint64_t nanoseconds, cudaStream_t stream) {
+  hold_kernel<<<1, 1, 0, stream>>>(nanoseconds);
   return cudaGetLastError();
 }
 

@@ -4,6 +4,7 @@
 #include <cuda_runtime_api.h>
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -38,6 +39,10 @@ cudaError_t run_topk(Backend backend, const TopKConfig& cfg, RadixPath path, con
 // `workspace`, at least 256 bytes): the memory-bandwidth reference that `nsa-topk bench` times
 // beside each top-k.
 cudaError_t run_read_probe(const void* data, size_t bytes, void* workspace, cudaStream_t stream);
+
+// Enqueue a GPU-side wait of `nanoseconds` on `stream` (bench: lets the host enqueue a batch of
+// timed calls before the GPU starts on them).
+cudaError_t run_hold(uint64_t nanoseconds, cudaStream_t stream);
 
 // The tuning constants in force, for `nsa-topk info` (name, value).
 std::vector<std::pair<std::string, long long>> tuning_constants();

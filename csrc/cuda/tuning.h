@@ -25,9 +25,8 @@ constexpr int kMinCandidates = 1024;
 constexpr int kSmemPerCta = 110 * 1024;
 constexpr int kMaxSmemPerCta = 220 * 1024;  // under sm_90's 227 KB opt-in limit
 
-// The path heuristic (choose_radix_plan in dispatch.cu): with fewer rows than SMs, enough CTAs
-// per row that each chunk fits the cache (one global read), more while rows are too few to fill
-// the SMs, but no chunk shorter than kMinChunk.
+// The path heuristic (choose_radix_plan in dispatch.cu): with fewer rows than SMs, CTAs per row
+// double while every CTA still gets an SM of its own, but no chunk shorter than kMinChunk.
 constexpr int64_t kMinChunk = 8192;
 
 // Element-wise kernels (composites, finishing) and the read probe.

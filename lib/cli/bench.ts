@@ -47,8 +47,13 @@ export interface BenchResult {
   k: number;
   dtype: DType;
   backend: ResolvedBackend;
+  /** GPU median of one call (host enqueue gaps excluded: see timeEvents). */
   medianUs: number;
   gbps: number;
+  /** CUDA: host median of one eager enqueue (the JS call to op.run). */
+  enqueueUs?: number;
+  /** CUDA: set when a GPU hold ran out before its batch was enqueued (ours or torch's), so host gaps may be counted. */
+  hostBound?: boolean;
   baselineUs?: number;
   probeUs?: number;
   probePercent?: number;
@@ -78,22 +83,68 @@ function timeWall(run: (i: number) => void, warmup: number, iters: number): numb
   return median(samples);
 }
 
+/** Timed calls behind one GPU hold: few enough that their commands fit the launch queue. */
+const HOLD_BATCH = 20;
+/** How many times a batch is timed again behind a doubled hold before it counts as host-bound. */
+const HOLD_RETRIES = 4;
+
+interface EventTiming {
+  /** GPU median of one call, between its event pair. */
+  gpuUs: number;
+  /** Host median of one enqueue (the JS call), from the timed calls. */
+  hostUs: number;
+  /** Whether some batch's hold ran out before the host had enqueued it (gaps may be counted). */
+  hostBound: boolean;
+}
+
 /**
- * GPU median in microseconds of `enqueue(i)`, between event pairs recorded on `stream`. Every
- * iteration is enqueued before the one synchronization, so host launch gaps do not count.
+ * Times `enqueue(i)` with event pairs recorded on `stream`. Each batch of calls waits behind a
+ * GPU hold long enough for the host to enqueue the whole batch first (1.5x the measured enqueue
+ * time), so the events time GPU work alone: a small call can take less GPU time than the host
+ * needs to enqueue it, and without the hold the GPU would idle inside each event pair. A hold found
+ * already over once its batch is enqueued is doubled and the batch timed again.
  */
-function timeEvents(stream: NativeStream, device: number, enqueue: (i: number) => void, warmup: number, iters: number): number {
+function timeEvents(stream: NativeStream, device: number, enqueue: (i: number) => void, warmup: number, iters: number): EventTiming {
   const Event = requireCuda('Event', 'bench');
-  for (let i = 0; i < warmup; i++) enqueue(i);
-  const events = Array.from({ length: 2 * iters }, () => new Event(device));
+  const hold = requireCuda('hold', 'bench');
+  const hostSamples: number[] = [];
+  const timedEnqueue = (i: number) => {
+    const t0 = process.hrtime.bigint();
+    enqueue(i);
+    hostSamples.push(Number(process.hrtime.bigint() - t0) / 1e3);
+  };
+  for (let i = 0; i < warmup; i++) timedEnqueue(i);
+  const events = Array.from({ length: 2 * HOLD_BATCH + 1 }, () => new Event(device));
+  const held = events[2 * HOLD_BATCH];
+  const samples: number[] = [];
+  const enqueueUs: number[] = [];
+  let hostBound = false;
   try {
-    for (let i = 0; i < iters; i++) {
-      events[2 * i].record(stream);
-      enqueue(warmup + i);
-      events[2 * i + 1].record(stream);
+    let perCallUs = hostSamples.length ? median(hostSamples) : 100;
+    for (let done = 0, retries = 0; done < iters; ) {
+      const n = Math.min(HOLD_BATCH, iters - done);
+      hold(stream, Math.ceil(50 + 1.5 * n * perCallUs * 2 ** retries));
+      held.record(stream);
+      hostSamples.length = 0;
+      for (let j = 0; j < n; j++) {
+        events[2 * j].record(stream);
+        timedEnqueue(warmup + done + j);
+        events[2 * j + 1].record(stream);
+      }
+      const late = held.query();
+      events[2 * n - 1].synchronize();
+      perCallUs = Math.max(perCallUs, median(hostSamples));
+      if (late && retries < HOLD_RETRIES) {
+        retries++;
+        continue;
+      }
+      hostBound ||= late;
+      for (let j = 0; j < n; j++) samples.push(events[2 * j + 1].elapsedSince(events[2 * j]) * 1e3);
+      enqueueUs.push(...hostSamples);
+      done += n;
+      retries = 0;
     }
-    events[2 * iters - 1].synchronize();
-    return median(Array.from({ length: iters }, (_, i) => events[2 * i + 1].elapsedSince(events[2 * i]) * 1e3));
+    return { gpuUs: median(samples), hostUs: median(enqueueUs), hostBound };
   } finally {
     for (const e of events) e.dispose();
   }
@@ -175,11 +226,16 @@ function benchCuda(o: BenchOptions, backend: 'radix' | 'sort', rows: number, len
     const iters = o.iters ?? 100;
     const warmup = o.warmup ?? 10;
     const ns = nativeStream('stream', stream);
-    const medianUs = timeEvents(ns, device.ordinal, (i) => op.run({ ...base, scores: inputs[i % sets] }), warmup, iters);
+    const eager = timeEvents(ns, device.ordinal, (i) => op.run({ ...base, scores: inputs[i % sets] }), warmup, iters);
+    const medianUs = eager.gpuUs;
     const readProbe = requireCuda('readProbe', 'bench');
     const natives = inputs.map((b, i) => nativeBuffer(`inputs[${i}]`, b));
-    const probeUs = timeEvents(ns, device.ordinal, (i) => readProbe(natives[i % sets], bytes, ns), warmup, iters);
-    const result: Omit<BenchResult, 'gbps'> = { rows, length, k: o.k, dtype: o.dtype, backend, medianUs, probeUs, probePercent: (100 * probeUs) / medianUs };
+    const probe = timeEvents(ns, device.ordinal, (i) => readProbe(natives[i % sets], bytes, ns), warmup, iters);
+    const probeUs = probe.gpuUs;
+    const result: Omit<BenchResult, 'gbps'> = {
+      rows, length, k: o.k, dtype: o.dtype, backend, medianUs, enqueueUs: eager.hostUs, probeUs, probePercent: (100 * probeUs) / medianUs,
+    };
+    let hostBound = eager.hostBound || probe.hostBound;
     if (o.graph) {
       // Each input buffer makes a distinct call, so a graph of its own. The cache holds every
       // input the loops touch and all are captured before timing: replays rotate through the same
@@ -188,11 +244,14 @@ function benchCuda(o: BenchOptions, backend: 'radix' | 'sort', rows: number, len
       const graphOp = keep(new TopK({ ...opOptions, graphSafe: true, graphCacheSize: used }));
       const replay = (i: number) => graphOp.run({ ...base, scores: inputs[i % sets] });
       for (let i = 0; i < used; i++) replay(i);
-      const graphUs = timeEvents(ns, device.ordinal, replay, warmup, iters);
+      const graph = timeEvents(ns, device.ordinal, replay, warmup, iters);
+      const graphUs = graph.gpuUs;
+      hostBound ||= graph.hostBound;
       // One replay at a time, from the JS call to GPU completion; less the GPU time, the JS side.
       const wallUs = timeWall((i) => { replay(i); stream.synchronize(); }, warmup, iters);
       Object.assign(result, { graphUs, graphRatio: graphUs / medianUs, replayOverheadUs: wallUs - graphUs });
     }
+    if (hostBound) result.hostBound = true;
     stream.synchronize();
     return result;
   } finally {
@@ -201,7 +260,7 @@ function benchCuda(o: BenchOptions, backend: 'radix' | 'sort', rows: number, len
 }
 
 /** torch.topk medians for the shapes (one python3 process), or why there are none. */
-function benchTorch(o: BenchOptions, shapes: { rows: number; length: number }[]): { us?: number[]; reason?: string } {
+function benchTorch(o: BenchOptions, shapes: { rows: number; length: number }[]): { us?: number[]; hostBound?: boolean[]; reason?: string } {
   const script = path.join(PACKAGE_ROOT, 'scripts', 'torch_topk_bench.py');
   const input = JSON.stringify({
     cases: shapes.map((s) => ({ rows: s.rows, length: s.length, k: o.k, dtype: o.dtype })),
@@ -213,9 +272,9 @@ function benchTorch(o: BenchOptions, shapes: { rows: number; length: number }[])
   if (child.error) return { reason: `python3: ${child.error.message}` };
   const line = child.stdout.trim().split('\n').pop() ?? '';
   try {
-    const parsed = JSON.parse(line) as { medianUs?: number[]; error?: string };
+    const parsed = JSON.parse(line) as { medianUs?: number[]; hostBound?: boolean[]; error?: string };
     if (parsed.error) return { reason: parsed.error };
-    return { us: parsed.medianUs };
+    return { us: parsed.medianUs, hostBound: parsed.hostBound };
   } catch {
     return { reason: `torch_topk_bench.py exited ${child.status}: ${(child.stderr || line).trim().split('\n').pop()}` };
   }
@@ -229,6 +288,7 @@ function printTable(results: BenchResult[]): void {
   if (results.some((r) => r.baselineUs !== undefined)) {
     extra.push(['nth_element us', (r) => fmt(r.baselineUs)], ['x faster', (r) => fmt(r.baselineUs! / r.medianUs, 2)]);
   }
+  if (results.some((r) => r.enqueueUs !== undefined)) extra.push(['enqueue us', (r) => fmt(r.enqueueUs)]);
   if (results.some((r) => r.probeUs !== undefined)) {
     extra.push(['read us', (r) => fmt(r.probeUs)], ['% of read bw', (r) => fmt(r.probePercent)]);
   }
@@ -271,9 +331,13 @@ export async function runBench(o: BenchOptions): Promise<BenchResult[]> {
     torch.us?.forEach((us, i) => {
       results[i].torchUs = us;
       results[i].torchSpeedup = us / results[i].medianUs;
+      if (torch.hostBound?.[i]) results[i].hostBound = true;
     });
   }
   printTable(results);
+  if (results.some((r) => r.hostBound)) {
+    process.stdout.write('warning: on some shapes the host could not enqueue a batch within its GPU hold; their times may include launch gaps\n');
+  }
   if (torchNote) process.stdout.write(`torch.topk not timed: ${torchNote}\n`);
   if (o.graph && backend === 'cpu') process.stdout.write('graph replays not timed: --graph needs a CUDA backend\n');
   if (o.json) {

@@ -5,14 +5,18 @@ import type { ScoresArray } from '../topk';
 
 export type Rng = () => number;
 
+// Bound once: a global looked up in a hot loop is slow inside a vm context (jest runs tests in
+// one), about 100x for these loops.
+const imul = Math.imul;
+
 /** A small, fast seeded generator (mulberry32) in [0, 1). */
 export function rng(seed: number): Rng {
   let s = seed >>> 0;
   return () => {
     s = (s + 0x6d2b79f5) >>> 0;
     let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    t = imul(t ^ (t >>> 15), t | 1);
+    t ^= t + imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }

@@ -6,13 +6,15 @@
 //     memory when the chunk fits the cache, and counts the first digit (11 bits); the bin of the
 //     k-th greatest key is found from the histogram summed over the row.
 //  2. The chunk's elements in that bin and above are compacted, in position order, into the
-//     candidate list, when they fit. Whatever does not fit is not dropped: that CTA keeps
+//     candidate list, when they fit (ranks from RunRank over the cached chunk, TileRank over row
+//     tiles streamed from global memory). Whatever does not fit is not dropped: that CTA keeps
 //     scanning its cached chunk, or re-reads it from global memory (chunks too long to cache).
 //  3. Further histogram passes over the candidates resolve the next digits, until the remaining
 //     ties all fit or the key is fully known (the k-th key T).
 //  4. One ordered pass writes, in ascending position, every element above the threshold and the
 //     ties the tie-break takes (smallest or largest positions), with output slots from ordered
-//     ranks (TileRank): no atomics decide anything, so the bytes are the same on every run.
+//     ranks (RunRank or TileRank): no atomics decide anything, so the bytes are the same on
+//     every run.
 // In a cluster the per-pass histograms are summed through distributed shared memory, and each
 // CTA's output slots start after the selections of the CTAs holding earlier positions.
 #pragma once
@@ -22,6 +24,7 @@
 #include "../../common/key_traits.h"
 #include "../block/bucket_select.cuh"
 #include "../block/cluster_ops.cuh"
+#include "../block/run_rank.cuh"
 #include "../block/tile_rank.cuh"
 #include "../tuning.h"
 #include "output.cuh"
@@ -168,7 +171,8 @@ template <class Traits, int C>
 __global__ void __launch_bounds__(tuning::kThreads, tuning::kMinCtasPerSm) radix_select_kernel(const RadixParams p) {
   using Bits = typename Traits::Bits;
   using Cluster = ClusterOps<C>;
-  using Rank = TileRank<tuning::kThreads, tuning::kItems>;
+  using Rank = TileRank<tuning::kThreads, tuning::kItems>;  // ordered ranks over row tiles
+  using Run = RunRank<tuning::kThreads>;                     // ... over shared-memory arrays
   using Select = BucketSelect<tuning::kThreads, tuning::kMaxBins>;
   constexpr int kKeyBits = Traits::kKeyBits;
   constexpr int kI = tuning::kItems;
@@ -181,8 +185,9 @@ __global__ void __launch_bounds__(tuning::kThreads, tuning::kMinCtasPerSm) radix
   uint32_t* const total = C == 1 ? smem : smem + tuning::kMaxBins;  // the row's counts
   uint32_t* const region = smem + (C == 1 ? 1 : 2) * tuning::kMaxBins;
   __shared__ typename Rank::Storage rank_s;
+  __shared__ typename Run::Storage run_s;
   __shared__ typename Select::Storage select_s;
-  __shared__ uint32_t above_s;       // this CTA's elements above the chosen bin, per pass
+  __shared__ uint32_t above_s;       // C > 1: this CTA's elements above the chosen bin, per pass
   __shared__ uint32_t published[2];  // (above, tied) of this CTA, read by later CTAs of the cluster
 
   const int64_t r = blockIdx.x / C;
@@ -228,6 +233,9 @@ __global__ void __launch_bounds__(tuning::kThreads, tuning::kMinCtasPerSm) radix
   auto choose_bin = [&](int bits) {
     const int nbins = 1 << bits;
     if constexpr (C > 1) {
+      // Zeroed here, ahead of the barrier: its last readers were done before the previous
+      // choose_bin's closing barrier.
+      if (threadIdx.x == 0) above_s = 0;
       // Each CTA sums one slice of the bins over the cluster and pushes the sums to every CTA.
       Cluster::sync();
       const int slice = (nbins + C - 1) / C;
@@ -239,16 +247,20 @@ __global__ void __launch_bounds__(tuning::kThreads, tuning::kMinCtasPerSm) radix
         for (unsigned c = 0; c < unsigned(C); ++c) Cluster::remote(total, c)[i] = s;
       }
       Cluster::sync();
+    } else {
+      __syncthreads();  // the pass's counts are all in
     }
-    if (threadIdx.x == 0) above_s = 0;
-    __syncthreads();
     Select::run(select_s, total, nbins, remain);
     const uint32_t b = select_s.bin;
-    uint32_t mine = 0;
-    for (int i = int(b) + 1 + int(threadIdx.x); i < nbins; i += tuning::kThreads) mine += hist[i];
-    if (mine) atomicAdd(&above_s, mine);  // an integer sum: the same whatever the order
-    __syncthreads();
-    my_above += above_s;
+    if constexpr (C == 1) {
+      my_above += select_s.above;  // this CTA's counts are the row's
+    } else {
+      uint32_t mine = 0;
+      for (int i = int(b) + 1 + int(threadIdx.x); i < nbins; i += tuning::kThreads) mine += hist[i];
+      if (mine) atomicAdd(&above_s, mine);  // an integer sum: the same whatever the order
+      __syncthreads();
+      my_above += above_s;
+    }
     my_tied = hist[b];
     remain -= select_s.above;
     tied = total[b];
@@ -273,24 +285,38 @@ __global__ void __launch_bounds__(tuning::kThreads, tuning::kMinCtasPerSm) radix
   if (tied > remain && resolved < kKeyBits) {
     // Compact this CTA's elements at or above the bin, in position order, when they fit.
     if (my_above + my_tied <= uint32_t(cand_cap)) {
-      tiles([&](Keys key, Positions pos, Valid valid) {
-        bool keep[kI], none[kI];
+      if (source == Source::Cache) {
+        ncand = int32_t(Run::sweep(
+                            run_s, int32_t(end - begin),
+                            [&](int32_t i, bool& keep, bool& none) {
+                              keep = prefix_of(cache[i]) >= prefix;
+                              none = false;
+                            },
+                            [&](int32_t i, bool, uint32_t at, uint32_t) {
+                              cand_key[at] = cache[i];
+                              cand_pos[at] = int32_t(begin) + i;
+                            })
+                            .x);
+      } else {
+        for_each_row_tile<Traits>(row, begin, end, [&](Keys key, Positions pos, Valid valid) {
+          bool keep[kI], none[kI];
 #pragma unroll
-        for (int u = 0; u < kI; ++u) {
-          keep[u] = valid[u] && prefix_of(key[u]) >= prefix;
-          none[u] = false;
-        }
-        uint32_t before[kI];
-        const uint32_t n = Rank::rank(rank_s, keep, none, before);
-#pragma unroll
-        for (int u = 0; u < kI; ++u)
-          if (keep[u]) {
-            const int32_t at = ncand + int32_t(before[u] >> 16);
-            cand_key[at] = key[u];
-            cand_pos[at] = pos[u];
+          for (int u = 0; u < kI; ++u) {
+            keep[u] = valid[u] && prefix_of(key[u]) >= prefix;
+            none[u] = false;
           }
-        ncand += int32_t(n >> 16);
-      });
+          uint32_t before[kI];
+          const uint32_t n = Rank::rank(rank_s, keep, none, before);
+#pragma unroll
+          for (int u = 0; u < kI; ++u)
+            if (keep[u]) {
+              const int32_t at = ncand + int32_t(before[u] >> 16);
+              cand_key[at] = key[u];
+              cand_pos[at] = pos[u];
+            }
+          ncand += int32_t(n >> 16);
+        });
+      }
       __syncthreads();
       source = Source::List;
     }
@@ -327,25 +353,43 @@ __global__ void __launch_bounds__(tuning::kThreads, tuning::kMinCtasPerSm) radix
   auto taken = [&](uint32_t ties_before) {
     return large ? (ties_before > dropped ? ties_before - dropped : 0u) : min(ties_before, remain);
   };
-  tiles([&](Keys key, Positions pos, Valid valid) {
-    bool above[kI], tie[kI];
+  // An element above the threshold, or a tie, with the counts of each before it in position
+  // order: its output slot, if it is selected.
+  auto put = [&](bool above, uint32_t above_before, uint32_t ties_before, int32_t pos) {
+    if (above || taken(ties_before + 1) > taken(ties_before))
+      emit<Traits>(p.out, p.a, r, int64_t(above_before) + taken(ties_before), pos, row);
+  };
+  if (source == Source::Row) {
+    for_each_row_tile<Traits>(row, begin, end, [&](Keys key, Positions pos, Valid valid) {
+      bool above[kI], tie[kI];
 #pragma unroll
-    for (int u = 0; u < kI; ++u) {
-      const uint32_t pre = prefix_of(key[u]);
-      above[u] = valid[u] && pre > prefix;
-      tie[u] = valid[u] && pre == prefix;
-    }
-    uint32_t before[kI];
-    const uint32_t n = Rank::rank(rank_s, above, tie, before);
+      for (int u = 0; u < kI; ++u) {
+        const uint32_t pre = prefix_of(key[u]);
+        above[u] = valid[u] && pre > prefix;
+        tie[u] = valid[u] && pre == prefix;
+      }
+      uint32_t before[kI];
+      const uint32_t n = Rank::rank(rank_s, above, tie, before);
 #pragma unroll
-    for (int u = 0; u < kI; ++u) {
-      const uint32_t a = above_run + (before[u] >> 16), t = ties_run + (before[u] & 0xffffu);
-      if (above[u] || (tie[u] && taken(t + 1) > taken(t)))
-        emit<Traits>(p.out, p.a, r, int64_t(a) + taken(t), pos[u], row);
-    }
-    above_run += n >> 16;
-    ties_run += n & 0xffffu;
-  });
+      for (int u = 0; u < kI; ++u)
+        if (above[u] || tie[u]) put(above[u], above_run + (before[u] >> 16), ties_run + (before[u] & 0xffffu), pos[u]);
+      above_run += n >> 16;
+      ties_run += n & 0xffffu;
+    });
+  } else {
+    const bool list = source == Source::List;
+    const uint32_t* const keys = list ? cand_key : cache;
+    Run::sweep(
+        run_s, list ? ncand : int32_t(end - begin),
+        [&](int32_t i, bool& above, bool& tie) {
+          const uint32_t pre = prefix_of(keys[i]);
+          above = pre > prefix;
+          tie = pre == prefix;
+        },
+        [&](int32_t i, bool above, uint32_t above_before, uint32_t ties_before) {
+          put(above, above_run + above_before, ties_run + ties_before, list ? cand_pos[i] : int32_t(begin) + i);
+        });
+  }
 }
 
 }  // namespace nsa::cuda
