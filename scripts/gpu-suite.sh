@@ -34,14 +34,18 @@ step() {  # step NAME LOG COMMAND...: runs one step, logs it, records pass/fail
 [ -f dist/cli/main.js ] || npx tsc -p tsconfig.json
 step "jest test/gpu" gpu-jest.log env REQUIRE_GPU=1 npx jest test/gpu
 if [ "$SANITIZE" = 1 ]; then
-  # A small end-to-end run through every backend under memcheck; any report fails the step.
+  # Small end-to-end runs through every backend under memcheck; any report fails the step. The
+  # shapes reach each radix path: 8 x 8192 one cached CTA per row, 8 x 40000 cached 4-CTA
+  # clusters, 160 x 20000 one streaming CTA per row (more rows than SMs, rows too long to cache).
   step "compute-sanitizer memcheck" sanitizer.log compute-sanitizer --tool memcheck --error-exitcode 1 \
     node -e "
       const { topkSync } = require('./dist');
-      const scores = Float32Array.from({ length: 8 * 40000 }, () => Math.random() - 0.5);
-      for (const backend of ['radix', 'sort'])
-        for (const tieBreak of ['none', 'small', 'large'])
-          topkSync(scores, { k: 2048, rows: 8, backend, tieBreak, values: true, sorted: true });
+      for (const [rows, length] of [[8, 8192], [8, 40000], [160, 20000]]) {
+        const scores = Float32Array.from({ length: rows * length }, () => Math.random() - 0.5);
+        for (const backend of ['radix', 'sort'])
+          for (const tieBreak of ['none', 'small', 'large'])
+            topkSync(scores, { k: 2048, rows, backend, tieBreak, values: true, sorted: true });
+      }
       console.log('sanitized run done');"
 fi
 step "nsa-topk verify" verify.log node dist/cli/main.js verify
