@@ -87,6 +87,8 @@ function timeWall(run: (i: number) => void, warmup: number, iters: number): numb
 const HOLD_BATCH = 20;
 /** How many times a batch is timed again behind a doubled hold before it counts as host-bound. */
 const HOLD_RETRIES = 4;
+/** The longest hold, in microseconds: a batch whose host side needs longer counts as host-bound. */
+const HOLD_MAX_US = 10_000_000;
 
 interface EventTiming {
   /** GPU median of one call, between its event pair. */
@@ -123,7 +125,7 @@ function timeEvents(stream: NativeStream, device: number, enqueue: (i: number) =
     let perCallUs = hostSamples.length ? median(hostSamples) : 100;
     for (let done = 0, retries = 0; done < iters; ) {
       const n = Math.min(HOLD_BATCH, iters - done);
-      hold(stream, Math.ceil(50 + 1.5 * n * perCallUs * 2 ** retries));
+      hold(stream, Math.min(HOLD_MAX_US, Math.ceil(50 + 1.5 * n * perCallUs * 2 ** retries)));
       held.record(stream);
       hostSamples.length = 0;
       for (let j = 0; j < n; j++) {
