@@ -86,7 +86,7 @@ export function nativeConfig(
   };
 }
 const NATIVE_BACKEND: Record<ResolvedBackend, NativeBackend> = { cpu: NativeBackend.Cpu, radix: NativeBackend.Radix, sort: NativeBackend.Sort };
-const NATIVE_PATH: Record<RadixPathName, NativeRadixPath> = { auto: NativeRadixPath.Auto, block: NativeRadixPath.Block, cluster: NativeRadixPath.Cluster };
+const NATIVE_PATH: Record<RadixPathName, NativeRadixPath> = { auto: NativeRadixPath.Auto, block: NativeRadixPath.Block, cluster: NativeRadixPath.Cluster, batch: NativeRadixPath.Batch };
 
 /** The device backend an op runs: like chooseBackend, but an op never runs on the CPU. */
 function opBackend(given: unknown): Exclude<ResolvedBackend, 'cpu'> {

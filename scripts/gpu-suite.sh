@@ -34,19 +34,28 @@ step() {  # step NAME LOG COMMAND...: runs one step, logs it, records pass/fail
 [ -f dist/cli/main.js ] || npx tsc -p tsconfig.json
 step "jest test/gpu" gpu-jest.log env REQUIRE_GPU=1 npx jest test/gpu
 if [ "$SANITIZE" = 1 ]; then
-  # Small end-to-end runs through every backend under memcheck; any report fails the step. The
-  # shapes reach each radix path: 8 x 8192 one cached CTA per row, 8 x 40000 cached 4-CTA
-  # clusters, 160 x 20000 one streaming CTA per row (more rows than SMs, rows too long to cache).
+  # Small end-to-end runs through every kernel under compute-sanitizer; any report fails the step.
+  # memcheck's shapes reach each path: 8 x 8192 one cached radix CTA per row, 8 x 40000 cached
+  # 4-CTA clusters, 160 x 20000 one streaming radix CTA per row, 140 x 70000 the batch kernel
+  # (rows >= SMs, rows >= 65536: several buffer cuts; odd length, so unaligned rows too).
+  # racecheck, synccheck and initcheck are slower: one batch-kernel shape, every tie-break.
+  SANITIZED_RUN='
+    const { topkSync } = require("./dist");
+    const [shapes, backends] = JSON.parse(process.argv[1]);
+    for (const [rows, length] of shapes) {
+      const scores = Float32Array.from({ length: rows * length }, (_, i) => (i % 3 ? Math.random() - 0.5 : 0));
+      for (const backend of backends)
+        for (const tieBreak of ["none", "small", "large"])
+          for (const sorted of [false, true])
+            topkSync(scores, { k: 2048, rows, backend, tieBreak, values: true, sorted });
+    }
+    console.log("sanitized run done");'
   step "compute-sanitizer memcheck" sanitizer.log compute-sanitizer --tool memcheck --error-exitcode 1 \
-    node -e "
-      const { topkSync } = require('./dist');
-      for (const [rows, length] of [[8, 8192], [8, 40000], [160, 20000]]) {
-        const scores = Float32Array.from({ length: rows * length }, () => Math.random() - 0.5);
-        for (const backend of ['radix', 'sort'])
-          for (const tieBreak of ['none', 'small', 'large'])
-            topkSync(scores, { k: 2048, rows, backend, tieBreak, values: true, sorted: true });
-      }
-      console.log('sanitized run done');"
+    node -e "$SANITIZED_RUN" '[[[8, 8192], [8, 40000], [160, 20000], [140, 70001]], ["radix", "sort"]]'
+  for tool in racecheck synccheck initcheck; do
+    step "compute-sanitizer $tool" "sanitizer-$tool.log" compute-sanitizer --tool "$tool" --error-exitcode 1 \
+      node -e "$SANITIZED_RUN" '[[[133, 65537]], ["radix"]]'
+  done
 fi
 step "nsa-topk verify" verify.log node dist/cli/main.js verify
 step "nsa-topk bench" bench.log node dist/cli/main.js bench --json "$OUT_DIR/bench.json"

@@ -3,7 +3,10 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { cudaStatus } from '../lib';
+import { BenchOptions, benchCommand, graphRotation } from '../lib/cli/bench';
+import { Dist, allocScores, bitsOf, encode, fillScores, keyOf, rng } from '../lib/cli/data';
 import { main } from '../lib/cli/main';
+import { DTYPES, DType } from '../lib/options';
 
 jest.setTimeout(120_000);
 
@@ -50,23 +53,21 @@ test('--version prints the version', async () => {
   expect(r.stdout.trim()).toBe(version);
 });
 
-test('bench --backend cpu on a tiny shape prints a table and writes --json', async () => {
+test('bench --backend cpu: one table row and one JSON result per (k, rows, length), k first', async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nsa-topk-cli-'));
   const file = path.join(dir, 'bench.json');
   try {
-    const r = await cli('bench', '--backend', 'cpu', '--rows', '1,3', '--lengths', '500', '--k', '16', '--iters', '2', '--warmup', '0', '--no-torch', '--json', file);
+    const r = await cli('bench', '--backend', 'cpu', '--rows', '1,3', '--lengths', '500', '--k', '16,4', '--dist', 'relu', '--iters', '2', '--warmup', '0', '--no-torch', '--json', file);
     expect(r.code).toBe(0);
     expect(r.stderr).not.toMatch(/error/i);
-    // A table: a header line and one line per (rows, length) shape, each naming the backend.
-    const lines = r.stdout.split('\n').filter((l) => /\bcpu\b/.test(l));
-    expect(lines.length).toBeGreaterThanOrEqual(2);
-    const json = JSON.parse(fs.readFileSync(file, 'utf8')) as unknown;
-    const results = (Array.isArray(json) ? json : (json as { results: unknown[] }).results) as Record<string, unknown>[];
-    expect(results.length).toBe(2);
-    for (const res of results) {
-      expect(res).toMatchObject({ backend: 'cpu', k: 16 });
-      expect(JSON.stringify(res)).toMatch(/"rows":(1|3)\b/);
-    }
+    expect(r.stdout).toContain('timing: wall clock, median of 2 calls; scores: relu f32');
+    const lines = r.stdout.split('\n').filter((l) => /\bcpu\b/.test(l)).map((l) => l.split(/\s+/)[0] + l.match(/ k=\d+/)![0]);
+    expect(lines).toEqual(['1x500 k=16', '3x500 k=16', '1x500 k=4', '3x500 k=4']);
+    const json = JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown> & { results: Record<string, unknown>[] };
+    expect(json).toMatchObject({ method: 'wall', dist: 'relu' });
+    expect(json.results.map((res) => [res.k, res.rows, res.length, res.dist, res.backend])).toEqual([
+      [16, 1, 500, 'relu', 'cpu'], [16, 3, 500, 'relu', 'cpu'], [4, 1, 500, 'relu', 'cpu'], [4, 3, 500, 'relu', 'cpu'],
+    ]);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
@@ -76,6 +77,110 @@ test('bench refuses an unknown backend with a non-zero exit', async () => {
   const r = await cli('bench', '--backend', 'tpu', '--rows', '1', '--lengths', '100', '--k', '4');
   expect(r.code).not.toBe(0);
   expect(r.stderr).toContain('tpu');
+});
+
+/** The options `bench` parses from `argv`, without running it. */
+async function benchOptions(...argv: string[]): Promise<BenchOptions> {
+  let parsed: BenchOptions | undefined;
+  const cmd = benchCommand(() => undefined).exitOverride().action((opts: BenchOptions) => { parsed = opts; });
+  await cmd.parseAsync(argv, { from: 'user' });
+  return parsed!;
+}
+
+describe('bench options', () => {
+  test('defaults: graph timing of 20 calls a graph and 10 replays, normal scores, k 2048', async () => {
+    expect(await benchOptions()).toMatchObject({ timing: 'graph', graphCalls: 20, replays: 10, dist: 'normal', k: [2048], dtype: 'f32' });
+  });
+
+  test('--k takes a list; --dist, --timing, --graph-calls and --replays their values', async () => {
+    const o = await benchOptions('--k', '512, 1024,2048', '--dist', 'equal', '--timing', 'hold', '--graph-calls', '50', '--replays', '3');
+    expect(o).toMatchObject({ k: [512, 1024, 2048], dist: 'equal', timing: 'hold', graphCalls: 50, replays: 3 });
+    expect((await benchOptions('--graph-calls', '10', '--dist', 'relu')).graphCalls).toBe(10);
+  });
+
+  test.each([
+    [['--k', '512,x'], '--k must be a comma-separated list of positive integers, got 512,x'],
+    [['--k', '0'], '--k must be a comma-separated list of positive integers, got 0'],
+    [['--k', '64,'], '--k must be a comma-separated list of positive integers, got 64,'],
+    [['--graph-calls', '9'], '--graph-calls must be an integer from 10 to 50, got 9'],
+    [['--graph-calls', '51'], '--graph-calls must be an integer from 10 to 50, got 51'],
+    [['--graph-calls', '12.5'], '--graph-calls must be an integer from 10 to 50, got 12.5'],
+    [['--replays', '0'], '--replays must be an integer >= 1, got 0'],
+    [['--dist', 'uniform'], "argument 'uniform' is invalid. Allowed choices are normal, relu, equal."],
+    [['--timing', 'events'], "argument 'events' is invalid. Allowed choices are graph, hold."],
+  ])('bench %j fails with a clear message', async (args, message) => {
+    const r = await cli('bench', '--backend', 'cpu', '--rows', '1', '--lengths', '100', ...args);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(message);
+    expect(r.stdout).not.toContain('timing:');
+  });
+});
+
+describe('graphRotation', () => {
+  // Replays graphs 0, 1, ... in turn for two whole rotations and checks when each input comes back.
+  test.each([[2, 20], [3, 20], [13, 20], [14, 20], [20, 20], [21, 20], [2, 23], [3861, 20], [120, 10], [7, 50]])('%d sets, graphs of %d calls: every input is read once per rotation of >= sets calls', (sets, calls) => {
+    const { buffers, graphs } = graphRotation(sets, calls);
+    expect(buffers).toBeGreaterThanOrEqual(sets);
+    expect(buffers).toBeLessThan(sets + calls);
+    const lastRead = new Map<number, number>();
+    for (let t = 0; t < 2 * graphs * calls; t++) {
+      const g = Math.floor(t / calls) % graphs;
+      const input = (g * calls + (t % calls)) % buffers;
+      const last = lastRead.get(input);
+      if (last !== undefined) expect(t - last).toBe(buffers);
+      lastRead.set(input, t);
+    }
+    expect(lastRead.size).toBe(buffers);
+  });
+});
+
+describe('bench score distributions', () => {
+  const N = 1 << 20;
+  const draw = (dtype: DType, dist: Dist) => {
+    const out = allocScores(dtype, N);
+    fillScores(dtype, dist, out, rng(7));
+    return out;
+  };
+
+  test('normal: standard normal, tails included (about 0.069% above 3.2)', () => {
+    const x = draw('f32', 'normal');
+    let sum = 0;
+    let sq = 0;
+    let tail = 0;
+    for (const v of x) {
+      sum += v;
+      sq += v * v;
+      if (v > 3.2) tail++;
+    }
+    expect(Math.abs(sum / N)).toBeLessThan(0.01);
+    expect(sq / N).toBeCloseTo(1, 1);
+    // P(x > 3.2) = 6.87e-4: ~720 of 2^20; four summed uniforms would give about a thirtieth of it.
+    expect(tail / N).toBeGreaterThan(5.5e-4);
+    expect(tail / N).toBeLessThan(8.5e-4);
+  });
+
+  test.each(DTYPES)('relu (%s): about 0.07%% positive, every other score exactly +0', (dtype) => {
+    const bits = bitsOf(draw(dtype, 'relu'));
+    let positive = 0;
+    for (const b of bits) {
+      if (b !== 0) {
+        expect(keyOf(dtype, b)).toBeGreaterThan(keyOf(dtype, 0));
+        positive++;
+      }
+    }
+    expect(positive / N).toBeGreaterThan(5.5e-4);
+    expect(positive / N).toBeLessThan(8.5e-4);
+  });
+
+  test.each(DTYPES)('equal (%s): every score is 1.0', (dtype) => {
+    expect(new Set(bitsOf(draw(dtype, 'equal')))).toEqual(new Set([encode(dtype, 1)]));
+  });
+
+  test.each(['f16', 'bf16'] as const)('%s scores encode the f32 draw of the same seed', (dtype) => {
+    const f32 = draw('f32', 'normal');
+    const bits = bitsOf(draw(dtype, 'normal'));
+    for (let i = 0; i < N; i += 4099) expect(bits[i]).toBe(encode(dtype, f32[i]));
+  });
 });
 
 test('verify passes with exit code 0', async () => {

@@ -52,7 +52,7 @@ TopKOp::TopKOp(const Napi::CallbackInfo& info) : Napi::ObjectWrap<TopKOp>(info) 
   int_arg(info[0].As<Napi::Object>().Get("maxLen"), "config.maxLen", 1, INT32_MAX);
   backend_ = Backend(int_arg(info[1], "backend (Radix = 1 or Sort = 2)", 1, 2));
   device_ = int(int_arg(info[2], "device", 0, 1 << 16));
-  path_ = cuda::RadixPath(int_arg(info[3], "path", 0, 2));
+  path_ = cuda::RadixPath(int_arg(info[3], "path", 0, 3));
   DeviceGuard guard(device_);
   check_cuda(env, guard.error(), "selecting device " + std::to_string(device_));
   workspace_bytes_ = cuda::workspace_bytes(backend_, cfg_, device_);

@@ -7,6 +7,10 @@
 #include "problem.h"
 
 #if defined(__CUDACC__)
+#include <cuda_fp16.h>
+#endif
+
+#if defined(__CUDACC__)
 #define NSA_HD __host__ __device__ __forceinline__
 #else
 #define NSA_HD inline
@@ -27,6 +31,20 @@ NSA_HD uint32_t ordered_key(Bits bits, Bits exp_mask) {
   return uint32_t(Bits(bits ^ Bits(smear | sign)));
 }
 
+// The bits whose key is `key` (the inverse of ordered_key on keys below the NaN key; -0.0 comes
+// back as +0.0).
+template <typename Bits, int kBits>
+NSA_HD Bits key_bits(uint32_t key) {
+  constexpr uint32_t sign = uint32_t(1) << (kBits - 1);
+  return Bits(key & sign ? key ^ sign : ~key);
+}
+
+#if defined(__CUDACC__)
+#define NSA_AS_FLOAT(expr) static __device__ __forceinline__ float as_float(Bits b) { return expr; }
+#else
+#define NSA_AS_FLOAT(expr)
+#endif
+
 template <DType D>
 struct DTypeTraits;
 
@@ -36,6 +54,8 @@ struct DTypeTraits<DType::F32> {
   static constexpr int kKeyBits = 32;
   static constexpr Bits kNegInf = 0xFF800000u;
   NSA_HD static uint32_t key(Bits b) { return ordered_key<Bits, 32>(b, 0x7F800000u); }
+  // The score as a float, exactly (CUDA: the batch kernel compares floats, not keys).
+  NSA_AS_FLOAT(__uint_as_float(b))
 };
 
 template <>
@@ -44,6 +64,7 @@ struct DTypeTraits<DType::F16> {
   static constexpr int kKeyBits = 16;
   static constexpr Bits kNegInf = 0xFC00u;
   NSA_HD static uint32_t key(Bits b) { return ordered_key<Bits, 16>(b, Bits(0x7C00u)); }
+  NSA_AS_FLOAT(__half2float(__ushort_as_half(b)))
 };
 
 template <>
@@ -52,7 +73,10 @@ struct DTypeTraits<DType::BF16> {
   static constexpr int kKeyBits = 16;
   static constexpr Bits kNegInf = 0xFF80u;
   NSA_HD static uint32_t key(Bits b) { return ordered_key<Bits, 16>(b, Bits(0x7F80u)); }
+  NSA_AS_FLOAT(__uint_as_float(uint32_t(b) << 16))
 };
+
+#undef NSA_AS_FLOAT
 
 // Runtime dtype -> compile-time traits, in exactly one place for every backend.
 template <typename F>

@@ -1,17 +1,21 @@
 // Dispatch of the CUDA backends: workspace layout, the radix path choice, grid sizing and the
 // launches. Runtime options become template arguments here and nowhere else.
 #include <algorithm>
+#include <atomic>
 #include <cstdint>
 #include <limits>
+#include <mutex>
 
 #include <cub/device/device_segmented_radix_sort.cuh>
 
+#include "kernels/batch_topk.cuh"
 #include "kernels/radix_select.cuh"
 #include "kernels/hold.cuh"
 #include "kernels/read_probe.cuh"
 #include "kernels/sort_rows.cuh"
 #include "topk_cuda.h"
 #include "tuning.h"
+#include "tuning/batch_topk_policy.cuh"
 
 namespace nsa::cuda {
 namespace {
@@ -79,10 +83,48 @@ T* region(void* ws, size_t offset) {
   return reinterpret_cast<T*>(static_cast<char*>(ws) + offset);
 }
 
-int sm_count(int device) {
-  int n = 0;
-  cudaDeviceGetAttribute(&n, cudaDevAttrMultiProcessorCount, device);
-  return std::max(n, 1);
+// What dispatch needs to know of a device, queried once per device for the life of the process
+// (calls, and so graph captures, then do no device queries).
+struct DeviceInfo {
+  int sms = 1;
+  int smem_optin = 0; // the most dynamic shared memory a CTA may opt in to
+};
+constexpr int kMaxDevices = 64;
+
+const DeviceInfo& device_info(int device) {
+  static DeviceInfo infos[kMaxDevices];
+  static std::once_flag once[kMaxDevices];
+  static DeviceInfo fallback;
+  if (device < 0 || device >= kMaxDevices) return fallback;
+  std::call_once(once[device], [device] {
+    DeviceInfo& d = infos[device];
+    cudaDeviceGetAttribute(&d.sms, cudaDevAttrMultiProcessorCount, device);
+    cudaDeviceGetAttribute(&d.smem_optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, device);
+    d.sms = std::max(d.sms, 1);
+  });
+  return infos[device];
+}
+
+int sm_count(int device) { return device_info(device).sms; }
+
+// Raises a kernel's dynamic shared-memory limit to the device's opt-in maximum, once per kernel and
+// device: every launch then only states what it uses.
+template <auto kernel>
+cudaError_t allow_smem(int device) {
+  static std::atomic<uint64_t> done{0};  // one flag per kernel: the template argument is the kernel
+  const uint64_t bit = device < 64 ? uint64_t(1) << device : 0;
+  if (bit && (done.load(std::memory_order_acquire) & bit)) return cudaSuccess;
+  cudaFuncAttributes attr{};
+  cudaError_t err = cudaFuncGetAttributes(&attr, kernel);
+  if (err != cudaSuccess) return err;
+  // The opt-in limit covers static and dynamic shared memory together.
+  err = cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                             device_info(device).smem_optin - int(attr.sharedSizeBytes));
+  // And the largest shared-memory carveout, so that occupancy is limited by what CTAs use.
+  if (err == cudaSuccess)
+    err = cudaFuncSetAttribute(kernel, cudaFuncAttributePreferredSharedMemoryCarveout, cudaSharedmemCarveoutMaxShared);
+  if (err == cudaSuccess) done.fetch_or(bit, std::memory_order_acq_rel);
+  return err;
 }
 
 unsigned elementwise_blocks(int64_t n, int device) {
@@ -138,10 +180,10 @@ RadixShape radix_shape(int64_t max_len, int32_t k, RadixPlan plan) {
 }
 
 template <class Traits, int C>
-cudaError_t launch_radix(const RadixParams& p, cudaStream_t stream) {
-  auto kernel = radix_select_kernel<Traits, C>;
+cudaError_t launch_radix(const RadixParams& p, int device, cudaStream_t stream) {
+  constexpr auto kernel = radix_select_kernel<Traits, C>;
   const size_t smem = radix_smem_bytes(C, p.region_words);
-  cudaError_t err = cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, int(smem));
+  cudaError_t err = allow_smem<kernel>(device);
   if (err != cudaSuccess) return err;
   cudaLaunchConfig_t launch = {};
   launch.gridDim = dim3(unsigned(p.a.rows * C));
@@ -158,10 +200,32 @@ cudaError_t launch_radix(const RadixParams& p, cudaStream_t stream) {
   return cudaLaunchKernelEx(&launch, kernel, p);
 }
 
+template <class Policy, class Traits, bool kLarge>
+cudaError_t launch_batch(const TopKConfig& cfg, const TopKArgs& args, int device, cudaStream_t stream) {
+  constexpr auto kernel = batch_topk_kernel<Policy, Traits, kLarge>;
+  cudaError_t err = allow_smem<kernel>(device);
+  if (err != cudaSuccess) return err;
+  const BatchTopKParams p{args, output_spec(cfg, nullptr), cfg.sorted};
+  kernel<<<unsigned(args.rows), Policy::kThreads, AgentBatchTopK<Policy, Traits, kLarge>::kDynamicSmemBytes, stream>>>(p);
+  return cudaGetLastError();
+}
+
+// The batch path under the Hopper policy (the one architecture the addon is built for).
+template <class Traits>
+cudaError_t run_batch(const TopKConfig& cfg, const TopKArgs& args, int device, cudaStream_t stream) {
+  return cfg.tie_break == TieBreak::Large ? launch_batch<BatchTopKPolicy900, Traits, true>(cfg, args, device, stream)
+                                          : launch_batch<BatchTopKPolicy900, Traits, false>(cfg, args, device, stream);
+}
+
 template <class Traits>
 cudaError_t run_radix(const TopKConfig& cfg, RadixPath path, const TopKArgs& args, const Layout& l, void* ws,
                       int device, cudaStream_t stream) {
   const int64_t shape_rows = cfg.graph_safe ? std::max(cfg.max_rows, args.rows) : args.rows;
+  const bool batch = path == RadixPath::Batch ? cfg.k <= BatchTopKPolicy900::kMaxK
+                                              : path == RadixPath::Auto &&
+                                                    use_batch_path(shape_rows, cfg.max_len, cfg.k, sm_count(device));
+  if (batch)
+    return run_batch<Traits>(cfg, args, device, stream);
   const RadixPlan plan = path == RadixPath::Block     ? RadixPlan{1, false}
                         : path == RadixPath::Cluster ? RadixPlan{tuning::kMaxClusterSize, true}
                                                      : choose_radix_plan(shape_rows, cfg.max_len, cfg.k, sm_count(device));
@@ -169,10 +233,10 @@ cudaError_t run_radix(const TopKConfig& cfg, RadixPath path, const TopKArgs& arg
   const RadixShape shape = radix_shape(std::max<int64_t>(cfg.max_len, 1), cfg.k, plan);
   const RadixParams p{args, output_spec(cfg, cfg.sorted ? region<int32_t>(ws, l.positions) : nullptr),
                       shape.region_words, shape.chunk_cap, shape.cand_cap};
-  cudaError_t err = cluster == 8   ? launch_radix<Traits, 8>(p, stream)
-                    : cluster == 4 ? launch_radix<Traits, 4>(p, stream)
-                    : cluster == 2 ? launch_radix<Traits, 2>(p, stream)
-                                   : launch_radix<Traits, 1>(p, stream);
+  cudaError_t err = cluster == 8   ? launch_radix<Traits, 8>(p, device, stream)
+                    : cluster == 4 ? launch_radix<Traits, 4>(p, device, stream)
+                    : cluster == 2 ? launch_radix<Traits, 2>(p, device, stream)
+                                   : launch_radix<Traits, 1>(p, device, stream);
   if (err != cudaSuccess || !cfg.sorted) return err;
   // Sorted output: order the k selections of each row by (key desc, position), then finish.
   auto* a = region<uint64_t>(ws, l.words_a);
@@ -248,6 +312,14 @@ RadixPlan choose_radix_plan(int64_t rows, int64_t max_len, int32_t, int sms) {
   return {c, (max_len + c - 1) / c <= tuning::kMaxChunkCache};
 }
 
+// The batch path (one CTA per row, each score read once) when the rows alone fill the SMs, the
+// op's rows are long and k fits its buffer; the radix path otherwise. Measured on the H200
+// (docs/kernel-notes.md, v6): at 131072 the batch kernel matches the radix kernel on normal rows
+// and is 3x faster on ReLU plateaus; at 32768 and below it is 1.4-1.8x slower on normal rows.
+bool use_batch_path(int64_t rows, int64_t max_len, int32_t k, int sms) {
+  return rows >= sms && max_len >= BatchTopKPolicy900::kMinLength && k <= BatchTopKPolicy900::kMaxK;
+}
+
 size_t workspace_bytes(Backend backend, const TopKConfig& cfg, int) { return make_layout(backend, cfg).total; }
 
 cudaError_t run_topk(Backend backend, const TopKConfig& cfg, RadixPath path, const TopKArgs& args, void* workspace,
@@ -299,7 +371,13 @@ std::vector<std::pair<std::string, long long>> tuning_constants() {
           {"smemPerCta", kSmemPerCta},
           {"maxSmemPerCta", kMaxSmemPerCta},
           {"minChunk", kMinChunk},
-          {"elementwiseThreads", kElementwiseThreads}};
+          {"elementwiseThreads", kElementwiseThreads},
+          {"batchThreads", BatchTopKPolicy900::kThreads},
+          {"batchVectorsInFlight", BatchTopKPolicy900::kVectorsInFlight},
+          {"batchDigitBits", BatchTopKPolicy900::kDigitBits},
+          {"batchCapacity", BatchTopKPolicy900::kCapacity},
+          {"batchMaxK", BatchTopKPolicy900::kMaxK},
+          {"batchMinLength", BatchTopKPolicy900::kMinLength}};
 }
 
 }  // namespace nsa::cuda

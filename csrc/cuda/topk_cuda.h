@@ -12,16 +12,22 @@
 
 namespace nsa::cuda {
 
-// How the radix kernel covers a row. Auto is the documented heuristic (choose_radix_plan); Block
-// forces one CTA per row streaming from global memory, Cluster the largest cluster of CTAs with
-// shared-memory caching, for benchmarking and tests.
-enum class RadixPath : int32_t { Auto = 0, Block = 1, Cluster = 2 };
+// Which kernel covers a row. Auto is the documented heuristic (use_batch_path, then
+// choose_radix_plan); Block forces the radix kernel with one CTA per row streaming from global
+// memory, Cluster its largest cluster of CTAs with shared-memory caching, and Batch the batch
+// kernel (one CTA per row, each score read once; k up to its policy's maximum, larger k takes
+// Auto), for benchmarking and tests.
+enum class RadixPath : int32_t { Auto = 0, Block = 1, Cluster = 2, Batch = 3 };
 
 // A radix launch: CTAs per row (1, 2, 4 or 8) and whether CTAs cache their chunk of the row.
 struct RadixPlan {
   int cluster;
   bool cache;
 };
+
+// Whether the batch kernel takes a call (dispatch.cu): from the host-known row count (maxRows in
+// graph-safe mode), the op's maxLen, k and the device's SM count; never from device data.
+bool use_batch_path(int64_t rows, int64_t max_len, int32_t k, int sm_count);
 
 // The documented path heuristic (dispatch.cu), from the host-known row count (maxRows in
 // graph-safe mode), the op's maxLen, k and the device's SM count; never from device data.

@@ -1,9 +1,10 @@
-// `nsa-topk bench`: times top-k on the NSA shapes. CPU: wall clock around each call. CUDA: event
-// pairs around each enqueue, rotating among enough inputs to exceed 2x the L2 cache, next to a
-// plain read of the same buffers (the bandwidth reference) and torch.topk when it is installed.
-// A timer takes an `enqueue(i)` for iteration i, so graph replays can plug in as another enqueue.
-// --graph also times the same rotation through a graph-safe op (cached graph replays) and the
-// JS-side cost of one replay.
+// `nsa-topk bench`: times top-k on the NSA shapes, for each k of a list. CPU: wall clock around
+// each call. CUDA: calls rotating among enough inputs to exceed 2x the L2 cache, timed as the nodes
+// of CUDA graphs (the default) or as eager calls behind a GPU hold, next to a plain read of the
+// same buffers (the bandwidth reference) and torch.topk when it is installed. A timer takes a
+// `call(i)` for iteration i (which reads input i % buffers), so every timed thing plugs in alike.
+// --graph also times a graph-safe op (its own cached graph replays) and the JS-side cost of one
+// replay.
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
@@ -12,25 +13,38 @@ import { Command, Option } from 'commander';
 import { SingleBar } from 'cli-progress';
 import { cudaStatus, requireCuda } from '../cuda';
 import { DeviceBuffer, Stream, nativeBuffer, nativeStream } from '../device';
+import { Graph, captureGraph } from '../graph';
 import { PACKAGE_ROOT, loadNative } from '../loader';
 import type { NativeStream } from '../native';
 import { TopK } from '../op';
 import { BACKENDS, BackendName, DType, DTYPES, FUSES, FuseName, RADIX_PATHS, RadixPathName, ResolvedBackend, TIE_BREAKS, TieBreak, chooseBackend, dtypeBytes } from '../options';
 import { ScoresArray, TopKOptions, baselineTopkSync, topkSync } from '../topk';
-import { allocScores, fillNormal, rng } from './data';
+import { DISTS, Dist, allocScores, fillScores, rng } from './data';
 import { packageVersion } from './info';
+
+/** CUDA timing methods: calls as the nodes of CUDA graphs, or eager calls behind a GPU hold. */
+export const TIMINGS = ['graph', 'hold'] as const;
+export type Timing = (typeof TIMINGS)[number];
 
 export interface BenchOptions {
   backend: BackendName;
   rows: number[];
   lengths: number[];
-  k: number;
+  /** One result per (k, rows, length). */
+  k: number[];
   dtype: DType;
+  dist: Dist;
   tieBreak: TieBreak;
   deterministic: boolean;
   sorted: boolean;
   fuse: FuseName;
   path: RadixPathName;
+  /** CUDA: how calls are timed (see timeGraphs and timeEvents). */
+  timing: Timing;
+  /** Graph timing: calls captured in one graph. */
+  graphCalls: number;
+  /** Graph timing: timed replays, after one untimed pass. */
+  replays: number;
   iters?: number;
   warmup?: number;
   json?: string;
@@ -46,22 +60,28 @@ export interface BenchResult {
   length: number;
   k: number;
   dtype: DType;
+  dist: Dist;
   backend: ResolvedBackend;
-  /** GPU median of one call (host enqueue gaps excluded: see timeEvents). */
+  /** GPU median of one call (host enqueue gaps excluded: see timeGraphs and timeEvents). */
   medianUs: number;
   gbps: number;
+  /** CUDA: the input buffers the calls rotate over and, graph timing, the graphs holding them. */
+  buffers?: number;
+  graphs?: number;
   /** CUDA: host median of one eager enqueue (the JS call to op.run). */
   enqueueUs?: number;
-  /** CUDA: set when a GPU hold ran out before its batch was enqueued (ours or torch's), so host gaps may be counted. */
+  /** CUDA: set when the GPU may have waited on the host inside a timed region (ours or torch's). */
   hostBound?: boolean;
   baselineUs?: number;
   probeUs?: number;
-  probePercent?: number;
+  /** CUDA: top-k time over read time (the "x read" column). */
+  readRatio?: number;
   torchUs?: number;
   torchSpeedup?: number;
-  /** --graph: GPU median of a graph-safe replay, its ratio to the eager median, and the JS call to GPU completion less that. */
+  /** --graph: GPU median of a graph-safe replay (hold timing) and its ratio to the eager median. */
   graphUs?: number;
   graphRatio?: number;
+  /** --graph: the JS call to GPU completion of one graph-safe replay, less its GPU time. */
   replayOverheadUs?: number;
 }
 
@@ -70,6 +90,18 @@ const median = (xs: number[]): number => {
   const m = s.length >> 1;
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 };
+
+type Keep = <T extends { dispose(): void }>(x: T) => T;
+
+/** Runs `body` with a `keep` that collects disposables, all disposed (newest first) when it ends. */
+function owning<R>(body: (keep: Keep) => R): R {
+  const owned: { dispose(): void }[] = [];
+  try {
+    return body((x) => { owned.push(x); return x; });
+  } finally {
+    for (const x of owned.reverse()) x.dispose();
+  }
+}
 
 /** Wall-clock median in microseconds of `run(i)` after `warmup` untimed calls. */
 function timeWall(run: (i: number) => void, warmup: number, iters: number): number {
@@ -91,31 +123,35 @@ const HOLD_RETRIES = 4;
 const HOLD_MAX_US = 10_000_000;
 
 interface EventTiming {
-  /** GPU median of one call, between its event pair. */
+  /** GPU median of one call. */
   gpuUs: number;
-  /** Host median of one enqueue (the JS call), from the timed calls. */
+  /** Host median of one enqueue (the JS call). */
   hostUs: number;
-  /** Whether some batch's hold ran out before the host had enqueued it (gaps may be counted). */
+  /** Whether the GPU may have waited on the host inside a timed region (gaps may be counted). */
   hostBound: boolean;
 }
 
 /**
- * Times `enqueue(i)` with event pairs recorded on `stream`. Each batch of calls waits behind a
- * GPU hold long enough for the host to enqueue the whole batch first (1.5x the measured enqueue
- * time), so the events time GPU work alone: a small call can take less GPU time than the host
- * needs to enqueue it, and without the hold the GPU would idle inside each event pair. A hold found
- * already over once its batch is enqueued is doubled and the batch timed again.
+ * Times `enqueue(i)` for i = 0, 1, ... (the first `warmup` untimed) with event pairs recorded on
+ * `stream`. Each batch of calls waits behind a GPU hold long enough for the host to enqueue the
+ * whole batch first (1.5x the measured enqueue time), so the events time GPU work alone: a small
+ * call can take less GPU time than the host needs to enqueue it, and without the hold the GPU
+ * would idle inside each event pair. A hold found already over once its batch is enqueued is
+ * doubled and the batch timed again.
  */
 function timeEvents(stream: NativeStream, device: number, enqueue: (i: number) => void, warmup: number, iters: number): EventTiming {
   const Event = requireCuda('Event', 'bench');
   const hold = requireCuda('hold', 'bench');
   const hostSamples: number[] = [];
-  const timedEnqueue = (i: number) => {
+  // Calls so far: a batch timed again goes on with the rotation instead of rereading inputs that
+  // may still be in L2.
+  let next = 0;
+  const timedEnqueue = () => {
     const t0 = process.hrtime.bigint();
-    enqueue(i);
+    enqueue(next++);
     hostSamples.push(Number(process.hrtime.bigint() - t0) / 1e3);
   };
-  for (let i = 0; i < warmup; i++) timedEnqueue(i);
+  for (let i = 0; i < warmup; i++) timedEnqueue();
   const events = Array.from({ length: 2 * HOLD_BATCH + 1 }, () => new Event(device));
   const held = events[2 * HOLD_BATCH];
   const samples: number[] = [];
@@ -130,7 +166,7 @@ function timeEvents(stream: NativeStream, device: number, enqueue: (i: number) =
       hostSamples.length = 0;
       for (let j = 0; j < n; j++) {
         events[2 * j].record(stream);
-        timedEnqueue(warmup + done + j);
+        timedEnqueue();
         events[2 * j + 1].record(stream);
       }
       const late = held.query();
@@ -152,123 +188,195 @@ function timeEvents(stream: NativeStream, device: number, enqueue: (i: number) =
   }
 }
 
-/** Host-call options for one shape, with the fused operands the chosen transform needs. */
-function hostOptions(o: BenchOptions, rows: number, length: number, backend: ResolvedBackend): TopKOptions {
-  const opts: TopKOptions = {
-    k: o.k, rows, dtype: o.dtype, tieBreak: o.tieBreak, deterministic: o.deterministic, sorted: o.sorted,
-    backend, fuse: o.fuse,
-  };
-  if (o.fuse === 'ragged') opts.offsets = new Int32Array(rows);
-  if (o.fuse === 'page-table') {
-    // One shared identity table (batch 0 for every row): realistic reads, little memory.
-    opts.pageTable = Int32Array.from({ length }, (_, j) => j);
-    opts.pageTableStride = length;
-    opts.rowToBatch = new Int32Array(rows);
-  }
-  return opts;
+/** How the graph method lays calls over inputs: graph g's call j reads input (g * calls + j) % buffers. */
+export interface GraphRotation {
+  buffers: number;
+  graphs: number;
 }
 
-function benchCpu(o: BenchOptions, rows: number, length: number, seed: number): Omit<BenchResult, 'gbps'> {
-  const count = rows * length;
-  const bytes = count * dtypeBytes(o.dtype);
+/**
+ * The graph method's rotation for `sets` inputs (enough for one pass to exceed twice the L2
+ * cache) and graphs of `calls` calls, replayed in turn: every input is read once per `buffers`
+ * calls, across graph and replay boundaries too, and `buffers` >= `sets`. One graph alone would
+ * replay the same `calls` inputs, still in L2 when they are fewer than `sets`, so more inputs
+ * than calls are rounded up to whole graphs, and fewer take the graphs needed to come back to
+ * input 0 at a graph's start (lcm(sets, calls) calls).
+ */
+export function graphRotation(sets: number, calls: number): GraphRotation {
+  const buffers = sets > calls ? Math.ceil(sets / calls) * calls : sets;
+  let [a, b] = [buffers, calls];
+  while (b) [a, b] = [b, a % b];
+  return { buffers, graphs: buffers / a };
+}
+
+/**
+ * The graph method: `call(i)` captured `calls` at a time into the rotation's graphs (graph g holds
+ * calls g * calls .. (g + 1) * calls - 1), so the timed calls run back to back as graph nodes, with
+ * no host launch gap between them. First `warmup` eager calls (at least one: a first call may
+ * allocate or load a module, which a capture must not do), whose host times give hostUs. Then
+ * timeEvents times the replays: every graph once untimed as its warm-up (a graph's first launch
+ * also uploads it), then `replays` more continuing the rotation, each between an event pair and
+ * behind a GPU hold so the GPU does not wait for the host between replays either. One call's
+ * time is the median replay over `calls`.
+ */
+function timeGraphs(stream: Stream, device: number, call: (i: number) => void, rotation: GraphRotation, calls: number, replays: number, warmup: number): EventTiming {
+  const hostUs = timeWall(call, 0, Math.max(1, warmup));
+  const graphs: Graph[] = [];
+  try {
+    for (let g = 0; g < rotation.graphs; g++) {
+      graphs.push(captureGraph(stream, () => { for (let j = 0; j < calls; j++) call(g * calls + j); }));
+    }
+    const replay = (r: number) => graphs[r % graphs.length].replay(stream);
+    const timing = timeEvents(nativeStream('stream', stream), device, replay, graphs.length, replays);
+    return { gpuUs: timing.gpuUs / calls, hostUs, hostBound: timing.hostBound };
+  } finally {
+    for (const g of graphs) g.dispose();
+  }
+}
+
+interface FusedOperands {
+  offsets?: Int32Array;
+  pageTable?: Int32Array;
+  pageTableStride?: number;
+  rowToBatch?: Int32Array;
+}
+
+/** The operands the chosen fused transform needs for one shape (any k). */
+function fusedOperands(o: BenchOptions, rows: number, length: number): FusedOperands {
+  if (o.fuse === 'ragged') return { offsets: new Int32Array(rows) };
+  // One shared identity table (batch 0 for every row): realistic reads, little memory.
+  if (o.fuse === 'page-table') return { pageTable: Int32Array.from({ length }, (_, j) => j), pageTableStride: length, rowToBatch: new Int32Array(rows) };
+  return {};
+}
+
+/** A bench step's progress line: what is being done to which shape. */
+type Report = (step: string) => void;
+
+type ShapeResult = Omit<BenchResult, 'gbps'>;
+
+/**
+ * The `sets` inputs of one shape, filled in turn from one seed, with progress (a large set takes
+ * seconds): each in an array of its own when `fresh`, else all in one array refilled per set.
+ */
+function* scoreSets(o: BenchOptions, count: number, sets: number, seed: number, report: Report, fresh: boolean): Generator<ScoresArray> {
+  const rand = rng(seed);
+  let host: ScoresArray | undefined;
+  for (let s = 0; s < sets; s++) {
+    report(`inputs ${s + 1}/${sets}`);
+    if (fresh || host === undefined) host = allocScores(o.dtype, count);
+    fillScores(o.dtype, o.dist, host, rand);
+    yield host;
+  }
+}
+
+function benchCpu(o: BenchOptions, rows: number, length: number, seed: number, report: Report): ShapeResult[] {
+  const bytes = rows * length * dtypeBytes(o.dtype);
   // Distinct inputs so no call sees the data the previous one left in cache; at most ~1 GiB.
   const sets = Math.max(1, Math.min(4, Math.floor(2 ** 30 / bytes)));
-  const inputs: ScoresArray[] = [];
-  const rand = rng(seed);
-  for (let s = 0; s < sets; s++) {
-    const scores = allocScores(o.dtype, count);
-    fillNormal(o.dtype, scores, rand);
-    inputs.push(scores);
-  }
-  const opts = hostOptions(o, rows, length, 'cpu');
+  const inputs = [...scoreSets(o, rows * length, sets, seed, report, true)];
   const iters = o.iters ?? 10;
   const warmup = o.warmup ?? 2;
-  const medianUs = timeWall((i) => topkSync(inputs[i % sets], opts), warmup, iters);
-  const result: Omit<BenchResult, 'gbps'> = { rows, length, k: o.k, dtype: o.dtype, backend: 'cpu', medianUs };
-  if (o.baseline) result.baselineUs = timeWall((i) => baselineTopkSync(inputs[i % sets], opts), warmup, iters);
-  return result;
+  const fused = fusedOperands(o, rows, length);
+  return o.k.map((k) => {
+    report(`k=${k}`);
+    const opts: TopKOptions = {
+      k, rows, dtype: o.dtype, tieBreak: o.tieBreak, deterministic: o.deterministic, sorted: o.sorted, backend: 'cpu', fuse: o.fuse, ...fused,
+    };
+    const medianUs = timeWall((i) => topkSync(inputs[i % sets], opts), warmup, iters);
+    const result: ShapeResult = { rows, length, k, dtype: o.dtype, dist: o.dist, backend: 'cpu', medianUs };
+    if (o.baseline) result.baselineUs = timeWall((i) => baselineTopkSync(inputs[i % sets], opts), warmup, iters);
+    return result;
+  });
 }
 
-function benchCuda(o: BenchOptions, backend: 'radix' | 'sort', rows: number, length: number, seed: number): Omit<BenchResult, 'gbps'> {
+function benchCuda(o: BenchOptions, backend: 'radix' | 'sort', rows: number, length: number, seed: number, report: Report): ShapeResult[] {
   const device = cudaStatus().devices[0];
   const count = rows * length;
   const bytes = count * dtypeBytes(o.dtype);
   const aligned = Math.ceil(bytes / 256) * 256;
   // Enough distinct inputs that one pass over them is more than twice the L2 cache.
   const sets = Math.max(1, Math.ceil((2 * device.l2CacheBytes) / aligned) + 1);
-  const owned: { dispose(): void }[] = [];
-  const keep = <T extends { dispose(): void }>(x: T): T => { owned.push(x); return x; };
-  try {
+  const rotation = o.timing === 'graph' ? graphRotation(sets, o.graphCalls) : undefined;
+  const buffers = rotation?.buffers ?? sets;
+  const iters = o.iters ?? 100;
+  const warmup = o.warmup ?? 10;
+  return owning((keep) => {
     const stream = keep(new Stream());
-    const pool = keep(DeviceBuffer.alloc(sets * aligned));
-    const host = allocScores(o.dtype, count);
-    const rand = rng(seed);
-    const inputs: DeviceBuffer[] = [];
-    for (let s = 0; s < sets; s++) {
-      fillNormal(o.dtype, host, rand);
-      pool.copyFrom(host, { byteOffset: s * aligned });
-      inputs.push(keep(DeviceBuffer.wrap(pool.ptr + BigInt(s * aligned), bytes)));
-    }
-    const h = hostOptions(o, rows, length, backend);
-    const opOptions = {
-      k: o.k, maxRows: rows, maxLen: length, dtype: o.dtype, backend,
-      tieBreak: o.tieBreak, deterministic: o.deterministic, sorted: o.sorted, fuse: o.fuse, path: o.path,
-    };
-    // With --graph the eager column must be eager whatever NSA_TOPK_GRAPH_SAFE says.
-    const op = keep(new TopK({ ...opOptions, graphSafe: o.graph ? false : undefined }));
-    const upload = (a?: Int32Array) => (a === undefined ? undefined : keep(DeviceBuffer.from(a)));
-    const base = {
-      rows, stride: length, stream,
-      out: keep(DeviceBuffer.alloc({ dtype: 'i32', length: rows * o.k })),
-      offsets: upload(h.offsets as Int32Array | undefined),
-      pageTable: upload(h.pageTable as Int32Array | undefined),
-      pageTableStride: h.pageTableStride,
-      rowToBatch: upload(h.rowToBatch as Int32Array | undefined),
-    };
-    const iters = o.iters ?? 100;
-    const warmup = o.warmup ?? 10;
     const ns = nativeStream('stream', stream);
-    const eager = timeEvents(ns, device.ordinal, (i) => op.run({ ...base, scores: inputs[i % sets] }), warmup, iters);
-    const medianUs = eager.gpuUs;
+    const pool = keep(DeviceBuffer.alloc(buffers * aligned));
+    let s = 0;
+    for (const host of scoreSets(o, count, buffers, seed, report, false)) pool.copyFrom(host, { byteOffset: s++ * aligned });
+    const inputs = Array.from({ length: buffers }, (_, b) => keep(DeviceBuffer.wrap(pool.ptr + BigInt(b * aligned), bytes)));
+    // GPU time of one `call(i)`, call i reading input i % buffers, by the chosen method.
+    const time = (call: (i: number) => void): EventTiming => (rotation
+      ? timeGraphs(stream, device.ordinal, call, rotation, o.graphCalls, o.replays, warmup)
+      : timeEvents(ns, device.ordinal, call, warmup, iters));
+    report('read probe');
     const readProbe = requireCuda('readProbe', 'bench');
     const natives = inputs.map((b, i) => nativeBuffer(`inputs[${i}]`, b));
-    const probe = timeEvents(ns, device.ordinal, (i) => readProbe(natives[i % sets], bytes, ns), warmup, iters);
-    const probeUs = probe.gpuUs;
-    const result: Omit<BenchResult, 'gbps'> = {
-      rows, length, k: o.k, dtype: o.dtype, backend, medianUs, enqueueUs: eager.hostUs, probeUs, probePercent: (100 * probeUs) / medianUs,
+    const probe = time((i) => readProbe(natives[i % buffers], bytes, ns));
+    const fused = fusedOperands(o, rows, length);
+    const upload = (a?: Int32Array) => (a === undefined ? undefined : keep(DeviceBuffer.from(a)));
+    const operands = {
+      rows, stride: length, stream, pageTableStride: fused.pageTableStride,
+      offsets: upload(fused.offsets), pageTable: upload(fused.pageTable), rowToBatch: upload(fused.rowToBatch),
     };
-    let hostBound = eager.hostBound || probe.hostBound;
-    if (o.graph) {
-      // Each input buffer makes a distinct call, so a graph of its own. The cache holds every
-      // input the loops touch and all are captured before timing: replays rotate through the same
-      // cold-L2 inputs as the eager runs, and no capture falls inside a timed region.
-      const used = Math.min(sets, warmup + iters);
-      const graphOp = keep(new TopK({ ...opOptions, graphSafe: true, graphCacheSize: used }));
-      const replay = (i: number) => graphOp.run({ ...base, scores: inputs[i % sets] });
-      for (let i = 0; i < used; i++) replay(i);
-      const graph = timeEvents(ns, device.ordinal, replay, warmup, iters);
-      const graphUs = graph.gpuUs;
-      hostBound ||= graph.hostBound;
-      // One replay at a time, from the JS call to GPU completion; less the GPU time, the JS side.
-      const wallUs = timeWall((i) => { replay(i); stream.synchronize(); }, warmup, iters);
-      Object.assign(result, { graphUs, graphRatio: graphUs / medianUs, replayOverheadUs: wallUs - graphUs });
-    }
-    if (hostBound) result.hostBound = true;
-    stream.synchronize();
-    return result;
-  } finally {
-    for (const x of owned.reverse()) x.dispose();
-  }
+    return o.k.map((k) => owning((keepK) => {
+      report(`k=${k}`);
+      const opOptions = {
+        k, maxRows: rows, maxLen: length, dtype: o.dtype, backend,
+        tieBreak: o.tieBreak, deterministic: o.deterministic, sorted: o.sorted, fuse: o.fuse, path: o.path,
+      };
+      // Plain launches (captured as they are by the graph method), whatever NSA_TOPK_GRAPH_SAFE
+      // says: the graph-safe mode is --graph's.
+      const op = keepK(new TopK({ ...opOptions, graphSafe: false }));
+      const base = { ...operands, out: keepK(DeviceBuffer.alloc({ dtype: 'i32', length: rows * k })) };
+      const eager = time((i) => op.run({ ...base, scores: inputs[i % buffers] }));
+      const medianUs = eager.gpuUs;
+      const result: ShapeResult = {
+        rows, length, k, dtype: o.dtype, dist: o.dist, backend, medianUs, buffers, graphs: rotation?.graphs,
+        enqueueUs: eager.hostUs, probeUs: probe.gpuUs, readRatio: medianUs / probe.gpuUs,
+      };
+      let hostBound = eager.hostBound || probe.hostBound;
+      if (o.graph) {
+        // Each input buffer makes a distinct call, so a graph of its own. The cache holds every
+        // input the loops touch and all are captured before timing: replays rotate through the
+        // same cold-L2 inputs as the eager runs, and no capture falls inside a timed region.
+        const used = Math.min(buffers, warmup + iters);
+        const graphOp = keepK(new TopK({ ...opOptions, graphSafe: true, graphCacheSize: used }));
+        const replay = (i: number) => graphOp.run({ ...base, scores: inputs[i % buffers] });
+        for (let i = 0; i < used; i++) replay(i);
+        // Graph timing already runs the eager launches as graph nodes: a graph-safe op's replays
+        // are timed on their own behind holds only.
+        let gpuUs = medianUs;
+        if (!rotation) {
+          const graph = timeEvents(ns, device.ordinal, replay, warmup, iters);
+          gpuUs = graph.gpuUs;
+          hostBound ||= graph.hostBound;
+          Object.assign(result, { graphUs: gpuUs, graphRatio: gpuUs / medianUs });
+        }
+        // One replay at a time, from the JS call to GPU completion; less the GPU time, the JS side.
+        result.replayOverheadUs = timeWall((i) => { replay(i); stream.synchronize(); }, warmup, iters) - gpuUs;
+      }
+      if (hostBound) result.hostBound = true;
+      stream.synchronize();
+      return result;
+    }));
+  });
 }
 
-/** torch.topk medians for the shapes (one python3 process), or why there are none. */
-function benchTorch(o: BenchOptions, shapes: { rows: number; length: number }[]): { us?: number[]; hostBound?: boolean[]; reason?: string } {
+/** torch.topk medians for the results' cases (one python3 process), or why there are none. */
+function benchTorch(o: BenchOptions, cases: BenchResult[]): { us?: number[]; hostBound?: boolean[]; reason?: string } {
   const script = path.join(PACKAGE_ROOT, 'scripts', 'torch_topk_bench.py');
   const input = JSON.stringify({
-    cases: shapes.map((s) => ({ rows: s.rows, length: s.length, k: o.k, dtype: o.dtype })),
+    cases: cases.map((c) => ({ rows: c.rows, length: c.length, k: c.k, dtype: c.dtype, buffers: c.buffers, graphs: c.graphs })),
+    method: o.timing,
+    graphCalls: o.graphCalls,
+    replays: o.replays,
     iters: o.iters ?? 100,
     warmup: o.warmup ?? 10,
     sorted: o.sorted,
+    dist: o.dist,
   });
   const child = spawnSync('python3', [script], { input, encoding: 'utf8', timeout: 600_000, maxBuffer: 16 << 20 });
   if (child.error) return { reason: `python3: ${child.error.message}` };
@@ -292,11 +400,12 @@ function printTable(results: BenchResult[]): void {
   }
   if (results.some((r) => r.enqueueUs !== undefined)) extra.push(['enqueue us', (r) => fmt(r.enqueueUs)]);
   if (results.some((r) => r.probeUs !== undefined)) {
-    extra.push(['read us', (r) => fmt(r.probeUs)], ['% of read bw', (r) => fmt(r.probePercent)]);
+    extra.push(['read us', (r) => fmt(r.probeUs)], ['x read', (r) => fmt(r.readRatio, 2)]);
   }
   if (results.some((r) => r.graphUs !== undefined)) {
-    extra.push(['graph us', (r) => fmt(r.graphUs)], ['graph/eager', (r) => fmt(r.graphRatio, 3)], ['replay overhead us', (r) => fmt(r.replayOverheadUs)]);
+    extra.push(['graph us', (r) => fmt(r.graphUs)], ['graph/eager', (r) => fmt(r.graphRatio, 3)]);
   }
+  if (results.some((r) => r.replayOverheadUs !== undefined)) extra.push(['replay overhead us', (r) => fmt(r.replayOverheadUs)]);
   if (results.some((r) => r.torchUs !== undefined)) {
     extra.push(['torch us', (r) => fmt(r.torchUs)], ['speedup', (r) => fmt(r.torchSpeedup, 2)]);
   }
@@ -308,27 +417,41 @@ function printTable(results: BenchResult[]): void {
   for (const row of all) process.stdout.write(`${row.map((cell, c) => (c < 2 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  ')}\n`);
 }
 
+/** The timing method, as the JSON report gives it and as the line above the table says it. */
+function timingOf(o: BenchOptions, backend: ResolvedBackend): { json: { method: 'wall' | Timing; graphCalls?: number; replays?: number }; line: string } {
+  if (backend === 'cpu') return { json: { method: 'wall' }, line: `wall clock, median of ${o.iters ?? 10} calls` };
+  if (o.timing === 'hold') return { json: { method: 'hold' }, line: `CUDA events behind GPU holds, median of ${o.iters ?? 100} calls` };
+  return {
+    json: { method: 'graph', graphCalls: o.graphCalls, replays: o.replays },
+    line: `CUDA graphs of ${o.graphCalls} calls, median of ${o.replays} replays / ${o.graphCalls}`,
+  };
+}
+
 export async function runBench(o: BenchOptions): Promise<BenchResult[]> {
   loadNative();
   const backend = chooseBackend(o.backend, cudaStatus);
   const shapes = o.rows.flatMap((rows) => o.lengths.map((length) => ({ rows, length })));
-  const bar = o.progress ? new SingleBar({ stream: process.stderr, format: 'bench [{bar}] {value}/{total} {shape}', hideCursor: true }) : undefined;
-  bar?.start(shapes.length, 0, { shape: '' });
+  const bar = o.progress ? new SingleBar({ stream: process.stderr, format: 'bench [{bar}] {value}/{total} {step}', hideCursor: true }) : undefined;
+  bar?.start(shapes.length * o.k.length, 0, { step: '' });
   const results: BenchResult[] = [];
   try {
     for (const [i, { rows, length }] of shapes.entries()) {
-      bar?.update(i, { shape: `${rows}x${length}` });
-      const r = backend === 'cpu' ? benchCpu(o, rows, length, 1000 + i) : benchCuda(o, backend, rows, length, 1000 + i);
-      const gbps = (rows * length * dtypeBytes(o.dtype)) / (r.medianUs * 1e-6) / 1e9;
-      results.push({ ...r, gbps });
+      // Inputs are made once per shape (the same seed whatever the k list) and serve every k.
+      const report: Report = (step) => bar?.update(results.length, { step: `${rows}x${length} ${step}` });
+      const shape = backend === 'cpu' ? benchCpu(o, rows, length, 1000 + i, report) : benchCuda(o, backend, rows, length, 1000 + i, report);
+      for (const r of shape) {
+        results.push({ ...r, gbps: (rows * length * dtypeBytes(o.dtype)) / (r.medianUs * 1e-6) / 1e9 });
+      }
     }
-    bar?.update(shapes.length, { shape: '' });
+    bar?.update(results.length, { step: '' });
   } finally {
     bar?.stop();
   }
+  // One table block per k, in the order of the list (the sort is stable: shapes stay in order).
+  results.sort((a, b) => o.k.indexOf(a.k) - o.k.indexOf(b.k));
   let torchNote: string | undefined;
   if (backend !== 'cpu' && o.torch) {
-    const torch = benchTorch(o, shapes);
+    const torch = benchTorch(o, results);
     torchNote = torch.reason;
     torch.us?.forEach((us, i) => {
       results[i].torchUs = us;
@@ -336,9 +459,11 @@ export async function runBench(o: BenchOptions): Promise<BenchResult[]> {
       if (torch.hostBound?.[i]) results[i].hostBound = true;
     });
   }
+  const timing = timingOf(o, backend);
+  process.stdout.write(`timing: ${timing.line}; scores: ${o.dist} ${o.dtype}\n`);
   printTable(results);
   if (results.some((r) => r.hostBound)) {
-    process.stdout.write('warning: on some shapes the host could not enqueue a batch within its GPU hold; their times may include launch gaps\n');
+    process.stdout.write('warning: on some shapes the GPU may have waited on the host inside a timed region; their times may include launch gaps\n');
   }
   if (torchNote) process.stdout.write(`torch.topk not timed: ${torchNote}\n`);
   if (o.graph && backend === 'cpu') process.stdout.write('graph replays not timed: --graph needs a CUDA backend\n');
@@ -348,6 +473,8 @@ export async function runBench(o: BenchOptions): Promise<BenchResult[]> {
       version: packageVersion(),
       date: new Date().toISOString(),
       device: backend === 'cpu' ? `cpu (${os.cpus().length} threads)` : status.devices[0].name,
+      ...timing.json,
+      dist: o.dist,
       options: o,
       torch: torchNote ?? (backend === 'cpu' || !o.torch ? 'not run' : 'ok'),
       results,
@@ -363,9 +490,11 @@ const intList = (name: string) => (value: string): number[] => {
   return list;
 };
 
-const positiveInt = (name: string, min: number) => (value: string): number => {
+const intInRange = (name: string, min: number, max = Infinity) => (value: string): number => {
   const x = Number(value);
-  if (!Number.isInteger(x) || x < min) throw new Error(`${name} must be an integer >= ${min}, got ${value}`);
+  if (!Number.isInteger(x) || x < min || x > max) {
+    throw new Error(`${name} must be an integer ${max === Infinity ? `>= ${min}` : `from ${min} to ${max}`}, got ${value}`);
+  }
   return x;
 };
 
@@ -375,15 +504,19 @@ export function benchCommand(setExit: (code: number) => void): Command {
     .addOption(new Option('--backend <name>', 'backend to time').choices(BACKENDS).default('auto'))
     .option('--rows <list>', 'comma-separated row counts', intList('--rows'), [1, 8, 64, 512, 4096])
     .option('--lengths <list>', 'comma-separated row lengths', intList('--lengths'), [8192, 32768, 131072])
-    .option('--k <n>', 'k', positiveInt('--k', 1), 2048)
+    .option('--k <list>', 'comma-separated k values', intList('--k'), [2048])
     .addOption(new Option('--dtype <dtype>', 'score dtype').choices(DTYPES).default('f32'))
+    .addOption(new Option('--dist <name>', 'scores: standard normal, max(0, normal - 3.2), or all equal').choices(DISTS).default('normal'))
     .addOption(new Option('--tie-break <mode>', 'tie-break').choices(TIE_BREAKS).default('none'))
     .option('--deterministic', 'deterministic output order', false)
     .option('--sorted', 'sorted output', false)
     .addOption(new Option('--fuse <mode>', 'fused index transform').choices(FUSES).default('none'))
-    .addOption(new Option('--path <name>', 'radix: force one CTA per row (block) or the largest cluster').choices(RADIX_PATHS).default('auto'))
-    .option('--iters <n>', 'timed iterations (default: 100 CUDA, 10 CPU)', positiveInt('--iters', 1))
-    .option('--warmup <n>', 'warm-up iterations (default: 10 CUDA, 2 CPU)', positiveInt('--warmup', 0))
+    .addOption(new Option('--path <name>', 'radix: force one CTA per row (block), the largest cluster (cluster) or the batch kernel (batch)').choices(RADIX_PATHS).default('auto'))
+    .addOption(new Option('--timing <method>', 'CUDA: calls as the nodes of CUDA graphs, or eager calls behind GPU holds').choices(TIMINGS).default('graph'))
+    .option('--graph-calls <n>', 'graph timing: calls captured in one graph (10 to 50)', intInRange('--graph-calls', 10, 50), 20)
+    .option('--replays <n>', 'graph timing: timed replays', intInRange('--replays', 1), 10)
+    .option('--iters <n>', 'timed iterations (default: 100 CUDA, 10 CPU)', intInRange('--iters', 1))
+    .option('--warmup <n>', 'warm-up iterations (default: 10 CUDA, 2 CPU)', intInRange('--warmup', 0))
     .option('--json <file>', 'also write the results as JSON')
     .option('--baseline', 'CPU: also time the std::nth_element baseline on the same data', false)
     .option('--no-torch', 'do not time torch.topk')

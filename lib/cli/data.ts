@@ -1,5 +1,5 @@
-// Inputs and keys for the CLI's bench and verify: a seeded generator, score encoding per dtype,
-// and the contract's key order computed from raw bits.
+// Inputs and keys for the CLI's bench and verify: a seeded generator, the bench's score
+// distributions, score encoding per dtype, and the contract's key order computed from raw bits.
 import type { DType } from '../options';
 import type { ScoresArray } from '../topk';
 
@@ -8,6 +8,8 @@ export type Rng = () => number;
 // Bound once: a global looked up in a hot loop is slow inside a vm context (jest runs tests in
 // one), about 100x for these loops.
 const imul = Math.imul;
+const log = Math.log;
+const sqrt = Math.sqrt;
 
 /** A small, fast seeded generator (mulberry32) in [0, 1). */
 export function rng(seed: number): Rng {
@@ -68,12 +70,44 @@ export function bitsOf(scores: ScoresArray): Uint32Array | Uint16Array {
   return scores instanceof Float32Array ? new Uint32Array(scores.buffer, scores.byteOffset, scores.length) : scores;
 }
 
-/** Fills `out` with fresh normal-ish scores. */
-export function fillNormal(dtype: DType, out: ScoresArray, rand: Rng): void {
-  if (out instanceof Float32Array) {
-    for (let i = 0; i < out.length; i++) out[i] = normal(rand);
-  } else {
-    for (let i = 0; i < out.length; i++) out[i] = encode(dtype, normal(rand));
+/** The score distributions of `nsa-topk bench` (scripts/torch_topk_bench.py draws the same ones). */
+export const DISTS = ['normal', 'relu', 'equal'] as const;
+export type Dist = (typeof DISTS)[number];
+
+/** relu scores are max(0, x - RELU_SHIFT): about 0.07% of standard normal x lie above 3.2. */
+const RELU_SHIFT = 3.2;
+
+/** Float32 scratch for 16-bit fills: drawn a chunk at a time, then encoded. */
+const CHUNK = 1 << 16;
+
+/**
+ * Fills `out` with fresh scores of `dist`: standard normal (Marsaglia's polar method, a true
+ * normal whose tails the relu shift depends on, and about twice as fast here as four uniforms),
+ * max(0, x - RELU_SHIFT) of one, or 1.0 everywhere.
+ */
+export function fillScores(dtype: DType, dist: Dist, out: ScoresArray, rand: Rng): void {
+  if (dist === 'equal') {
+    out.fill(out instanceof Float32Array ? 1 : encode(dtype, 1));
+    return;
+  }
+  const scratch = out instanceof Float32Array ? undefined : new Float32Array(CHUNK);
+  for (let base = 0; base < out.length; base += CHUNK) {
+    const end = Math.min(out.length, base + CHUNK);
+    const x = scratch ? scratch.subarray(0, end - base) : (out as Float32Array).subarray(base, end);
+    for (let i = 0; i < x.length; i += 2) {
+      let u: number, v: number, s: number;
+      do {
+        u = 2 * rand() - 1;
+        v = 2 * rand() - 1;
+        s = u * u + v * v;
+      } while (s >= 1 || s === 0);
+      const m = sqrt((-2 * log(s)) / s);
+      x[i] = u * m;
+      if (i + 1 < x.length) x[i + 1] = v * m;
+    }
+    if (dist === 'relu') for (let i = 0; i < x.length; i++) x[i] = x[i] > RELU_SHIFT ? x[i] - RELU_SHIFT : 0;
+    // encode(dtype, 0) is 0: most relu scores skip the call.
+    if (scratch) for (let i = 0; i < x.length; i++) out[base + i] = x[i] === 0 ? 0 : encode(dtype, x[i]);
   }
 }
 

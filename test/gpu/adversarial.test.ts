@@ -1,7 +1,7 @@
 // Data meant to break a radix select: plateaus larger than any buffer, thresholds inside a
 // plateau, NaN/+-inf/-0.0, empty windows, and device-side windows that lie.
 import { topkSync } from '../../lib';
-import { describeGpu, runOnDevice } from '../helpers/gpu';
+import { CUDA_RUNS, DeviceRun, describeGpu, runOnDevice } from '../helpers/gpu';
 import {
   DTYPES, RefOptions, Scores, TIE_BREAKS, allocScores, checkTopk, diffAt, makeScores, referenceTopk, setNumber,
 } from '../reference';
@@ -9,8 +9,8 @@ import {
 jest.setTimeout(300_000);
 
 /** The op's answer passes the reference check and, with small/large, equals the CPU bytes. */
-async function exact(backend: 'radix' | 'sort', scores: Scores, o: RefOptions): Promise<void> {
-  const res = await runOnDevice(scores, o, { backend });
+async function exact(run: DeviceRun, scores: Scores, o: RefOptions): Promise<void> {
+  const res = await runOnDevice(scores, o, run);
   expect(checkTopk(res, scores, o)).toEqual([]);
   if (o.tieBreak !== 'none') {
     const cpu = topkSync(scores, { ...o, backend: 'cpu' });
@@ -19,7 +19,7 @@ async function exact(backend: 'radix' | 'sort', scores: Scores, o: RefOptions): 
 }
 
 describeGpu('CUDA backends on adversarial data', () => {
-  describe.each(['radix', 'sort'] as const)('%s', (backend) => {
+  describe.each(CUDA_RUNS)('%s', (_name, run) => {
     test.each(DTYPES)('a 2^20 row of 0.0 except a few, k 2048 (%s)', async (dtype) => {
       const stride = 1 << 20;
       const scores = allocScores(dtype, stride);
@@ -27,7 +27,7 @@ describeGpu('CUDA backends on adversarial data', () => {
       setNumber(dtype, scores, 123_456, -1);
       for (const tieBreak of TIE_BREAKS) {
         for (const sorted of [false, true]) {
-          await exact(backend, scores, {
+          await exact(run, scores, {
             k: 2048, rows: 1, dtype, tieBreak, sorted, deterministic: true, values: true,
           });
         }
@@ -38,7 +38,7 @@ describeGpu('CUDA backends on adversarial data', () => {
       const scores = makeScores(dtype, 16, 65_536, ['fewDistinct', 'relu', 'sparse', 'equal'], 71);
       for (const k of [512, 2048, 8192]) {
         for (const tieBreak of TIE_BREAKS) {
-          await exact(backend, scores, {
+          await exact(run, scores, {
             k, rows: 16, dtype, tieBreak, deterministic: true,
           });
         }
@@ -49,7 +49,7 @@ describeGpu('CUDA backends on adversarial data', () => {
       for (const dtype of DTYPES) {
         const scores = makeScores(dtype, 32, 5000, 'special', 72);
         for (const tieBreak of TIE_BREAKS) {
-          await exact(backend, scores, {
+          await exact(run, scores, {
             k: 700, rows: 32, dtype, tieBreak, sorted: true, values: true,
           });
         }
@@ -59,11 +59,11 @@ describeGpu('CUDA backends on adversarial data', () => {
     test('every window empty, and k above every length', async () => {
       const scores = makeScores('f16', 8, 100, 'normal', 73);
       const o: RefOptions = { k: 2048, rows: 8, dtype: 'f16', lengths: new Int32Array(8), values: true, deterministic: true };
-      const res = await runOnDevice(scores, o, { backend });
+      const res = await runOnDevice(scores, o, run);
       expect(Array.from(new Set(res.indices))).toEqual([-1]);
       expect(Array.from(new Set(res.values!))).toEqual([0xfc00]);
       const o2: RefOptions = { k: 2048, rows: 8, dtype: 'f16', values: true, deterministic: true };
-      expect(checkTopk(await runOnDevice(scores, o2, { backend }), scores, o2)).toEqual([]);
+      expect(checkTopk(await runOnDevice(scores, o2, run), scores, o2)).toEqual([]);
     });
 
     test('device-side lengths and row starts out of range are clamped into the row', async () => {
@@ -75,7 +75,7 @@ describeGpu('CUDA backends on adversarial data', () => {
         rowStarts: [-5, 2990, 5000, 0, 100, -2147483648],
         lengths: [100000, 1000, 7, -3, 2147483647, 600],
       };
-      const res = await runOnDevice(scores, o, { backend });
+      const res = await runOnDevice(scores, o, run);
       expect(checkTopk(res, scores, o)).toEqual([]);
       expect(res.indices).toEqual(referenceTopk(scores, o).indices);
     });

@@ -2,8 +2,8 @@
 // through topk() on host arrays and through the TopK op on device buffers.
 import { topk, topkSync } from '../../lib';
 import { Case, edgeLengths, pageTable, ragged, windows } from '../helpers/cases';
-import { describeGpu, runOnDevice } from '../helpers/gpu';
-import { DTYPES, RefOptions, RowKind, TIE_BREAKS, checkTopk, diffAt, makeScores } from '../reference';
+import { CUDA_RUNS, DeviceRun, describeGpu, runOnDevice } from '../helpers/gpu';
+import { DTYPES, RefOptions, RefResult, RowKind, TIE_BREAKS, checkTopk, diffAt, makeScores } from '../reference';
 
 jest.setTimeout(300_000);
 
@@ -14,13 +14,19 @@ const ORDERS = [
   { sorted: true, deterministic: true },
 ];
 
-/** Checks a GPU result against the reference and, where the contract makes it unique, the CPU bytes. */
-async function compare(backend: 'radix' | 'sort', c: Case, o: RefOptions): Promise<void> {
+/**
+ * Checks a GPU result against the reference and, where the contract makes it unique, the CPU
+ * bytes; through topk() too when the run forces no kernel path (topk() takes none).
+ */
+async function compare(run: DeviceRun, c: Case, o: RefOptions): Promise<void> {
   const cpu = topkSync(c.scores, { ...o, backend: 'cpu' });
-  const viaTopk = await topk(c.scores, { ...o, backend });
-  expect(viaTopk.backend).toBe(backend);
-  const viaOp = await runOnDevice(c.scores, o, { backend });
-  for (const [how, res] of [['topk()', viaTopk], ['TopK op', viaOp]] as const) {
+  const results: [string, RefResult][] = [['TopK op', await runOnDevice(c.scores, o, run)]];
+  if (run.path === undefined) {
+    const viaTopk = await topk(c.scores, { ...o, backend: run.backend });
+    expect(viaTopk.backend).toBe(run.backend);
+    results.push(['topk()', viaTopk]);
+  }
+  for (const [how, res] of results) {
     expect({ how, errors: checkTopk(res, c.scores, o) }).toEqual({ how, errors: [] });
     if (o.tieBreak !== 'none' && (o.sorted || o.deterministic)) {
       expect({ how, indices: diffAt(res.indices, cpu.indices) }).toEqual({ how, indices: -1 });
@@ -30,7 +36,8 @@ async function compare(backend: 'radix' | 'sort', c: Case, o: RefOptions): Promi
 }
 
 describeGpu('CUDA backends against the CPU backend', () => {
-  describe.each(['radix', 'sort'] as const)('%s', (backend) => {
+  describe.each(CUDA_RUNS)('%s', (_name, run) => {
+    const backend = run.backend;
     describe.each(DTYPES)('%s', (dtype) => {
       test.each(TIE_BREAKS)('tieBreak %s: lengths, windows, transforms, every order', async (tieBreak) => {
         for (const [i, k] of [1, 512, 2048].entries()) {
@@ -44,7 +51,7 @@ describeGpu('CUDA backends against the CPU backend', () => {
           ];
           for (const c of cases) {
             for (const order of ORDERS) {
-              await compare(backend, c, { ...c.opts, ...order, tieBreak, values: true });
+              await compare(run, c, { ...c.opts, ...order, tieBreak, values: true });
             }
           }
         }
@@ -55,7 +62,18 @@ describeGpu('CUDA backends against the CPU backend', () => {
       for (const dtype of DTYPES) {
         for (const tieBreak of TIE_BREAKS) {
           const c = windows(dtype, ['relu', 'normal', 'sparse', 'special'], 8192, 4, 60_000, 61);
-          await compare(backend, c, { ...c.opts, tieBreak, sorted: true, deterministic: true, values: true });
+          await compare(run, c, { ...c.opts, tieBreak, sorted: true, deterministic: true, values: true });
+        }
+      }
+    });
+
+    test('rows longer than the batch kernel\'s buffer (several cuts), odd strides, k 1 to 4096', async () => {
+      for (const dtype of DTYPES) {
+        for (const [i, k] of [1, 700, 2048, 4096].entries()) {
+          const c = windows(dtype, KINDS, k, 6, 100_003, 70 + i);
+          for (const tieBreak of TIE_BREAKS) {
+            await compare(run, c, { ...c.opts, tieBreak, sorted: i % 2 === 1, deterministic: true, values: true });
+          }
         }
       }
     });
@@ -63,7 +81,7 @@ describeGpu('CUDA backends against the CPU backend', () => {
     test('values: false returns no values; k = 1 on single-element and empty rows', async () => {
       const scores = makeScores('f32', 3, 1, 'normal', 62);
       const o: RefOptions = { k: 1, rows: 3, lengths: [1, 0, 1], deterministic: true };
-      const res = await topk(scores, { ...o, backend });
+      const res = run.path === undefined ? await topk(scores, { ...o, backend }) : await runOnDevice(scores, o, run);
       expect(res.values).toBeUndefined();
       expect(checkTopk(res, scores, o)).toEqual([]);
       expect(res.indices[1]).toBe(-1);

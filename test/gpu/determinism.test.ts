@@ -48,7 +48,7 @@ describeGpu('determinism', () => {
     });
   });
 
-  test('radix paths block and cluster give identical bytes', async () => {
+  test('radix paths block, cluster and batch give identical bytes', async () => {
     for (const stride of [4096, 300_000]) {
       const rows = 8;
       const scores = makeScores('f16', rows, stride, ['sparse', 'relu', 'fewDistinct', 'special'], 83);
@@ -56,10 +56,12 @@ describeGpu('determinism', () => {
         for (const sorted of [false, true]) {
           const o: RefOptions = { k: 2048, rows, dtype: 'f16', tieBreak, sorted, deterministic: true, values: true };
           const block = await runOnDevice(scores, o, { backend: 'radix', path: 'block' });
-          const cluster = await runOnDevice(scores, o, { backend: 'radix', path: 'cluster' });
           expect(checkTopk(block, scores, o)).toEqual([]);
-          expect({ stride, tieBreak, sorted, indices: diffAt(cluster.indices, block.indices), values: diffAt(cluster.values!, block.values!) })
-            .toEqual({ stride, tieBreak, sorted, indices: -1, values: -1 });
+          for (const path of ['cluster', 'batch'] as const) {
+            const other = await runOnDevice(scores, o, { backend: 'radix', path });
+            expect({ stride, tieBreak, sorted, path, indices: diffAt(other.indices, block.indices), values: diffAt(other.values!, block.values!) })
+              .toEqual({ stride, tieBreak, sorted, path, indices: -1, values: -1 });
+          }
         }
       }
     }

@@ -1,6 +1,7 @@
 // GPU suites run only where a usable CUDA device exists. Where a GPU is required
 // (REQUIRE_GPU=1, `npm run test:gpu`), its absence fails the run instead of skipping silently.
 import { DeviceBuffer, Stream, TopK, cudaStatus } from '../../lib';
+import type { RadixPathName } from '../../lib';
 import { Ints, RefOptions, RefResult, Scores, allocScores, inferDType, strideOf } from '../reference';
 
 /** Why no GPU suite can run here, or undefined when one can. */
@@ -29,10 +30,20 @@ export function describeGpu(name: string, fn: () => void): void {
   }
 }
 
+/**
+ * The CUDA kernels a suite runs each case through: the radix backend as the heuristic picks (few
+ * rows: the radix kernel), the batch kernel forced on the same rows, and the sort backend.
+ */
+export const CUDA_RUNS: readonly [string, DeviceRun][] = [
+  ['radix', { backend: 'radix' }],
+  ['radix batch', { backend: 'radix', path: 'batch' }],
+  ['sort', { backend: 'sort' }],
+];
+
 /** What a GPU run may vary beyond the problem itself. */
 export interface DeviceRun {
   backend: 'radix' | 'sort';
-  path?: 'auto' | 'block' | 'cluster';
+  path?: RadixPathName;
   graphSafe?: boolean;
   /** Byte the outputs are poisoned with before the run, so unwritten slots show. */
   poison?: number;

@@ -1,0 +1,154 @@
+// Exact selection of the k greatest of n entries held in shared memory as (key, code) pairs, by
+// most-significant-digit radix select, and the partition that moves them to the front.
+//
+// An entry's code is a 32-bit number that is greater for the position the tie-break prefers, and
+// codes are distinct, so (key, code) orders entries totally: the k greatest are unique, and ties
+// between equal keys are resolved by a second select over the codes of the tied entries only, run
+// only when the keys alone leave ties. Bits that every entry shares are skipped first (one AND and
+// one OR reduction), so a row whose keys are all equal goes straight to the codes, and normal rows
+// start at the first bits that tell entries apart. A warp whose entries all fall in one bin adds
+// once: plateaus of equal keys would otherwise serialize 32 atomics on one bin.
+#pragma once
+#include <cstdint>
+
+#include "bucket_select.cuh"
+#include "warp_append.cuh"
+
+namespace nsa::cuda {
+
+template <int kThreads, int kDigitBits>
+struct BlockKeySelect {
+  static constexpr int kBins = 1 << kDigitBits;
+  using Bucket = BucketSelect<kThreads, kBins>;
+
+  struct Storage {
+    typename Bucket::Storage bucket;
+    uint32_t any, all, count;  // reductions over the members: OR, AND, how many
+    uint32_t holes, moved;     // partition: holes found in [0, k), entries moved into them
+  };
+
+  // The k-th greatest (key, code): entry i is among the k greatest iff
+  // key > t.key || (key == t.key && code >= t.code).
+  struct Threshold {
+    uint32_t key, code;
+  };
+  __device__ static bool kept(uint32_t key, uint32_t code, Threshold t) {
+    return key > t.key || (key == t.key && code >= t.code);
+  }
+
+  // k-th greatest of entries [0, n) (1 <= k <= n). `hist` holds kBins words. Every thread must
+  // call; begins and ends with a barrier.
+  __device__ static Threshold select(Storage& s, const uint32_t* keys, const uint32_t* codes, uint32_t n, uint32_t k,
+                                     uint32_t* hist) {
+    const Word by_key = select_word(s, n, k, [&](uint32_t i) { return keys[i]; }, [](uint32_t) { return true; }, hist);
+    if (by_key.exact) return {by_key.value, 0u};
+    const uint32_t tied = by_key.value;
+    const Word by_code = select_word(s, n, by_key.remain, [&](uint32_t i) { return codes[i]; },
+                                     [&](uint32_t i) { return keys[i] == tied; }, hist);
+    return {tied, by_code.value};
+  }
+
+  // Moves the k kept entries of [0, n) to [0, k), in no particular order. `holes` holds k words.
+  // Every thread must call; begins and ends with a barrier.
+  __device__ static void partition(Storage& s, uint32_t* keys, uint32_t* codes, uint32_t n, uint32_t k, Threshold t,
+                                   uint32_t* holes) {
+    __syncthreads();
+    if (threadIdx.x == 0) s.holes = s.moved = 0;
+    __syncthreads();
+    // Entries of [0, k) that go free a hole each; there are as many kept entries beyond k.
+    for (uint32_t base = 0; base < k; base += kThreads) {
+      const uint32_t i = base + threadIdx.x;
+      const bool hole = i < k && !kept(keys[i], codes[i], t);
+      const uint32_t at = warp_append_one(hole, &s.holes);
+      if (hole) holes[at] = i;
+    }
+    __syncthreads();
+    for (uint32_t base = k; base < n; base += kThreads) {
+      const uint32_t i = base + threadIdx.x;
+      const uint32_t key = i < n ? keys[i] : 0u, code = i < n ? codes[i] : 0u;
+      const bool keep = i < n && kept(key, code, t);
+      const uint32_t at = warp_append_one(keep, &s.moved);
+      if (keep) {
+        keys[holes[at]] = key;
+        codes[holes[at]] = code;
+      }
+    }
+    __syncthreads();
+  }
+
+ private:
+  // One select over 32-bit words: among the members, the word value holding the remain-th
+  // greatest. exact: the members with word >= value are exactly `remain` (value's low bits may be
+  // zero); otherwise value is a whole word shared by more members than needed, `remain` of which
+  // are still to be taken (those with greater words are kept).
+  struct Word {
+    uint32_t value;
+    uint32_t remain;
+    bool exact;
+  };
+  template <class WordOf, class Member>
+  __device__ static Word select_word(Storage& s, uint32_t n, uint32_t remain, WordOf&& word, Member&& member,
+                                     uint32_t* hist) {
+    __syncthreads();
+    if (threadIdx.x == 0) {
+      s.any = s.count = 0;
+      s.all = ~0u;
+    }
+    __syncthreads();
+    uint32_t any = 0, all = ~0u, count = 0;
+    for (uint32_t i = threadIdx.x; i < n; i += kThreads)
+      if (member(i)) {
+        const uint32_t w = word(i);
+        any |= w;
+        all &= w;
+        ++count;
+      }
+    any = __reduce_or_sync(0xffffffffu, any);
+    all = __reduce_and_sync(0xffffffffu, all);
+    count = __reduce_add_sync(0xffffffffu, count);
+    if ((threadIdx.x & 31u) == 0) {
+      atomicOr(&s.any, any);
+      atomicAnd(&s.all, all);
+      atomicAdd(&s.count, count);
+    }
+    __syncthreads();
+    const uint32_t differ = s.any ^ s.all;
+    if (!differ) return {s.all, remain, s.count == remain};
+    int resolved = __clz(int(differ));  // bits every member shares
+    uint32_t prefix = resolved ? s.all >> (32 - resolved) : 0u;
+    for (;;) {
+      const int bits = min(kDigitBits, 32 - resolved);
+      const int shift = 32 - resolved - bits;
+      const uint32_t high = resolved ? ~0u << (32 - resolved) : 0u;  // the bits already resolved
+      const uint32_t want = resolved ? prefix << (32 - resolved) : 0u;
+      const uint32_t mask = (1u << bits) - 1u;
+      for (int i = threadIdx.x; i < (1 << bits); i += kThreads) hist[i] = 0;
+      __syncthreads();
+      for (uint32_t base = 0; base < n; base += kThreads) {
+        const uint32_t i = base + threadIdx.x;
+        bool in = i < n && member(i);
+        const uint32_t w = in ? word(i) : 0u;
+        in = in && (w & high) == want;
+        const uint32_t bin = (w >> shift) & mask;
+        const uint32_t first = __shfl_sync(0xffffffffu, bin, 0);
+        if (__all_sync(0xffffffffu, in && bin == first)) {
+          if ((threadIdx.x & 31u) == 0) atomicAdd(&hist[bin], 32u);
+        } else if (in) {
+          atomicAdd(&hist[bin], 1u);
+        }
+      }
+      __syncthreads();
+      Bucket::run(s.bucket, hist, 1 << bits, remain);
+      const uint32_t b = s.bucket.bin;
+      remain -= s.bucket.above;
+      prefix = (prefix << bits) | b;
+      resolved += bits;
+      const uint32_t in_bin = hist[b];
+      __syncthreads();  // hist and the bucket result are read before the next pass rewrites them
+      if (in_bin == remain) return {resolved == 32 ? prefix : prefix << (32 - resolved), remain, true};
+      if (resolved == 32) return {prefix, remain, false};
+    }
+  }
+};
+
+}  // namespace nsa::cuda

@@ -1,0 +1,65 @@
+// Ranks of a set of distinct positions in ascending order, without sorting: each window of
+// positions becomes a bitmap in shared memory, a block scan of the words' popcounts gives each
+// word's first rank, and a position's rank is that plus the popcount of the lower bits of its
+// word. The work is the window length / 32 words plus a constant per entry, so ordering the k
+// selections of a row costs far less than sorting them, and the result does not depend on the
+// order the entries were found in (the bytes are the same on every run).
+#pragma once
+#include <cstdint>
+
+#include <cub/block/block_scan.cuh>
+
+namespace nsa::cuda {
+
+template <int kThreads>
+struct BlockPositionRank {
+  using Scan = cub::BlockScan<uint32_t, kThreads>;
+  struct Storage {
+    typename Scan::TempStorage scan;
+  };
+
+  // For m entries whose positions pos(i) (i < m) are distinct and lie in [0, length), calls
+  // visit(i, rank) once per entry with its rank in ascending position order. `words` is scratch
+  // of 2 * window_words 32-bit words (a bitmap and its prefix counts). Every thread must call;
+  // begins and ends with a barrier.
+  template <class Pos, class Visit>
+  __device__ static void rank(Storage& s, uint32_t m, int64_t length, uint32_t* words, uint32_t window_words,
+                              Pos&& pos, Visit&& visit) {
+    uint32_t* const bitmap = words;
+    uint32_t* const first = words + window_words;
+    uint32_t ranked = 0;
+    const int64_t window = int64_t(window_words) * 32;
+    for (int64_t lo = 0; lo < length; lo += window) {
+      const uint32_t nwords = uint32_t(min(int64_t(window_words), (length - lo + 31) / 32));
+      __syncthreads();  // the previous window's readers are done
+      for (uint32_t w = threadIdx.x; w < nwords; w += kThreads) bitmap[w] = 0;
+      __syncthreads();
+      for (uint32_t i = threadIdx.x; i < m; i += kThreads) {
+        const int64_t p = int64_t(pos(i)) - lo;
+        if (p >= 0 && p < window) atomicOr(&bitmap[p >> 5], 1u << (p & 31));
+      }
+      __syncthreads();
+      // Thread t owns a contiguous run of words, so an exclusive scan over threads orders them.
+      const uint32_t per = (nwords + kThreads - 1) / kThreads;
+      const uint32_t w0 = threadIdx.x * per, w1 = min(nwords, w0 + per);
+      uint32_t sum = 0;
+      for (uint32_t w = w0; w < w1; ++w) sum += __popc(bitmap[w]);
+      uint32_t before, total;
+      Scan(s.scan).ExclusiveSum(sum, before, total);
+      for (uint32_t w = w0; w < w1; ++w) {
+        first[w] = before;
+        before += __popc(bitmap[w]);
+      }
+      __syncthreads();
+      for (uint32_t i = threadIdx.x; i < m; i += kThreads) {
+        const int64_t p = int64_t(pos(i)) - lo;
+        if (p >= 0 && p < window)
+          visit(i, ranked + first[p >> 5] + uint32_t(__popc(bitmap[p >> 5] & ((1u << (p & 31)) - 1u))));
+      }
+      ranked += total;
+    }
+    __syncthreads();
+  }
+};
+
+}  // namespace nsa::cuda

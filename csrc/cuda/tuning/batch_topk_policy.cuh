@@ -1,0 +1,28 @@
+// Tuning policy of the batch top-k path (one CTA per row, rows >= SMs). A policy fixes the CTA
+// shape and the shared-memory budget; the algorithm lives in the agent. The addon is built for
+// sm_90 (CMakeLists.txt), so Hopper's is the one policy; another architecture's build would add
+// its own struct here and a branch on the compute capability in run_batch (dispatch.cu).
+#pragma once
+#include <cstdint>
+
+namespace nsa::cuda {
+
+// Hopper (sm_90: 132 SMs, 228 KB of shared memory per SM). Two CTAs of 512 threads per SM at 64
+// registers: while one CTA selects over its candidate buffer, the other keeps loads in flight.
+struct BatchTopKPolicy900 {
+  static constexpr int kThreads = 512;
+  static constexpr int kMinCtasPerSm = 2;
+  // 16-byte loads per thread in flight: 512 threads x 4 x 16 B = 32 KB per CTA, about what one
+  // SM needs in flight to keep its share of HBM3e busy (4.8 TB/s x ~0.9 us / 132 SMs).
+  static constexpr int kVectorsInFlight = 4;
+  static constexpr int kDigitBits = 11;  // radix digit of the candidate selection (2048 bins)
+  // Candidate buffer of 64-bit composites (key, position): 88 KB. With the 16 KB scratch below, two
+  // CTAs fit an SM's shared memory. Rows up to this length are selected from one buffer fill.
+  static constexpr int kCapacity = 11264;
+  static constexpr int kMaxK = 4096;     // larger k takes the radix path (tuning.h)
+  // Shorter rows (the op's maxLen) take the radix path, faster there on normal rows (kernel-notes).
+  static constexpr int64_t kMinLength = 65536;
+  static constexpr int kScratchWords = kMaxK > (1 << kDigitBits) ? kMaxK : (1 << kDigitBits);
+};
+
+}  // namespace nsa::cuda
