@@ -1,9 +1,10 @@
 // CUDA availability, asked once: whether the addon has CUDA, which devices exist, or why none.
-import type { NativeAddon, NativeCudaStatus } from './native';
+import type { NativeAddon, NativeCudaStatus, NativeDeviceInfo } from './native';
 import { loadNative } from './loader';
 import { cudaUnavailable } from './options';
 
 export type CudaStatus = NativeCudaStatus;
+export type CudaDeviceInfo = NativeDeviceInfo;
 
 let status: NativeCudaStatus | undefined;
 

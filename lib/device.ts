@@ -6,9 +6,10 @@ import { ErrorCodes, NsaTopkError, invalidArgument } from './errors';
 import { DType, DTYPES, dtypeBytes } from './options';
 import { checkInt, checkKeys, checkObject, checkOneOf, optionalInt } from './validate';
 
-interface DeviceOpts { device?: number }
+/** Where a new buffer or stream lives (and, for wrap, where the adopted one does): default device 0. */
+export interface DeviceOptions { device?: number }
 
-function deviceOf(opts: DeviceOpts | undefined, name: string): number {
+function deviceOf(opts: DeviceOptions | undefined, name: string): number {
   if (opts === undefined) return 0;
   checkKeys(name, checkObject(name, opts), ['device']);
   return optionalInt(`${name}.device`, opts.device, 0, 0);
@@ -44,13 +45,13 @@ export function nativeBuffer(name: string, value: unknown): NativeDeviceBuffer {
 
 export class Stream {
   /** A new non-blocking stream on opts.device (default 0). */
-  constructor(opts?: DeviceOpts) {
+  constructor(opts?: DeviceOptions) {
     const Native = requireCuda('Stream', 'Stream');
     streams.set(this, new Native(deviceOf(opts, 'opts')));
   }
 
   /** Wraps an external cudaStream_t (0n: the legacy default stream); never destroyed by us. */
-  static wrap(handle: bigint, opts?: DeviceOpts): Stream {
+  static wrap(handle: bigint, opts?: DeviceOptions): Stream {
     if (typeof handle !== 'bigint') throw invalidArgument('handle', 'a bigint', handle);
     const Native = requireCuda('Stream', 'Stream.wrap');
     const stream = Object.create(Stream.prototype) as Stream;
@@ -77,9 +78,13 @@ export class Stream {
 
   /** Idempotent. */
   dispose(): void { streams.get(this)!.dispose(); }
+
+  /** `using stream = new Stream()` disposes it at the end of the scope. */
+  [Symbol.dispose](): void { this.dispose(); }
 }
 
-type Size = number | { dtype: DType | 'i32'; length: number };
+/** A buffer size: bytes, or a length of elements of a dtype. */
+export type BufferSize = number | { dtype: DType | 'i32'; length: number };
 
 function bytesOf(size: unknown): number {
   if (typeof size === 'number') return checkInt('size', size, 0);
@@ -89,21 +94,23 @@ function bytesOf(size: unknown): number {
   return dtypeBytes(dtype) * checkInt('size.length', o.length, 0);
 }
 
-interface CopyOpts { byteOffset?: number }
+export interface CopyOptions { byteOffset?: number }
+export interface AsyncCopyOptions extends CopyOptions { stream: Stream }
+export interface FillOptions { stream?: Stream }
 
 export class DeviceBuffer {
   private constructor(native: NativeDeviceBuffer) {
     buffers.set(this, native);
   }
 
-  static alloc(size: Size, opts?: DeviceOpts): DeviceBuffer {
+  static alloc(size: BufferSize, opts?: DeviceOptions): DeviceBuffer {
     const bytes = bytesOf(size);
     const Native = requireCuda('DeviceBuffer', 'DeviceBuffer.alloc');
     return new DeviceBuffer(new Native(bytes, deviceOf(opts, 'opts')));
   }
 
   /** Allocates and copies `host` in (synchronously). */
-  static from(host: ArrayBufferView, opts?: DeviceOpts): DeviceBuffer {
+  static from(host: ArrayBufferView, opts?: DeviceOptions): DeviceBuffer {
     checkHost('host', host);
     const buffer = DeviceBuffer.alloc(host.byteLength, opts);
     try {
@@ -116,7 +123,7 @@ export class DeviceBuffer {
   }
 
   /** Wraps an external allocation of `bytes` at `ptr`; never freed by us. */
-  static wrap(ptr: bigint, bytes: number, opts?: DeviceOpts): DeviceBuffer {
+  static wrap(ptr: bigint, bytes: number, opts?: DeviceOptions): DeviceBuffer {
     if (typeof ptr !== 'bigint') throw invalidArgument('ptr', 'a bigint', ptr);
     checkInt('bytes', bytes, 0);
     const Native = requireCuda('DeviceBuffer', 'DeviceBuffer.wrap');
@@ -146,23 +153,23 @@ export class DeviceBuffer {
     return { native, host: view, byteOffset, o };
   }
 
-  copyFrom(host: ArrayBufferView, opts?: CopyOpts): void {
+  copyFrom(host: ArrayBufferView, opts?: CopyOptions): void {
     const r = this.range(host, opts, ['byteOffset']);
     r.native.copyFromHost(r.host, r.byteOffset);
   }
 
-  copyTo(host: ArrayBufferView, opts?: CopyOpts): void {
+  copyTo(host: ArrayBufferView, opts?: CopyOptions): void {
     const r = this.range(host, opts, ['byteOffset']);
     r.native.copyToHost(r.host, r.byteOffset);
   }
 
   /** Enqueues host -> device on opts.stream; resolves once the stream has done it. */
-  copyFromAsync(host: ArrayBufferView, opts: CopyOpts & { stream: Stream }): Promise<void> {
+  copyFromAsync(host: ArrayBufferView, opts: AsyncCopyOptions): Promise<void> {
     return this.enqueue(host, opts, (n, h, off, s) => n.copyFromHost(h, off, s));
   }
 
   /** Enqueues device -> host on opts.stream; resolves once `host` holds the data. */
-  copyToAsync(host: ArrayBufferView, opts: CopyOpts & { stream: Stream }): Promise<void> {
+  copyToAsync(host: ArrayBufferView, opts: AsyncCopyOptions): Promise<void> {
     return this.enqueue(host, opts, (n, h, off, s) => n.copyToHost(h, off, s));
   }
 
@@ -175,7 +182,7 @@ export class DeviceBuffer {
     void r.host;
   }
 
-  fill(byte: number, opts?: { stream?: Stream }): void {
+  fill(byte: number, opts?: FillOptions): void {
     checkInt('byte', byte, 0, 255);
     const o = opts === undefined ? {} : checkObject('opts', opts);
     checkKeys('opts', o, ['stream']);
@@ -185,4 +192,7 @@ export class DeviceBuffer {
 
   /** Idempotent; a finalizer frees a forgotten buffer. */
   dispose(): void { buffers.get(this)!.dispose(); }
+
+  /** `using buffer = DeviceBuffer.alloc(...)` disposes it at the end of the scope. */
+  [Symbol.dispose](): void { this.dispose(); }
 }

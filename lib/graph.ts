@@ -30,6 +30,9 @@ export class Graph {
 
   /** Idempotent. A replay still running on the GPU completes; its resources are freed after. */
   dispose(): void { this.native.dispose(); }
+
+  /** `using graph = captureGraph(...)` disposes it at the end of the scope. */
+  [Symbol.dispose](): void { this.dispose(); }
 }
 
 /** @internal Captures `body` on an already checked native stream (shared with TopK's cache). */

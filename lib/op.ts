@@ -2,19 +2,17 @@
 // construction; every run checks that each buffer is present, live, on the op's device and big
 // enough for rows/stride/k before the native run enqueues anything. A graph-safe op runs each
 // distinct call (stream, sizes, buffer addresses) as a replay of a graph it captured once.
-import {
-  NativeBackend, NativeConfig, NativeDType, NativeDeviceBuffer, NativeGraph, NativeRadixPath, NativeRunArgs,
-  NativeStream, NativeTieBreak, NativeTopKOp, NativeTransform,
-} from './native';
+import type { NativeConfig, NativeDeviceBuffer, NativeGraph, NativeRunArgs, NativeStream, NativeTopKOp } from './native';
+import { NATIVE_BACKEND, NATIVE_PATH, nativeConfig } from './config';
 import { cudaStatus, requireCuda } from './cuda';
 import { DeviceBuffer, Stream, nativeBuffer, nativeStream } from './device';
 import { ErrorCodes, NsaTopkError, invalidArgument } from './errors';
 import { GraphCache, captureNative } from './graph';
 import {
-  BackendName, DType, DTYPES, FuseName, GlobalOptions, RADIX_PATHS, RadixPathName, ResolvedBackend, TieBreak,
-  chooseBackend, checkBackend, cudaUnavailable, dtypeBytes, resolveOptions,
+  DType, DTYPES, FuseName, RADIX_PATHS, RadixPathName, ResolvedBackend, TieBreak,
+  chooseBackend, checkBackend, cudaUnavailable, dtypeBytes, pickOptions,
 } from './options';
-import { checkInt, checkKeys, checkObject, checkOneOf, optionalBool, optionalInt } from './validate';
+import { INT32_MAX, checkInt, checkKeys, checkObject, checkOneOf, optionalInt } from './validate';
 
 export interface TopKOpOptions {
   k: number;
@@ -56,37 +54,7 @@ export interface TopKRunArgs {
 const OP_KEYS = ['k', 'maxRows', 'maxLen', 'dtype', 'backend', 'tieBreak', 'deterministic', 'sorted', 'values', 'fuse', 'pageSize', 'graphSafe', 'graphCacheSize', 'device', 'path'] as const;
 const RUN_KEYS = ['scores', 'rows', 'stride', 'lengths', 'rowStarts', 'offsets', 'pageTable', 'pageTableStride', 'pageTableRows', 'rowToBatch', 'pageTableStarts', 'out', 'values', 'stream'] as const;
 
-const INT32_MAX = 2 ** 31 - 1;
 const DEFAULT_GRAPH_CACHE_SIZE = 8;
-
-export const NATIVE_DTYPE: Record<DType, NativeDType> = { f32: NativeDType.F32, f16: NativeDType.F16, bf16: NativeDType.BF16 };
-export const NATIVE_TIE_BREAK: Record<TieBreak, NativeTieBreak> = { none: NativeTieBreak.None, small: NativeTieBreak.Small, large: NativeTieBreak.Large };
-export const NATIVE_TRANSFORM: Record<FuseName, NativeTransform> = { none: NativeTransform.None, ragged: NativeTransform.Ragged, 'page-table': NativeTransform.PageTable };
-
-/** The native config from the options topk() and TopK share: the one place they are unpacked. */
-export function nativeConfig(
-  o: { sorted?: unknown; pageSize?: unknown; values?: unknown },
-  fixed: {
-    k: number; dtype: DType; global: Pick<GlobalOptions, 'tieBreak' | 'deterministic' | 'fuse'>;
-    graphSafe: boolean; maxRows: number; maxLen: number;
-  },
-): NativeConfig {
-  return {
-    k: fixed.k,
-    dtype: NATIVE_DTYPE[fixed.dtype],
-    tieBreak: NATIVE_TIE_BREAK[fixed.global.tieBreak],
-    deterministic: fixed.global.deterministic,
-    sorted: optionalBool('sorted', o.sorted, false),
-    transform: NATIVE_TRANSFORM[fixed.global.fuse],
-    pageSize: optionalInt('pageSize', o.pageSize, 1, 1, INT32_MAX),
-    writeValues: optionalBool('values', o.values, false),
-    graphSafe: fixed.graphSafe,
-    maxRows: fixed.maxRows,
-    maxLen: fixed.maxLen,
-  };
-}
-const NATIVE_BACKEND: Record<ResolvedBackend, NativeBackend> = { cpu: NativeBackend.Cpu, radix: NativeBackend.Radix, sort: NativeBackend.Sort };
-const NATIVE_PATH: Record<RadixPathName, NativeRadixPath> = { auto: NativeRadixPath.Auto, block: NativeRadixPath.Block, cluster: NativeRadixPath.Cluster, batch: NativeRadixPath.Batch };
 
 /** The device backend an op runs: like chooseBackend, but an op never runs on the CPU. */
 function opBackend(given: unknown): Exclude<ResolvedBackend, 'cpu'> {
@@ -94,7 +62,7 @@ function opBackend(given: unknown): Exclude<ResolvedBackend, 'cpu'> {
   if (explicit === 'cpu') throw invalidArgument('backend', 'one of auto, radix, sort (TopK runs on a GPU; use topk() for the CPU)', given);
   // A process-wide `cpu` from the flag or environment means "host calls on the CPU"; an op still
   // needs a device backend, so it falls back to auto.
-  const resolved: BackendName = explicit ?? resolveOptions().backend;
+  const resolved = explicit ?? pickOptions(['backend'], {}).backend;
   const name = resolved === 'cpu' ? 'auto' : resolved;
   const backend = chooseBackend(name, cudaStatus);
   if (backend === 'cpu') throw cudaUnavailable('TopK', cudaStatus());
@@ -122,7 +90,8 @@ export class TopK {
     this.maxRows = checkInt('maxRows', o.maxRows, 1, INT32_MAX);
     this.maxLen = checkInt('maxLen', o.maxLen, 1, INT32_MAX);
     this.dtype = o.dtype === undefined ? 'f32' : checkOneOf('dtype', o.dtype, DTYPES);
-    const global = resolveOptions({ tieBreak: o.tieBreak, deterministic: o.deterministic, fuse: o.fuse, graphSafe: o.graphSafe, backend: 'auto' });
+    // The process-wide graph-safe default is read here, for ops only (host-array calls never use it).
+    const global = pickOptions(['tieBreak', 'deterministic', 'fuse', 'graphSafe'], o);
     this.fuse = global.fuse;
     const path = o.path === undefined ? 'auto' : checkOneOf('path', o.path, RADIX_PATHS);
     this.device = optionalInt('device', o.device, 0, 0);
@@ -152,7 +121,7 @@ export class TopK {
    */
   run(args: TopKRunArgs): void {
     if (this.native.disposed) throw new NsaTopkError('This TopK op was disposed', ErrorCodes.Disposed);
-    const run = this.nativeArgs(args);
+    const run = checkRun(this, args);
     if (this.graphs === undefined || streamToken(run.stream) === '0' || run.stream.isCapturing()) {
       this.native.run(run);
       return;
@@ -182,55 +151,67 @@ export class TopK {
     }
   }
 
-  /** Every check of a run, turning the wrappers into the native run arguments. */
-  private nativeArgs(args: TopKRunArgs): NativeRunArgs {
-    const a = checkObject('args', args);
-    checkKeys('TopK run arguments', a, RUN_KEYS);
-    const rows = checkInt('rows', a.rows, 1, this.maxRows);
-    const stride = checkInt('stride', a.stride, 1, INT32_MAX);
-    if (a.lengths === undefined && stride > this.maxLen) {
-      throw invalidArgument('stride', `at most maxLen (${this.maxLen}) when no lengths are given`, stride);
-    }
-    const buffer = (name: string, value: unknown, minBytes: number) => {
-      const native = nativeBuffer(name, value);
-      if (native.device !== this.device) {
-        throw new NsaTopkError(`The DeviceBuffer given as ${name} is on device ${native.device}, the op on device ${this.device}`, ErrorCodes.DeviceMismatch);
-      }
-      if (native.bytes < minBytes) throw invalidArgument(name, `a DeviceBuffer of at least ${minBytes} bytes`, `${native.bytes} bytes`);
-      return native;
-    };
-    const optional = (name: string, value: unknown, minBytes: number) => (value === undefined ? undefined : buffer(name, value, minBytes));
-    const perRow = rows * 4;
-    const outSlots = rows * this.k;
-    const stream = nativeStream('stream', a.stream);
-    if (stream.device !== this.device) {
-      throw new NsaTopkError(`The stream is on device ${stream.device}, the op on device ${this.device}`, ErrorCodes.DeviceMismatch);
-    }
-    if (this.config.writeValues && a.values === undefined) throw invalidArgument('values', 'a DeviceBuffer (the op was built with values: true)', undefined);
-    if (!this.config.writeValues && a.values !== undefined) throw invalidArgument('values', 'no buffer (the op was built without values: true)', a.values);
-    const run: NativeRunArgs = {
-      rows,
-      stride,
-      scores: buffer('scores', a.scores, rows * stride * dtypeBytes(this.dtype)),
-      lengths: optional('lengths', a.lengths, perRow),
-      rowStarts: optional('rowStarts', a.rowStarts, perRow),
-      out: buffer('out', a.out, outSlots * 4),
-      values: optional('values', a.values, outSlots * dtypeBytes(this.dtype)),
-      stream,
-    };
-    if (this.fuse === 'ragged') {
-      run.offsets = buffer('offsets', a.offsets, perRow);
-    } else if (this.fuse === 'page-table') {
-      const pageTableStride = checkInt('pageTableStride', a.pageTableStride, 1, INT32_MAX);
-      run.pageTable = buffer('pageTable', a.pageTable, pageTableStride * 4);
-      const fits = Math.floor(run.pageTable.bytes / 4 / pageTableStride);
-      run.pageTableStride = pageTableStride;
-      run.pageTableRows = optionalInt('pageTableRows', a.pageTableRows, 1, fits, fits);
-      run.rowToBatch = optional('rowToBatch', a.rowToBatch, perRow);
-      run.pageTableStarts = optional('pageTableStarts', a.pageTableStarts, perRow);
-    }
-    return run;
+  /** `using op = new TopK(...)` disposes it at the end of the scope. */
+  [Symbol.dispose](): void { this.dispose(); }
+}
+
+/** @internal What run() checks its arguments against: the op (a plain object in tests, which need no GPU). */
+export type RunLimits = Pick<TopK, 'k' | 'maxRows' | 'maxLen' | 'dtype' | 'backend' | 'device' | 'fuse'> & { config: Pick<NativeConfig, 'writeValues'> };
+
+/**
+ * @internal Every check of a run, in the order the arguments are named, turning the wrappers into
+ * the native run arguments: the one place run arguments are checked.
+ */
+export function checkRun(op: RunLimits, args: unknown): NativeRunArgs {
+  const a = checkObject('args', args);
+  checkKeys('TopK run arguments', a, RUN_KEYS);
+  const rows = checkInt('rows', a.rows, 1, op.maxRows);
+  const stride = checkInt('stride', a.stride, 1, INT32_MAX);
+  // The radix backend reads only the windows, which the op's maxLen bounds; the sort backend sorts
+  // whole rows of `stride` in a workspace sized for maxLen, whatever the lengths.
+  if (stride > op.maxLen && (a.lengths === undefined || op.backend === 'sort')) {
+    const when = op.backend === 'sort' ? 'with the sort backend' : 'when no lengths are given';
+    throw invalidArgument('stride', `at most maxLen (${op.maxLen}) ${when}`, stride);
   }
+  const buffer = (name: string, value: unknown, minBytes: number) => {
+    const native = nativeBuffer(name, value);
+    if (native.device !== op.device) {
+      throw new NsaTopkError(`The DeviceBuffer given as ${name} is on device ${native.device}, the op on device ${op.device}`, ErrorCodes.DeviceMismatch);
+    }
+    if (native.bytes < minBytes) throw invalidArgument(name, `a DeviceBuffer of at least ${minBytes} bytes`, `${native.bytes} bytes`);
+    return native;
+  };
+  const optional = (name: string, value: unknown, minBytes: number) => (value === undefined ? undefined : buffer(name, value, minBytes));
+  const perRow = rows * 4;
+  const outSlots = rows * op.k;
+  const stream = nativeStream('stream', a.stream);
+  if (stream.device !== op.device) {
+    throw new NsaTopkError(`The stream is on device ${stream.device}, the op on device ${op.device}`, ErrorCodes.DeviceMismatch);
+  }
+  if (op.config.writeValues && a.values === undefined) throw invalidArgument('values', 'a DeviceBuffer (the op was built with values: true)', undefined);
+  if (!op.config.writeValues && a.values !== undefined) throw invalidArgument('values', 'no buffer (the op was built without values: true)', a.values);
+  const run: NativeRunArgs = {
+    rows,
+    stride,
+    scores: buffer('scores', a.scores, rows * stride * dtypeBytes(op.dtype)),
+    lengths: optional('lengths', a.lengths, perRow),
+    rowStarts: optional('rowStarts', a.rowStarts, perRow),
+    out: buffer('out', a.out, outSlots * 4),
+    values: optional('values', a.values, outSlots * dtypeBytes(op.dtype)),
+    stream,
+  };
+  if (op.fuse === 'ragged') {
+    run.offsets = buffer('offsets', a.offsets, perRow);
+  } else if (op.fuse === 'page-table') {
+    const pageTableStride = checkInt('pageTableStride', a.pageTableStride, 1, INT32_MAX);
+    run.pageTable = buffer('pageTable', a.pageTable, pageTableStride * 4);
+    const fits = Math.floor(run.pageTable.bytes / 4 / pageTableStride);
+    run.pageTableStride = pageTableStride;
+    run.pageTableRows = optionalInt('pageTableRows', a.pageTableRows, 1, fits, fits);
+    run.rowToBatch = optional('rowToBatch', a.rowToBatch, perRow);
+    run.pageTableStarts = optional('pageTableStarts', a.pageTableStarts, perRow);
+  }
+  return run;
 }
 
 // Call keys. A native buffer's address and size and a stream's handle never change, so their

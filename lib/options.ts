@@ -1,6 +1,8 @@
 // Option names, defaults and their resolution: explicit argument > CLI flag (--nsa-topk-...) in
-// argv > environment (NSA_TOPK_...) > default. The resolver is pure over { argv, env } so tests
-// can drive it; callers default those to the process's.
+// argv > environment (NSA_TOPK_...) > default. argv and the environment are read once, when this
+// module loads, and again only through reloadOptions(); the text read is parsed when an option is
+// used, so a bad value fails the calls that use that option and no other. Tests drive the resolver
+// with explicit { argv, env }.
 import type { NativeCudaStatus } from './native';
 import { ErrorCodes, NsaTopkError, invalidArgument } from './errors';
 import { checkOneOf, optionalBool } from './validate';
@@ -44,33 +46,39 @@ export interface OptionSources {
   env?: Readonly<Record<string, string | undefined>>;
 }
 
-type Parse<T> = (source: string, raw: string) => T;
+type Key = keyof GlobalOptions;
 
 const TRUE_WORDS = ['1', 'true', 'yes', 'on'];
 const FALSE_WORDS = ['0', 'false', 'no', 'off'];
+const isBoolWord = (word: string | undefined) => word !== undefined && [...TRUE_WORDS, ...FALSE_WORDS].includes(word.trim().toLowerCase());
 
-const parseBool: Parse<boolean> = (source, raw) => {
+function parseBool(source: string, raw: string): boolean {
   const word = raw.trim().toLowerCase();
   if (TRUE_WORDS.includes(word)) return true;
   if (FALSE_WORDS.includes(word)) return false;
   throw invalidArgument(source, `one of ${[...TRUE_WORDS, ...FALSE_WORDS].join(', ')}`, raw);
+}
+
+const oneOf = <T extends string>(choices: readonly T[]) => (name: string, value: unknown): T => checkOneOf(name, value, choices);
+const boolean = (name: string, value: unknown) => optionalBool(name, value, false);
+
+/**
+ * Where each global option comes from besides the explicit argument: `check` takes an explicit
+ * value, `parse` the text of a flag or variable (a choice is the same check either way).
+ */
+const SPECS: { [K in Key]: { flag: string; env: string; check: (name: string, value: unknown) => GlobalOptions[K]; parse?: (source: string, raw: string) => GlobalOptions[K] } } = {
+  backend: { flag: '--nsa-topk-backend', env: 'NSA_TOPK_BACKEND', check: (name, value) => checkBackend(value, name) },
+  deterministic: { flag: '--nsa-topk-deterministic', env: 'NSA_TOPK_DETERMINISTIC', check: boolean, parse: parseBool },
+  tieBreak: { flag: '--nsa-topk-tie-break', env: 'NSA_TOPK_TIE_BREAK', check: oneOf(TIE_BREAKS) },
+  fuse: { flag: '--nsa-topk-fuse', env: 'NSA_TOPK_FUSE', check: oneOf(FUSES) },
+  graphSafe: { flag: '--nsa-topk-graph-safe', env: 'NSA_TOPK_GRAPH_SAFE', check: boolean, parse: parseBool },
 };
 
-const parseChoice = <T extends string>(choices: readonly T[]): Parse<T> => (source, raw) => checkOneOf(source, raw, choices);
-
-const parseBackend: Parse<BackendName> = (source, raw) => checkBackend(raw, source);
-
-/** Where each global option comes from besides the explicit argument. */
-const SPECS: { [K in keyof GlobalOptions]: { flag: string; env: string; parse: Parse<GlobalOptions[K]>; isBool: boolean } } = {
-  backend: { flag: '--nsa-topk-backend', env: 'NSA_TOPK_BACKEND', parse: parseBackend, isBool: false },
-  deterministic: { flag: '--nsa-topk-deterministic', env: 'NSA_TOPK_DETERMINISTIC', parse: parseBool, isBool: true },
-  tieBreak: { flag: '--nsa-topk-tie-break', env: 'NSA_TOPK_TIE_BREAK', parse: parseChoice(TIE_BREAKS), isBool: false },
-  fuse: { flag: '--nsa-topk-fuse', env: 'NSA_TOPK_FUSE', parse: parseChoice(FUSES), isBool: false },
-  graphSafe: { flag: '--nsa-topk-graph-safe', env: 'NSA_TOPK_GRAPH_SAFE', parse: parseBool, isBool: true },
-};
+const KEYS = Object.keys(SPECS) as Key[];
+const KEY_OF_FLAG = new Map(KEYS.map((key) => [SPECS[key].flag, key]));
 
 /** The flag names and environment variables, for help texts and `nsa-topk info`. */
-export const OPTION_SOURCES: Readonly<Record<keyof GlobalOptions, { flag: string; env: string }>> = SPECS;
+export const OPTION_SOURCES: Readonly<Record<Key, { flag: string; env: string }>> = SPECS;
 
 /** A valid backend name, or ERR_NSA_TOPK_UNKNOWN_BACKEND listing the valid ones. */
 export function checkBackend(value: unknown, name = 'backend'): BackendName {
@@ -81,59 +89,98 @@ export function checkBackend(value: unknown, name = 'backend'): BackendName {
   return value as BackendName;
 }
 
-/** The last occurrence of `flag` in argv (`--flag value`, `--flag=value`, or a bare boolean flag). */
-function flagValue(argv: readonly string[], flag: string, isBool: boolean): string | undefined {
-  let found: string | undefined;
+/**
+ * The text one flag or variable gave an option, unparsed. `raw` is undefined for a valued flag
+ * with no value after it; `next` is what followed it, for the error.
+ */
+interface Reading { source: string; raw?: string; next?: string }
+
+/** One --nsa-topk-* flag in argv: its reading and the argv slots [start, end] it takes. */
+interface FlagHit { key: Key; reading: Reading; start: number; end: number }
+
+/** Every --nsa-topk-* flag in argv (`--flag value`, `--flag=value`, or a bare boolean flag). */
+function scanFlags(argv: readonly string[]): FlagHit[] {
+  const hits: FlagHit[] = [];
   for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    if (arg.startsWith(`${flag}=`)) {
-      found = arg.slice(flag.length + 1);
-    } else if (arg === flag) {
-      const next = argv[i + 1];
-      if (isBool) {
-        // A bare boolean flag means true; a following word counts only if it is a boolean word.
-        const word = next?.toLowerCase();
-        const isWord = word !== undefined && (TRUE_WORDS.includes(word) || FALSE_WORDS.includes(word));
-        found = isWord ? next : 'true';
-        if (isWord) i++;
-      } else {
-        if (next === undefined || next.startsWith('--')) throw invalidArgument(flag, 'a value after the flag', next);
-        found = next;
-        i++;
-      }
+    const eq = argv[i].indexOf('=');
+    const flag = eq < 0 ? argv[i] : argv[i].slice(0, eq);
+    const key = KEY_OF_FLAG.get(flag);
+    if (key === undefined) continue;
+    const start = i;
+    const next = argv[i + 1];
+    let raw: string | undefined;
+    if (eq >= 0) {
+      raw = argv[i].slice(eq + 1);
+    } else if (SPECS[key].parse === parseBool) {
+      // A bare boolean flag means true; a following word counts only if it is a boolean word.
+      raw = isBoolWord(next) ? argv[++i] : 'true';
+    } else if (next !== undefined && !next.startsWith('--')) {
+      raw = argv[++i];
     }
+    hits.push({ key, reading: { source: flag, raw, next }, start, end: i });
   }
-  return found;
+  return hits;
+}
+
+type Readings = { [K in Key]?: Reading };
+
+/** What argv (the last occurrence of a flag) and then the environment say, unparsed. */
+function read({ argv = process.argv, env = process.env }: OptionSources): Readings {
+  const readings: Readings = {};
+  for (const hit of scanFlags(argv)) readings[hit.key] = hit.reading;
+  for (const key of KEYS) {
+    const value = env[SPECS[key].env];
+    if (readings[key] === undefined && value !== undefined && value !== '') readings[key] = { source: SPECS[key].env, raw: value };
+  }
+  return readings;
+}
+
+let processReadings = read({});
+
+/**
+ * Reads the --nsa-topk-* flags and NSA_TOPK_* variables again, from the process (or from
+ * `sources`, whose missing members mean the process's). Without a call, what they said when
+ * nsa-topk was loaded stays in force. Nothing is parsed here: a bad value throws when an option
+ * that uses it is resolved without an explicit value.
+ */
+export function reloadOptions(sources: OptionSources = {}): void {
+  processReadings = read(sources);
 }
 
 /**
- * Resolves the global options: explicit (undefined counts as absent) > argv flag > env > default.
- * Explicit values are checked too, each error naming its source (argument, flag or variable).
+ * Splits the --nsa-topk-* flags (with the values they take) out of a command line, for a program
+ * that parses the rest itself (the `nsa-topk` command).
  */
-export function resolveOptions(explicit: Partial<Record<keyof GlobalOptions, unknown>> = {}, sources: OptionSources = {}): GlobalOptions {
-  const argv = sources.argv ?? process.argv;
-  const env = sources.env ?? process.env;
-  const resolve = <K extends keyof GlobalOptions>(key: K): GlobalOptions[K] => {
-    const spec = SPECS[key];
-    const given = explicit[key];
-    if (given !== undefined) {
-      if (spec.isBool) return optionalBool(key, given, false) as GlobalOptions[K];
-      if (key === 'backend') return checkBackend(given) as GlobalOptions[K];
-      return checkOneOf(key, given, key === 'tieBreak' ? TIE_BREAKS : FUSES) as GlobalOptions[K];
-    }
-    const fromFlag = flagValue(argv, spec.flag, spec.isBool);
-    if (fromFlag !== undefined) return spec.parse(spec.flag, fromFlag);
-    const fromEnv = env[spec.env];
-    if (fromEnv !== undefined && fromEnv !== '') return spec.parse(spec.env, fromEnv);
-    return DEFAULTS[key];
-  };
-  return {
-    backend: resolve('backend'),
-    deterministic: resolve('deterministic'),
-    tieBreak: resolve('tieBreak'),
-    fuse: resolve('fuse'),
-    graphSafe: resolve('graphSafe'),
-  };
+export function splitOptionFlags(argv: readonly string[]): { flags: string[]; rest: string[] } {
+  const taken = new Set<number>();
+  for (const { start, end } of scanFlags(argv)) for (let i = start; i <= end; i++) taken.add(i);
+  return { flags: argv.filter((_, i) => taken.has(i)), rest: argv.filter((_, i) => !taken.has(i)) };
+}
+
+function resolveOne<K extends Key>(key: K, given: unknown, readings: Readings): GlobalOptions[K] {
+  const spec = SPECS[key];
+  if (given !== undefined) return spec.check(key, given);
+  const r = readings[key];
+  if (r === undefined) return DEFAULTS[key];
+  if (r.raw === undefined) throw invalidArgument(r.source, 'a value after the flag', r.next);
+  return spec.parse ? spec.parse(r.source, r.raw) : spec.check(r.source, r.raw);
+}
+
+/**
+ * Resolves the options in `keys` only: explicit (undefined counts as absent) > flag > variable >
+ * default, each error naming its source (argument, flag or variable). An option not asked for is
+ * never parsed. `sources` reads the given argv/env instead of the process's readings.
+ */
+export function pickOptions<K extends Key>(keys: readonly K[], explicit: Partial<Record<K, unknown>>, sources?: OptionSources): Pick<GlobalOptions, K> {
+  const readings = sources === undefined ? processReadings : read(sources);
+  const picked = {} as Pick<GlobalOptions, K>;
+  for (const key of keys) picked[key] = resolveOne(key, explicit[key], readings);
+  return picked;
+}
+
+/** Every global option, resolved as pickOptions does. */
+export function resolveOptions(explicit: Partial<Record<Key, unknown>> = {}, sources?: OptionSources): GlobalOptions {
+  return pickOptions(KEYS, explicit, sources);
 }
 
 /**

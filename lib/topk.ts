@@ -1,14 +1,13 @@
-// The host-array API: topk() (off the main thread) and topkSync(). Every argument is checked
-// here, naming it, before any native call; the CPU backend gets one NativeHostCall, the CUDA
-// backends a TopK op over freshly uploaded DeviceBuffers.
-import type { NativeHostCall } from './native';
-import { cudaStatus } from './cuda';
-import { DeviceBuffer, Stream } from './device';
+// The host-array API: topk() and topkSync(). Every argument is checked here, once, naming it,
+// before any native call; the CPU backend gets one NativeHostCall, the CUDA backends a native op
+// built from that call's config, over freshly uploaded device buffers.
+import { NativeDeviceBuffer, NativeHostCall, NativeRadixPath, NativeRunArgs, NativeStream, NativeTopKOp } from './native';
+import { NATIVE_BACKEND, nativeConfig } from './config';
+import { cudaStatus, requireCuda } from './cuda';
 import { invalidArgument } from './errors';
 import { loadNative } from './loader';
-import { TopK, TopKRunArgs, nativeConfig } from './op';
-import { BackendName, DType, DTYPES, FuseName, ResolvedBackend, TieBreak, chooseBackend, resolveOptions } from './options';
-import { checkInt, checkKeys, checkObject, checkOneOf, optionalInt, toInt32Array, toInt32ArrayAnyLength } from './validate';
+import { BackendName, DType, DTYPES, FuseName, ResolvedBackend, TieBreak, chooseBackend, pickOptions } from './options';
+import { INT32_MAX, checkInt, checkKeys, checkObject, checkOneOf, optionalInt, toInt32Array, toInt32ArrayAnyLength } from './validate';
 
 export type ScoresArray = Float32Array | Uint16Array;
 export type IntArrayLike = Int32Array | readonly number[];
@@ -53,14 +52,9 @@ const KEYS: readonly (keyof TopKOptions)[] = [
   'threads', 'device',
 ];
 
-const INT32_MAX = 2 ** 31 - 1;
-
-/** A fully checked call: the native host call (CPU) plus what a device run needs. */
+/** A fully checked call: the native host call (its config serves the CUDA backends too) plus what a device run needs. */
 interface Prepared {
   call: NativeHostCall;
-  dtype: DType;
-  fuse: FuseName;
-  tieBreak: TieBreak;
   pageTableRows: number;
   device: number;
   backend: BackendName;
@@ -89,7 +83,8 @@ function prepare(scores: ScoresArray, options: TopKOptions): Prepared {
     throw invalidArgument('scores', `a length that is a positive multiple of rows (${rows}) within int32 strides`, scores);
   }
   if (scores.length !== rows * stride) throw invalidArgument('scores', `length rows * stride = ${rows * stride}`, scores);
-  const global = resolveOptions({ tieBreak: o.tieBreak, deterministic: o.deterministic, fuse: o.fuse, backend: o.backend });
+  // Not graphSafe: the process-wide graph-safe default is for TopK ops, never one-shot calls.
+  const global = pickOptions(['backend', 'tieBreak', 'deterministic', 'fuse'], o);
   const perRow = (name: keyof TopKOptions) => (o[name] === undefined ? undefined : toInt32Array(name, o[name], rows));
   const call: NativeHostCall = {
     config: nativeConfig(o, { k, dtype, global, graphSafe: false, maxRows: rows, maxLen: stride }),
@@ -116,14 +111,14 @@ function prepare(scores: ScoresArray, options: TopKOptions): Prepared {
       throw invalidArgument('pageTableStride', 'an integer >= 1 when rowToBatch is given', undefined);
     }
     const tableStride = o.pageTableStride === undefined ? table.length / rows : checkInt('pageTableStride', o.pageTableStride, 1, INT32_MAX);
-    if (!Number.isInteger(tableStride) || tableStride < 1 || table.length % tableStride !== 0) {
+    if (!Number.isInteger(tableStride) || tableStride < 1 || table.length === 0 || table.length % tableStride !== 0) {
       throw invalidArgument('pageTable', `a length that is a positive multiple of ${o.pageTableStride === undefined ? `rows (${rows})` : `pageTableStride (${tableStride})`}`, o.pageTable);
     }
     pageTableRows = table.length / tableStride;
     Object.assign(call, { pageTable: table, pageTableStride: tableStride, rowToBatch, pageTableStarts });
   }
   if (call.config.writeValues) call.outValues = dtype === 'f32' ? new Float32Array(rows * k) : new Uint16Array(rows * k);
-  return { call, dtype, fuse: global.fuse, tieBreak: global.tieBreak, pageTableRows, device: optionalInt('device', o.device, 0, 0), backend: global.backend };
+  return { call, pageTableRows, device: optionalInt('device', o.device, 0, 0), backend: global.backend };
 }
 
 function result(p: Prepared, backend: ResolvedBackend): TopKResult {
@@ -133,30 +128,36 @@ function result(p: Prepared, backend: ResolvedBackend): TopKResult {
   return r;
 }
 
-/** Uploads the operands and builds the op; `release` frees all of it. */
-function deviceRun(p: Prepared, backend: 'radix' | 'sort'): { op: TopK; args: TopKRunArgs; release: () => void } {
-  const { call } = p;
+interface DeviceRun { op: NativeTopKOp; args: NativeRunArgs & { stream: NativeStream }; release: () => void }
+
+/**
+ * Uploads the operands (synchronously) and builds a native op from the call's config, which
+ * prepare() checked: nothing is checked again. `release` frees all of it.
+ */
+function deviceRun(p: Prepared, backend: 'radix' | 'sort'): DeviceRun {
+  const { call, device } = p;
+  const Buffer = requireCuda('DeviceBuffer', 'topk');
   const owned: { dispose(): void }[] = [];
   const keep = <T extends { dispose(): void }>(x: T): T => { owned.push(x); return x; };
   const release = () => { for (const x of owned.reverse()) x.dispose(); };
-  const opts = { device: p.device };
-  const upload = (a?: ArrayBufferView) => (a === undefined ? undefined : keep(DeviceBuffer.from(a, opts)));
+  const alloc = (bytes: number) => keep(new Buffer(bytes, device));
+  const upload = (a?: ArrayBufferView): NativeDeviceBuffer | undefined => {
+    if (a === undefined) return undefined;
+    const buffer = alloc(a.byteLength);
+    buffer.copyFromHost(a, 0);
+    return buffer;
+  };
   try {
-    const stream = keep(new Stream(opts));
-    const c = call.config;
-    const op = keep(new TopK({
-      k: c.k, maxRows: call.rows, maxLen: call.stride, dtype: p.dtype, backend,
-      tieBreak: p.tieBreak, deterministic: c.deterministic, sorted: c.sorted,
-      values: c.writeValues, fuse: p.fuse, pageSize: c.pageSize, device: p.device,
-    }));
-    const args: TopKRunArgs = {
+    const stream = keep(new (requireCuda('Stream', 'topk'))(device));
+    const op = keep(new (requireCuda('TopKOp', 'topk'))(call.config, NATIVE_BACKEND[backend], device, NativeRadixPath.Auto));
+    const args = {
       scores: upload(call.scores)!, rows: call.rows, stride: call.stride,
       lengths: upload(call.lengths), rowStarts: upload(call.rowStarts), offsets: upload(call.offsets),
       pageTable: upload(call.pageTable), pageTableStride: call.pageTable ? call.pageTableStride : undefined,
       pageTableRows: call.pageTable ? p.pageTableRows : undefined,
       rowToBatch: upload(call.rowToBatch), pageTableStarts: upload(call.pageTableStarts),
-      out: keep(DeviceBuffer.alloc(call.outIndices.byteLength, opts)),
-      values: call.outValues && keep(DeviceBuffer.alloc(call.outValues.byteLength, opts)),
+      out: alloc(call.outIndices.byteLength),
+      values: call.outValues && alloc(call.outValues.byteLength),
       stream,
     };
     return { op, args, release };
@@ -182,15 +183,18 @@ export function topkSync(scores: ScoresArray, options: TopKOptions): TopKResult 
   try {
     op.run(args);
     args.stream.synchronize();
-    args.out.copyTo(p.call.outIndices);
-    if (args.values) args.values.copyTo(p.call.outValues!);
+    args.out.copyToHost(p.call.outIndices, 0);
+    if (args.values) args.values.copyToHost(p.call.outValues!, 0);
   } finally {
     release();
   }
   return result(p, backend);
 }
 
-/** Top-k of every row, off the main thread (a worker thread on the CPU, the GPU otherwise). */
+/**
+ * Top-k of every row. The CPU backend runs on a worker thread; a CUDA backend allocates, uploads
+ * and builds its op on the calling thread, then waits for the GPU off it.
+ */
 export async function topk(scores: ScoresArray, options: TopKOptions): Promise<TopKResult> {
   const p = prepare(scores, options);
   const backend = backendOf(p);
@@ -200,9 +204,12 @@ export async function topk(scores: ScoresArray, options: TopKOptions): Promise<T
   }
   const { op, args, release } = deviceRun(p, backend);
   try {
-    await op.runAsync(args);
-    await args.out.copyToAsync(p.call.outIndices, { stream: args.stream });
-    if (args.values) await args.values.copyToAsync(p.call.outValues!, { stream: args.stream });
+    op.run(args);
+    await args.stream.synchronizeAsync();
+    // The host arrays stay referenced by `p` until the copies are done.
+    args.out.copyToHost(p.call.outIndices, 0, args.stream);
+    if (args.values) args.values.copyToHost(p.call.outValues!, 0, args.stream);
+    await args.stream.synchronizeAsync();
   } finally {
     release();
   }

@@ -2,7 +2,8 @@
 // ERR_NSA_TOPK_UNKNOWN_OPTION) naming the argument, before anything reaches native code.
 import { ErrorCodes, NsaTopkError, invalidArgument, render } from './errors';
 
-const INT32_MAX = 2 ** 31 - 1;
+/** The largest size or index native code takes (an int32). */
+export const INT32_MAX = 2 ** 31 - 1;
 
 /** An integer in [min, max]; returns it. */
 export function checkInt(name: string, value: unknown, min: number, max = Number.MAX_SAFE_INTEGER): number {

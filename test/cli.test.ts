@@ -6,7 +6,7 @@ import { cudaStatus } from '../lib';
 import { BenchOptions, benchCommand, graphRotation } from '../lib/cli/bench';
 import { Dist, allocScores, bitsOf, encode, fillScores, keyOf, rng } from '../lib/cli/data';
 import { main } from '../lib/cli/main';
-import { DTYPES, DType } from '../lib/options';
+import { DTYPES, DType, OPTION_SOURCES } from '../lib/options';
 
 jest.setTimeout(120_000);
 
@@ -53,24 +53,74 @@ test('--version prints the version', async () => {
   expect(r.stdout.trim()).toBe(version);
 });
 
-test('bench --backend cpu: one table row and one JSON result per (k, rows, length), k first', async () => {
+type BenchJson = Record<string, unknown> & { options: Record<string, unknown>; results: Record<string, unknown>[] };
+
+/** Runs the CLI with `--json <file>` appended and reads the file back (undefined when none was written). */
+async function cliJson(...argv: string[]): Promise<CliRun & { json?: BenchJson }> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nsa-topk-cli-'));
   const file = path.join(dir, 'bench.json');
   try {
-    const r = await cli('bench', '--backend', 'cpu', '--rows', '1,3', '--lengths', '500', '--k', '16,4', '--dist', 'relu', '--iters', '2', '--warmup', '0', '--no-torch', '--json', file);
-    expect(r.code).toBe(0);
-    expect(r.stderr).not.toMatch(/error/i);
-    expect(r.stdout).toContain('timing: wall clock, median of 2 calls; scores: relu f32');
-    const lines = r.stdout.split('\n').filter((l) => /\bcpu\b/.test(l)).map((l) => l.split(/\s+/)[0] + l.match(/ k=\d+/)![0]);
-    expect(lines).toEqual(['1x500 k=16', '3x500 k=16', '1x500 k=4', '3x500 k=4']);
-    const json = JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown> & { results: Record<string, unknown>[] };
-    expect(json).toMatchObject({ method: 'wall', dist: 'relu' });
-    expect(json.results.map((res) => [res.k, res.rows, res.length, res.dist, res.backend])).toEqual([
-      [16, 1, 500, 'relu', 'cpu'], [16, 3, 500, 'relu', 'cpu'], [4, 1, 500, 'relu', 'cpu'], [4, 3, 500, 'relu', 'cpu'],
-    ]);
+    const r = await cli(...argv, '--json', file);
+    return { ...r, json: fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, 'utf8')) as BenchJson : undefined };
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
+}
+
+test('bench --backend cpu: one table row and one JSON result per (k, rows, length), k first', async () => {
+  const r = await cliJson('bench', '--backend', 'cpu', '--rows', '1,3', '--lengths', '500', '--k', '16,4', '--dist', 'relu', '--iters', '2', '--warmup', '0', '--no-torch');
+  expect(r.code).toBe(0);
+  expect(r.stderr).not.toMatch(/error/i);
+  expect(r.stdout).toContain('timing: wall clock, median of 2 calls; scores: relu f32');
+  const lines = r.stdout.split('\n').filter((l) => /\bcpu\b/.test(l)).map((l) => l.split(/\s+/)[0] + l.match(/ k=\d+/)![0]);
+  expect(lines).toEqual(['1x500 k=16', '3x500 k=16', '1x500 k=4', '3x500 k=4']);
+  expect(r.json).toMatchObject({ method: 'wall', dist: 'relu' });
+  expect(r.json!.results.map((res) => [res.k, res.rows, res.length, res.dist, res.backend])).toEqual([
+    [16, 1, 500, 'relu', 'cpu'], [16, 3, 500, 'relu', 'cpu'], [4, 1, 500, 'relu', 'cpu'], [4, 3, 500, 'relu', 'cpu'],
+  ]);
+});
+
+describe('the library\'s --nsa-topk-* flags and NSA_TOPK_* variables', () => {
+  const quick = ['--rows', '1', '--lengths', '64', '--k', '4', '--iters', '1', '--warmup', '0', '--no-torch'];
+
+  test('set the defaults of the bench options of the same name, from anywhere on the line; a bench option wins', async () => {
+    const r = await cliJson('--nsa-topk-tie-break', 'large', '--nsa-topk-deterministic', 'bench', '--backend', 'cpu', '--nsa-topk-fuse=page-table', '--fuse', 'none', ...quick);
+    expect(r.code).toBe(0);
+    expect(r.json!.options).toMatchObject({ tieBreak: 'large', deterministic: true, fuse: 'none', backend: 'cpu' });
+  });
+
+  test('the variables too, below the flags', async () => {
+    const saved = { ...process.env };
+    Object.assign(process.env, { NSA_TOPK_TIE_BREAK: 'small', NSA_TOPK_DETERMINISTIC: '1', NSA_TOPK_BACKEND: 'cpu' });
+    try {
+      const r = await cliJson('bench', '--nsa-topk-tie-break=large', ...quick);
+      expect(r.code).toBe(0);
+      expect(r.json!.options).toMatchObject({ tieBreak: 'large', deterministic: true, backend: 'cpu' });
+    } finally {
+      for (const name of ['NSA_TOPK_TIE_BREAK', 'NSA_TOPK_DETERMINISTIC', 'NSA_TOPK_BACKEND']) {
+        if (saved[name] === undefined) delete process.env[name];
+        else process.env[name] = saved[name];
+      }
+    }
+  });
+
+  test('a bad value fails a command that would use it, naming its source, and no other', async () => {
+    const bad = await cli('bench', '--nsa-topk-backend=tpu', ...quick);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('ERR_NSA_TOPK_UNKNOWN_BACKEND');
+    expect(bad.stderr).toContain('--nsa-topk-backend');
+    expect((await cli('bench', '--nsa-topk-backend=tpu', '--backend', 'cpu', ...quick)).code).toBe(0);
+    expect((await cli('info', '--nsa-topk-backend', '--nsa-topk-graph-safe=maybe')).code).toBe(0);
+  });
+
+  test('--help lists every flag and variable', async () => {
+    const r = await cli('--help');
+    expect(r.code).toBe(0);
+    for (const { flag, env } of Object.values(OPTION_SOURCES)) {
+      expect(r.stdout).toContain(flag);
+      expect(r.stdout).toContain(env);
+    }
+  });
 });
 
 test('bench refuses an unknown backend with a non-zero exit', async () => {

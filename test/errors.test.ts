@@ -5,6 +5,7 @@ import * as path from 'path';
 import { DeviceBuffer, NsaTopkError, Stream, TopK, cudaStatus, topk, topkSync } from '../lib';
 import { ErrorCodes } from '../lib/errors';
 import { loadNative } from '../lib/loader';
+import { RunLimits, checkRun } from '../lib/op';
 
 const INVALID = 'ERR_NSA_TOPK_INVALID_ARGUMENT';
 const scores = new Float32Array(40);
@@ -50,6 +51,7 @@ const bad: [string, Parameters<typeof topkSync>[0], Record<string, unknown>, str
   ['pageSize 0', scores, { k: 1, rows: 4, fuse: 'page-table', pageTable: new Int32Array(40), pageSize: 0 }, INVALID, 'pageSize'],
   ['pageSize negative', scores, { k: 1, rows: 4, fuse: 'page-table', pageTable: new Int32Array(40), pageSize: -2 }, INVALID, 'pageSize'],
   ['pageSize not an integer', scores, { k: 1, rows: 4, fuse: 'page-table', pageTable: new Int32Array(40), pageSize: 1.5 }, INVALID, 'pageSize'],
+  ['an empty pageTable', scores, { k: 1, rows: 4, fuse: 'page-table', pageTable: [], pageTableStride: 10 }, INVALID, /for pageTable but/],
   ['rowToBatch of the wrong size', scores, { k: 1, rows: 4, fuse: 'page-table', pageTable: new Int32Array(40), pageTableStride: 10, rowToBatch: [0] }, INVALID, 'rowToBatch'],
   ['threads negative', scores, { k: 1, rows: 4, threads: -1 }, INVALID, 'threads'],
   ['unknown backend', scores, { k: 1, rows: 4, backend: 'tpu' }, 'ERR_NSA_TOPK_UNKNOWN_BACKEND', 'tpu'],
@@ -116,6 +118,37 @@ const status = cudaStatus();
     const err = await thrown(() => new TopK({ k: 0, maxRows: 1, maxLen: 10 }));
     expect(err.code).toBe(INVALID);
     expect(err.message).toContain('k');
+  });
+});
+
+describe('TopK run arguments are checked before any buffer is looked at', () => {
+  // checkRun is all of run()'s checking; an op's limits as a plain object need no GPU.
+  const limits = (backend: 'radix' | 'sort'): RunLimits => ({
+    k: 4, maxRows: 2, maxLen: 100, dtype: 'f32', backend, device: 0, fuse: 'none', config: { writeValues: false },
+  });
+  const lengths = {} as DeviceBuffer;
+
+  test.each(['radix', 'sort'] as const)('%s: stride above maxLen without lengths names stride', async (backend) => {
+    const err = await thrown(() => checkRun(limits(backend), { rows: 2, stride: 101 }));
+    expect(err.code).toBe(INVALID);
+    expect(err.message).toMatch(/for stride but received 101/);
+  });
+
+  test('sort: stride above maxLen is refused even with lengths (it sorts whole rows)', async () => {
+    const err = await thrown(() => checkRun(limits('sort'), { rows: 2, stride: 101, lengths }));
+    expect(err.code).toBe(INVALID);
+    expect(err.message).toMatch(/at most maxLen \(100\) with the sort backend for stride/);
+  });
+
+  test('radix: stride above maxLen with lengths passes on to the buffers', async () => {
+    const err = await thrown(() => checkRun(limits('radix'), { rows: 2, stride: 101, lengths }));
+    expect(err.message).not.toContain('stride');
+    expect(err.message).toContain('stream');
+  });
+
+  test('rows above maxRows and unknown keys', async () => {
+    expect((await thrown(() => checkRun(limits('radix'), { rows: 3, stride: 10 }))).message).toContain('rows');
+    expect((await thrown(() => checkRun(limits('radix'), { rows: 1, stride: 10, lenghts: lengths }))).code).toBe('ERR_NSA_TOPK_UNKNOWN_OPTION');
   });
 });
 

@@ -1,7 +1,9 @@
 // Option resolution: explicit > CLI flag (--nsa-topk-...) > environment (NSA_TOPK_...) > default,
-// driven with pure argv/env objects.
-import { NsaTopkError } from '../lib';
-import { DEFAULTS, GlobalOptions, OPTION_SOURCES, chooseBackend, resolveOptions } from '../lib/options';
+// driven with pure argv/env objects; what the process's argv and environment say is read once and
+// again only on reloadOptions(), and parsed only where an option is used.
+import { NsaTopkError, TopK, reloadOptions, topkSync } from '../lib';
+import { loadNative } from '../lib/loader';
+import { DEFAULTS, GlobalOptions, OPTION_SOURCES, chooseBackend, pickOptions, resolveOptions, splitOptionFlags } from '../lib/options';
 
 const none = { argv: [] as string[], env: {} };
 
@@ -139,5 +141,93 @@ describe('choosing the backend', () => {
     const err = thrown(() => chooseBackend(name, () => unusable));
     expect(err.code).toBe('ERR_NSA_TOPK_CUDA_UNAVAILABLE');
     expect(err.message).toContain('cudaErrorNoDevice');
+  });
+});
+
+describe('argv and the environment are read once', () => {
+  // Every test here leaves the process's readings as it found them.
+  afterEach(() => reloadOptions());
+
+  test('at load and on reloadOptions(), not on every call', () => {
+    const saved = process.env.NSA_TOPK_TIE_BREAK;
+    const before = resolveOptions().tieBreak;
+    process.env.NSA_TOPK_TIE_BREAK = before === 'large' ? 'small' : 'large';
+    try {
+      expect(resolveOptions().tieBreak).toBe(before);
+      reloadOptions();
+      expect(resolveOptions().tieBreak).toBe(process.env.NSA_TOPK_TIE_BREAK);
+    } finally {
+      if (saved === undefined) delete process.env.NSA_TOPK_TIE_BREAK;
+      else process.env.NSA_TOPK_TIE_BREAK = saved;
+    }
+  });
+
+  test('reloadOptions(sources) reads the given argv and environment', () => {
+    reloadOptions({ argv: ['node', 'server.js', '--nsa-topk-fuse=ragged'], env: { NSA_TOPK_DETERMINISTIC: 'on' } });
+    expect(resolveOptions()).toEqual({ ...DEFAULTS, fuse: 'ragged', deterministic: true });
+  });
+
+  test("a bare --nsa-topk-backend in a server's argv fails only calls that leave backend to it", () => {
+    reloadOptions({ argv: ['node', 'server.js', '--nsa-topk-backend', '--port', '8080'], env: {} });
+    expect(topkSync(new Float32Array(8), { k: 2, rows: 2, backend: 'cpu' }).backend).toBe('cpu');
+    const err = thrown(() => topkSync(new Float32Array(8), { k: 2, rows: 2 }));
+    expect(err.code).toBe('ERR_NSA_TOPK_INVALID_ARGUMENT');
+    expect(err.message).toBe('Expected a value after the flag for --nsa-topk-backend but received "--port"');
+  });
+
+  test('a bad value fails only the options that use it', () => {
+    const sources = { argv: ['--nsa-topk-backend=tpu'], env: { NSA_TOPK_GRAPH_SAFE: 'maybe', NSA_TOPK_TIE_BREAK: 'small' } };
+    expect(pickOptions(['tieBreak', 'fuse'], {}, sources)).toEqual({ tieBreak: 'small', fuse: 'none' });
+    expect(pickOptions(['backend', 'graphSafe'], { backend: 'cpu', graphSafe: true }, sources)).toEqual({ backend: 'cpu', graphSafe: true });
+    expect(thrown(() => pickOptions(['graphSafe'], {}, sources)).message).toContain('NSA_TOPK_GRAPH_SAFE');
+    expect(thrown(() => pickOptions(['backend'], {}, sources)).code).toBe('ERR_NSA_TOPK_UNKNOWN_BACKEND');
+  });
+});
+
+describe('the process-wide graph-safe default is for TopK ops only', () => {
+  afterEach(() => reloadOptions());
+  const scores = new Float32Array(8);
+
+  test('host-array calls never read it: a bad value is harmless and a true one is not sent', () => {
+    reloadOptions({ argv: [], env: { NSA_TOPK_GRAPH_SAFE: 'maybe' } });
+    expect(topkSync(scores, { k: 2, rows: 2, backend: 'cpu' }).indices).toHaveLength(4);
+    reloadOptions({ argv: ['--nsa-topk-graph-safe'], env: {} });
+    const cpuTopk = jest.spyOn(loadNative(), 'cpuTopk');
+    try {
+      topkSync(scores, { k: 2, rows: 2, backend: 'cpu' });
+      // The same config builds the native op of a CUDA backend.
+      expect(cpuTopk.mock.calls[0][0].config.graphSafe).toBe(false);
+    } finally {
+      cpuTopk.mockRestore();
+    }
+  });
+
+  test('a TopK op reads it, naming its source, unless graphSafe is given', () => {
+    reloadOptions({ argv: [], env: { NSA_TOPK_GRAPH_SAFE: 'maybe' } });
+    const err = thrown(() => new TopK({ k: 1, maxRows: 1, maxLen: 10 }));
+    expect(err.code).toBe('ERR_NSA_TOPK_INVALID_ARGUMENT');
+    expect(err.message).toContain('NSA_TOPK_GRAPH_SAFE');
+    // Past the options: built on a GPU, refused for want of CUDA elsewhere, never for the variable.
+    try {
+      new TopK({ k: 1, maxRows: 1, maxLen: 10, graphSafe: false }).dispose();
+    } catch (e) {
+      expect((e as NsaTopkError).code).toBe('ERR_NSA_TOPK_CUDA_UNAVAILABLE');
+    }
+  });
+});
+
+describe('splitOptionFlags (the nsa-topk command)', () => {
+  test('takes every --nsa-topk-* flag with the value it takes, wherever it stands', () => {
+    const argv = ['bench', '--nsa-topk-backend', 'cpu', '--rows', '1', '--nsa-topk-deterministic', '--k', '4',
+      '--nsa-topk-graph-safe', 'off', '--nsa-topk-fuse=ragged', '--nsa-topk-tie-break'];
+    expect(splitOptionFlags(argv)).toEqual({
+      flags: ['--nsa-topk-backend', 'cpu', '--nsa-topk-deterministic', '--nsa-topk-graph-safe', 'off', '--nsa-topk-fuse=ragged', '--nsa-topk-tie-break'],
+      rest: ['bench', '--rows', '1', '--k', '4'],
+    });
+  });
+
+  test('the flags it takes resolve as they would in argv', () => {
+    const { flags } = splitOptionFlags(['info', '--nsa-topk-tie-break', 'large', '--json', '--nsa-topk-deterministic']);
+    expect(resolveOptions({}, { argv: flags, env: {} })).toEqual({ ...DEFAULTS, tieBreak: 'large', deterministic: true });
   });
 });

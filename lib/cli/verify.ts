@@ -2,7 +2,8 @@
 // (dtypes, tie-breaks, orders, fused transforms, edge lengths, ReLU plateaus, NaN/inf/-0).
 // With small/large tie-breaks the selection is unique and compared exactly; with none, the
 // multiset of selected keys is. Without CUDA the CPU backend is checked against its own
-// std::nth_element baseline instead.
+// std::nth_element baseline instead. Every case gives every global option explicitly, so the
+// --nsa-topk-* flags and NSA_TOPK_* variables cannot change the matrix.
 import { Command } from 'commander';
 import { cudaStatus } from '../cuda';
 import { loadNative } from '../loader';
@@ -69,7 +70,7 @@ const ORDERS = [{ name: 'unsorted' }, { name: 'deterministic', deterministic: tr
 
 function fuseOptions(f: FuseCase, rows: number, stride: number, rand: Rng): Partial<TopKOptions> {
   if (f.fuse === 'ragged') return { fuse: 'ragged', offsets: ints(rows, 0, 1 << 20, rand) };
-  if (f.fuse !== 'page-table') return {};
+  if (f.fuse !== 'page-table') return { fuse: 'none' };
   if (f.pageSize === 1) return { fuse: 'page-table', pageTable: ints(rows * stride, 0, 1 << 20, rand) };
   const maxStart = 2 * f.pageSize! + 1;
   const pageTableStride = Math.ceil((stride + maxStart) / f.pageSize!);
@@ -89,7 +90,7 @@ export function verifyCases(seed: number): VerifyCase[] {
           for (const [k, stride] of [[5, 17], [300, 4099]]) {
             const rows = 9;
             const opts: TopKOptions = {
-              k, rows, dtype, tieBreak, deterministic: order.deterministic, sorted: order.sorted, values: true,
+              k, rows, dtype, tieBreak, deterministic: order.deterministic ?? false, sorted: order.sorted, values: true,
               ...windows(k, rows, stride, rand), ...fuseOptions(f, rows, stride, rand),
             };
             const fuse = f.fuse === 'page-table' ? `page-table P=${f.pageSize}` : f.fuse;
@@ -102,7 +103,7 @@ export function verifyCases(seed: number): VerifyCase[] {
         cases.push({
           name: `${dtype} ${tieBreak} sorted k=${k} ${rows}x${stride}`,
           scores: makeScores(dtype, rows, stride, rand),
-          opts: { k, rows, dtype, tieBreak, sorted: true, values: true },
+          opts: { k, rows, dtype, tieBreak, deterministic: false, sorted: true, values: true, fuse: 'none' },
         });
       }
     }

@@ -101,6 +101,10 @@ describeGpu('TopK op', () => {
     await expectCode(() => op.run({ ...ok, values: small }), invalid, 'values');
     await expectCode(() => op.run({ ...ok, scores: small }), invalid, 'scores');
     await expectCode(() => op.run({ ...ok, lengths: small }), invalid, 'lengths');
+    // The sort backend sorts whole rows: a stride beyond maxLen is refused even with lengths.
+    const sortOp = new TopK({ k, maxRows: rows, maxLen: stride / 2, backend: 'sort', values: true });
+    await expectCode(() => sortOp.run({ ...ok, lengths: small }), invalid, 'stride');
+    sortOp.dispose();
     out.dispose();
     await expectCode(() => op.run({ ...ok, out }), 'ERR_NSA_TOPK_DISPOSED', 'out');
     op.dispose();
