@@ -23,7 +23,7 @@ import time
 HOLD_BATCH = 20  # the bench's batch and retry counts (lib/cli/bench.ts)
 HOLD_RETRIES = 4
 CYCLES_PER_US = 2000  # torch.cuda._sleep counts clock cycles; no current GPU clocks above 2 GHz
-RELU_SHIFT = 3.2  # relu scores are max(0, x - 3.2) for standard normal x (lib/cli/data.ts)
+RELU_SHIFT = 3.2  # relu scores are max(0, x - 3.2) for standard normal x (lib/reference/scores.ts)
 
 
 def scores(torch, device, rows, length, dist, dtype):

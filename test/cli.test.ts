@@ -1,31 +1,14 @@
-// The `nsa-topk` command, run in-process through main(argv) with stdout/stderr captured.
+// The `nsa-topk` command (info, bench, verify), run in-process through main(argv).
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { cudaStatus } from '../lib';
-import { BenchOptions, benchCommand, graphRotation } from '../lib/cli/bench';
-import { Dist, allocScores, bitsOf, encode, fillScores, keyOf, rng } from '../lib/cli/data';
-import { main } from '../lib/cli/main';
+import { BenchOptions, Dist, benchCommand, graphRotation } from '../lib/cli/bench';
 import { DTYPES, DType, OPTION_SOURCES } from '../lib/options';
+import { allocScores, bitsOf, encode, fillScores, keyOf, rng } from '../lib/reference';
+import { CliRun, cli } from './helpers/cli';
 
 jest.setTimeout(120_000);
-
-interface CliRun { code: number; stdout: string; stderr: string }
-
-async function cli(...argv: string[]): Promise<CliRun> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const capture = (into: string[]) => (chunk: string | Uint8Array) => { into.push(String(chunk)); return true; };
-  const stdout = jest.spyOn(process.stdout, 'write').mockImplementation(capture(out) as never);
-  const stderr = jest.spyOn(process.stderr, 'write').mockImplementation(capture(err) as never);
-  try {
-    const code = await main(argv);
-    return { code, stdout: out.join(''), stderr: err.join('') };
-  } finally {
-    stdout.mockRestore();
-    stderr.mockRestore();
-  }
-}
 
 const version = (JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'package.json'), 'utf8')) as { version: string }).version;
 

@@ -19,8 +19,13 @@ import type { NativeStream } from '../native';
 import { TopK } from '../op';
 import { BACKENDS, BackendName, DType, DTYPES, FUSES, FuseName, RADIX_PATHS, RadixPathName, ResolvedBackend, TIE_BREAKS, TieBreak, chooseBackend, dtypeBytes } from '../options';
 import { ScoresArray, TopKOptions, baselineTopkSync, topkSync } from '../topk';
-import { DISTS, Dist, allocScores, fillScores, rng } from './data';
+import { ScoreKind, allocScores, fillScores, rng } from '../reference';
+import { intInRange, intList } from './args';
 import { packageVersion } from './info';
+
+/** The score distributions bench draws (scripts/torch_topk_bench.py draws the same ones). */
+export const DISTS = ['normal', 'relu', 'equal'] as const satisfies readonly ScoreKind[];
+export type Dist = (typeof DISTS)[number];
 
 /** CUDA timing methods: calls as the nodes of CUDA graphs, or eager calls behind a GPU hold. */
 export const TIMINGS = ['graph', 'hold'] as const;
@@ -483,20 +488,6 @@ export async function runBench(o: BenchOptions): Promise<BenchResult[]> {
   }
   return results;
 }
-
-const intList = (name: string) => (value: string): number[] => {
-  const list = value.split(',').map((s) => Number(s.trim()));
-  if (list.some((x) => !Number.isInteger(x) || x < 1)) throw new Error(`${name} must be a comma-separated list of positive integers, got ${value}`);
-  return list;
-};
-
-const intInRange = (name: string, min: number, max = Infinity) => (value: string): number => {
-  const x = Number(value);
-  if (!Number.isInteger(x) || x < min || x > max) {
-    throw new Error(`${name} must be an integer ${max === Infinity ? `>= ${min}` : `from ${min} to ${max}`}, got ${value}`);
-  }
-  return x;
-};
 
 export function benchCommand(setExit: (code: number) => void): Command {
   return new Command('bench')

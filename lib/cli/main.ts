@@ -1,8 +1,9 @@
 #!/usr/bin/env node
-// The `nsa-topk` command: info, bench, verify.
+// The `nsa-topk` command: info, bench, verify, fuzz.
 import { Command, CommanderError } from 'commander';
 import { GlobalOptions, OPTION_SOURCES, OptionSources, pickOptions, splitOptionFlags } from '../options';
 import { benchCommand } from './bench';
+import { fuzzCommand } from './fuzz';
 import { infoCommand, packageVersion } from './info';
 import { verifyCommand } from './verify';
 
@@ -11,7 +12,7 @@ const GLOBAL_HELP = [
   'Global options, accepted anywhere on the line (as by the library in any Node process):',
   ...Object.values(OPTION_SOURCES).map((s) => `  ${s.flag}  (environment: ${s.env})`),
   "They set the defaults of the command's options of the same name (bench: --backend, --tie-break,",
-  '--deterministic, --fuse); an option given on the command line wins.',
+  '--deterministic, --fuse; fuzz: --backend); an option given on the command line wins.',
 ].join('\n');
 
 /**
@@ -45,6 +46,7 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
     .addCommand(infoCommand(setExit))
     .addCommand(benchCommand(setExit))
     .addCommand(verifyCommand(setExit))
+    .addCommand(fuzzCommand(setExit))
     .hook('preAction', (_program, action) => applyGlobalOptions(action, { argv: flags }));
   for (const cmd of program.commands) cmd.exitOverride();
   try {

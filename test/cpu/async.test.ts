@@ -1,7 +1,8 @@
 // topk() runs off the main thread: the event loop keeps turning while it works, concurrent calls
 // do not disturb each other, and it returns what topkSync() returns.
 import { topk, topkSync } from '../../lib';
-import { RefOptions, checkTopk, makeScores } from '../reference';
+import { checkTopk, makeScores } from '../../lib/reference';
+import type { RefOptions } from '../reference';
 
 jest.setTimeout(60_000);
 

@@ -1,6 +1,7 @@
 // Long rows and big k: multi-pass refinement, threading, and tie plateaus far larger than k.
 import { topk, topkSync } from '../../lib';
-import { RefOptions, bytesOf, checkTopk, makeScores, referenceTopk } from '../reference';
+import { checkTopk, makeScores } from '../../lib/reference';
+import { RefOptions, bytesOf, referenceTopk } from '../reference';
 
 jest.setTimeout(60_000);
 

@@ -2,7 +2,8 @@
 // deterministic unsorted (ascending j), padding last, values as the exact input bits.
 import { topkSync } from '../../lib';
 import { edgeLengths, windows } from '../helpers/cases';
-import { DTYPES, RefOptions, TIE_BREAKS, bytesOf, checkTopk, makeScores, referenceTopk } from '../reference';
+import { checkTopk, makeScores } from '../../lib/reference';
+import { DTYPES, RefOptions, TIE_BREAKS, bytesOf, referenceTopk } from '../reference';
 
 const orders = [
   { sorted: true, deterministic: false },

@@ -2,7 +2,8 @@
 // through both topkSync() and topk().
 import { topk, topkSync } from '../../lib';
 import { edgeLengths, windows } from '../helpers/cases';
-import { DTYPES, ROW_KINDS, RefOptions, Scores, TIE_BREAKS, checkTopk, makeScores } from '../reference';
+import { SCORE_KINDS, checkTopk, makeScores } from '../../lib/reference';
+import { DTYPES, RefOptions, Scores, TIE_BREAKS } from '../reference';
 
 const calls = {
   topkSync: async (scores: Scores, o: RefOptions) => topkSync(scores, { ...o, backend: 'cpu' }),
@@ -12,7 +13,7 @@ const calls = {
 describe.each(Object.entries(calls))('cpu %s', (_name, call) => {
   describe.each(DTYPES)('%s', (dtype) => {
     test.each(TIE_BREAKS)('tieBreak %s: edge lengths and windows, every kind of row', async (tieBreak) => {
-      for (const [i, kind] of ROW_KINDS.entries()) {
+      for (const [i, kind] of SCORE_KINDS.entries()) {
         for (const k of [1, 5, 64]) {
           for (const c of [edgeLengths(dtype, kind, k, 100 * i + k), windows(dtype, kind, k, 12, 4 * k + 40, 7 * i + k)]) {
             const o: RefOptions = { ...c.opts, tieBreak };

@@ -1,16 +1,15 @@
 // Data meant to break a radix select: plateaus larger than any buffer, thresholds inside a
 // plateau, NaN/+-inf/-0.0, empty windows, and device-side windows that lie.
 import { topkSync } from '../../lib';
-import { CUDA_RUNS, DeviceRun, describeGpu, runOnDevice } from '../helpers/gpu';
-import {
-  DTYPES, RefOptions, Scores, TIE_BREAKS, allocScores, checkTopk, diffAt, makeScores, referenceTopk, setNumber,
-} from '../reference';
+import { OpRun, allocScores, bitsOf, checkTopk, encode, makeScores, runOp } from '../../lib/reference';
+import { CUDA_RUNS, describeGpu } from '../helpers/gpu';
+import { DTYPES, RefOptions, Scores, TIE_BREAKS, diffAt, referenceTopk } from '../reference';
 
 jest.setTimeout(300_000);
 
 /** The op's answer passes the reference check and, with small/large, equals the CPU bytes. */
-async function exact(run: DeviceRun, scores: Scores, o: RefOptions): Promise<void> {
-  const res = await runOnDevice(scores, o, run);
+async function exact(run: OpRun, scores: Scores, o: RefOptions): Promise<void> {
+  const res = await runOp(scores, o, run);
   expect(checkTopk(res, scores, o)).toEqual([]);
   if (o.tieBreak !== 'none') {
     const cpu = topkSync(scores, { ...o, backend: 'cpu' });
@@ -23,8 +22,9 @@ describeGpu('CUDA backends on adversarial data', () => {
     test.each(DTYPES)('a 2^20 row of 0.0 except a few, k 2048 (%s)', async (dtype) => {
       const stride = 1 << 20;
       const scores = allocScores(dtype, stride);
-      for (const j of [0, 5, 77_777, 500_000, stride - 1]) setNumber(dtype, scores, j, 2 + j / stride);
-      setNumber(dtype, scores, 123_456, -1);
+      const bits = bitsOf(scores);
+      for (const j of [0, 5, 77_777, 500_000, stride - 1]) bits[j] = encode(dtype, 2 + j / stride);
+      bits[123_456] = encode(dtype, -1);
       for (const tieBreak of TIE_BREAKS) {
         for (const sorted of [false, true]) {
           await exact(run, scores, {
@@ -59,11 +59,11 @@ describeGpu('CUDA backends on adversarial data', () => {
     test('every window empty, and k above every length', async () => {
       const scores = makeScores('f16', 8, 100, 'normal', 73);
       const o: RefOptions = { k: 2048, rows: 8, dtype: 'f16', lengths: new Int32Array(8), values: true, deterministic: true };
-      const res = await runOnDevice(scores, o, run);
+      const res = await runOp(scores, o, run);
       expect(Array.from(new Set(res.indices))).toEqual([-1]);
       expect(Array.from(new Set(res.values!))).toEqual([0xfc00]);
       const o2: RefOptions = { k: 2048, rows: 8, dtype: 'f16', values: true, deterministic: true };
-      expect(checkTopk(await runOnDevice(scores, o2, run), scores, o2)).toEqual([]);
+      expect(checkTopk(await runOp(scores, o2, run), scores, o2)).toEqual([]);
     });
 
     test('device-side lengths and row starts out of range are clamped into the row', async () => {
@@ -75,7 +75,7 @@ describeGpu('CUDA backends on adversarial data', () => {
         rowStarts: [-5, 2990, 5000, 0, 100, -2147483648],
         lengths: [100000, 1000, 7, -3, 2147483647, 600],
       };
-      const res = await runOnDevice(scores, o, run);
+      const res = await runOp(scores, o, run);
       expect(checkTopk(res, scores, o)).toEqual([]);
       expect(res.indices).toEqual(referenceTopk(scores, o).indices);
     });

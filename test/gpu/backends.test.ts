@@ -2,12 +2,13 @@
 // through topk() on host arrays and through the TopK op on device buffers.
 import { topk, topkSync } from '../../lib';
 import { Case, edgeLengths, pageTable, ragged, windows } from '../helpers/cases';
-import { CUDA_RUNS, DeviceRun, describeGpu, runOnDevice } from '../helpers/gpu';
-import { DTYPES, RefOptions, RefResult, RowKind, TIE_BREAKS, checkTopk, diffAt, makeScores } from '../reference';
+import { OpRun, ScoreKind, checkTopk, makeScores, runOp } from '../../lib/reference';
+import { CUDA_RUNS, describeGpu } from '../helpers/gpu';
+import { DTYPES, RefOptions, RefResult, TIE_BREAKS, diffAt } from '../reference';
 
 jest.setTimeout(300_000);
 
-const KINDS: readonly RowKind[] = ['normal', 'relu', 'special', 'sparse', 'equal', 'fewDistinct'];
+const KINDS: readonly ScoreKind[] = ['normal', 'relu', 'special', 'sparse', 'equal', 'fewDistinct', 'lowBits', 'denormal'];
 const ORDERS = [
   { sorted: false, deterministic: false },
   { sorted: false, deterministic: true },
@@ -18,9 +19,9 @@ const ORDERS = [
  * Checks a GPU result against the reference and, where the contract makes it unique, the CPU
  * bytes; through topk() too when the run forces no kernel path (topk() takes none).
  */
-async function compare(run: DeviceRun, c: Case, o: RefOptions): Promise<void> {
+async function compare(run: OpRun, c: Case, o: RefOptions): Promise<void> {
   const cpu = topkSync(c.scores, { ...o, backend: 'cpu' });
-  const results: [string, RefResult][] = [['TopK op', await runOnDevice(c.scores, o, run)]];
+  const results: [string, RefResult][] = [['TopK op', await runOp(c.scores, o, run)]];
   if (run.path === undefined) {
     const viaTopk = await topk(c.scores, { ...o, backend: run.backend });
     expect(viaTopk.backend).toBe(run.backend);
@@ -81,7 +82,7 @@ describeGpu('CUDA backends against the CPU backend', () => {
     test('values: false returns no values; k = 1 on single-element and empty rows', async () => {
       const scores = makeScores('f32', 3, 1, 'normal', 62);
       const o: RefOptions = { k: 1, rows: 3, lengths: [1, 0, 1], deterministic: true };
-      const res = run.path === undefined ? await topk(scores, { ...o, backend }) : await runOnDevice(scores, o, run);
+      const res = run.path === undefined ? await topk(scores, { ...o, backend }) : await runOp(scores, o, run);
       expect(res.values).toBeUndefined();
       expect(checkTopk(res, scores, o)).toEqual([]);
       expect(res.indices[1]).toBe(-1);

@@ -1,8 +1,9 @@
 // Deterministic means the same bytes: on every run, whatever the batch around a row, whichever
 // radix path runs, and (for small/large) whichever backend runs.
 import { topk } from '../../lib';
-import { describeGpu, runOnDevice } from '../helpers/gpu';
-import { RefOptions, Scores, TIE_BREAKS, allocScores, checkTopk, diffAt, fillRow, makeScores, rng } from '../reference';
+import { allocScores, checkTopk, fillScores, makeScores, rng, runOp } from '../../lib/reference';
+import { describeGpu } from '../helpers/gpu';
+import { RefOptions, Scores, TIE_BREAKS, diffAt } from '../reference';
 
 jest.setTimeout(600_000);
 
@@ -14,11 +15,11 @@ describeGpu('determinism', () => {
       const scores = makeScores('f32', 64, 40_000, ['sparse', 'relu', 'equal', 'fewDistinct', 'special'], 80);
       for (const sorted of [false, true]) {
         const o: RefOptions = { k: 2048, rows: 64, tieBreak, sorted, deterministic: true, values: true };
-        const first = await runOnDevice(scores, o, { backend, poison: 0xff });
+        const first = await runOp(scores, o, { backend, poison: 0xff });
         expect(checkTopk(first, scores, o)).toEqual([]);
         for (let run = 1; run < 20; run++) {
           // A different poison each run: a slot the kernel forgot to write cannot match.
-          const again = await runOnDevice(scores, o, { backend, poison: [0x00, 0x5a, 0xff][run % 3] });
+          const again = await runOp(scores, o, { backend, poison: [0x00, 0x5a, 0xff][run % 3] });
           expect({ run, indices: diffAt(again.indices, first.indices), values: diffAt(again.values!, first.values!) })
             .toEqual({ run, indices: -1, values: -1 });
         }
@@ -31,13 +32,13 @@ describeGpu('determinism', () => {
       const target = 100;
       const batch = makeScores('bf16', rows, stride, ['normal', 'relu', 'sparse', 'equal', 'special'], 81);
       const row = allocScores('bf16', stride);
-      fillRow('bf16', row, 0, stride, 'sparse', rng(82));
+      fillScores('bf16', 'sparse', row, rng(82));
       batch.set(row, target * stride);
       const k = 2048;
       for (const sorted of [false, true]) {
         const base = { k, dtype: 'bf16' as const, tieBreak, sorted, deterministic: true, values: true };
-        const alone = await runOnDevice(row, { ...base, rows: 1 }, { backend });
-        const inBatch = await runOnDevice(batch, { ...base, rows }, { backend });
+        const alone = await runOp(row, { ...base, rows: 1 }, { backend });
+        const inBatch = await runOp(batch, { ...base, rows }, { backend });
         expect(diffAt(inBatch.indices.subarray(target * k, (target + 1) * k), alone.indices)).toBe(-1);
         expect(diffAt(inBatch.values!.subarray(target * k, (target + 1) * k), alone.values!)).toBe(-1);
         // And through topk(), with a different window for the neighbours.
@@ -55,10 +56,10 @@ describeGpu('determinism', () => {
       for (const tieBreak of TIE_BREAKS) {
         for (const sorted of [false, true]) {
           const o: RefOptions = { k: 2048, rows, dtype: 'f16', tieBreak, sorted, deterministic: true, values: true };
-          const block = await runOnDevice(scores, o, { backend: 'radix', path: 'block' });
+          const block = await runOp(scores, o, { backend: 'radix', path: 'block' });
           expect(checkTopk(block, scores, o)).toEqual([]);
           for (const path of ['cluster', 'batch'] as const) {
-            const other = await runOnDevice(scores, o, { backend: 'radix', path });
+            const other = await runOp(scores, o, { backend: 'radix', path });
             expect({ stride, tieBreak, sorted, path, indices: diffAt(other.indices, block.indices), values: diffAt(other.values!, block.values!) })
               .toEqual({ stride, tieBreak, sorted, path, indices: -1, values: -1 });
           }

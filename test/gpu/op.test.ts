@@ -1,8 +1,9 @@
 // The reusable TopK op: run() enqueues and returns, runAsync() resolves when done, the workspace
 // is sized once, and bad run arguments or a disposed op are refused before any launch.
 import { DeviceBuffer, NsaTopkError, Stream, TopK, captureGraph } from '../../lib';
-import { describeGpu, runOnDevice } from '../helpers/gpu';
-import { RefOptions, checkTopk, makeScores, randomInts, referenceTopk } from '../reference';
+import { checkTopk, makeScores, randomInts, runOp } from '../../lib/reference';
+import { describeGpu } from '../helpers/gpu';
+import { RefOptions, referenceTopk } from '../reference';
 
 jest.setTimeout(120_000);
 
@@ -49,10 +50,10 @@ describeGpu('TopK op', () => {
     for (const x of [op, out, dScores, stream]) x.dispose();
   });
 
-  test('graphSafe eager runs return what non-graph-safe runs return', async () => {
+  test('a graph-safe op, captured over zeroed operands and replayed over these, returns what a plain op returns', async () => {
     const o: RefOptions = { k, rows, tieBreak: 'large', deterministic: true, values: true, lengths: Array.from({ length: rows }, (_, r) => r * 600) };
-    const plain = await runOnDevice(scores, o, { backend: 'radix' });
-    const safe = await runOnDevice(scores, o, { backend: 'radix', graphSafe: true });
+    const plain = await runOp(scores, o, { backend: 'radix' });
+    const safe = await runOp(scores, o, { backend: 'radix', graph: true });
     expect(safe.indices).toEqual(plain.indices);
     expect(checkTopk(safe, scores, o)).toEqual([]);
   });

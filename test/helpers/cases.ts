@@ -1,6 +1,8 @@
 // Test inputs shared by the CPU and GPU suites: each case is scores plus the options that shape
 // the problem (windows, transforms); the suites add k-independent options (tieBreak, sorted, ...).
-import { DType, RefOptions, RowKind, Scores, makePageTable, makeScores, randomInts, rng } from '../reference';
+// The data comes from the package's generators (lib/reference).
+import { ScoreKind, edgeLengths as edges, makeScores, pageTableOperands, raggedOffsets, randomWindows } from '../../lib/reference';
+import type { DType, RefOptions, Scores } from '../reference';
 
 export interface Case {
   name: string;
@@ -9,9 +11,9 @@ export interface Case {
 }
 
 /** Rows whose windows have lengths 0, 1, k - 1, k, k + 1 and the whole stride. */
-export function edgeLengths(dtype: DType, kind: RowKind | readonly RowKind[], k: number, seed: number): Case {
+export function edgeLengths(dtype: DType, kind: ScoreKind | readonly ScoreKind[], k: number, seed: number): Case {
   const stride = 2 * k + 7;
-  const lengths = [0, 1, Math.max(k - 1, 0), k, k + 1, stride];
+  const lengths = [...edges(k), stride];
   return {
     name: `edge lengths ${kind} ${dtype} k=${k}`,
     scores: makeScores(dtype, lengths.length, stride, kind, seed),
@@ -19,50 +21,26 @@ export function edgeLengths(dtype: DType, kind: RowKind | readonly RowKind[], k:
   };
 }
 
-/** Random row starts and lengths inside each row (as Int32Arrays). */
-export function windows(dtype: DType, kind: RowKind | readonly RowKind[], k: number, rows: number, stride: number, seed: number): Case {
-  const rand = rng(seed + 1);
-  const rowStarts = Int32Array.from({ length: rows }, () => Math.floor(rand() * (stride / 4 + 1)));
-  const lengths = Int32Array.from(rowStarts, (s) => Math.floor(rand() * (stride - s + 1)));
+/** Row starts and lengths (as Int32Arrays): the edge lengths in the first rows, then random windows. */
+export function windows(dtype: DType, kind: ScoreKind | readonly ScoreKind[], k: number, rows: number, stride: number, seed: number): Case {
   return {
     name: `windows ${kind} ${dtype} k=${k} ${rows}x${stride}`,
     scores: makeScores(dtype, rows, stride, kind, seed),
-    opts: { k, rows, dtype, rowStarts, lengths },
+    opts: { k, rows, dtype, ...randomWindows(rows, stride, k, seed + 1) },
   };
 }
 
-export function ragged(dtype: DType, kind: RowKind | readonly RowKind[], k: number, rows: number, stride: number, seed: number): Case {
+export function ragged(dtype: DType, kind: ScoreKind | readonly ScoreKind[], k: number, rows: number, stride: number, seed: number): Case {
   const base = windows(dtype, kind, k, rows, stride, seed);
-  const offsets = randomInts(rows, 0, 1 << 20, seed + 3);
-  return { ...base, name: `ragged ${base.name}`, opts: { ...base.opts, fuse: 'ragged', offsets } };
+  return { ...base, name: `ragged ${base.name}`, opts: { ...base.opts, fuse: 'ragged', offsets: raggedOffsets(rows, seed + 3) } };
 }
 
 /**
  * Page-table transform. pageSize 1 uses the defaults (batch r, start 0); pageSize > 1 maps rows
- * to shared batches with per-row page starts, and gives pageTableStride explicitly.
+ * to 3 shared batches with per-row page starts, and gives pageTableStride explicitly.
  */
-export function pageTable(dtype: DType, kind: RowKind | readonly RowKind[], k: number, rows: number, stride: number, pageSize: number, seed: number): Case {
+export function pageTable(dtype: DType, kind: ScoreKind | readonly ScoreKind[], k: number, rows: number, stride: number, pageSize: number, seed: number): Case {
   const base = windows(dtype, kind, k, rows, stride, seed);
-  const name = `page-table P=${pageSize} ${base.name}`;
-  if (pageSize === 1) {
-    const table = makePageTable(rows, stride, seed + 4);
-    return { ...base, name, opts: { ...base.opts, fuse: 'page-table', pageTable: table } };
-  }
-  const batches = 3;
-  const maxStart = 2 * pageSize + 1;
-  const pageTableStarts = randomInts(rows, 0, maxStart, seed + 5);
-  const pageTableStride = Math.ceil((stride + maxStart) / pageSize);
-  return {
-    ...base,
-    name,
-    opts: {
-      ...base.opts,
-      fuse: 'page-table',
-      pageSize,
-      pageTable: makePageTable(batches, pageTableStride, seed + 4),
-      pageTableStride,
-      rowToBatch: randomInts(rows, 0, batches - 1, seed + 6),
-      pageTableStarts,
-    },
-  };
+  const operands = pageTableOperands(rows, stride, pageSize, seed + 4, pageSize === 1 ? undefined : 3);
+  return { ...base, name: `page-table P=${pageSize} ${base.name}`, opts: { ...base.opts, ...operands } };
 }

@@ -1,0 +1,93 @@
+// Score generators: each kind is a shape of data that has broken a top-k somewhere (tails, ties,
+// plateaus, radix digits, denormals, NaN/inf/-0), drawn from a seeded generator.
+import type { DType } from '../options';
+import type { ScoresArray } from '../topk';
+import { SPECIALS, allocScores, bitsOf, encode, signBit, specialBits } from './codec';
+import { Rng, Seed, fillNormals, toRng } from './random';
+
+const { abs, floor, min } = Math;
+
+/**
+ * - normal: standard normal;
+ * - relu: max(0, x - RELU_SHIFT) of a standard normal x: about 0.07% positive, the rest exactly
+ *   +0, as in a ReLU indexer's rows (the k-th key lies inside the plateau);
+ * - fewDistinct: -1, 0, 1 or 2, so every threshold lands inside a quarter of the row;
+ * - equal: every score 1.0;
+ * - lowBits: one value with its lowest 3 bits drawn, so keys differ in the last radix digit only;
+ * - denormal: +-0 and the smallest subnormals of the dtype (equal to 0 where a kernel flushes them);
+ * - special: normals with 30% special values (NaN of both signs and several payloads, +-inf,
+ *   the largest finite and smallest subnormal of both signs, +-0), and a -0 next to a +0;
+ * - sparse: 0 except about 1 in 1000 positive and 1 in 1000 negative.
+ */
+export const SCORE_KINDS = ['normal', 'relu', 'fewDistinct', 'equal', 'lowBits', 'denormal', 'special', 'sparse'] as const;
+export type ScoreKind = (typeof SCORE_KINDS)[number];
+
+/** relu scores are max(0, x - RELU_SHIFT): about 0.07% of standard normal x lie above 3.2. */
+const RELU_SHIFT = 3.2;
+
+/** Float32 scratch for 16-bit fills: drawn a chunk at a time, then rounded. */
+const CHUNK = 1 << 16;
+
+/** Fills `out` (a whole array or one row of it) with fresh scores of `kind`. */
+export function fillScores(dtype: DType, kind: ScoreKind, out: ScoresArray, rand: Rng): void {
+  const bits = bitsOf(out);
+  if (kind === 'equal') {
+    bits.fill(encode(dtype, 1));
+    return;
+  }
+  const draw = bitDrawer(dtype, kind, rand);
+  if (draw) {
+    for (let i = 0; i < bits.length; i++) bits[i] = draw();
+    return;
+  }
+  // normal, relu, sparse, special: standard normals, mapped, then rounded to the dtype.
+  const scratch = out instanceof Float32Array ? undefined : new Float32Array(min(CHUNK, out.length));
+  for (let base = 0; base < out.length; base += CHUNK) {
+    const end = min(out.length, base + CHUNK);
+    const x = scratch ? scratch.subarray(0, end - base) : (out as Float32Array).subarray(base, end);
+    fillNormals(x, rand);
+    if (kind === 'relu') for (let i = 0; i < x.length; i++) x[i] = x[i] > RELU_SHIFT ? x[i] - RELU_SHIFT : 0;
+    if (kind === 'sparse') {
+      for (let i = 0; i < x.length; i++) {
+        const u = rand();
+        x[i] = u < 0.001 ? 1 + abs(x[i]) : u < 0.002 ? -1 - abs(x[i]) : 0;
+      }
+    }
+    // encode(dtype, 0) is 0: most relu and sparse scores skip the call.
+    if (scratch) for (let i = 0; i < x.length; i++) out[base + i] = x[i] === 0 ? 0 : encode(dtype, x[i]);
+    if (kind === 'special') {
+      for (let i = base; i < end; i++) if (rand() < 0.3) bits[i] = specialBits(dtype, SPECIALS[floor(rand() * SPECIALS.length)]);
+    }
+  }
+  if (kind === 'special' && out.length >= 2) {
+    const j = floor(rand() * (out.length - 1));
+    bits[j] = specialBits(dtype, 'negZero');
+    bits[j + 1] = specialBits(dtype, 'posZero');
+  }
+}
+
+/** The kinds drawn straight as bits, one element at a time. */
+function bitDrawer(dtype: DType, kind: ScoreKind, rand: Rng): (() => number) | undefined {
+  if (kind === 'fewDistinct') {
+    const levels = [-1, 0, 1, 2].map((x) => encode(dtype, x));
+    return () => levels[floor(rand() * 4)];
+  }
+  if (kind === 'lowBits') {
+    const base = encode(dtype, 8 * rand() - 4) & ~7;
+    return () => base | floor(rand() * 8);
+  }
+  if (kind === 'denormal') {
+    const sign = signBit(dtype);
+    return () => (rand() < 0.5 ? sign : 0) | floor(rand() * 64);
+  }
+  return undefined;
+}
+
+/** A [rows, stride] matrix whose row r is of kinds[r % kinds.length]. */
+export function makeScores(dtype: DType, rows: number, stride: number, kinds: ScoreKind | readonly ScoreKind[], seed: Seed): ScoresArray {
+  const list = typeof kinds === 'string' ? [kinds] : kinds;
+  const scores = allocScores(dtype, rows * stride);
+  const rand = toRng(seed);
+  for (let r = 0; r < rows; r++) fillScores(dtype, list[r % list.length], scores.subarray(r * stride, (r + 1) * stride), rand);
+  return scores;
+}
