@@ -5,7 +5,7 @@
 // with explicit { argv, env }.
 import type { NativeCudaStatus } from './native';
 import { ErrorCodes, NsaTopkError, invalidArgument } from './errors';
-import { checkOneOf, optionalBool } from './validate';
+import { checkKeys, checkObject, checkOneOf, optionalBool } from './validate';
 
 export type DType = 'f32' | 'f16' | 'bf16';
 export type TieBreak = 'none' | 'small' | 'large';
@@ -125,7 +125,8 @@ function scanFlags(argv: readonly string[]): FlagHit[] {
 type Readings = { [K in Key]?: Reading };
 
 /** What argv (the last occurrence of a flag) and then the environment say, unparsed. */
-function read({ argv = process.argv, env = process.env }: OptionSources): Readings {
+function read(sources: OptionSources): Readings {
+  const { argv = process.argv, env = process.env } = checkSources(sources);
   const readings: Readings = {};
   for (const hit of scanFlags(argv)) readings[hit.key] = hit.reading;
   for (const key of KEYS) {
@@ -133,6 +134,26 @@ function read({ argv = process.argv, env = process.env }: OptionSources): Readin
     if (readings[key] === undefined && value !== undefined && value !== '') readings[key] = { source: SPECS[key].env, raw: value };
   }
   return readings;
+}
+
+/** Sources given by a caller: an object of argv (strings) and env (an object of strings). */
+function checkSources(sources: unknown): OptionSources {
+  const o = checkObject('sources', sources);
+  checkKeys('option sources', o, ['argv', 'env']);
+  if (o.argv !== undefined) {
+    if (!Array.isArray(o.argv)) throw invalidArgument('sources.argv', 'an array of strings', o.argv);
+    o.argv.forEach((a, i) => {
+      if (typeof a !== 'string') throw invalidArgument(`sources.argv[${i}]`, 'a string', a);
+    });
+  }
+  if (o.env !== undefined) {
+    const env = checkObject('sources.env', o.env);
+    for (const key of KEYS) {
+      const value = env[SPECS[key].env];
+      if (value !== undefined && typeof value !== 'string') throw invalidArgument(SPECS[key].env, 'a string', value);
+    }
+  }
+  return o as OptionSources;
 }
 
 let processReadings = read({});
@@ -180,6 +201,7 @@ export function pickOptions<K extends Key>(keys: readonly K[], explicit: Partial
 
 /** Every global option, resolved as pickOptions does. */
 export function resolveOptions(explicit: Partial<Record<Key, unknown>> = {}, sources?: OptionSources): GlobalOptions {
+  checkKeys('resolveOptions options', checkObject('explicit options', explicit), KEYS);
   return pickOptions(KEYS, explicit, sources);
 }
 

@@ -75,8 +75,9 @@ function checkScores(scores: unknown, dtype: unknown): DType {
 function prepare(scores: ScoresArray, options: TopKOptions): Prepared {
   const o = checkObject('options', options);
   checkKeys('topk options', o, KEYS);
-  const k = checkInt('k', o.k, 1, INT32_MAX);
   const rows = checkInt('rows', o.rows, 1, INT32_MAX);
+  // The [rows, k] outputs are host arrays: at most INT32_MAX slots.
+  const k = checkInt('k', o.k, 1, Math.max(1, Math.floor(INT32_MAX / rows)));
   const dtype = checkScores(scores, o.dtype === undefined ? undefined : checkOneOf('dtype', o.dtype, DTYPES));
   const stride = o.stride === undefined ? scores.length / rows : checkInt('stride', o.stride, 1, INT32_MAX);
   if (!Number.isInteger(stride) || stride < 1 || stride > INT32_MAX) {
@@ -99,20 +100,22 @@ function prepare(scores: ScoresArray, options: TopKOptions): Prepared {
   const offsets = perRow('offsets');
   const rowToBatch = perRow('rowToBatch');
   const pageTableStarts = perRow('pageTableStarts');
+  // Checked whatever the fuse mode, as every other argument is; used only by 'page-table'.
+  const table = o.pageTable === undefined ? undefined : toInt32ArrayAnyLength('pageTable', o.pageTable);
+  const givenStride = o.pageTableStride === undefined ? undefined : checkInt('pageTableStride', o.pageTableStride, 1, INT32_MAX);
   let pageTableRows = 0;
   if (global.fuse === 'ragged') {
     if (offsets === undefined) throw invalidArgument('offsets', "an array of length rows with fuse 'ragged'", undefined);
     call.offsets = offsets;
   } else if (global.fuse === 'page-table') {
-    if (o.pageTable === undefined) throw invalidArgument('pageTable', "an int array with fuse 'page-table'", undefined);
-    const table = toInt32ArrayAnyLength('pageTable', o.pageTable);
+    if (table === undefined) throw invalidArgument('pageTable', "an int array with fuse 'page-table'", undefined);
     // The table is [batches, pageTableStride]; without rowToBatch, batches = rows.
-    if (o.pageTableStride === undefined && rowToBatch !== undefined) {
+    if (givenStride === undefined && rowToBatch !== undefined) {
       throw invalidArgument('pageTableStride', 'an integer >= 1 when rowToBatch is given', undefined);
     }
-    const tableStride = o.pageTableStride === undefined ? table.length / rows : checkInt('pageTableStride', o.pageTableStride, 1, INT32_MAX);
+    const tableStride = givenStride ?? table.length / rows;
     if (!Number.isInteger(tableStride) || tableStride < 1 || table.length === 0 || table.length % tableStride !== 0) {
-      throw invalidArgument('pageTable', `a length that is a positive multiple of ${o.pageTableStride === undefined ? `rows (${rows})` : `pageTableStride (${tableStride})`}`, o.pageTable);
+      throw invalidArgument('pageTable', `a length that is a positive multiple of ${givenStride === undefined ? `rows (${rows})` : `pageTableStride (${tableStride})`}`, o.pageTable);
     }
     pageTableRows = table.length / tableStride;
     Object.assign(call, { pageTable: table, pageTableStride: tableStride, rowToBatch, pageTableStarts });

@@ -1,7 +1,7 @@
 // Bad inputs, as a property test (the tables are in helpers/bad-inputs.ts): every argument of
 // topk() and topkSync() on the CPU backend, and of resolveOptions() and reloadOptions(), gets each
-// bad value of its kind. Library bugs found this way are pinned with test.failing, one per bug,
-// so that a fix shows up as a failure asking to drop the mark. The device-buffer API's cases,
+// bad value of its kind; the cases below the property tests are the bugs it found, now fixed. The
+// device-buffer API's cases,
 // which need a GPU, are in gpu/bad-inputs.test.ts.
 import { BACKENDS, FUSES, OPTION_SOURCES, TIE_BREAKS, reloadOptions, resolveOptions, topk, topkSync } from '../lib';
 import type { GlobalOptions } from '../lib';
@@ -86,7 +86,7 @@ describe('resolveOptions() and reloadOptions()', () => {
   const explicitArg = invalid(/explicit|options/);
   const sourcesArg = invalid(/sources(\.argv|\.env)?|argv|env/);
 
-  test.failing('null for explicit or sources is refused with an NsaTopkError (today: a TypeError)', () => refusesAll([
+  test('null for explicit or sources is refused with an NsaTopkError', () => refusesAll([
     ['resolveOptions(null)', explicitArg, () => resolveOptions(null as never)],
     ['resolveOptions({}, null)', sourcesArg, () => resolveOptions({}, null as never)],
     ['resolveOptions({}, { argv: null })', sourcesArg, () => resolveOptions({}, { argv: null as never })],
@@ -94,7 +94,7 @@ describe('resolveOptions() and reloadOptions()', () => {
     ['reloadOptions(null)', sourcesArg, () => reloadOptions(null as never)],
   ]));
 
-  test.failing('explicit options or sources that are not objects are refused (today: silently ignored)', () => refusesAll([
+  test('explicit options or sources that are not objects are refused', () => refusesAll([
     ['resolveOptions(5)', explicitArg, () => resolveOptions(5 as never)],
     ["resolveOptions('cpu')", explicitArg, () => resolveOptions('cpu' as never)],
     ["resolveOptions(['cpu'])", explicitArg, () => resolveOptions(['cpu'] as never)],
@@ -104,14 +104,14 @@ describe('resolveOptions() and reloadOptions()', () => {
     ["reloadOptions('--nsa-topk-backend=tpu')", sourcesArg, () => reloadOptions('--nsa-topk-backend=tpu' as never)],
   ]));
 
-  test.failing('unknown keys in explicit options and sources are refused (today: silently ignored)', () => refusesAll([
+  test('unknown keys in explicit options and sources are refused', () => refusesAll([
     ["resolveOptions({ bakend: 'cpu' })", unknownOption('bakend'), () => resolveOptions({ bakend: 'cpu' } as never, none)],
     ['resolveOptions({ k: 4 })', unknownOption('k'), () => resolveOptions({ k: 4 } as never, none)],
     ['resolveOptions({}, { envv: {} })', unknownOption('envv'), () => resolveOptions({}, { argv: [], envv: {} } as never)],
     ['reloadOptions({ args: [] })', unknownOption('args'), () => reloadOptions({ args: [] } as never)],
   ]));
 
-  test.failing('argv entries and variables that are not strings are refused (today: a TypeError)', () => refusesAll([
+  test('argv entries and variables that are not strings are refused', () => refusesAll([
     ['argv [5]', sourcesArg, () => resolveOptions({}, { argv: [5] as never, env: {} })],
     ['argv [null]', sourcesArg, () => resolveOptions({}, { argv: [null] as never, env: {} })],
     ['NSA_TOPK_DETERMINISTIC: 1', invalid('NSA_TOPK_DETERMINISTIC'), () => resolveOptions({}, { argv: [], env: { NSA_TOPK_DETERMINISTIC: 1 as never } })],
@@ -119,7 +119,7 @@ describe('resolveOptions() and reloadOptions()', () => {
   ]));
 });
 
-describe('library bugs in topk() and topkSync() argument checks', () => {
+describe('topk() and topkSync() argument checks the property test once missed', () => {
   const scores = new Float32Array(40);
   async function refusesBoth(options: Record<string, unknown>, expected: Expected): Promise<void> {
     const tally = new Refusals('topk/topkSync', SEED);
@@ -129,14 +129,12 @@ describe('library bugs in topk() and topkSync() argument checks', () => {
     expect(tally.failures).toEqual([]);
   }
 
-  // k is checked against int32 only: rows * k beyond 2^32 slots fails allocating the output, with
-  // a RangeError ("Invalid typed array length") instead of an NsaTopkError.
-  test.failing('a k whose [rows, k] output no typed array can hold is refused as an argument', () =>
+  // rows * k output slots beyond what a typed array holds once failed with a RangeError.
+  test('a k whose [rows, k] output no typed array can hold is refused as an argument', () =>
     refusesBoth({ k: 2 ** 31 - 1, rows: 4 }, { code: ErrorCodes.InvalidArgument, names: /for (k|rows) but received/ }));
 
-  // "Every argument is checked" (docs/api.md), and offsets, rowToBatch and pageTableStarts are
-  // whatever the fuse mode; pageTable and pageTableStride are read, and so checked, only under
-  // fuse 'page-table': elsewhere any value passes.
-  test.failing('pageTable is checked whatever the fuse mode', () => refusesBoth({ k: 1, rows: 4, pageTable: 'not a table' }, invalid('pageTable')));
-  test.failing('pageTableStride is checked whatever the fuse mode', () => refusesBoth({ k: 1, rows: 4, fuse: 'none', pageTableStride: -5 }, invalid('pageTableStride')));
+  // Every argument is checked whatever the fuse mode (docs/api.md), pageTable and pageTableStride
+  // too, though only 'page-table' uses them.
+  test('pageTable is checked whatever the fuse mode', () => refusesBoth({ k: 1, rows: 4, pageTable: 'not a table' }, invalid('pageTable')));
+  test('pageTableStride is checked whatever the fuse mode', () => refusesBoth({ k: 1, rows: 4, fuse: 'none', pageTableStride: -5 }, invalid('pageTableStride')));
 });

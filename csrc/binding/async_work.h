@@ -29,19 +29,40 @@ class PromiseWorker : public Napi::AsyncWorker {
     SetError(message);
   }
 
-  void OnOK() override { deferred_.Resolve(Env().Undefined()); }
+  void OnOK() override {
+    settle([&] { deferred_.Resolve(Env().Undefined()); });
+  }
 
   void OnError(const Napi::Error& e) override {
-    Napi::Error err = make_error(Env(), code_, e.Message());
-    // "NsaTopkError: message" then the frames of the caller's stack ("Error" line dropped).
-    std::string head = err.Get("stack").ToString().Utf8Value();
-    head = head.substr(0, head.find("\n    at "));
-    size_t frames = caller_stack_.find('\n');
-    err.Set("stack", head + (frames == std::string::npos ? "" : caller_stack_.substr(frames)));
-    deferred_.Reject(err.Value());
+    settle([&] {
+      Napi::Error err = make_error(Env(), code_, e.Message());
+      // "NsaTopkError: message" then the frames of the caller's stack ("Error" line dropped).
+      std::string head = err.Get("stack").ToString().Utf8Value();
+      head = head.substr(0, head.find("\n    at "));
+      size_t frames = caller_stack_.find('\n');
+      err.Set("stack", head + (frames == std::string::npos ? "" : caller_stack_.substr(frames)));
+      deferred_.Reject(err.Value());
+    });
   }
 
  private:
+  // Settles the promise. When the work completes while its environment is being torn down (a
+  // worker_thread terminated mid-call), N-API refuses to run JS and node-addon-api throws: nobody
+  // can await the promise any more, so the throw is dropped rather than left to abort the process.
+  template <class Fn>
+  void settle(Fn&& fn) {
+    try {
+      fn();
+    } catch (const Napi::Error&) {
+      Napi::Env env = Env();
+      bool pending = false;
+      if (napi_is_exception_pending(env, &pending) == napi_ok && pending) {
+        napi_value ignored;
+        napi_get_and_clear_last_exception(env, &ignored);
+      }
+    }
+  }
+
   Napi::Promise::Deferred deferred_;
   std::string caller_stack_;
   ErrorCode code_ = ErrorCode::InvalidArgument;

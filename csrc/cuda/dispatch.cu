@@ -21,7 +21,13 @@ namespace nsa::cuda {
 namespace {
 
 constexpr size_t kAlign = 256;
-constexpr size_t align_up(size_t x) { return (x + kAlign - 1) / kAlign * kAlign; }
+// Sizes saturate at SIZE_MAX instead of wrapping: an op whose maxima need more than 64 bits of
+// workspace then fails to allocate it, rather than getting a wrapped-around small one that calls
+// within those maxima would overrun.
+constexpr size_t kNoSize = std::numeric_limits<size_t>::max();
+constexpr size_t mul_sat(size_t a, size_t b) { return b != 0 && a > kNoSize / b ? kNoSize : a * b; }
+constexpr size_t add_sat(size_t a, size_t b) { return a > kNoSize - b ? kNoSize : a + b; }
+constexpr size_t align_up(size_t x) { return x > kNoSize - kAlign ? kNoSize : (x + kAlign - 1) / kAlign * kAlign; }
 
 // CUB counts items in int: a sort covers at most this many rows of `seg` at once.
 int64_t rows_per_sort(int64_t seg) {
@@ -58,19 +64,19 @@ Layout make_layout(Backend backend, const TopKConfig& cfg) {
   size_t at = 0;
   auto take = [&](size_t bytes) {
     const size_t here = at;
-    at += align_up(bytes);
+    at = add_sat(at, align_up(bytes));
     return here;
   };
   if (backend == Backend::Radix && !cfg.sorted) return l;  // writes straight to the outputs
   if (backend == Backend::Radix) {
     l.seg = k;
-    l.positions = take(size_t(rows * k) * sizeof(int32_t));
+    l.positions = take(mul_sat(size_t(rows) * size_t(k), sizeof(int32_t)));
   } else {
     // The sort backend sorts whole rows, then (ordered unsorted output) the first k by position.
     l.seg = std::max<int64_t>(cfg.max_len, k);
   }
-  l.words_a = take(size_t(rows * l.seg) * sizeof(uint64_t));
-  l.words_b = take(size_t(rows * l.seg) * sizeof(uint64_t));
+  l.words_a = take(mul_sat(size_t(rows) * size_t(l.seg), sizeof(uint64_t)));
+  l.words_b = take(mul_sat(size_t(rows) * size_t(l.seg), sizeof(uint64_t)));
   l.offsets = take(size_t(std::min(rows, rows_per_sort(l.seg)) + 1) * sizeof(int32_t));
   l.temp_bytes = std::max(sort_temp_bytes(rows, l.seg, key_bits), sort_temp_bytes(rows, k, 64));
   l.temp = take(l.temp_bytes);

@@ -259,12 +259,11 @@ describeGpu('bad inputs to the device API', () => {
     expect(t.failures).toEqual([]);
   });
 
-  // Library bug, found by reading csrc/cuda/dispatch.cu: make_layout sizes the sort backend's two
-  // word buffers as size_t(maxRows * seg) * 8 with no overflow check. For maxRows 2^31 - 1 and
-  // maxLen 2^30 + 1 (both within the checked int32 range) that is 2^64 + 2^33 - 8 bytes, which wraps
-  // to 2^33 - 8: the op is built with a 16 GiB workspace where it needs 2^65 bytes, and run() checks
-  // calls against the same wrapped size, so a call of 3 rows of 2^30 would write past it.
-  test.failing('an op whose workspace size overflows 64 bits is refused, not built with a wrapped-around one', () => {
+  // make_layout (csrc/cuda/dispatch.cu) once sized the sort backend's word buffers as
+  // size_t(maxRows * seg) * 8, which wraps for maxRows 2^31 - 1 and maxLen 2^30 + 1 (both in the
+  // checked int32 range) to a 16 GiB workspace that calls within those maxima would overrun; sizes
+  // now saturate, so the allocation fails instead.
+  test('an op whose workspace size overflows 64 bits is refused, not built with a wrapped-around one', () => {
     const [maxRows, maxLen] = [2 ** 31 - 1, 2 ** 30 + 1];
     let op: TopK;
     try {
