@@ -56,8 +56,24 @@ if [ "$SANITIZE" = 1 ]; then
     step "compute-sanitizer $tool" "sanitizer-$tool.log" compute-sanitizer --tool "$tool" --error-exitcode 1 \
       node -e "$SANITIZED_RUN" '[[[133, 65537]], ["radix"]]'
   done
+  # Every path the fuzzer draws (each forced radix path, cached and streamed, the sort backend,
+  # every dtype, tie-break, order and transform, graph replays, windows out of range), under
+  # every tool.
+  for tool in memcheck racecheck synccheck initcheck; do
+    for backend in radix sort; do
+      step "compute-sanitizer $tool fuzz $backend" "sanitizer-fuzz-$tool-$backend.log" \
+        compute-sanitizer --tool "$tool" --error-exitcode 1 node dist/cli/main.js fuzz --backend "$backend" --cases 100 --graph --seed 7
+    done
+  done
 fi
 step "nsa-topk verify" verify.log node dist/cli/main.js verify
+for backend in radix sort; do
+  step "nsa-topk fuzz $backend (10000 cases, graph replays)" "fuzz-$backend.log" \
+    node dist/cli/main.js fuzz --backend "$backend" --cases 10000 --graph --seed 1
+done
+# Shapes the batch kernel takes by the heuristic (rows >= SMs, rows >= 65536 long).
+step "nsa-topk fuzz radix, batch shapes" fuzz-batch.log \
+  node dist/cli/main.js fuzz --backend radix --cases 100 --max-rows 160 --max-len 70000 --max-k 4096 --seed 2
 step "nsa-topk bench" bench.log node dist/cli/main.js bench --json "$OUT_DIR/bench.json"
 step "nsa-topk bench --graph" bench-graph.log node dist/cli/main.js bench --graph --no-torch --json "$OUT_DIR/bench-graph.json"
 step "examples/quickstart.js" quickstart.log node examples/quickstart.js
@@ -65,6 +81,7 @@ step "examples/quickstart.js" quickstart.log node examples/quickstart.js
 echo
 echo "== summary"
 grep -h "^verify:" "$OUT_DIR/verify.log" 2>/dev/null || true
+tail -qn 1 "$OUT_DIR"/fuzz-*.log 2>/dev/null || true
 grep -hE "^Tests:" "$OUT_DIR/gpu-jest.log" 2>/dev/null || true
 printf '%s\n' "${SUMMARY[@]}"
 exit "$FAILED"
