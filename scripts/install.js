@@ -2,7 +2,8 @@
 // The package's `install` script. In order:
 //   1. NSA_TOPK_SKIP_BUILD=1: do nothing (CI images that build later, or bring their own binary).
 //   2. A prebuilt binary in prebuilds/ that loads here: use it, build nothing.
-//   3. cmake-js compile: the real build, with CUDA when nvcc is found (NSA_TOPK_CUDA=0: CPU only).
+//   3. cmake-js compile: the real build, with CUDA when nvcc is found (NSA_TOPK_CUDA=0: CPU only;
+//      NSA_TOPK_CUDA_ARCHS="90;100" picks the CUDA architectures, CMake syntax, default 90).
 //   4. No cmake: node-gyp rebuild, the CPU-only build of binding.gyp.
 // It always says which of these it did.
 'use strict';
@@ -73,11 +74,19 @@ function main() {
   }
   if (hasCmake()) {
     const cpuOnly = process.env.NSA_TOPK_CUDA === '0';
-    log(`no prebuilt binary fits; building with cmake-js${cpuOnly ? ' (NSA_TOPK_CUDA=0: CPU only)' : ''}.`);
-    const args = ['compile', ...(cpuOnly ? ['--CDNSA_TOPK_CUDA=OFF'] : [])];
-    if (!run(require.resolve('cmake-js/bin/cmake-js'), args)) {
-      fail('cmake-js compile failed (output above). NSA_TOPK_CUDA=0 builds the CPU backend only.');
+    const archs = process.env.NSA_TOPK_CUDA_ARCHS || undefined;  // empty = unset
+    if (archs && !/^[0-9a-z;\-]+$/.test(archs)) {
+      fail(`NSA_TOPK_CUDA_ARCHS="${archs}" is not a CMake list of CUDA architectures (e.g. "90;100" or "90-real;120").`);
     }
+    const note = cpuOnly ? ' (NSA_TOPK_CUDA=0: CPU only)' : archs ? ` (NSA_TOPK_CUDA_ARCHS=${archs})` : '';
+    log(`no prebuilt binary fits; building with cmake-js${note}.`);
+    const defs = [...(cpuOnly ? ['--CDNSA_TOPK_CUDA=OFF'] : []),
+                  ...(archs && !cpuOnly ? [`--CDNSA_TOPK_CUDA_ARCHS=${archs}`] : [])];
+    const cmakeJs = require.resolve('cmake-js/bin/cmake-js');
+    // `cmake-js compile` only builds when build/ is already configured, ignoring --CD options:
+    // with options, configure first (updating the cache), then build.
+    const ok = defs.length ? run(cmakeJs, ['configure', ...defs]) && run(cmakeJs, ['build']) : run(cmakeJs, ['compile']);
+    if (!ok) fail('cmake-js failed (output above). NSA_TOPK_CUDA=0 builds the CPU backend only.');
     log('built build/Release/nsa_topk.node with cmake-js.');
     return;
   }

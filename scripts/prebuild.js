@@ -1,0 +1,87 @@
+#!/usr/bin/env node
+// `npm run build:prebuild`: the CUDA prebuild that node-gyp-build (lib/loader.ts, scripts/install.js)
+// finds in prebuilds/<platform>-<arch>/nsa-topk.napi.node.
+//
+// It is the cmake-js build of CMakeLists.txt (not prebuildify, which only drives node-gyp and so
+// would build binding.gyp's CPU-only addon), configured in its own build directory, build-prebuild/,
+// so it never touches a local build in build/Release. The CUDA runtime is linked statically
+// (CMakeLists.txt), so the binary loads, and runs the CPU backend, on machines without a GPU.
+//
+//   NSA_TOPK_CUDA_ARCHS   CUDA_ARCHITECTURES of the kernels, CMake syntax: "NN-real" is SASS only,
+//                         "NN" is SASS plus PTX (for later GPUs through the driver's JIT).
+//                         Default: SASS for sm_90, 100 and 120, PTX for compute_120. sm_80/86/89
+//                         do not compile yet: csrc/cuda/block/cluster_ops.cuh uses thread-block
+//                         clusters (sm_90+) without an architecture guard.
+//   NSA_TOPK_PREBUILD_OUT  build directory (default build-prebuild)
+//
+// It fails when nvcc is missing (a CPU-only prebuild would shadow a CUDA build on GPU hosts), and
+// checks that the copied binary loads and has CUDA compiled in.
+'use strict';
+
+const { spawnSync } = require('child_process');
+const fs = require('fs');
+const path = require('path');
+
+const root = path.join(__dirname, '..');
+const DEFAULT_ARCHS = '90-real;100-real;120';
+
+function log(message) {
+  console.log(`nsa-topk prebuild: ${message}`);
+}
+
+function fail(message) {
+  console.error(`nsa-topk prebuild: ${message}`);
+  process.exit(1);
+}
+
+function main() {
+  const archs = process.env.NSA_TOPK_CUDA_ARCHS || DEFAULT_ARCHS;
+  if (!/^[0-9a-z;\-]+$/.test(archs)) fail(`NSA_TOPK_CUDA_ARCHS="${archs}" is not a CMake list of architectures.`);
+  const out = path.resolve(root, process.env.NSA_TOPK_PREBUILD_OUT || 'build-prebuild');
+  if (path.resolve(out) === path.join(root, 'build')) fail('NSA_TOPK_PREBUILD_OUT must not be build/ (the local build).');
+  const started = Date.now();
+  log(`building CUDA archs ${archs} in ${path.relative(root, out)}/ with cmake-js.`);
+  const result = spawnSync(process.execPath, [
+    // rebuild: a clean configure and build (compile would skip configuring, and so these options,
+    // in an already configured directory).
+    require.resolve('cmake-js/bin/cmake-js'), 'rebuild',
+    '--out', out,
+    '--CDNSA_TOPK_CUDA=ON',
+    `--CDNSA_TOPK_CUDA_ARCHS=${archs}`,
+    // nvcc compiles the architectures in parallel (one thread per core); CUDAFLAGS is kept.
+    `--CDCMAKE_CUDA_FLAGS=${[process.env.CUDAFLAGS, '--threads=0'].filter(Boolean).join(' ')}`,
+  ], { cwd: root, stdio: 'inherit' });
+  if (result.status !== 0) fail('cmake-js rebuild failed (output above).');
+
+  const built = path.join(out, 'Release', 'nsa_topk.node');
+  if (!fs.existsSync(built)) fail(`${built} was not built.`);
+  const dir = path.join(root, 'prebuilds', `${process.platform}-${process.arch}`);
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.mkdirSync(dir, { recursive: true });
+  // The name prebuildify gives a Node-API build; node-gyp-build matches it on its "napi" tag.
+  const dest = path.join(dir, 'nsa-topk.napi.node');
+  fs.copyFileSync(built, dest);
+  if (process.platform === 'linux') {
+    // Host symbols and debug info only: the kernels are in the fatbin section, which strip keeps.
+    const strip = spawnSync('strip', ['--strip-unneeded', dest], { stdio: 'inherit' });
+    if (strip.error || strip.status !== 0) log('strip failed or is missing; the binary is left unstripped.');
+  }
+
+  // Load it in a child process (never this one's require cache) and read its build info.
+  const check = spawnSync(process.execPath, ['-e', `
+    const a = require(${JSON.stringify(dest)});
+    const b = a.buildInfo();
+    process.stdout.write(JSON.stringify({ build: b, cuda: a.cudaStatus().compiled }));
+  `], { encoding: 'utf8' });
+  if (check.status !== 0) fail(`the prebuild does not load:\n${check.stderr}`);
+  const info = JSON.parse(check.stdout);
+  if (!info.cuda) {
+    fs.rmSync(dir, { recursive: true, force: true });
+    fail('the build has no CUDA compiled in (was nvcc found? the cmake output above says); prebuild removed.');
+  }
+  const mb = (fs.statSync(dest).size / 2 ** 20).toFixed(1);
+  log(`wrote ${path.relative(root, dest)} (${mb} MiB, ${((Date.now() - started) / 1000).toFixed(0)} s): ` +
+      Object.entries(info.build).map(([k, v]) => `${k}=${v}`).join(', '));
+}
+
+main();
