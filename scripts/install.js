@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // The package's `install` script. In order:
 //   1. NSA_TOPK_SKIP_BUILD=1: do nothing (CI images that build later, or bring their own binary).
-//   2. A prebuilt binary in prebuilds/ that loads here: use it, build nothing.
+//   2. A prebuilt binary in prebuilds/ that loads here: use it, build nothing (not tried when
+//      NSA_TOPK_CUDA_ARCHS asks for a local build of given architectures).
 //   3. cmake-js compile: the real build, with CUDA when nvcc is found (NSA_TOPK_CUDA=0: CPU only;
 //      NSA_TOPK_CUDA_ARCHS="90;100" picks the CUDA architectures, CMake syntax, default 90).
 //   4. No cmake: node-gyp rebuild, the CPU-only build of binding.gyp.
@@ -67,7 +68,8 @@ function main() {
     log('NSA_TOPK_SKIP_BUILD=1: not building the native addon.');
     return;
   }
-  const prebuild = loadablePrebuild();
+  // Asking for architectures asks for a local build: a prebuild is not tried then.
+  const prebuild = process.env.NSA_TOPK_CUDA_ARCHS ? undefined : loadablePrebuild();
   if (prebuild) {
     log(`using the prebuilt binary ${path.relative(root, prebuild)}; nothing to build.`);
     return;

@@ -2,6 +2,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { Command } from 'commander';
+import { coverage, describeArchs, parseCudaArchs } from '../archs';
 import { cudaStatus } from '../cuda';
 import { PACKAGE_ROOT, loadNative, loadedBinary } from '../loader';
 import { OPTION_SOURCES } from '../options';
@@ -17,7 +18,10 @@ export function collectInfo(): Record<string, unknown> {
     const native = loadNative();
     info.binary = loadedBinary();
     info.build = native.buildInfo();
-    info.cuda = cudaStatus();
+    const cuda = cudaStatus();
+    info.cuda = cuda;
+    const archs = parseCudaArchs(native.buildInfo().cudaArchs);
+    info.coverage = cuda.devices.map((d) => ({ ordinal: d.ordinal, computeCapability: d.computeCapability, ...coverage(archs, d.computeCapability) }));
     info.tuning = native.tuning();
   } catch (err) {
     info.loadError = (err as Error).message;
@@ -39,12 +43,24 @@ function printInfo(info: Record<string, unknown>): void {
   out.push(`binary: ${binary.path} (${binary.source})`);
   out.push(`build: ${Object.entries(build).map(([k, v]) => `${k}=${v}`).join(', ')}`);
   out.push(`cuda compiled in: ${cuda.compiled ? 'yes' : 'no'}`);
+  const archs = parseCudaArchs(String(build.cudaArchs ?? ''));
+  if (cuda.compiled) out.push(`cuda architectures: ${describeArchs(archs) || 'none listed'}`);
+  else if (fs.existsSync('/proc/driver/nvidia/version')) {
+    // A CPU-only binary on a host with an NVIDIA driver: most likely built where nvcc was missing.
+    out.push('note: this binary has no CUDA, but this host has an NVIDIA driver; rebuild it where nvcc is ' +
+      '(npm rebuild nsa-topk) or install a CUDA prebuild to use the GPU');
+  }
   if (cuda.runtimeVersion !== undefined) out.push(`cuda runtime: ${cuda.runtimeVersion}, driver: ${cuda.driverVersion ?? 'none'}`);
   if (cuda.devices.length === 0) out.push(`devices: none (${cuda.reason ?? 'no usable CUDA device'})`);
   for (const d of cuda.devices) {
     out.push(`device ${d.ordinal}: ${d.name}, sm_${d.computeCapability.replace('.', '')}, ${d.multiProcessors} SMs, ` +
       `${(d.totalMemory / 2 ** 30).toFixed(1)} GiB, L2 ${(d.l2CacheBytes / 2 ** 20).toFixed(0)} MiB, ` +
       `smem/block ${d.maxSharedMemoryPerBlockOptin / 1024} KiB, clusters ${d.clusterLaunch ? 'yes' : 'no'}`);
+    const c = coverage(archs, d.computeCapability);
+    const sm = d.computeCapability.replace('.', '');
+    out.push(c.how === 'sass' ? `  covered: natively (${c.by})`
+      : c.how === 'ptx' ? `  covered: through PTX (${c.by}, compiled by the driver at first load; NSA_TOPK_CUDA_ARCHS=${sm} builds it natively)`
+        : `  NOT covered by this binary's architectures: rebuild with NSA_TOPK_CUDA_ARCHS=${sm} npm rebuild nsa-topk`);
   }
   if (!cuda.usable && cuda.devices.length > 0) out.push(`cuda not usable: ${cuda.reason}`);
   const tuning = Object.entries(info.tuning as Record<string, number>);
