@@ -9,9 +9,10 @@
 //
 //   NSA_TOPK_CUDA_ARCHS   CUDA_ARCHITECTURES of the kernels, CMake syntax: "NN-real" is SASS only,
 //                         "NN" is SASS plus PTX (for later GPUs through the driver's JIT).
-//                         Default: SASS for sm_90, 100 and 120, PTX for compute_120. sm_80/86/89
-//                         do not compile yet: csrc/cuda/block/cluster_ops.cuh uses thread-block
-//                         clusters (sm_90+) without an architecture guard.
+//                         Default: SASS for sm_90 and sm_100, no PTX: the kernels' shared memory
+//                         per CTA (up to 220 KB) does not fit sm_120's 99 KB, so later GPUs must
+//                         not look covered. sm_80/86/89 do not compile yet: block/cluster_ops.cuh
+//                         uses thread-block clusters (sm_90+) without an architecture guard.
 //   NSA_TOPK_PREBUILD_OUT  build directory (default build-prebuild)
 //
 // It fails when nvcc is missing (a CPU-only prebuild would shadow a CUDA build on GPU hosts), and
@@ -23,7 +24,7 @@ const fs = require('fs');
 const path = require('path');
 
 const root = path.join(__dirname, '..');
-const DEFAULT_ARCHS = '90-real;100-real;120';
+const DEFAULT_ARCHS = '90-real;100-real';
 
 function log(message) {
   console.log(`nsa-topk prebuild: ${message}`);

@@ -49,17 +49,26 @@ class PromiseWorker : public Napi::AsyncWorker {
   // Settles the promise. When the work completes while its environment is being torn down (a
   // worker_thread terminated mid-call), N-API refuses to run JS and node-addon-api throws: nobody
   // can await the promise any more, so the throw is dropped rather than left to abort the process.
+  // A failure with the environment still alive rejects with the plain error instead, so that no
+  // caller waits forever.
   template <class Fn>
   void settle(Fn&& fn) {
     try {
       fn();
-    } catch (const Napi::Error&) {
-      Napi::Env env = Env();
-      bool pending = false;
-      if (napi_is_exception_pending(env, &pending) == napi_ok && pending) {
-        napi_value ignored;
-        napi_get_and_clear_last_exception(env, &ignored);
+    } catch (const Napi::Error& first) {
+      clear_pending();
+      try {
+        deferred_.Reject(Napi::Error::New(Env(), first.Message()).Value());
+      } catch (const Napi::Error&) {
+        clear_pending();
       }
+    }
+  }
+  void clear_pending() {
+    bool pending = false;
+    if (napi_is_exception_pending(Env(), &pending) == napi_ok && pending) {
+      napi_value ignored;
+      napi_get_and_clear_last_exception(Env(), &ignored);
     }
   }
 

@@ -1,6 +1,8 @@
 #include "cuda_status.h"
 
+#include <cctype>
 #include <cstdlib>
+#include <cstring>
 #include <string>
 
 #include "../common/error_codes.h"
@@ -55,20 +57,25 @@ Napi::Value ErrorCodes(const Napi::CallbackInfo& info) {
 #if NSA_TOPK_WITH_CUDA
 namespace {
 
-// The lowest compute capability (major * 10 + minor) the kernels were built for: "90,100" -> 90.
-int min_built_arch() {
-  int best = 0;
+// Whether the kernels built for NSA_TOPK_CUDA_ARCHS (CMake entries: "90" machine code and PTX,
+// "90-real" machine code, "90-virtual" PTX) run on a device of compute capability `cc` (major * 10
+// + minor): machine code runs on its own major version at the same or a higher minor, PTX on any
+// later device. lib/archs.ts applies the same rule for `nsa-topk info`.
+bool built_for(int cc) {
   for (const char* p = NSA_TOPK_CUDA_ARCHS; *p;) {
     char* end = nullptr;
-    long v = std::strtol(p, &end, 10);
+    const long arch = std::strtol(p, &end, 10);
     if (end == p) {
       ++p;
       continue;
     }
-    if (best == 0 || v < best) best = int(v);
+    while (std::isalpha(static_cast<unsigned char>(*end))) ++end;  // "90a"
+    const bool sass = std::strncmp(end, "-virtual", 8) != 0;
+    const bool ptx = std::strncmp(end, "-real", 5) != 0;
+    if ((sass && arch / 10 == cc / 10 && arch <= cc) || (ptx && arch <= cc)) return true;
     p = end;
   }
-  return best;
+  return false;
 }
 
 Napi::Object device_info(Napi::Env env, int ordinal, const cudaDeviceProp& p) {
@@ -114,7 +121,6 @@ Napi::Value CudaStatus(const Napi::CallbackInfo& info) {
   }
   cudaGetLastError();  // a failed probe must not leak into the next CUDA call
 
-  const int min_arch = min_built_arch();
   bool usable = false;
   for (int i = 0; i < count; ++i) {
     cudaDeviceProp p{};
@@ -125,11 +131,11 @@ Napi::Value CudaStatus(const Napi::CallbackInfo& info) {
       continue;
     }
     devices.Set(uint32_t(devices.Length()), device_info(env, i, p));
-    usable = usable || p.major * 10 + p.minor >= min_arch;
+    usable = usable || built_for(p.major * 10 + p.minor);
   }
   if (count > 0 && !usable && reason.empty()) {
-    reason = "no device of compute capability " + std::to_string(min_arch / 10) + "." +
-             std::to_string(min_arch % 10) + " or newer (built for " NSA_TOPK_CUDA_ARCHS ")";
+    reason = "no device the kernels were built for (CUDA architectures " NSA_TOPK_CUDA_ARCHS
+             "; NSA_TOPK_CUDA_ARCHS picks them at build time)";
   }
   s.Set("usable", usable);
   if (!usable) s.Set("reason", reason);

@@ -216,6 +216,13 @@ cudaError_t launch_batch(const TopKConfig& cfg, const TopKArgs& args, int device
   return cudaGetLastError();
 }
 
+// Whether the batch kernel can take a call at all: k within its buffer, and its CTA within the
+// shared memory a CTA of the device may opt in to (not sm_120's 99 KB: that needs a policy of its own).
+bool batch_fits(int32_t k, int smem_optin) {
+  using Agent = AgentBatchTopK<BatchTopKPolicy900, DTypeTraits<DType::F32>, false>;
+  return k <= BatchTopKPolicy900::kMaxK && size_t(smem_optin) >= Agent::kDynamicSmemBytes + sizeof(Agent::TempStorage);
+}
+
 // The batch path under the Hopper policy (the one architecture the addon is built for).
 template <class Traits>
 cudaError_t run_batch(const TopKConfig& cfg, const TopKArgs& args, int device, cudaStream_t stream) {
@@ -227,9 +234,10 @@ template <class Traits>
 cudaError_t run_radix(const TopKConfig& cfg, RadixPath path, const TopKArgs& args, const Layout& l, void* ws,
                       int device, cudaStream_t stream) {
   const int64_t shape_rows = cfg.graph_safe ? std::max(cfg.max_rows, args.rows) : args.rows;
-  const bool batch = path == RadixPath::Batch ? cfg.k <= BatchTopKPolicy900::kMaxK
+  const bool batch = path == RadixPath::Batch ? batch_fits(cfg.k, device_info(device).smem_optin)
                                               : path == RadixPath::Auto &&
-                                                    use_batch_path(shape_rows, cfg.max_len, cfg.k, sm_count(device));
+                                                    use_batch_path(shape_rows, cfg.max_len, cfg.k, sm_count(device),
+                                                                   device_info(device).smem_optin);
   if (batch)
     return run_batch<Traits>(cfg, args, device, stream);
   const RadixPlan plan = path == RadixPath::Block     ? RadixPlan{1, false}
@@ -322,8 +330,8 @@ RadixPlan choose_radix_plan(int64_t rows, int64_t max_len, int32_t, int sms) {
 // op's rows are long and k fits its buffer; the radix path otherwise. Measured on the H200
 // (docs/kernel-notes.md, v6): at 131072 the batch kernel matches the radix kernel on normal rows
 // and is 3x faster on ReLU plateaus; at 32768 and below it is 1.4-1.8x slower on normal rows.
-bool use_batch_path(int64_t rows, int64_t max_len, int32_t k, int sms) {
-  return rows >= sms && max_len >= BatchTopKPolicy900::kMinLength && k <= BatchTopKPolicy900::kMaxK;
+bool use_batch_path(int64_t rows, int64_t max_len, int32_t k, int sms, int smem_optin) {
+  return rows >= sms && max_len >= BatchTopKPolicy900::kMinLength && batch_fits(k, smem_optin);
 }
 
 size_t workspace_bytes(Backend backend, const TopKConfig& cfg, int) { return make_layout(backend, cfg).total; }

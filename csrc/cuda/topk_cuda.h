@@ -15,8 +15,8 @@ namespace nsa::cuda {
 // Which kernel covers a row. Auto is the documented heuristic (use_batch_path, then
 // choose_radix_plan); Block forces the radix kernel with one CTA per row streaming from global
 // memory, Cluster its largest cluster of CTAs with shared-memory caching, and Batch the batch
-// kernel (one CTA per row, each score read once; k up to its policy's maximum, larger k takes
-// Auto), for benchmarking and tests.
+// kernel (one CTA per row, each score read once; where it cannot run, for k above its policy's
+// maximum or a device with too little shared memory per CTA, Auto), for benchmarking and tests.
 enum class RadixPath : int32_t { Auto = 0, Block = 1, Cluster = 2, Batch = 3 };
 
 // A radix launch: CTAs per row (1, 2, 4 or 8) and whether CTAs cache their chunk of the row.
@@ -26,8 +26,9 @@ struct RadixPlan {
 };
 
 // Whether the batch kernel takes a call (dispatch.cu): from the host-known row count (maxRows in
-// graph-safe mode), the op's maxLen, k and the device's SM count; never from device data.
-bool use_batch_path(int64_t rows, int64_t max_len, int32_t k, int sm_count);
+// graph-safe mode), the op's maxLen, k and the device's SM count and shared memory per CTA; never
+// from device data.
+bool use_batch_path(int64_t rows, int64_t max_len, int32_t k, int sm_count, int smem_optin);
 
 // The documented path heuristic (dispatch.cu), from the host-known row count (maxRows in
 // graph-safe mode), the op's maxLen, k and the device's SM count; never from device data.
