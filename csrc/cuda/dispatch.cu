@@ -391,7 +391,9 @@ std::vector<std::pair<std::string, long long>> tuning_constants() {
           {"batchDigitBits", BatchTopKPolicy900::kDigitBits},
           {"batchCapacity", BatchTopKPolicy900::kCapacity},
           {"batchMaxK", BatchTopKPolicy900::kMaxK},
-          {"batchMinLength", BatchTopKPolicy900::kMinLength}};
+          {"batchMinLength", BatchTopKPolicy900::kMinLength},
+          {"batchSample", BatchTopKPolicy900::kSample},
+          {"batchMinSampleRank", BatchTopKPolicy900::kMinSampleRank}};
 }
 
 }  // namespace nsa::cuda

@@ -2,6 +2,7 @@
 // plateau, NaN/+-inf/-0.0, empty windows, and device-side windows that lie.
 import { topkSync } from '../../lib';
 import { OpRun, allocScores, bitsOf, checkTopk, encode, makeScores, runOp } from '../../lib/reference';
+import { loadNative } from '../../lib/loader';
 import { CUDA_RUNS, describeGpu } from '../helpers/gpu';
 import { DTYPES, RefOptions, Scores, TIE_BREAKS, diffAt, referenceTopk } from '../reference';
 
@@ -41,6 +42,27 @@ describeGpu('CUDA backends on adversarial data', () => {
           await exact(run, scores, {
             k, rows: 16, dtype, tieBreak, deterministic: true,
           });
+        }
+      }
+    });
+
+    test("the greatest scores on the batch kernel's sampled positions (its second read)", async () => {
+      // The batch kernel's first threshold comes from m evenly spaced scores (position
+      // floor(s * length / m)); distinct high scores on exactly those positions put it above
+      // the k-th, so fewer than k elements reach it and the row must be read again.
+      const sample = loadNative().tuning().batchSample;
+      for (const dtype of DTYPES) {
+        for (const [length, k] of [[20_000, 100], [100_003, 2048], [70_001, 4096]]) {
+          const rows = 3;
+          const scores = makeScores(dtype, rows, length, ['normal', 'relu', 'equal'], 74);
+          const bits = bitsOf(scores);
+          const m = Math.min(sample, Math.floor(length / 16));
+          for (let r = 0; r < rows; r++) {
+            for (let s = 0; s < m; s++) bits[r * length + Math.floor((s * length) / m)] = encode(dtype, 100 + s / 16);
+          }
+          for (const tieBreak of TIE_BREAKS) {
+            await exact(run, scores, { k, rows, dtype, tieBreak, sorted: tieBreak === 'large', deterministic: true, values: true });
+          }
         }
       }
     });

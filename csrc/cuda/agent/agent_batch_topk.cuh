@@ -2,11 +2,13 @@
 // device memory once.
 //
 // Stages (one method each):
-//  1. stream(): reads the row once, 16-byte loads several steps ahead. An element enters the
-//     candidate buffer when it beats the threshold (at first, every element does): one float
-//     compare per element, the key is computed only for elements that enter. When the next step
-//     might not fit, the buffer is cut to its k greatest (cut()) and the threshold becomes the
-//     k-th's key: later elements that do not beat it can never be selected.
+//  1. stream(): reads the row once, 16-byte loads several steps ahead. A sample of the row sets
+//     the first threshold (sample()), so that usually one buffer fill holds every element that
+//     can matter. An element enters the candidate buffer when it reaches the threshold: one float
+//     compare per element, the key is computed only for elements that enter. Warps stream without
+//     barriers; when the buffer passes a trigger, they meet, the buffer is cut to its k greatest
+//     (cut()) and the threshold becomes the k-th: later elements that do not beat it can never
+//     be selected (pass()).
 //  2. cut(): the k greatest candidates, exactly (BlockKeySelect), moved to the buffer's front.
 //  3. order(): ranks of the selections by ascending position (BlockPositionRank), staged in
 //     shared memory; with sorted output, a block radix sort by key then orders the stage.
@@ -15,14 +17,16 @@
 //
 // A candidate is its ordered key and a 32-bit code of its position that is greater for the
 // position the tie-break prefers (the complement of the position for `small` and `none`, the
-// position for `large`). The row is streamed in the order the tie-break prefers (descending
-// positions for `large`), so an element whose key equals the threshold's always loses to the tied
-// candidates already held: the strict test is exact, and plateaus of equal scores cost one buffer
-// fill. The selected set is unique and the output order comes from positions alone, so the bytes
+// position for `large`). Each warp streams its part of the row in the order the tie-break
+// prefers (descending positions for `large`), so after a cut an element whose key equals the
+// k-th's loses to it unless it comes before it in that order, which only the few steps a warp
+// had left behind the k-th's position can hold: those steps compare codes too, the others only
+// the strict float test, and plateaus of equal scores cost one buffer fill. The selected set is unique and the output order comes from positions alone, so the bytes
 // are the same on every run and in any batch, with or without `deterministic`.
 //
 // Shared memory, dynamic part (one place; offsets in 32-bit words):
-//   [0, kCapacity)              keys of the candidates; after the last cut keys[0, k) are the
+//   [0, kCapacity)              keys of the candidates (first the sample's keys); after the
+//                               last cut keys()[0, k) are the
 //                               selections' and [kMaxK, 2 kMaxK) holds the stage keys (sorted
 //                               output)
 //   [kCapacity, 2 kCapacity)    codes of the candidates; after the last cut [kCapacity + kMaxK,
@@ -42,6 +46,9 @@
 
 namespace nsa::cuda {
 
+// The batch kernel's dynamic shared memory (every extern __shared__ array starts at its base).
+extern __shared__ __align__(16) uint32_t batch_topk_smem[];
+
 struct BatchTopKParams {
   TopKArgs a;
   OutputSpec out;
@@ -57,7 +64,12 @@ struct AgentBatchTopK {
   static constexpr uint32_t kStep = uint32_t(kThreads * kV);  // elements per step of the stream
   static constexpr uint32_t kCapacity = Policy::kCapacity;
   static constexpr uint32_t kMaxK = Policy::kMaxK;
-  static_assert(kCapacity >= kMaxK + kStep, "after a cut the buffer must take a whole step");
+  // A warp reads the count before each step and stops past the trigger; every warp may still add
+  // one step's elements after the count passes it (pass()).
+  static constexpr uint32_t kTrigger = kCapacity - kStep;
+  static_assert(kTrigger >= kMaxK, "after a cut (k left) the warps must be able to go on");
+  static constexpr int kSample = Policy::kSample;
+  static_assert(kSample % kThreads == 0 && kSample <= int(kCapacity), "sample keys live in the buffer");
   static_assert(kCapacity >= 2 * kMaxK, "the stage keys live past the selections' keys");
   using Select = BlockKeySelect<kThreads, Policy::kDigitBits>;
   using Threshold = typename Select::Threshold;
@@ -72,41 +84,55 @@ struct AgentBatchTopK {
   struct TempStorage {
     typename Select::Storage select;
     typename Rank::Storage rank;
-    uint32_t count;  // candidates in the buffer
+    uint32_t count;     // candidates in the buffer
+    uint32_t finished;  // warps at the end of their part of the row
   };
   static constexpr size_t kDynamicSmemBytes = size_t(2 * kCapacity + Policy::kScratchWords) * sizeof(uint32_t);
 
   TempStorage& ts;
-  uint32_t* const keys;
-  uint32_t* const codes;
-  uint32_t* const scratch;
   const BatchTopKParams& p;
   const int64_t r;
   const Window w;
   const Bits* const row;
   const uint32_t k;
+  // Row layout (advance()): [0, head) and [tail, length) scalar, nvec 16-byte vectors between.
+  const uint32_t head, nvec, tail, nsteps;
+  const uint4* const vec;
 
-  __device__ AgentBatchTopK(TempStorage& ts_, uint32_t* smem, const BatchTopKParams& p_, int64_t r_)
+  __device__ AgentBatchTopK(TempStorage& ts_, const BatchTopKParams& p_, int64_t r_)
       : ts(ts_),
-        keys(smem),
-        codes(smem + kCapacity),
-        scratch(smem + 2 * kCapacity),
         p(p_),
         r(r_),
         w(clamp_window(p_.a.stride, p_.a.row_starts, p_.a.lengths, r_)),
         row(row_window<Traits>(p_.a, r_, w)),
-        k(uint32_t(p_.out.k)) {}
+        k(uint32_t(p_.out.k)),
+        head(head_of(row, uint32_t(w.length))),
+        nvec((uint32_t(w.length) - head) / kV),
+        tail(head + nvec * kV),
+        nsteps((nvec + kThreads - 1) / kThreads),
+        vec(reinterpret_cast<const uint4*>(row + head)) {}
 
+  // Elements before the first 16-byte boundary; the whole row when it is misaligned for its type.
+  __device__ static uint32_t head_of(const Bits* row, uint32_t length) {
+    const uintptr_t addr = reinterpret_cast<uintptr_t>(row);
+    return addr % sizeof(Bits) ? length : min(length, uint32_t((16 - addr % 16) % 16 / sizeof(Bits)));
+  }
+
+  // The dynamic shared memory (layout above), addressed through the one extern array so that
+  // the compiler keeps every access a shared one and no pointer in a register.
+  __device__ static uint32_t* keys() { return batch_topk_smem; }
+  __device__ static uint32_t* codes() { return batch_topk_smem + kCapacity; }
+  __device__ static uint32_t* scratch() { return batch_topk_smem + 2 * kCapacity; }
   __device__ static uint32_t code_of(uint32_t pos) { return kLarge ? pos : ~pos; }
   __device__ static uint32_t pos_of(uint32_t code) { return kLarge ? code : ~code; }
-  __device__ uint32_t* stage_keys() const { return keys + kMaxK; }
+  __device__ uint32_t* stage_keys() const { return keys() + kMaxK; }
 
   __device__ void run() {
     if (w.length <= int64_t(k)) {  // the whole window is selected
       const uint32_t m = uint32_t(w.length);
       for (uint32_t i = threadIdx.x; i < m; i += kThreads) {
         const uint32_t slot = p.sorted && kLarge ? m - 1 - i : i;
-        scratch[slot] = i;
+        scratch()[slot] = i;
         if (p.sorted) stage_keys()[slot] = Traits::key(row[i]);
       }
       finish(m);
@@ -119,107 +145,209 @@ struct AgentBatchTopK {
 
   // Stage 1. Returns the number of candidates in the buffer (>= k).
   __device__ uint32_t stream() {
-    const uint32_t length = uint32_t(w.length);
-    const uintptr_t addr = reinterpret_cast<uintptr_t>(row);
-    const uint32_t head = addr % sizeof(Bits) ? length : min(length, uint32_t((16 - addr % 16) % 16 / sizeof(Bits)));
-    const uint32_t nvec = (length - head) / kV;
-    const uint32_t tail = head + nvec * kV;  // [tail, length): the scalar rest
-    const uint4* const vec = reinterpret_cast<const uint4*>(row + head);
-    const uint32_t nsteps = (nvec + kThreads - 1) / kThreads;
+    uint32_t kmin = sample();
+    for (;;) {
+      const uint32_t n = pass(kmin);
+      if (n >= k) return n;
+      // The sampled threshold was above the k-th (fewer than k elements reach it): read the row
+      // again with every element entering. Rare on real scores; exact either way.
+      kmin = 0u;
+    }
+  }
 
-    // An element enters iff !(x <= t): at first t is NaN and every element enters; after a cut t
-    // is the k-th's score, and NaN (the greatest key) still enters. A k-th that is NaN itself
-    // closes the buffer: nothing can beat it.
-    float t = __uint_as_float(0x7fffffffu);
-    bool open = true;
-    uint32_t known = 0, bound = 0;  // buffer count at the last barrier; most appended since
-    if (threadIdx.x == 0) ts.count = 0;
+  // A first threshold from an evenly spaced sample of the row: the key that kSampleRank(m) of m
+  // sampled scores reach (aiming at ~2k elements of the row reaching it), so that the buffer
+  // usually fills once, with the elements that can matter. Elements below it never enter, which
+  // is exact whenever k elements of the row reach it; pass() counts, stream() checks. Rows that
+  // fit below the trigger are not sampled: every element enters (returns 0).
+  __device__ uint32_t sample() {
+    const uint32_t length = uint32_t(w.length);
+    if (length <= kTrigger) return 0u;
+    const uint32_t m = min(uint32_t(kSample), length / 16u);
+    const uint32_t rank = min(m, max(uint32_t(Policy::kMinSampleRank),
+                                     uint32_t((uint64_t(m) * 2u * k + length - 1u) / length)));
+    // Position floor(s * length / m) without 64-bit division: s * q + floor(s * rem / m).
+    const uint32_t q0 = length / m, rem = length % m;
+    Bits e[kSample / kThreads];
+#pragma unroll
+    for (int q = 0; q < kSample / kThreads; ++q) {
+      const uint32_t s = threadIdx.x + q * kThreads;
+      if (s < m) e[q] = row[s * q0 + s * rem / m];
+    }
+#pragma unroll
+    for (int q = 0; q < kSample / kThreads; ++q) {
+      const uint32_t s = threadIdx.x + q * kThreads;
+      if (s < m) keys()[s] = Traits::key(e[q]);
+    }
+    return Select::key_floor(ts.select, keys(), m, rank, scratch());
+  }
+
+  // One read of the row into the buffer; elements enter from key `kmin` up (0: every element).
+  // Returns the number of candidates.
+  //
+  // Warps stream without barriers: before each step a warp reads the candidate count and, when
+  // it has passed kTrigger, waits at the one barrier below instead; warps that have finished
+  // their part wait there too. A warp adds at most one step's elements after the count passes
+  // the trigger (its next read comes after its own atomic add), so the buffer cannot overflow.
+  // At the barrier the buffer is cut to its k greatest and the warps go on from where each one
+  // stopped, so warps can be at different steps of the row when a cut happens: an element tied
+  // with the k-th still enters where it comes before the k-th in the tie-break's order (careful
+  // steps below), which keeps the strict test exact.
+  __device__ uint32_t pass(uint32_t kmin) {
+    __syncthreads();  // every thread has read the previous pass's count
+    if (threadIdx.x == 0) ts.count = ts.finished = 0;
     __syncthreads();
-    // Room for `elems` more candidates, cutting the buffer first when they might not fit.
-    auto reserve = [&](uint32_t elems) {
-      if (known + bound + elems > kCapacity) {
-        __syncthreads();
-        known = ts.count;
-        bound = 0;
-        // Every thread has read the count before any appends again: all take the same branch
-        // below, so barriers never diverge (compute-sanitizer synccheck found that race).
-        __syncthreads();
-        if (known + elems > kCapacity) {
-          const uint32_t thr = cut(known).key;
-          open = thr != kKeyMax;
-          t = Traits::as_float(key_bits<Bits, Traits::kKeyBits>(thr));
-          known = k;
+    Bar bar = Bar::from(kmin);
+    uint32_t unit = 0;
+    bool done = false;
+    for (;;) {
+      if (!done) {
+        done = advance(unit, bar);
+        if (done && (threadIdx.x & 31u) == 0) atomicAdd(&ts.finished, 1u);
+      }
+      __syncthreads();
+      const uint32_t n = ts.count;
+      if (ts.finished == kThreads / 32) return n;
+      // Some warp found the buffer past the trigger (n > kTrigger >= k).
+      const Threshold thr = cut(n);
+      bar = Bar::after(thr);
+    }
+  }
+
+  // What enters: elements that beat the float `t` (strictly; `open` false: none do), and, in
+  // careful steps, elements whose key equals `key` and whose code beats `code` (elements tied with
+  // the last cut's k-th that the tie-break prefers to it). Before any cut `code` is the greatest
+  // code, so no step is careful.
+  struct Bar {
+    float t;
+    bool open;
+    uint32_t key, code;
+    __device__ static Bar from(uint32_t kmin) { return {below(kmin), true, 0u, ~0u}; }
+    __device__ static Bar after(Threshold thr) {
+      return {below(thr.key + 1u), thr.key != kKeyMax, thr.key, thr.code};
+    }
+  };
+
+  // A float t such that !(x <= t) holds exactly for the scores whose key is kmin or greater.
+  __device__ static float below(uint32_t kmin) {
+    constexpr uint32_t kSign = 1u << (Traits::kKeyBits - 1);
+    if (kmin == 0u || kmin > kKeyMax) return __uint_as_float(0x7fffffffu);  // NaN: every score
+    const uint32_t inf = Traits::key(Bits(Traits::kNegInf ^ kSign));
+    uint32_t prev = min(kmin - 1u, inf);
+    if (key_bits<Bits, Traits::kKeyBits>(prev) == kSign) --prev;  // -0.0 compares equal to +0.0
+    return Traits::as_float(key_bits<Bits, Traits::kKeyBits>(prev));
+  }
+
+  // Streams this thread's units from `unit` on: scalar chunks of the first partial region, the
+  // 16-byte steps, scalar chunks of the last. Returns true at the end of the row, false (unit at
+  // the next unstreamed one) when the buffer has passed the trigger.
+  __device__ bool advance(uint32_t& unit, const Bar& bar) {
+    const uint32_t n1 = chunks(first_lo(), first_hi());
+    while (unit < n1) {
+      if (full()) return false;
+      scalar(first_lo(), first_hi(), unit++, bar);
+    }
+    if (unit < n1 + nsteps) {
+      uint32_t s = unit - n1;
+      uint4 raw[kU];
+#pragma unroll
+      for (int u = 0; u < kU; ++u) load(raw[u], s + u);
+      bool stop = false;
+      while (s < nsteps && !stop) {
+#pragma unroll
+        for (int u = 0; u < kU; ++u) {
+          if (s < nsteps && !stop) {
+            stop = full();
+            if (!stop) {
+              const uint4 v = raw[u];
+              load(raw[u], s + kU);
+              step(v, s++, bar);
+            }
+          }
         }
       }
-      bound += elems;
-    };
-    auto enters = [&](Bits b) { return open && !(Traits::as_float(b) <= t); };
-    // Appends the elements of `e` flagged in `mask`, element q at position pos0 + q * stride.
-    auto append = [&](uint32_t mask, const Bits* e, uint32_t pos0, uint32_t stride) {
-      const uint32_t count = uint32_t(__popc(mask));
-      if (!__any_sync(0xffffffffu, count)) return;
-      uint32_t at = warp_append_many(count, &ts.count);
-#pragma unroll
-      for (int q = 0; q < kV; ++q)
-        if (mask >> q & 1u) {
-          keys[at] = Traits::key(e[q]);
-          codes[at++] = code_of(pos0 + q * stride);
-        }
-    };
-    // One element per thread of [lo, hi) (hi - lo <= kThreads): the unaligned head and the tail.
-    auto scalar = [&](uint32_t lo, uint32_t hi) {
-      if (lo >= hi) return;
-      reserve(kThreads);
-      const uint32_t i = lo + threadIdx.x;
-      Bits e[kV] = {};
-      if (i < hi) e[0] = row[i];
-      append(uint32_t(i < hi && enters(e[0])), e, i, 0);
-    };
-    // Head and tail hold fewer than 16 bytes' worth each, unless the row is misaligned for its
-    // type: then `head` is the whole row, taken kThreads at a time (from its end for `large`).
-    auto heads = [&] {
-      for (uint32_t lo = 0; lo < head; lo += kThreads)
-        kLarge ? scalar(head - lo > kThreads ? head - lo - kThreads : 0u, head - lo) : scalar(lo, min(head, lo + kThreads));
-    };
-    auto vec_of = [&](uint32_t i) { return (kLarge ? nsteps - 1 - i : i) * kThreads + threadIdx.x; };
-    uint4 raw[kU];
-    auto load = [&](uint32_t i, int u) {
-      const uint32_t v = vec_of(i);
-      if (i < nsteps && v < nvec) raw[u] = __ldg(vec + v);
-    };
+      unit = n1 + s;
+      if (stop) return false;
+    }
+    const uint32_t n3 = chunks(last_lo(), last_hi());
+    while (unit < n1 + nsteps + n3) {
+      if (full()) return false;
+      scalar(last_lo(), last_hi(), unit++ - n1 - nsteps, bar);
+    }
+    return true;
+  }
 
-    if (kLarge) scalar(tail, length);
-    else heads();
+  // Whether the buffer has passed the trigger (the same answer on every lane).
+  __device__ bool full() const {
+    return __shfl_sync(0xffffffffu, *reinterpret_cast<volatile uint32_t*>(&ts.count), 0) > kTrigger;
+  }
+
+  // Row layout: [0, head) scalar, head + [0, nvec) * kV the 16-byte vectors, [tail, length)
+  // scalar. `head` is the whole row when the row is misaligned for its type. The stream takes
+  // the part before the vectors first (after them for `large`, which streams backwards).
+  __device__ uint32_t first_lo() const { return kLarge ? tail : 0u; }
+  __device__ uint32_t first_hi() const { return kLarge ? uint32_t(w.length) : head; }
+  __device__ uint32_t last_lo() const { return kLarge ? 0u : tail; }
+  __device__ uint32_t last_hi() const { return kLarge ? head : uint32_t(w.length); }
+  __device__ static uint32_t chunks(uint32_t lo, uint32_t hi) { return (hi - lo + kThreads - 1) / kThreads; }
+  __device__ uint32_t vec_of(uint32_t s) const { return (kLarge ? nsteps - 1 - s : s) * kThreads + threadIdx.x; }
+  __device__ void load(uint4& raw, uint32_t s) const {
+    const uint32_t v = vec_of(s);
+    if (s < nsteps && v < nvec) raw = __ldg(vec + v);
+  }
+
+  // One 16-byte step (a vector per thread).
+  __device__ void step(uint4 raw, uint32_t s, const Bar& bar) {
+    const uint32_t v = vec_of(s);
+    Bits e[kV];
+    *reinterpret_cast<uint4*>(e) = raw;
+    const uint32_t pos0 = head + v * kV;
+    uint32_t mask = 0;
+    if (v < nvec) {
 #pragma unroll
-    for (int u = 0; u < kU; ++u) load(u, u);
-    for (uint32_t i0 = 0; i0 < nsteps; i0 += kU) {
+      for (int q = 0; q < kV; ++q) mask |= uint32_t(bar.open && !(Traits::as_float(e[q]) <= bar.t)) << q;
+      // Careful: this vector holds a position the tie-break prefers to the k-th's.
+      if (code_of(kLarge ? pos0 + kV - 1 : pos0) > bar.code) {
 #pragma unroll
-      for (int u = 0; u < kU; ++u) {
-        const uint32_t i = i0 + u;
-        if (i < nsteps) {
-          reserve(kStep);
-          const uint32_t v = vec_of(i);
-          Bits e[kV];
-          *reinterpret_cast<uint4*>(e) = raw[u];
-          uint32_t mask = 0;
-#pragma unroll
-          for (int q = 0; q < kV; ++q) mask |= uint32_t(enters(e[q])) << q;
-          if (v >= nvec) mask = 0;
-          load(i + kU, u);
-          append(mask, e, head + v * kV, 1);
-        }
+        for (int q = 0; q < kV; ++q)
+          mask |= uint32_t(Traits::key(e[q]) == bar.key && code_of(pos0 + q) > bar.code) << q;
       }
     }
-    if (kLarge) heads();
-    else scalar(tail, length);
-    __syncthreads();
-    return ts.count;
+    append(mask, e, pos0, 1);
+  }
+
+  // Chunk c (in stream order) of the scalar region [lo, hi): one element per thread.
+  __device__ void scalar(uint32_t lo, uint32_t hi, uint32_t c, const Bar& bar) {
+    const uint32_t a = kLarge ? (hi - lo > (c + 1) * kThreads ? hi - (c + 1) * kThreads : lo) : lo + c * kThreads;
+    const uint32_t b = kLarge ? hi - c * kThreads : min(hi, a + kThreads);
+    const uint32_t i = a + threadIdx.x;
+    Bits e[kV] = {};
+    bool in = false;
+    if (i < b) {
+      e[0] = row[i];
+      in = (bar.open && !(Traits::as_float(e[0]) <= bar.t)) ||
+           (Traits::key(e[0]) == bar.key && code_of(i) > bar.code);
+    }
+    append(uint32_t(in), e, i, 0);
+  }
+
+  // Appends the elements of `e` flagged in `mask`, element q at position pos0 + q * stride.
+  __device__ void append(uint32_t mask, const Bits* e, uint32_t pos0, uint32_t stride) {
+    const uint32_t count = uint32_t(__popc(mask));
+    if (!__any_sync(0xffffffffu, count)) return;
+    uint32_t at = warp_append_many(count, &ts.count);
+#pragma unroll
+    for (int q = 0; q < kV; ++q)
+      if (mask >> q & 1u) {
+        keys()[at] = Traits::key(e[q]);
+        codes()[at++] = code_of(pos0 + q * stride);
+      }
   }
 
   // Cuts the buffer's n candidates to the k greatest, moved to its front; returns the k-th.
   __device__ Threshold cut(uint32_t n) {
-    const Threshold t = Select::select(ts.select, keys, codes, n, k, scratch);
-    Select::partition(ts.select, keys, codes, n, k, t, scratch);
+    const Threshold t = Select::select(ts.select, keys(), codes(), n, k, scratch());
+    Select::partition(ts.select, keys(), codes(), n, k, t, scratch());
     if (threadIdx.x == 0) ts.count = k;
     __syncthreads();
     return t;
@@ -228,14 +356,14 @@ struct AgentBatchTopK {
   // Stage 3: the selections staged by ascending position (descending for sorted output with
   // `large`, so that the stable sort leaves tied keys in the contract's order).
   __device__ void order() {
-    uint32_t* const stage = scratch;
+    uint32_t* const stage = scratch();
     const bool sorted = p.sorted;
     Rank::rank(
-        ts.rank, k, w.length, codes + kMaxK, kRankWords / 2, [&](uint32_t i) { return pos_of(codes[i]); },
+        ts.rank, k, w.length, codes() + kMaxK, kRankWords / 2, [&](uint32_t i) { return pos_of(codes()[i]); },
         [&](uint32_t i, uint32_t at) {
           const uint32_t slot = sorted && kLarge ? k - 1 - at : at;
-          stage[slot] = pos_of(codes[i]);
-          if (sorted) stage_keys()[slot] = keys[i];
+          stage[slot] = pos_of(codes()[i]);
+          if (sorted) stage_keys()[slot] = keys()[i];
         });
   }
 
@@ -258,9 +386,9 @@ struct AgentBatchTopK {
   // Orders the stage's first m entries by key, descending; stable, so ties keep stage order.
   template <int kItems>
   __device__ void sort_stage(uint32_t m) {
-    uint32_t* const stage = scratch;
+    uint32_t* const stage = scratch();
     const uint32_t* const stage_key = stage_keys();
-    auto& storage = *reinterpret_cast<typename Sort<kItems>::TempStorage*>(codes + kMaxK);
+    auto& storage = *reinterpret_cast<typename Sort<kItems>::TempStorage*>(codes() + kMaxK);
     uint32_t key[kItems];
     int32_t pos[kItems];
     __syncthreads();
@@ -280,7 +408,7 @@ struct AgentBatchTopK {
 
   template <bool kValues, Transform kTransform>
   __device__ void write(uint32_t m) {
-    const uint32_t* const stage = scratch;
+    const uint32_t* const stage = scratch();
     const int64_t at = r * k;
     for (uint32_t i = threadIdx.x; i < k; i += kThreads) {
       const int32_t j = i < m ? int32_t(stage[i]) : -1;

@@ -48,6 +48,13 @@ struct BlockKeySelect {
     return {tied, by_code.value};
   }
 
+  // A key v that at least k of the keys [0, n) reach (key >= v), as high as the radix digits tell
+  // apart: the k-th greatest key, or a lower bound of it when the digits above it already count k
+  // exactly (1 <= k <= n). Every thread must call; begins with a barrier.
+  __device__ static uint32_t key_floor(Storage& s, const uint32_t* keys, uint32_t n, uint32_t k, uint32_t* hist) {
+    return select_word(s, n, k, [&](uint32_t i) { return keys[i]; }, [](uint32_t) { return true; }, hist).value;
+  }
+
   // Moves the k kept entries of [0, n) to [0, k), in no particular order. `holes` holds k words.
   // Every thread must call; begins and ends with a barrier.
   __device__ static void partition(Storage& s, uint32_t* keys, uint32_t* codes, uint32_t n, uint32_t k, Threshold t,

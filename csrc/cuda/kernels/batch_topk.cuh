@@ -10,9 +10,8 @@ template <class Policy, class Traits, bool kLarge>
 __global__ void __launch_bounds__(Policy::kThreads, Policy::kMinCtasPerSm) batch_topk_kernel(const BatchTopKParams p) {
   using Agent = AgentBatchTopK<Policy, Traits, kLarge>;
   __shared__ typename Agent::TempStorage storage;
-  extern __shared__ __align__(16) uint32_t smem[];
   if (int64_t(blockIdx.x) >= p.a.rows) return;
-  Agent(storage, smem, p, int64_t(blockIdx.x)).run();
+  Agent(storage, p, int64_t(blockIdx.x)).run();
 }
 
 }  // namespace nsa::cuda
