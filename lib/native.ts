@@ -77,7 +77,10 @@ export interface NativeBuildInfo {
 export declare class NativeDeviceBuffer {
   /** Allocates `bytes` on device `device`. */
   constructor(bytes: number, device: number);
-  /** Wraps an external allocation; never freed by us. */
+  /**
+   * Wraps an external allocation; never freed by us. Refuses memory that is not device or managed
+   * memory of `device` (-1: any device; the buffer takes the memory's).
+   */
   static wrap(ptr: bigint, bytes: number, device: number): NativeDeviceBuffer;
   readonly ptr: bigint;
   readonly bytes: number;
@@ -96,7 +99,10 @@ export declare class NativeDeviceBuffer {
 export declare class NativeStream {
   /** Creates a non-blocking stream on `device`. */
   constructor(device: number);
-  /** Wraps an external cudaStream_t (0n is the legacy default stream); never destroyed by us. */
+  /**
+   * Wraps an external cudaStream_t (0n is the legacy default stream); never destroyed by us.
+   * Refuses a stream of another device than `device` (-1: any; the wrapper takes the stream's).
+   */
   static wrap(handle: bigint, device: number): NativeStream;
   readonly handle: bigint;
   readonly device: number;

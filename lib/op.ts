@@ -4,7 +4,7 @@
 // distinct call (stream, sizes, buffer addresses) as a replay of a graph it captured once.
 import type { NativeConfig, NativeDeviceBuffer, NativeGraph, NativeRunArgs, NativeStream, NativeTopKOp } from './native';
 import { NATIVE_BACKEND, NATIVE_PATH, nativeConfig } from './config';
-import { cudaStatus, requireCuda } from './cuda';
+import { checkDevice, cudaStatus, requireCuda } from './cuda';
 import { DeviceBuffer, Stream, nativeBuffer, nativeStream } from './device';
 import { ErrorCodes, NsaTopkError, invalidArgument } from './errors';
 import { GraphCache, captureNative } from './graph';
@@ -94,12 +94,13 @@ export class TopK {
     const global = pickOptions(['tieBreak', 'deterministic', 'fuse', 'graphSafe'], o);
     this.fuse = global.fuse;
     const path = o.path === undefined ? 'auto' : checkOneOf('path', o.path, RADIX_PATHS);
-    this.device = optionalInt('device', o.device, 0, 0);
+    const device = optionalInt('device', o.device, 0, 0);
     this.graphCacheSize = optionalInt('graphCacheSize', o.graphCacheSize, 1, DEFAULT_GRAPH_CACHE_SIZE, INT32_MAX);
     this.config = nativeConfig(o, {
       k: this.k, dtype: this.dtype, global, graphSafe: global.graphSafe, maxRows: this.maxRows, maxLen: this.maxLen,
     });
     this.backend = opBackend(o.backend);
+    this.device = checkDevice('device', device);
     const Native = requireCuda('TopKOp', 'TopK');
     this.native = new Native(this.config, NATIVE_BACKEND[this.backend], this.device, NATIVE_PATH[path]);
     if (this.config.graphSafe) this.graphs = new GraphCache(this.graphCacheSize);

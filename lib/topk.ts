@@ -3,7 +3,7 @@
 // built from that call's config, over freshly uploaded device buffers.
 import { NativeDeviceBuffer, NativeHostCall, NativeRadixPath, NativeRunArgs, NativeStream, NativeTopKOp } from './native';
 import { NATIVE_BACKEND, nativeConfig } from './config';
-import { cudaStatus, requireCuda } from './cuda';
+import { checkDevice, cudaStatus, requireCuda } from './cuda';
 import { invalidArgument } from './errors';
 import { loadNative } from './loader';
 import { BackendName, DType, DTYPES, FuseName, ResolvedBackend, TieBreak, chooseBackend, pickOptions } from './options';
@@ -138,8 +138,9 @@ interface DeviceRun { op: NativeTopKOp; args: NativeRunArgs & { stream: NativeSt
  * prepare() checked: nothing is checked again. `release` frees all of it.
  */
 function deviceRun(p: Prepared, backend: 'radix' | 'sort'): DeviceRun {
-  const { call, device } = p;
+  const { call } = p;
   const Buffer = requireCuda('DeviceBuffer', 'topk');
+  const device = checkDevice('device', p.device);
   const owned: { dispose(): void }[] = [];
   const keep = <T extends { dispose(): void }>(x: T): T => { owned.push(x); return x; };
   const release = () => { for (const x of owned.reverse()) x.dispose(); };
