@@ -140,6 +140,10 @@ export declare class NativeTopKOp {
   readonly disposed: boolean;
   /** Enqueues on args.stream and returns at once. Safe under capture. */
   run(args: NativeRunArgs): void;
+  /** Captures one run on args.stream into a graph (nothing runs), knowing where its kernels hold args' buffer addresses. */
+  capture(args: NativeRunArgs): NativeGraph;
+  /** Moves a graph that capture() made onto args' buffers (same shape); false, with nothing changed, where it cannot. */
+  rebind(graph: NativeGraph, args: NativeRunArgs): boolean;
   dispose(): void;
 }
 
