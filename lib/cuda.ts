@@ -15,7 +15,7 @@ export function cudaStatus(): CudaStatus {
   return status;
 }
 
-type CudaMember = 'DeviceBuffer' | 'Stream' | 'TopKOp' | 'Graph' | 'Event' | 'readProbe' | 'hold';
+type CudaMember = 'DeviceBuffer' | 'Stream' | 'TopKOp' | 'Graph' | 'Event' | 'cudaTopk' | 'cudaTopkAsync' | 'readProbe' | 'hold';
 
 /**
  * A CUDA-only member of the addon, or ERR_NSA_TOPK_CUDA_UNAVAILABLE with the reason: CPU-only

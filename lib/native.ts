@@ -183,6 +183,13 @@ export interface NativeAddon {
   TopKOp?: typeof NativeTopKOp;
   Graph?: typeof NativeGraph;
   Event?: typeof NativeEvent;
+  /**
+   * topkSync on a CUDA backend: device memory, upload, run and download, on the calling thread.
+   * The call's config is its own maxima (maxRows = rows, maxLen = stride).
+   */
+  cudaTopk?(call: NativeHostCall, backend: NativeBackend, device: number): void;
+  /** The same on a libuv worker: nothing of it runs on the calling thread. */
+  cudaTopkAsync?(call: NativeHostCall, backend: NativeBackend, device: number): Promise<void>;
   /** Enqueues a plain read of the first `bytes` of `buffer` (the bandwidth reference for bench). */
   readProbe?(buffer: NativeDeviceBuffer, bytes: number, stream: NativeStream): void;
   /** Enqueues a GPU-side wait of `microseconds` on `stream` (bench: hides the host's enqueue time). */
