@@ -201,12 +201,15 @@ export class DeviceBuffer {
     r.native.copyToHost(r.host, r.byteOffset);
   }
 
-  /** Enqueues host -> device on opts.stream; resolves once the stream has done it. */
+  /**
+   * Enqueues host -> device on opts.stream; resolves once the stream has done it. Staged through
+   * pinned memory, so the calling thread never waits for the stream (docs/api.md).
+   */
   copyFromAsync(host: ArrayBufferView, opts: AsyncCopyOptions): Promise<void> {
     return this.enqueue(host, opts, (n, h, off, s) => n.copyFromHost(h, off, s));
   }
 
-  /** Enqueues device -> host on opts.stream; resolves once `host` holds the data. */
+  /** Enqueues device -> host on opts.stream (staged, like copyFromAsync); resolves once `host` holds the data. */
   copyToAsync(host: ArrayBufferView, opts: AsyncCopyOptions): Promise<void> {
     return this.enqueue(host, opts, (n, h, off, s) => n.copyToHost(h, off, s));
   }

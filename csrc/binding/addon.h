@@ -12,6 +12,7 @@
 
 #if NSA_TOPK_WITH_CUDA
 #include "device_call.h"
+#include "staging.h"
 #endif
 
 namespace nsa::binding {
@@ -27,6 +28,8 @@ struct AddonData {
   std::map<int, void*> probe_sinks;
   // The lanes of topk()/topkSync() on CUDA backends, made on first use, shared with jobs in flight.
   std::shared_ptr<LanePool> lanes;
+  // The pinned chunks of copyFromAsync/copyToAsync, made on first use.
+  std::unique_ptr<StagingPool> staging;
   ~AddonData();  // frees the sinks when the environment is torn down
 #endif
 };

@@ -3,10 +3,12 @@
 #include "device_buffer.h"
 
 #include <cstdio>
+#include <memory>
 #include <string>
 
 #include "addon.h"
 #include "device_guard.h"
+#include "staging.h"
 #include "stream.h"
 
 namespace nsa::binding {
@@ -152,7 +154,17 @@ void DeviceBuffer::copy(const Napi::CallbackInfo& info, bool to_device) {
   DeviceGuard guard(device_);
   check_cuda(env, guard.error(), what);
   if (stream) {
-    check_cuda(env, cudaMemcpyAsync(dst, src, host.bytes, kind, stream->handle()), what);
+    // Into a caller's graph capture, a plain copy node. Otherwise staged, since a cudaMemcpyAsync
+    // with pageable memory would wait on this (the main) thread for the stream's earlier work.
+    cudaStreamCaptureStatus capture = cudaStreamCaptureStatusNone;
+    check_cuda(env, cudaStreamIsCapturing(stream->handle(), &capture), what);
+    if (capture != cudaStreamCaptureStatusNone) {
+      check_cuda(env, cudaMemcpyAsync(dst, src, host.bytes, kind, stream->handle()), what);
+      return;
+    }
+    std::unique_ptr<StagingPool>& staging = addon_data(env).staging;
+    if (!staging) staging = std::make_unique<StagingPool>();
+    check_cuda(env, staging->enqueue(stream->handle(), dev, host.data, host.bytes, to_device), what);
     return;
   }
   // A plain cudaMemcpy from pageable memory may return before the DMA lands, and our streams are
