@@ -1,19 +1,42 @@
 // DeviceBuffer and Stream: thin wrappers over the native classes that check arguments first and
-// keep host arrays alive while an asynchronous copy may still read or write them.
+// keep host arrays alive while an asynchronous copy may still read or write them, and the owners
+// of wrapped memory and streams alive while the wrappers are in use.
 import type { NativeDeviceBuffer, NativeStream } from './native';
-import { requireCuda } from './cuda';
+import { checkDevice, requireCuda } from './cuda';
 import { ErrorCodes, NsaTopkError, invalidArgument } from './errors';
 import { DType, DTYPES, dtypeBytes } from './options';
 import { checkInt, checkKeys, checkObject, checkOneOf, optionalInt } from './validate';
 
-/** Where a new buffer or stream lives (and, for wrap, where the adopted one does): default device 0. */
+/** Where a new buffer or stream lives: default device 0. */
 export interface DeviceOptions { device?: number }
 
-function deviceOf(opts: DeviceOptions | undefined, name: string): number {
-  if (opts === undefined) return 0;
-  checkKeys(name, checkObject(name, opts), ['device']);
-  return optionalInt(`${name}.device`, opts.device, 0, 0);
+/**
+ * What wrap() adopts: `device`, when given, must be where the memory or stream is (default: where
+ * it is); `owner` (a tensor, a framework's allocation handle) is kept alive by the wrapper until
+ * the wrapper is disposed or collected.
+ */
+export interface WrapOptions extends DeviceOptions { owner?: object }
+
+/** The checked device of `opts`: `fallback` when none is given. */
+function deviceOf(opts: unknown, name: string, keys: readonly string[] = ['device'], fallback = 0): number {
+  if (opts === undefined) return fallback;
+  const o = checkObject(name, opts);
+  checkKeys(name, o, keys);
+  return o.device === undefined ? fallback : checkDevice(`${name}.device`, checkInt(`${name}.device`, o.device, 0));
 }
+
+/** wrap()'s options: the device (-1: wherever the memory or stream is) and the owner, if any. */
+function wrapOptions(opts: unknown): { device: number; owner?: object } {
+  const device = deviceOf(opts, 'opts', ['device', 'owner'], -1);
+  const owner = (opts as WrapOptions | undefined)?.owner;
+  if (owner !== undefined && (typeof owner !== 'object' || owner === null) && typeof owner !== 'function') {
+    throw invalidArgument('opts.owner', 'an object to keep alive', owner);
+  }
+  return { device, owner };
+}
+
+/** The owners of wrapped memory and streams, held for as long as their wrappers are live. */
+const owners = new WeakMap<object, object>();
 
 function checkHost(name: string, host: unknown): ArrayBufferView {
   if (!ArrayBuffer.isView(host)) throw invalidArgument(name, 'a typed array or DataView', host);
@@ -50,12 +73,17 @@ export class Stream {
     streams.set(this, new Native(deviceOf(opts, 'opts')));
   }
 
-  /** Wraps an external cudaStream_t (0n: the legacy default stream); never destroyed by us. */
-  static wrap(handle: bigint, opts?: DeviceOptions): Stream {
+  /**
+   * Wraps a live external cudaStream_t (0n: the legacy default stream); never destroyed by us.
+   * The stream's device is asked of CUDA: opts.device, when given, must be it.
+   */
+  static wrap(handle: bigint, opts?: WrapOptions): Stream {
     if (typeof handle !== 'bigint') throw invalidArgument('handle', 'a bigint', handle);
     const Native = requireCuda('Stream', 'Stream.wrap');
+    const { device, owner } = wrapOptions(opts);
     const stream = Object.create(Stream.prototype) as Stream;
-    streams.set(stream, Native.wrap(handle, deviceOf(opts, 'opts')));
+    streams.set(stream, Native.wrap(handle, device));
+    if (owner !== undefined) owners.set(stream, owner);
     return stream;
   }
 
@@ -76,8 +104,11 @@ export class Stream {
   /** True while this stream is being captured into a CUDA graph. */
   isCapturing(): boolean { return this.native.isCapturing(); }
 
-  /** Idempotent. */
-  dispose(): void { streams.get(this)!.dispose(); }
+  /** Idempotent; lets a wrapped stream's owner go. */
+  dispose(): void {
+    streams.get(this)!.dispose();
+    owners.delete(this);
+  }
 
   /** `using stream = new Stream()` disposes it at the end of the scope. */
   [Symbol.dispose](): void { this.dispose(); }
@@ -122,12 +153,19 @@ export class DeviceBuffer {
     return buffer;
   }
 
-  /** Wraps an external allocation of `bytes` at `ptr`; never freed by us. */
-  static wrap(ptr: bigint, bytes: number, opts?: DeviceOptions): DeviceBuffer {
+  /**
+   * Wraps `bytes` of an external allocation at `ptr`; never freed by us. CUDA is asked where the
+   * memory is: host memory, unknown addresses and a range past the allocation are refused, and
+   * opts.device, when given, must be the memory's device.
+   */
+  static wrap(ptr: bigint, bytes: number, opts?: WrapOptions): DeviceBuffer {
     if (typeof ptr !== 'bigint') throw invalidArgument('ptr', 'a bigint', ptr);
     checkInt('bytes', bytes, 0);
     const Native = requireCuda('DeviceBuffer', 'DeviceBuffer.wrap');
-    return new DeviceBuffer(Native.wrap(ptr, bytes, deviceOf(opts, 'opts')));
+    const { device, owner } = wrapOptions(opts);
+    const buffer = new DeviceBuffer(Native.wrap(ptr, bytes, device));
+    if (owner !== undefined) owners.set(buffer, owner);
+    return buffer;
   }
 
   private get native(): NativeDeviceBuffer {
@@ -163,12 +201,15 @@ export class DeviceBuffer {
     r.native.copyToHost(r.host, r.byteOffset);
   }
 
-  /** Enqueues host -> device on opts.stream; resolves once the stream has done it. */
+  /**
+   * Enqueues host -> device on opts.stream; resolves once the stream has done it. Staged through
+   * pinned memory, so the calling thread never waits for the stream (docs/api.md).
+   */
   copyFromAsync(host: ArrayBufferView, opts: AsyncCopyOptions): Promise<void> {
     return this.enqueue(host, opts, (n, h, off, s) => n.copyFromHost(h, off, s));
   }
 
-  /** Enqueues device -> host on opts.stream; resolves once `host` holds the data. */
+  /** Enqueues device -> host on opts.stream (staged, like copyFromAsync); resolves once `host` holds the data. */
   copyToAsync(host: ArrayBufferView, opts: AsyncCopyOptions): Promise<void> {
     return this.enqueue(host, opts, (n, h, off, s) => n.copyToHost(h, off, s));
   }
@@ -190,8 +231,11 @@ export class DeviceBuffer {
     this.native.fill(byte, stream);
   }
 
-  /** Idempotent; a finalizer frees a forgotten buffer. */
-  dispose(): void { buffers.get(this)!.dispose(); }
+  /** Idempotent; a finalizer frees a forgotten buffer. Lets a wrapped buffer's owner go. */
+  dispose(): void {
+    buffers.get(this)!.dispose();
+    owners.delete(this);
+  }
 
   /** `using buffer = DeviceBuffer.alloc(...)` disposes it at the end of the scope. */
   [Symbol.dispose](): void { this.dispose(); }

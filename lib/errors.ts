@@ -11,6 +11,7 @@ export const ErrorCodes = {
   DeviceMismatch: 'ERR_NSA_TOPK_DEVICE_MISMATCH',
   LoadFailed: 'ERR_NSA_TOPK_LOAD_FAILED',
   Capture: 'ERR_NSA_TOPK_CAPTURE',
+  NotDeviceMemory: 'ERR_NSA_TOPK_NOT_DEVICE_MEMORY',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

@@ -2,7 +2,7 @@
 // The op must be built with graphSafe: true for replays to track changed lengths and row starts.
 // GraphCache is the bounded LRU a graph-safe TopK keeps its own captures in; it knows nothing of
 // CUDA, so its policy is tested on the CPU.
-import type { NativeGraph, NativeStream } from './native';
+import type { NativeGraph } from './native';
 import { requireCuda } from './cuda';
 import { Stream, nativeStream } from './device';
 import { ErrorCodes, NsaTopkError, invalidArgument } from './errors';
@@ -35,12 +35,6 @@ export class Graph {
   [Symbol.dispose](): void { this.dispose(); }
 }
 
-/** @internal Captures `body` on an already checked native stream (shared with TopK's cache). */
-export function captureNative(stream: NativeStream, body: () => void, caller: string): NativeGraph {
-  const Native = requireCuda('Graph', caller);
-  return Native.capture(stream, body);
-}
-
 /**
  * Captures everything `body` enqueues on `stream` into a graph, without running it; call
  * `replay(stream)` to run it, as often as needed. `body` runs synchronously; a throw inside it ends
@@ -56,7 +50,7 @@ export function captureNative(stream: NativeStream, body: () => void, caller: st
 export function captureGraph(stream: Stream, body: () => void): Graph {
   const native = nativeStream('stream', stream);
   if (typeof body !== 'function') throw invalidArgument('body', 'a function', body);
-  return Graph.fromNative(captureNative(native, body, 'captureGraph'));
+  return Graph.fromNative(requireCuda('Graph', 'captureGraph').capture(native, body));
 }
 
 /**
@@ -89,16 +83,25 @@ export class GraphCache<G extends { dispose(): void }> {
     return graph;
   }
 
-  /** Inserts a graph for a key `get` just missed, evicting (and disposing) the oldest when full. */
+  /**
+   * Inserts a graph for `key` as the most recently used, disposing the one it replaces (if any),
+   * and evicting (and disposing) the oldest when full.
+   */
   set(key: string, graph: G): void {
+    const replaced = this.entries.get(key);
     // Held before evicting, so a failing dispose of the evicted one cannot leak the new one.
+    this.entries.delete(key);
     this.entries.set(key, graph);
     this.newest = key;
     this.inserted++;
-    while (this.entries.size > this.capacity) {
-      const [oldest, evicted] = this.entries.entries().next().value as [string, G];
-      this.entries.delete(oldest);
-      evicted.dispose();
+    try {
+      replaced?.dispose();
+    } finally {
+      while (this.entries.size > this.capacity) {
+        const [oldest, evicted] = this.entries.entries().next().value as [string, G];
+        this.entries.delete(oldest);
+        evicted.dispose();
+      }
     }
   }
 

@@ -4,7 +4,7 @@ export type { ScoresArray, IntArrayLike, TopKOptions, TopKResult } from './topk'
 export { TopK } from './op';
 export type { TopKOpOptions, TopKRunArgs } from './op';
 export { DeviceBuffer, Stream } from './device';
-export type { AsyncCopyOptions, BufferSize, CopyOptions, DeviceOptions, FillOptions } from './device';
+export type { AsyncCopyOptions, BufferSize, CopyOptions, DeviceOptions, FillOptions, WrapOptions } from './device';
 export { captureGraph, Graph } from './graph';
 export { cudaStatus } from './cuda';
 export type { CudaDeviceInfo, CudaStatus } from './cuda';

@@ -77,7 +77,10 @@ export interface NativeBuildInfo {
 export declare class NativeDeviceBuffer {
   /** Allocates `bytes` on device `device`. */
   constructor(bytes: number, device: number);
-  /** Wraps an external allocation; never freed by us. */
+  /**
+   * Wraps an external allocation; never freed by us. Refuses memory that is not device or managed
+   * memory of `device` (-1: any device; the buffer takes the memory's).
+   */
   static wrap(ptr: bigint, bytes: number, device: number): NativeDeviceBuffer;
   readonly ptr: bigint;
   readonly bytes: number;
@@ -96,7 +99,10 @@ export declare class NativeDeviceBuffer {
 export declare class NativeStream {
   /** Creates a non-blocking stream on `device`. */
   constructor(device: number);
-  /** Wraps an external cudaStream_t (0n is the legacy default stream); never destroyed by us. */
+  /**
+   * Wraps an external cudaStream_t (0n is the legacy default stream); never destroyed by us.
+   * Refuses a stream of another device than `device` (-1: any; the wrapper takes the stream's).
+   */
   static wrap(handle: bigint, device: number): NativeStream;
   readonly handle: bigint;
   readonly device: number;
@@ -134,6 +140,10 @@ export declare class NativeTopKOp {
   readonly disposed: boolean;
   /** Enqueues on args.stream and returns at once. Safe under capture. */
   run(args: NativeRunArgs): void;
+  /** Captures one run on args.stream into a graph (nothing runs), knowing where its kernels hold args' buffer addresses. */
+  capture(args: NativeRunArgs): NativeGraph;
+  /** Moves a graph that capture() made onto args' buffers (same shape); false, with nothing changed, where it cannot. */
+  rebind(graph: NativeGraph, args: NativeRunArgs): boolean;
   dispose(): void;
 }
 
@@ -173,6 +183,13 @@ export interface NativeAddon {
   TopKOp?: typeof NativeTopKOp;
   Graph?: typeof NativeGraph;
   Event?: typeof NativeEvent;
+  /**
+   * topkSync on a CUDA backend: device memory, upload, run and download, on the calling thread.
+   * The call's config is its own maxima (maxRows = rows, maxLen = stride).
+   */
+  cudaTopk?(call: NativeHostCall, backend: NativeBackend, device: number): void;
+  /** The same on a libuv worker: nothing of it runs on the calling thread. */
+  cudaTopkAsync?(call: NativeHostCall, backend: NativeBackend, device: number): Promise<void>;
   /** Enqueues a plain read of the first `bytes` of `buffer` (the bandwidth reference for bench). */
   readProbe?(buffer: NativeDeviceBuffer, bytes: number, stream: NativeStream): void;
   /** Enqueues a GPU-side wait of `microseconds` on `stream` (bench: hides the host's enqueue time). */

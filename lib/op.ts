@@ -1,13 +1,14 @@
 // TopK: the reusable op over device buffers. Options are checked and resolved once at
 // construction; every run checks that each buffer is present, live, on the op's device and big
 // enough for rows/stride/k before the native run enqueues anything. A graph-safe op runs each
-// distinct call (stream, sizes, buffer addresses) as a replay of a graph it captured once.
+// distinct call shape (stream, sizes, which buffers) as a replay of a graph it captured once,
+// moving the graph's kernel parameters to the call's buffers when only their addresses changed.
 import type { NativeConfig, NativeDeviceBuffer, NativeGraph, NativeRunArgs, NativeStream, NativeTopKOp } from './native';
 import { NATIVE_BACKEND, NATIVE_PATH, nativeConfig } from './config';
-import { cudaStatus, requireCuda } from './cuda';
+import { checkDevice, cudaStatus, requireCuda } from './cuda';
 import { DeviceBuffer, Stream, nativeBuffer, nativeStream } from './device';
 import { ErrorCodes, NsaTopkError, invalidArgument } from './errors';
-import { GraphCache, captureNative } from './graph';
+import { GraphCache } from './graph';
 import {
   DType, DTYPES, FuseName, RADIX_PATHS, RadixPathName, ResolvedBackend, TieBreak,
   chooseBackend, checkBackend, cudaUnavailable, dtypeBytes, pickOptions,
@@ -80,8 +81,9 @@ export class TopK {
   readonly config: Readonly<NativeConfig>;
   readonly graphCacheSize: number;
   private readonly native: NativeTopKOp;
-  /** Graph-safe ops only: the graphs captured by run(), keyed by callKey(). */
-  private readonly graphs?: GraphCache<NativeGraph>;
+  /** Graph-safe ops only: the graphs captured by run(), keyed by shapeKey(). */
+  private readonly graphs?: GraphCache<CachedRun>;
+  private rebinds = 0;
 
   constructor(opts: TopKOpOptions) {
     const o = checkObject('opts', opts);
@@ -94,12 +96,13 @@ export class TopK {
     const global = pickOptions(['tieBreak', 'deterministic', 'fuse', 'graphSafe'], o);
     this.fuse = global.fuse;
     const path = o.path === undefined ? 'auto' : checkOneOf('path', o.path, RADIX_PATHS);
-    this.device = optionalInt('device', o.device, 0, 0);
+    const device = optionalInt('device', o.device, 0, 0);
     this.graphCacheSize = optionalInt('graphCacheSize', o.graphCacheSize, 1, DEFAULT_GRAPH_CACHE_SIZE, INT32_MAX);
     this.config = nativeConfig(o, {
       k: this.k, dtype: this.dtype, global, graphSafe: global.graphSafe, maxRows: this.maxRows, maxLen: this.maxLen,
     });
     this.backend = opBackend(o.backend);
+    this.device = checkDevice('device', device);
     const Native = requireCuda('TopKOp', 'TopK');
     this.native = new Native(this.config, NATIVE_BACKEND[this.backend], this.device, NATIVE_PATH[path]);
     if (this.config.graphSafe) this.graphs = new GraphCache(this.graphCacheSize);
@@ -107,17 +110,21 @@ export class TopK {
 
   get workspaceBytes(): number { return this.native.workspaceBytes; }
   get disposed(): boolean { return this.native.disposed; }
-  /** Graphs run() has captured so far, evicted ones included (0 unless graphSafe). */
+  /** Graphs run() has captured (and instantiated) so far, evicted ones included (0 unless graphSafe). */
   get capturedGraphs(): number { return this.graphs?.insertions ?? 0; }
   /** Graphs held in the cache now. */
   get cachedGraphs(): number { return this.graphs?.size ?? 0; }
+  /** Runs that moved a cached graph to new buffer addresses instead of capturing one. */
+  get reboundGraphs(): number { return this.rebinds; }
 
   /**
    * Enqueues on args.stream and returns at once (safe under graph capture). A graph-safe op
    * enqueues directly into a capture already under way on the stream; otherwise it replays the
-   * graph it captured for this exact call (stream, rows, stride, page-table sizes, the address and
-   * size of every buffer), capturing it first on a miss. Replays read the buffers' current
-   * contents. The legacy default stream (handle 0) cannot be captured: runs there are eager.
+   * graph it captured for this call's shape (stream, rows, stride, page-table sizes, which buffers
+   * are given), capturing it first on a miss. When only buffer addresses changed since the graph's
+   * last replay (a caching allocator's new blocks), the graph's kernel parameters are moved to the
+   * new buffers instead of capturing again. Replays read the buffers' current contents. The
+   * legacy default stream (handle 0) cannot be captured: runs there are eager.
    */
   run(args: TopKRunArgs): void {
     if (this.native.disposed) throw new NsaTopkError('This TopK op was disposed', ErrorCodes.Disposed);
@@ -126,14 +133,25 @@ export class TopK {
       this.native.run(run);
       return;
     }
-    const key = callKey(run);
-    let graph = this.graphs.get(key);
-    if (graph === undefined) {
-      // Capturing enqueues nothing: the replay below is what runs this first call.
-      graph = captureNative(run.stream, () => this.native.run(run), 'TopK.run');
-      this.graphs.set(key, graph);
+    const key = shapeKey(run);
+    const addresses = addressKey(run);
+    let cached = this.graphs.get(key);
+    if (cached !== undefined && cached.addresses !== addresses) {
+      // Unknown until the move succeeds: a move that throws half way is redone by the next call.
+      cached.addresses = '';
+      if (this.native.rebind(cached.graph, run)) {
+        cached.addresses = addresses;
+        this.rebinds++;
+      } else {
+        cached = undefined;  // aliased buffers, say: captured again below, replacing it
+      }
     }
-    graph.replay(run.stream);
+    if (cached === undefined) {
+      // Capturing enqueues nothing: the replay below is what runs this first call.
+      cached = new CachedRun(this.native.capture(run), addresses);
+      this.graphs.set(key, cached);
+    }
+    cached.graph.replay(run.stream);
   }
 
   /** Runs, then resolves when the stream's work (this run included) is done. */
@@ -214,8 +232,14 @@ export function checkRun(op: RunLimits, args: unknown): NativeRunArgs {
   return run;
 }
 
-// Call keys. A native buffer's address and size and a stream's handle never change, so their
-// renderings are computed once per native object instead of on every replay.
+/** A graph run() captured, and the buffer addresses (addressKey) its kernels hold now. */
+class CachedRun {
+  constructor(readonly graph: NativeGraph, public addresses: string) {}
+  dispose(): void { this.graph.dispose(); }
+}
+
+// Call keys. A native buffer's address and a stream's handle never change, so their renderings
+// are computed once per native object instead of on every replay.
 const tokens = new WeakMap<object, string>();
 
 function streamToken(stream: NativeStream): string {
@@ -227,14 +251,24 @@ function streamToken(stream: NativeStream): string {
 function bufferToken(buffer: NativeDeviceBuffer | undefined): string {
   if (buffer === undefined) return '-';
   let t = tokens.get(buffer);
-  if (t === undefined) tokens.set(buffer, (t = `${buffer.ptr}+${buffer.bytes}`));
+  if (t === undefined) tokens.set(buffer, (t = String(buffer.ptr)));
   return t;
 }
 
-/** Everything a captured graph bakes in: two calls with equal keys can share one graph. */
-function callKey(r: NativeRunArgs): string {
-  return `${streamToken(r.stream)}|${r.rows}|${r.stride}|${r.pageTableStride ?? '-'}|${r.pageTableRows ?? '-'}|`
-    + `${bufferToken(r.scores)}|${bufferToken(r.lengths)}|${bufferToken(r.rowStarts)}|${bufferToken(r.offsets)}|`
+/**
+ * What a captured graph bakes in besides buffer addresses: calls with equal keys share one graph
+ * (the grid is fixed by the op's maxima and these sizes; buffer sizes are checked per run and
+ * never reach a kernel).
+ */
+function shapeKey(r: NativeRunArgs): string {
+  const given = [r.lengths, r.rowStarts, r.offsets, r.pageTable, r.rowToBatch, r.pageTableStarts, r.values]
+    .map((b) => (b === undefined ? '-' : '+')).join('');
+  return `${streamToken(r.stream)}|${r.rows}|${r.stride}|${r.pageTableStride ?? '-'}|${r.pageTableRows ?? '-'}|${given}`;
+}
+
+/** Where the call's buffers are: a graph replayed for other addresses must be moved first. */
+function addressKey(r: NativeRunArgs): string {
+  return `${bufferToken(r.scores)}|${bufferToken(r.lengths)}|${bufferToken(r.rowStarts)}|${bufferToken(r.offsets)}|`
     + `${bufferToken(r.pageTable)}|${bufferToken(r.rowToBatch)}|${bufferToken(r.pageTableStarts)}|`
     + `${bufferToken(r.out)}|${bufferToken(r.values)}`;
 }

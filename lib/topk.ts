@@ -1,9 +1,10 @@
 // The host-array API: topk() and topkSync(). Every argument is checked here, once, naming it,
-// before any native call; the CPU backend gets one NativeHostCall, the CUDA backends a native op
-// built from that call's config, over freshly uploaded device buffers.
-import { NativeDeviceBuffer, NativeHostCall, NativeRadixPath, NativeRunArgs, NativeStream, NativeTopKOp } from './native';
+// before any native call; then one NativeHostCall goes to the CPU backend or, with its backend
+// and device, to the CUDA one, which does the device memory, copies and run natively (topk(): all
+// of it on a worker thread).
+import { NativeHostCall } from './native';
 import { NATIVE_BACKEND, nativeConfig } from './config';
-import { cudaStatus, requireCuda } from './cuda';
+import { checkDevice, cudaStatus, requireCuda } from './cuda';
 import { invalidArgument } from './errors';
 import { loadNative } from './loader';
 import { BackendName, DType, DTYPES, FuseName, ResolvedBackend, TieBreak, chooseBackend, pickOptions } from './options';
@@ -52,10 +53,9 @@ const KEYS: readonly (keyof TopKOptions)[] = [
   'threads', 'device',
 ];
 
-/** A fully checked call: the native host call (its config serves the CUDA backends too) plus what a device run needs. */
+/** A fully checked call: the native host call (its config serves the CUDA backends too), the device and the backend asked for. */
 interface Prepared {
   call: NativeHostCall;
-  pageTableRows: number;
   device: number;
   backend: BackendName;
 }
@@ -103,7 +103,6 @@ function prepare(scores: ScoresArray, options: TopKOptions): Prepared {
   // Checked whatever the fuse mode, as every other argument is; used only by 'page-table'.
   const table = o.pageTable === undefined ? undefined : toInt32ArrayAnyLength('pageTable', o.pageTable);
   const givenStride = o.pageTableStride === undefined ? undefined : checkInt('pageTableStride', o.pageTableStride, 1, INT32_MAX);
-  let pageTableRows = 0;
   if (global.fuse === 'ragged') {
     if (offsets === undefined) throw invalidArgument('offsets', "an array of length rows with fuse 'ragged'", undefined);
     call.offsets = offsets;
@@ -117,11 +116,10 @@ function prepare(scores: ScoresArray, options: TopKOptions): Prepared {
     if (!Number.isInteger(tableStride) || tableStride < 1 || table.length === 0 || table.length % tableStride !== 0) {
       throw invalidArgument('pageTable', `a length that is a positive multiple of ${givenStride === undefined ? `rows (${rows})` : `pageTableStride (${tableStride})`}`, o.pageTable);
     }
-    pageTableRows = table.length / tableStride;
     Object.assign(call, { pageTable: table, pageTableStride: tableStride, rowToBatch, pageTableStarts });
   }
   if (call.config.writeValues) call.outValues = dtype === 'f32' ? new Float32Array(rows * k) : new Uint16Array(rows * k);
-  return { call, pageTableRows, device: optionalInt('device', o.device, 0, 0), backend: global.backend };
+  return { call, device: optionalInt('device', o.device, 0, 0), backend: global.backend };
 }
 
 function result(p: Prepared, backend: ResolvedBackend): TopKResult {
@@ -129,45 +127,6 @@ function result(p: Prepared, backend: ResolvedBackend): TopKResult {
   const r: TopKResult = { indices: call.outIndices, rows: call.rows, k: call.config.k, backend };
   if (call.outValues) r.values = call.outValues;
   return r;
-}
-
-interface DeviceRun { op: NativeTopKOp; args: NativeRunArgs & { stream: NativeStream }; release: () => void }
-
-/**
- * Uploads the operands (synchronously) and builds a native op from the call's config, which
- * prepare() checked: nothing is checked again. `release` frees all of it.
- */
-function deviceRun(p: Prepared, backend: 'radix' | 'sort'): DeviceRun {
-  const { call, device } = p;
-  const Buffer = requireCuda('DeviceBuffer', 'topk');
-  const owned: { dispose(): void }[] = [];
-  const keep = <T extends { dispose(): void }>(x: T): T => { owned.push(x); return x; };
-  const release = () => { for (const x of owned.reverse()) x.dispose(); };
-  const alloc = (bytes: number) => keep(new Buffer(bytes, device));
-  const upload = (a?: ArrayBufferView): NativeDeviceBuffer | undefined => {
-    if (a === undefined) return undefined;
-    const buffer = alloc(a.byteLength);
-    buffer.copyFromHost(a, 0);
-    return buffer;
-  };
-  try {
-    const stream = keep(new (requireCuda('Stream', 'topk'))(device));
-    const op = keep(new (requireCuda('TopKOp', 'topk'))(call.config, NATIVE_BACKEND[backend], device, NativeRadixPath.Auto));
-    const args = {
-      scores: upload(call.scores)!, rows: call.rows, stride: call.stride,
-      lengths: upload(call.lengths), rowStarts: upload(call.rowStarts), offsets: upload(call.offsets),
-      pageTable: upload(call.pageTable), pageTableStride: call.pageTable ? call.pageTableStride : undefined,
-      pageTableRows: call.pageTable ? p.pageTableRows : undefined,
-      rowToBatch: upload(call.rowToBatch), pageTableStarts: upload(call.pageTableStarts),
-      out: alloc(call.outIndices.byteLength),
-      values: call.outValues && alloc(call.outValues.byteLength),
-      stream,
-    };
-    return { op, args, release };
-  } catch (err) {
-    release();
-    throw err;
-  }
 }
 
 function backendOf(p: Prepared): ResolvedBackend {
@@ -180,41 +139,26 @@ export function topkSync(scores: ScoresArray, options: TopKOptions): TopKResult 
   const backend = backendOf(p);
   if (backend === 'cpu') {
     loadNative().cpuTopk(p.call);
-    return result(p, backend);
-  }
-  const { op, args, release } = deviceRun(p, backend);
-  try {
-    op.run(args);
-    args.stream.synchronize();
-    args.out.copyToHost(p.call.outIndices, 0);
-    if (args.values) args.values.copyToHost(p.call.outValues!, 0);
-  } finally {
-    release();
+  } else {
+    const run = requireCuda('cudaTopk', 'topkSync');
+    run(p.call, NATIVE_BACKEND[backend], checkDevice('device', p.device));
   }
   return result(p, backend);
 }
 
 /**
- * Top-k of every row. The CPU backend runs on a worker thread; a CUDA backend allocates, uploads
- * and builds its op on the calling thread, then waits for the GPU off it.
+ * Top-k of every row, off the calling thread: the CPU backend on a worker thread; a CUDA backend
+ * allocates, uploads, runs and downloads on a worker thread too (through pinned staging, with
+ * device memory and streams pooled for later calls). The host arrays must not change until it resolves.
  */
 export async function topk(scores: ScoresArray, options: TopKOptions): Promise<TopKResult> {
   const p = prepare(scores, options);
   const backend = backendOf(p);
   if (backend === 'cpu') {
     await loadNative().cpuTopkAsync(p.call);
-    return result(p, backend);
-  }
-  const { op, args, release } = deviceRun(p, backend);
-  try {
-    op.run(args);
-    await args.stream.synchronizeAsync();
-    // The host arrays stay referenced by `p` until the copies are done.
-    args.out.copyToHost(p.call.outIndices, 0, args.stream);
-    if (args.values) args.values.copyToHost(p.call.outValues!, 0, args.stream);
-    await args.stream.synchronizeAsync();
-  } finally {
-    release();
+  } else {
+    const run = requireCuda('cudaTopkAsync', 'topk');
+    await run(p.call, NATIVE_BACKEND[backend], checkDevice('device', p.device));
   }
   return result(p, backend);
 }

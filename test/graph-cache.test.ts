@@ -32,6 +32,21 @@ describe('GraphCache', () => {
     expect(g.a.disposed + g.b.disposed).toBe(0);
   });
 
+  test('setting a key already held replaces its graph, disposing the old one, and counts an insertion', () => {
+    const cache = new GraphCache<FakeGraph>(2);
+    const g = fill(cache, ['a', 'b']);
+    const a2 = new FakeGraph('a2');
+    cache.set('a', a2);
+    expect(g.a.disposed).toBe(1);
+    expect(cache.get('a')).toBe(a2);
+    expect(cache.size).toBe(2);
+    expect(cache.insertions).toBe(3);
+    // 'a' is now the newest: 'b' goes first.
+    fill(cache, ['c']);
+    expect(g.b.disposed).toBe(1);
+    expect(a2.disposed).toBe(0);
+  });
+
   test('beyond capacity the least recently used graph is evicted and disposed', () => {
     const cache = new GraphCache<FakeGraph>(2);
     const g = fill(cache, ['a', 'b']);

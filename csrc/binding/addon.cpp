@@ -74,6 +74,8 @@ Napi::Object InitModule(Napi::Env env, Napi::Object exports) {
   exports.Set("Graph", graph);
   exports.Set("TopKOp", TopKOp::Init(env));
   exports.Set("Event", Event::Init(env));
+  exports.Set("cudaTopk", Napi::Function::New<CudaTopk>(env, "cudaTopk"));
+  exports.Set("cudaTopkAsync", Napi::Function::New<CudaTopkAsync>(env, "cudaTopkAsync"));
   exports.Set("readProbe", Napi::Function::New<ReadProbe>(env, "readProbe"));
   exports.Set("hold", Napi::Function::New<Hold>(env, "hold"));
 #endif

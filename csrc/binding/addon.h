@@ -4,10 +4,16 @@
 #include <napi.h>
 
 #include <map>
+#include <memory>
 #include <string>
 
 #include "args.h"
 #include "errors.h"
+
+#if NSA_TOPK_WITH_CUDA
+#include "device_call.h"
+#include "staging.h"
+#endif
 
 namespace nsa::binding {
 
@@ -20,6 +26,10 @@ struct AddonData {
   Napi::FunctionReference graph;
   // readProbe's 256-byte device sink per device ordinal, allocated on first use.
   std::map<int, void*> probe_sinks;
+  // The lanes of topk()/topkSync() on CUDA backends, made on first use, shared with jobs in flight.
+  std::shared_ptr<LanePool> lanes;
+  // The pinned chunks of copyFromAsync/copyToAsync, made on first use.
+  std::unique_ptr<StagingPool> staging;
   ~AddonData();  // frees the sinks when the environment is torn down
 #endif
 };

@@ -77,4 +77,17 @@ class PromiseWorker : public Napi::AsyncWorker {
   ErrorCode code_ = ErrorCode::InvalidArgument;
 };
 
+// A Promise-returning entry point: starts the worker `make` returns. A bad call (a throw while
+// making it) rejects like a failed one rather than throwing from a Promise-returning function.
+template <class Make>
+Napi::Value start_promise(Napi::Env env, Make&& make) {
+  try {
+    return make()->Start();
+  } catch (const Napi::Error& e) {
+    auto deferred = Napi::Promise::Deferred::New(env);
+    deferred.Reject(e.Value());
+    return deferred.Promise();
+  }
+}
+
 }  // namespace nsa::binding

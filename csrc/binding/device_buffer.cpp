@@ -2,8 +2,13 @@
 #if NSA_TOPK_WITH_CUDA
 #include "device_buffer.h"
 
+#include <cstdio>
+#include <memory>
+#include <string>
+
 #include "addon.h"
 #include "device_guard.h"
+#include "staging.h"
 #include "stream.h"
 
 namespace nsa::binding {
@@ -15,6 +20,52 @@ Stream* optional_stream(Napi::Value v, int device) {
   Stream& stream = unwrap_arg<Stream>(v, "stream");
   stream.check_device(v.Env(), device, "stream");
   return &stream;
+}
+
+std::string hex(const void* p) {
+  char text[2 + 16 + 1];
+  std::snprintf(text, sizeof(text), "0x%llx", static_cast<unsigned long long>(uintptr_t(p)));
+  return text;
+}
+
+// What CUDA knows of the byte at `p`. An address it does not know is cudaMemoryTypeUnregistered;
+// a failed query counts as that too (and is cleared, so the next CUDA call does not report it).
+cudaPointerAttributes attributes_of(const void* p) {
+  cudaPointerAttributes a{};
+  if (cudaPointerGetAttributes(&a, p) != cudaSuccess) {
+    cudaGetLastError();
+    a.type = cudaMemoryTypeUnregistered;
+  }
+  return a;
+}
+
+// The device whose memory [ptr, ptr + bytes) is, checked before wrap() adopts it: kernels given
+// host memory or another device's memory would fault (or read the wrong data) long after the
+// call that made the mistake. Device memory must be on `device` (-1: wherever it is); managed
+// memory is reachable from every device, so it takes `device` (-1: where it was allocated).
+// Both ends are asked, so a size past the end of the allocation is caught too. An empty range
+// reads nothing and is taken as is (frameworks give empty tensors a null pointer).
+int memory_device(Napi::Env env, void* ptr, size_t bytes, int device) {
+  if (bytes == 0) return device < 0 ? 0 : device;
+  const cudaPointerAttributes first = attributes_of(ptr);
+  if (first.type != cudaMemoryTypeDevice && first.type != cudaMemoryTypeManaged) {
+    const char* what = first.type == cudaMemoryTypeHost ? "page-locked host memory" : "no device allocation";
+    throw_error(env, ErrorCode::NotDeviceMemory,
+                "Expected device memory for ptr but received " + hex(ptr) + ", which is " + what);
+  }
+  if (first.type == cudaMemoryTypeDevice && device >= 0 && first.device != device) {
+    throw_error(env, ErrorCode::DeviceMismatch,
+                "Expected memory of device " + std::to_string(device) + " (opts.device) for ptr but received " +
+                    hex(ptr) + ", memory of device " + std::to_string(first.device));
+  }
+  const void* last_byte = static_cast<const uint8_t*>(ptr) + (bytes - 1);
+  const cudaPointerAttributes last = attributes_of(last_byte);
+  if (last.type != first.type || last.device != first.device) {
+    throw_error(env, ErrorCode::InvalidArgument,
+                "Expected bytes to stay within the memory at ptr but received " + std::to_string(bytes) +
+                    ": its last byte, " + hex(last_byte) + ", is not in memory of the same kind and device");
+  }
+  return device >= 0 ? device : first.device;
 }
 
 }  // namespace
@@ -66,7 +117,8 @@ cudaError_t DeviceBuffer::release() {
 Napi::Value DeviceBuffer::Wrap(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Spec spec{reinterpret_cast<void*>(uintptr_t(bigint_arg(info[0], "ptr"))), size_t(int_arg(info[1], "bytes")),
-            int(int_arg(info[2], "device", 0, 1 << 16))};
+            int(int_arg(info[2], "device", -1, 1 << 16))};
+  spec.device = memory_device(env, spec.ptr, spec.bytes, spec.device);
   return addon_data(env).device_buffer.New({Napi::External<Spec>::New(env, &spec)});
 }
 
@@ -102,7 +154,17 @@ void DeviceBuffer::copy(const Napi::CallbackInfo& info, bool to_device) {
   DeviceGuard guard(device_);
   check_cuda(env, guard.error(), what);
   if (stream) {
-    check_cuda(env, cudaMemcpyAsync(dst, src, host.bytes, kind, stream->handle()), what);
+    // Into a caller's graph capture, a plain copy node. Otherwise staged, since a cudaMemcpyAsync
+    // with pageable memory would wait on this (the main) thread for the stream's earlier work.
+    cudaStreamCaptureStatus capture = cudaStreamCaptureStatusNone;
+    check_cuda(env, cudaStreamIsCapturing(stream->handle(), &capture), what);
+    if (capture != cudaStreamCaptureStatusNone) {
+      check_cuda(env, cudaMemcpyAsync(dst, src, host.bytes, kind, stream->handle()), what);
+      return;
+    }
+    std::unique_ptr<StagingPool>& staging = addon_data(env).staging;
+    if (!staging) staging = std::make_unique<StagingPool>();
+    check_cuda(env, staging->enqueue(stream->handle(), dev, host.data, host.bytes, to_device), what);
     return;
   }
   // A plain cudaMemcpy from pageable memory may return before the DMA lands, and our streams are

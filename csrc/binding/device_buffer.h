@@ -1,5 +1,5 @@
 // DeviceBuffer: device memory, owned (cudaMalloc, freed by dispose() or the finalizer) or wrapped
-// (an external allocation, never freed by us).
+// (an external allocation, never freed by us, checked to be memory of the device it claims).
 #pragma once
 #include <cuda_runtime_api.h>
 #include <napi.h>

@@ -29,11 +29,15 @@ std::string cuda_error_message(cudaError_t err) {
   return std::string(cudaGetErrorName(err)) + ": " + cudaGetErrorString(err);
 }
 
+std::string cuda_failure_message(cudaError_t err, const std::string& what) {
+  return cuda_error_message(err) + " (while " + what + ")";
+}
+
 void check_cuda(Napi::Env env, cudaError_t err, const std::string& what, ErrorCode code) {
   if (err == cudaSuccess) return;
   // Reported now, so clear a non-sticky error rather than let the next unrelated call see it.
   cudaGetLastError();
-  throw_error(env, code, cuda_error_message(err) + " (while " + what + ")");
+  throw_error(env, code, cuda_failure_message(err, what));
 }
 #endif
 

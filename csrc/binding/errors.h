@@ -23,6 +23,8 @@ void check_not_disposed(Napi::Env env, bool disposed, const std::string& what);
 #if NSA_TOPK_WITH_CUDA
 // "cudaErrorMemoryAllocation: out of memory"
 std::string cuda_error_message(cudaError_t err);
+// "cudaErrorMemoryAllocation: out of memory (while <what>)": how every CUDA failure is reported.
+std::string cuda_failure_message(cudaError_t err, const std::string& what);
 // Throws `code` (ERR_NSA_TOPK_CUDA unless told) with the CUDA error name and "(while <what>)".
 void check_cuda(Napi::Env env, cudaError_t err, const std::string& what, ErrorCode code = ErrorCode::Cuda);
 #endif

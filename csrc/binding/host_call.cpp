@@ -12,16 +12,6 @@
 namespace nsa::binding {
 namespace {
 
-// One NativeHostCall, unpacked. `keep` holds the typed arrays whose memory `args` points into, so
-// an async call keeps them alive until it settles (released on the main thread with the worker).
-struct HostCall {
-  TopKConfig cfg;
-  TopKArgs args;
-  int threads = 0;
-  bool baseline = false;
-  std::vector<Napi::ObjectReference> keep;
-};
-
 // A typed array field of the call: its element type must be `type` and it must hold at least
 // `min_length` elements; `type_name` names the type with its article. Absent optional fields are nullptr.
 void* array_field(HostCall& call, Napi::Object obj, const char* field, napi_typedarray_type type,
@@ -40,6 +30,8 @@ void* array_field(HostCall& call, Napi::Object obj, const char* field, napi_type
   call.keep.push_back(Napi::Persistent(a.As<Napi::Object>()));
   return static_cast<uint8_t*>(a.ArrayBuffer().Data()) + a.ByteOffset();
 }
+
+}  // namespace
 
 HostCall unpack_call(Napi::Value value) {
   Napi::Object obj = object_arg(value, "call");
@@ -75,6 +67,8 @@ HostCall unpack_call(Napi::Value value) {
   }
   return call;
 }
+
+namespace {
 
 // Runs the CPU backend; returns the error to report (code + message), or false when it succeeded.
 bool run_call(const HostCall& call, ErrorCode* code, std::string* message) {
@@ -140,14 +134,7 @@ Napi::Value CpuTopk(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value CpuTopkAsync(const Napi::CallbackInfo& info) {
-  try {
-    return (new CpuTopkWorker(info.Env(), unpack_call(info[0])))->Start();
-  } catch (const Napi::Error& e) {
-    // A bad call rejects like a failed one rather than throwing from a Promise-returning function.
-    auto deferred = Napi::Promise::Deferred::New(info.Env());
-    deferred.Reject(e.Value());
-    return deferred.Promise();
-  }
+  return start_promise(info.Env(), [&] { return new CpuTopkWorker(info.Env(), unpack_call(info[0])); });
 }
 
 }  // namespace nsa::binding

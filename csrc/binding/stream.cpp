@@ -24,6 +24,23 @@ class EventWaitWorker : public PromiseWorker {
   cudaEvent_t event_;
 };
 
+// The device of the stream `handle`, checked before wrap() adopts it: work enqueued on another
+// device's stream fails at launch or, worse, runs against the wrong device's memory. The special
+// handles (0: the legacy default stream, cudaStreamLegacy, cudaStreamPerThread) belong to
+// whichever device is current, so they take `device` (-1: device 0).
+int stream_device(Napi::Env env, cudaStream_t handle, int device) {
+  if (handle == nullptr || handle == cudaStreamLegacy || handle == cudaStreamPerThread) return device < 0 ? 0 : device;
+  int actual = -1;
+  check_cuda(env, cudaStreamGetDevice(handle, &actual), "asking which device the stream handle belongs to",
+             ErrorCode::InvalidArgument);
+  if (device >= 0 && actual != device) {
+    throw_error(env, ErrorCode::DeviceMismatch,
+                "Expected a stream of device " + std::to_string(device) + " (opts.device) for handle but received one of device " +
+                    std::to_string(actual));
+  }
+  return actual;
+}
+
 }  // namespace
 
 const napi_type_tag Stream::kTypeTag = {0x6e73612d746f706bULL, 0x73747265616d0002ULL};
@@ -75,7 +92,8 @@ void Stream::check_device(Napi::Env env, int device, const std::string& name) co
 Napi::Value Stream::Wrap(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Spec spec{reinterpret_cast<cudaStream_t>(uintptr_t(bigint_arg(info[0], "handle"))),
-            int(int_arg(info[1], "device", 0, 1 << 16))};
+            int(int_arg(info[1], "device", -1, 1 << 16))};
+  spec.device = stream_device(env, spec.stream, spec.device);
   return addon_data(env).stream.New({Napi::External<Spec>::New(env, &spec)});
 }
 

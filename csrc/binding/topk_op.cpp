@@ -5,18 +5,24 @@
 #include "addon.h"
 #include "device_buffer.h"
 #include "device_guard.h"
+#include "graph.h"
 #include "host_call.h"
 #include "stream.h"
 
 namespace nsa::binding {
 namespace {
 
-// One device-buffer argument of run(): on the op's device, alive, and at least `need` bytes.
-// Absent optional arguments are nullptr.
+// One device-buffer argument of run(): on the op's device, alive, and at least `need` bytes; its
+// range is appended to `ranges` (empty when absent), in the order the fields are read. Absent
+// optional arguments are nullptr.
 template <typename P>
-P* buffer_arg(Napi::Object args, const char* field, int device, int64_t need, bool required) {
+P* buffer_arg(Napi::Object args, const char* field, int device, int64_t need, bool required,
+              std::vector<BufferRange>& ranges) {
   Napi::Value v = args.Get(field);
-  if (!required && v.IsUndefined()) return nullptr;
+  if (!required && v.IsUndefined()) {
+    ranges.push_back({});
+    return nullptr;
+  }
   const std::string name = std::string("args.") + field;
   DeviceBuffer& buf = unwrap_arg<DeviceBuffer>(v, name);
   Napi::Env env = args.Env();
@@ -30,6 +36,7 @@ P* buffer_arg(Napi::Object args, const char* field, int device, int64_t need, bo
                 "Expected a DeviceBuffer of at least " + std::to_string(need) + " bytes for " + name +
                     " but received one of " + std::to_string(buf.bytes()) + " bytes");
   }
+  ranges.push_back({uintptr_t(buf.data()), buf.bytes()});
   return static_cast<P*>(buf.data());
 }
 
@@ -41,6 +48,8 @@ Napi::Function TopKOp::Init(Napi::Env env) {
                       InstanceAccessor<&TopKOp::WorkspaceBytes>("workspaceBytes"),
                       InstanceAccessor<&TopKOp::Disposed>("disposed"),
                       InstanceMethod<&TopKOp::Run>("run"),
+                      InstanceMethod<&TopKOp::Capture>("capture"),
+                      InstanceMethod<&TopKOp::Rebind>("rebind"),
                       InstanceMethod<&TopKOp::Dispose>("dispose")});
 }
 
@@ -75,36 +84,55 @@ Napi::Value TopKOp::WorkspaceBytes(const Napi::CallbackInfo& info) {
 }
 Napi::Value TopKOp::Disposed(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), disposed_); }
 
-void TopKOp::Run(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
+TopKOp::Call TopKOp::unpack_run(Napi::Value value) const {
+  Napi::Env env = value.Env();
   check_not_disposed(env, disposed_, kJsName);
-  Napi::Object o = object_arg(info[0], "args");
-  TopKArgs a;
+  Napi::Object o = object_arg(value, "args");
+  Call call;
+  TopKArgs& a = call.args;
+  std::vector<BufferRange>& r = call.buffers;
   a.rows = int_arg(o.Get("rows"), "args.rows", 1, cfg_.max_rows);
   a.stride = int_arg(o.Get("stride"), "args.stride", 1, INT32_MAX);
   const int64_t rows = a.rows;
   const int64_t dsize = int64_t(dtype_size(cfg_.dtype));
   const int64_t row_ints = rows * 4;
-  a.scores = buffer_arg<const void>(o, "scores", device_, rows * a.stride * dsize, true);
-  a.lengths = buffer_arg<const int32_t>(o, "lengths", device_, row_ints, false);
-  a.row_starts = buffer_arg<const int32_t>(o, "rowStarts", device_, row_ints, false);
-  a.out_indices = buffer_arg<int32_t>(o, "out", device_, rows * cfg_.k * 4, true);
-  if (cfg_.write_values) a.out_values = buffer_arg<void>(o, "values", device_, rows * cfg_.k * dsize, true);
-  if (cfg_.transform == Transform::Ragged) a.offsets = buffer_arg<const int32_t>(o, "offsets", device_, row_ints, true);
+  a.scores = buffer_arg<const void>(o, "scores", device_, rows * a.stride * dsize, true, r);
+  a.lengths = buffer_arg<const int32_t>(o, "lengths", device_, row_ints, false, r);
+  a.row_starts = buffer_arg<const int32_t>(o, "rowStarts", device_, row_ints, false, r);
+  a.out_indices = buffer_arg<int32_t>(o, "out", device_, rows * cfg_.k * 4, true, r);
+  if (cfg_.write_values) a.out_values = buffer_arg<void>(o, "values", device_, rows * cfg_.k * dsize, true, r);
+  if (cfg_.transform == Transform::Ragged) a.offsets = buffer_arg<const int32_t>(o, "offsets", device_, row_ints, true, r);
   if (cfg_.transform == Transform::PageTable) {
     a.page_table_stride = int_arg(o.Get("pageTableStride"), "args.pageTableStride", 1, INT32_MAX);
     a.page_table_rows = int_arg(o.Get("pageTableRows"), "args.pageTableRows", 1, INT32_MAX);
-    a.page_table = buffer_arg<const int32_t>(o, "pageTable", device_, a.page_table_rows * a.page_table_stride * 4, true);
-    a.row_to_batch = buffer_arg<const int32_t>(o, "rowToBatch", device_, row_ints, false);
-    a.page_table_starts = buffer_arg<const int32_t>(o, "pageTableStarts", device_, row_ints, false);
+    a.page_table = buffer_arg<const int32_t>(o, "pageTable", device_, a.page_table_rows * a.page_table_stride * 4, true, r);
+    a.row_to_batch = buffer_arg<const int32_t>(o, "rowToBatch", device_, row_ints, false, r);
+    a.page_table_starts = buffer_arg<const int32_t>(o, "pageTableStarts", device_, row_ints, false, r);
   }
-  Stream& stream = unwrap_arg<Stream>(o.Get("stream"), "args.stream");
-  stream.check_device(env, device_, "args.stream");
+  call.stream = &unwrap_arg<Stream>(o.Get("stream"), "args.stream");
+  call.stream->check_device(env, device_, "args.stream");
+  return call;
+}
 
+void TopKOp::enqueue(Napi::Env env, const Call& call) const {
   DeviceGuard guard(device_);
   check_cuda(env, guard.error(), "selecting device " + std::to_string(device_));
-  check_cuda(env, cuda::run_topk(backend_, cfg_, path_, a, workspace_, workspace_bytes_, stream.handle()),
+  check_cuda(env, cuda::run_topk(backend_, cfg_, path_, call.args, workspace_, workspace_bytes_, call.stream->handle()),
              "running top-k");
+}
+
+void TopKOp::Run(const Napi::CallbackInfo& info) { enqueue(info.Env(), unpack_run(info[0])); }
+
+Napi::Value TopKOp::Capture(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const Call call = unpack_run(info[0]);
+  return Graph::capture(env, *call.stream, [&] { enqueue(env, call); }, &call.buffers);
+}
+
+Napi::Value TopKOp::Rebind(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Graph& graph = unwrap_arg<Graph>(info[0], "graph");
+  return Napi::Boolean::New(env, graph.rebind(env, unpack_run(info[1]).buffers));
 }
 
 void TopKOp::Dispose(const Napi::CallbackInfo& info) {

@@ -11,7 +11,8 @@
   X(Disposed, "ERR_NSA_TOPK_DISPOSED")                  /* a disposed buffer, stream, op or graph */ \
   X(DeviceMismatch, "ERR_NSA_TOPK_DEVICE_MISMATCH")     /* a buffer on another device than the op */ \
   X(LoadFailed, "ERR_NSA_TOPK_LOAD_FAILED")             /* no addon binary could be loaded */ \
-  X(Capture, "ERR_NSA_TOPK_CAPTURE")                    /* a graph capture went wrong */
+  X(Capture, "ERR_NSA_TOPK_CAPTURE")                    /* a graph capture went wrong */ \
+  X(NotDeviceMemory, "ERR_NSA_TOPK_NOT_DEVICE_MEMORY")  /* a pointer to host or unknown memory */
 
 namespace nsa {
 enum class ErrorCode : int {

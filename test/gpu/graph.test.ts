@@ -291,7 +291,7 @@ describeGpu('graph-safe TopK', () => {
     }
   });
 
-  test('cache: same buffers replay, other buffers or stream capture, LRU eviction past graphCacheSize', async () => {
+  test('cache: same buffers replay, other buffers move the graph, other shapes or stream capture, LRU eviction past graphCacheSize', async () => {
     const owned = new Owned();
     try {
       const stream = owned.keep(new Stream());
@@ -321,6 +321,11 @@ describeGpu('graph-safe TopK', () => {
       const alias = owned.keep(DeviceBuffer.wrap(dScores.ptr, dScores.bytes));
       await check({ ...base, scores: alias, rows }, 'A through an alias');
       expect(counts()).toEqual([1, 1]);
+      // Other buffers of the same shape: the cached graph is moved to them, nothing is captured.
+      const moved = owned.keep(DeviceBuffer.from(scores));
+      await check({ ...base, scores: moved, rows }, 'A on other scores');
+      expect(counts()).toEqual([1, 1]);
+      expect(p.graph.reboundGraphs).toBe(1);
       await check({ ...base, rows: 3 }, 'B: fewer rows');
       expect(counts()).toEqual([2, 2]);
       await check({ ...base, rows, lengths: undefined }, 'C: no lengths');

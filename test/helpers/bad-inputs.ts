@@ -215,26 +215,21 @@ export function setKey(o: Record<string, unknown>, key: string, value: unknown):
 // Native work: counted around the bad calls, which must start none
 
 /**
- * Counts what the addon is asked to do from now until restore(): CPU top-k calls and TopK ops
- * built (topk() builds one per CUDA call). The addon's exports are plain properties: wrapped here
- * and put back by restore().
+ * Counts what the addon is asked to do from now until restore(): top-k calls on host arrays, CPU
+ * and CUDA. The addon's exports are plain properties: wrapped here and put back by restore().
  */
 export function countNativeWork(addon: NativeAddon): { count(): number; restore(): void } {
   let calls = 0;
-  const { cpuTopk, cpuTopkAsync, TopKOp } = addon;
+  const { cpuTopk, cpuTopkAsync, cudaTopk, cudaTopkAsync } = addon;
   addon.cpuTopk = (call) => { calls++; return cpuTopk(call); };
   addon.cpuTopkAsync = (call) => { calls++; return cpuTopkAsync(call); };
-  if (TopKOp) {
-    addon.TopKOp = new Proxy(TopKOp, {
-      construct(target, args) {
-        calls++;
-        return Reflect.construct(target, args);
-      },
-    });
+  if (cudaTopk && cudaTopkAsync) {
+    addon.cudaTopk = (call, backend, device) => { calls++; return cudaTopk(call, backend, device); };
+    addon.cudaTopkAsync = (call, backend, device) => { calls++; return cudaTopkAsync(call, backend, device); };
   }
   return {
     count: () => calls,
-    restore: () => Object.assign(addon, { cpuTopk, cpuTopkAsync, TopKOp }),
+    restore: () => Object.assign(addon, { cpuTopk, cpuTopkAsync, cudaTopk, cudaTopkAsync }),
   };
 }
 
