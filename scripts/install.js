@@ -70,6 +70,20 @@ function reasonToBuild() {
   return undefined;
 }
 
+// What an earlier configure left in build/CMakeCache.txt, which a plain `cmake-js compile` keeps.
+function cachedSettings() {
+  let text;
+  try {
+    text = fs.readFileSync(path.join(root, 'build', 'CMakeCache.txt'), 'utf8');
+  } catch {
+    return [];
+  }
+  return ['NSA_TOPK_CUDA', 'NSA_TOPK_CUDA_ARCHS'].flatMap((name) => {
+    const m = new RegExp(`^${name}:[A-Z]+=(.*)$`, 'm').exec(text);
+    return m ? [`${name}=${m[1]}`] : [];
+  });
+}
+
 function buildWithCmake() {
   const cpuOnly = process.env.NSA_TOPK_CUDA === '0';
   const archs = process.env.NSA_TOPK_CUDA_ARCHS || undefined;  // empty = unset
@@ -78,8 +92,13 @@ function buildWithCmake() {
   }
   const note = cpuOnly ? ' (NSA_TOPK_CUDA=0: CPU only)' : archs ? ` (NSA_TOPK_CUDA_ARCHS=${archs})` : '';
   log(`building with cmake-js${note}.`);
-  const defs = [...(cpuOnly ? ['--CDNSA_TOPK_CUDA=OFF'] : []),
-                ...(archs && !cpuOnly ? [`--CDNSA_TOPK_CUDA_ARCHS=${archs}`] : [])];
+  // Architectures ask for CUDA too: an earlier NSA_TOPK_CUDA=0 stays in the cache otherwise.
+  const defs = cpuOnly ? ['--CDNSA_TOPK_CUDA=OFF'] : archs ? ['--CDNSA_TOPK_CUDA=ON', `--CDNSA_TOPK_CUDA_ARCHS=${archs}`] : [];
+  const cached = defs.length ? [] : cachedSettings();
+  if (cached.length) {
+    log(`build/ keeps ${cached.join(', ')} from its last configure; NSA_TOPK_CUDA_ARCHS or NSA_TOPK_CUDA=0 ` +
+        'changes them, and removing build/ returns to the defaults.');
+  }
   const cmakeJs = require.resolve('cmake-js/bin/cmake-js');
   // `cmake-js compile` only builds when build/ is already configured, ignoring --CD options:
   // with options, configure first (updating the cache), then build.
