@@ -4,8 +4,7 @@
 // reported by a process warning. When nothing loads, one error lists every path tried with its
 // error and what to do.
 import * as path from 'path';
-import type { BinarySource } from '../scripts/binaries';
-import { CPU_ONLY_ON_GPU_HOST, candidates, choose } from '../scripts/binaries';
+import { BinarySource, CPU_ONLY_ON_GPU_HOST, candidates, choose } from '../scripts/binaries';
 import type { NativeAddon } from './native';
 import { ErrorCodes, NsaTopkError } from './errors';
 
