@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// `npm run build:prebuild`: the CUDA prebuild that node-gyp-build (lib/loader.ts, scripts/install.js)
-// finds in prebuilds/<platform>-<arch>/nsa-topk.napi.node.
+// `npm run build:prebuild`: the CUDA prebuild, prebuilds/<platform>-<arch>/nsa-topk.napi.node, the
+// last candidate in scripts/binaries.js's order (lib/loader.ts, scripts/install.js).
 //
 // It is the cmake-js build of CMakeLists.txt (not prebuildify, which only drives node-gyp and so
 // would build binding.gyp's CPU-only addon), configured in its own build directory, build-prebuild/,
@@ -22,6 +22,8 @@
 const { spawnSync } = require('child_process');
 const fs = require('fs');
 const path = require('path');
+
+const { prebuildFile, probeInChild } = require('./binaries');
 
 const root = path.join(__dirname, '..');
 const DEFAULT_ARCHS = '90-real;100-real';
@@ -56,11 +58,10 @@ function main() {
 
   const built = path.join(out, 'Release', 'nsa_topk.node');
   if (!fs.existsSync(built)) fail(`${built} was not built.`);
-  const dir = path.join(root, 'prebuilds', `${process.platform}-${process.arch}`);
+  const dest = prebuildFile();
+  const dir = path.dirname(dest);
   fs.rmSync(dir, { recursive: true, force: true });
   fs.mkdirSync(dir, { recursive: true });
-  // The name prebuildify gives a Node-API build; node-gyp-build matches it on its "napi" tag.
-  const dest = path.join(dir, 'nsa-topk.napi.node');
   fs.copyFileSync(built, dest);
   if (process.platform === 'linux') {
     // Host symbols and debug info only: the kernels are in the fatbin section, which strip keeps.
@@ -69,20 +70,19 @@ function main() {
   }
 
   // Load it in a child process (never this one's require cache) and read its build info.
-  const check = spawnSync(process.execPath, ['-e', `
-    const a = require(${JSON.stringify(dest)});
-    const b = a.buildInfo();
-    process.stdout.write(JSON.stringify({ build: b, cuda: a.cudaStatus().compiled }));
-  `], { encoding: 'utf8' });
-  if (check.status !== 0) fail(`the prebuild does not load:\n${check.stderr}`);
-  const info = JSON.parse(check.stdout);
-  if (!info.cuda) {
+  let build;
+  try {
+    build = probeInChild(dest);
+  } catch (err) {
+    fail(`the prebuild does not load: ${err.message}`);
+  }
+  if (!build.cuda) {
     fs.rmSync(dir, { recursive: true, force: true });
     fail('the build has no CUDA compiled in (was nvcc found? the cmake output above says); prebuild removed.');
   }
   const mb = (fs.statSync(dest).size / 2 ** 20).toFixed(1);
   log(`wrote ${path.relative(root, dest)} (${mb} MiB, ${((Date.now() - started) / 1000).toFixed(0)} s): ` +
-      Object.entries(info.build).map(([k, v]) => `${k}=${v}`).join(', '));
+      Object.entries(build).map(([k, v]) => `${k}=${v}`).join(', '));
 }
 
 main();

@@ -2,6 +2,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { Command } from 'commander';
+import { CPU_ONLY_ON_GPU_HOST, hasNvidiaDriver } from '../../scripts/binaries';
 import { coverage, describeArchs, parseCudaArchs } from '../archs';
 import { cudaStatus } from '../cuda';
 import { PACKAGE_ROOT, loadNative, loadedBinary } from '../loader';
@@ -37,19 +38,16 @@ function printInfo(info: Record<string, unknown>): void {
     process.stdout.write(`${out.join('\n')}\n`);
     return;
   }
-  const binary = info.binary as { path: string; source: string };
+  const binary = info.binary as NonNullable<ReturnType<typeof loadedBinary>>;
   const build = info.build as Record<string, unknown>;
   const cuda = info.cuda as ReturnType<typeof cudaStatus>;
   out.push(`binary: ${binary.path} (${binary.source})`);
+  for (const t of binary.tried) out.push(`  passed over: ${t}`);
   out.push(`build: ${Object.entries(build).map(([k, v]) => `${k}=${v}`).join(', ')}`);
   out.push(`cuda compiled in: ${cuda.compiled ? 'yes' : 'no'}`);
   const archs = parseCudaArchs(String(build.cudaArchs ?? ''));
   if (cuda.compiled) out.push(`cuda architectures: ${describeArchs(archs) || 'none listed'}`);
-  else if (fs.existsSync('/proc/driver/nvidia/version')) {
-    // A CPU-only binary on a host with an NVIDIA driver: most likely built where nvcc was missing.
-    out.push('note: this binary has no CUDA, but this host has an NVIDIA driver; rebuild it where nvcc is ' +
-      '(npm rebuild nsa-topk) or install a CUDA prebuild to use the GPU');
-  }
+  else if (hasNvidiaDriver()) out.push(`note: ${CPU_ONLY_ON_GPU_HOST}`);
   if (cuda.runtimeVersion !== undefined) out.push(`cuda runtime: ${cuda.runtimeVersion}, driver: ${cuda.driverVersion ?? 'none'}`);
   if (cuda.devices.length === 0) out.push(`devices: none (${cuda.reason ?? 'no usable CUDA device'})`);
   for (const d of cuda.devices) {
