@@ -48,17 +48,21 @@ describeGpu('CUDA backends on adversarial data', () => {
 
     test("the greatest scores on the batch kernel's sampled positions (its second read)", async () => {
       // The batch kernel's first threshold comes from m evenly spaced scores (position
-      // floor(s * length / m)); distinct high scores on exactly those positions put it above
-      // the k-th, so fewer than k elements reach it and the row must be read again.
+      // floor(s * length / m)). Distinct high scores on exactly those positions put it above
+      // the k-th, so fewer than k elements reach it and the row must be read again. One equal
+      // high score there looks like a plateau: its ties are taken in a second pass, which finds
+      // k of them (k <= m) or too few (k > m: the row is read again).
       const sample = loadNative().tuning().batchSample;
-      for (const dtype of DTYPES) {
+      for (const [spikes, dtype] of DTYPES.flatMap((d) => [['distinct', d], ['equal', d]] as const)) {
         for (const [length, k] of [[20_000, 100], [100_003, 2048], [70_001, 4096]]) {
           const rows = 3;
           const scores = makeScores(dtype, rows, length, ['normal', 'relu', 'equal'], 74);
           const bits = bitsOf(scores);
           const m = Math.min(sample, Math.floor(length / 16));
           for (let r = 0; r < rows; r++) {
-            for (let s = 0; s < m; s++) bits[r * length + Math.floor((s * length) / m)] = encode(dtype, 100 + s / 16);
+            for (let s = 0; s < m; s++) {
+              bits[r * length + Math.floor((s * length) / m)] = encode(dtype, spikes === 'equal' ? 100 : 100 + s / 16);
+            }
           }
           for (const tieBreak of TIE_BREAKS) {
             await exact(run, scores, { k, rows, dtype, tieBreak, sorted: tieBreak === 'large', deterministic: true, values: true });

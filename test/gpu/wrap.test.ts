@@ -49,7 +49,7 @@ describeGpu('DeviceBuffer.wrap', () => {
     for (const ptr of [4096n, 0xdead0000n, 1n << 47n]) {
       expectCode(() => DeviceBuffer.wrap(ptr, 16), ErrorCodes.NotDeviceMemory, /for ptr but received 0x/);
     }
-    expectCode(() => DeviceBuffer.wrap(owner.ptr, 2 ** 40), ErrorCodes.InvalidArgument, /for bytes but received/);
+    expectCode(() => DeviceBuffer.wrap(owner.ptr, 2 ** 40), ErrorCodes.InvalidArgument, /Expected bytes to stay within the memory at ptr but received/);
     // Freed memory is no device memory any more.
     const freed = DeviceBuffer.alloc(64 << 20);
     const ptr = freed.ptr;

@@ -8,7 +8,9 @@
 //     compare per element, the key is computed only for elements that enter. Warps stream without
 //     barriers; when the buffer passes a trigger, they meet, the buffer is cut to its k greatest
 //     (cut()) and the threshold becomes the k-th: later elements that do not beat it can never
-//     be selected (pass()).
+//     be selected (pass()). When the sample shows a plateau of equal scores at the threshold,
+//     the elements above it are streamed first, then only as many of its ties as the tie-break
+//     takes (a ties pass that stops where they end).
 //  2. cut(): the k greatest candidates, exactly (BlockKeySelect), moved to the buffer's front.
 //  3. order(): ranks of the selections by ascending position (BlockPositionRank), staged in
 //     shared memory; with sorted output, a block radix sort by key then orders the stage.
@@ -86,6 +88,7 @@ struct AgentBatchTopK {
     typename Rank::Storage rank;
     uint32_t count;     // candidates in the buffer
     uint32_t finished;  // warps at the end of their part of the row
+    uint32_t tied;      // sampled keys equal to the sampled threshold
   };
   static constexpr size_t kDynamicSmemBytes = size_t(2 * kCapacity + Policy::kScratchWords) * sizeof(uint32_t);
 
@@ -123,8 +126,10 @@ struct AgentBatchTopK {
   __device__ static uint32_t* keys() { return batch_topk_smem; }
   __device__ static uint32_t* codes() { return batch_topk_smem + kCapacity; }
   __device__ static uint32_t* scratch() { return batch_topk_smem + 2 * kCapacity; }
-  __device__ static uint32_t code_of(uint32_t pos) { return kLarge ? pos : ~pos; }
-  __device__ static uint32_t pos_of(uint32_t code) { return kLarge ? code : ~code; }
+  // Positions are below 2^31 (int32 lengths), so every code has its top bit set and 0 is below
+  // every code.
+  __device__ static uint32_t code_of(uint32_t pos) { return kLarge ? pos | 0x80000000u : ~pos; }
+  __device__ static uint32_t pos_of(uint32_t code) { return kLarge ? code & 0x7fffffffu : ~code; }
   __device__ uint32_t* stage_keys() const { return keys() + kMaxK; }
 
   __device__ void run() {
@@ -138,31 +143,80 @@ struct AgentBatchTopK {
       finish(m);
       return;
     }
-    cut(stream());
+    const uint32_t n = stream();
+    if (n > k) cut(n);
     order();
     finish(k);
   }
 
-  // Stage 1. Returns the number of candidates in the buffer (>= k).
-  __device__ uint32_t stream() {
-    uint32_t kmin = sample();
-    for (;;) {
-      const uint32_t n = pass(kmin);
-      if (n >= k) return n;
-      // The sampled threshold was above the k-th (fewer than k elements reach it): read the row
-      // again with every element entering. Rare on real scores; exact either way.
-      kmin = 0u;
+  // What enters: elements that beat the float `t` (strictly; `open` false: none do), and, in
+  // careful steps, elements whose key equals `key` and whose code beats `code` (elements tied with
+  // the last cut's k-th that the tie-break prefers to it). Before any cut `code` is the greatest
+  // code, so no step is careful. A ties pass (`ties`) takes only elements tied at `key`, all of
+  // them at first (`code` 0), and a warp stops once its next step holds none the k-th's code
+  // would let in (each warp meets positions in the tie-break's order).
+  struct Bar {
+    float t;
+    bool open;
+    uint32_t key, code;
+    bool ties;
+    __device__ static Bar from(uint32_t kmin) { return {below(kmin), true, 0u, ~0u, false}; }
+    __device__ static Bar tied(uint32_t key) { return {0.0f, false, key, 0u, true}; }
+    __device__ Bar after(Threshold thr) const {
+      if (ties) return {0.0f, false, thr.key, thr.code, true};
+      return {below(thr.key + 1u), thr.key != kKeyMax, thr.key, thr.code, false};
     }
+  };
+
+  // A float t such that !(x <= t) holds exactly for the scores whose key is kmin or greater.
+  __device__ static float below(uint32_t kmin) {
+    constexpr uint32_t kSign = 1u << (Traits::kKeyBits - 1);
+    if (kmin == 0u || kmin > kKeyMax) return __uint_as_float(0x7fffffffu);  // NaN: every score
+    const uint32_t inf = Traits::key(Bits(Traits::kNegInf ^ kSign));
+    uint32_t prev = min(kmin - 1u, inf);
+    if (key_bits<Bits, Traits::kKeyBits>(prev) == kSign) --prev;  // -0.0 compares equal to +0.0
+    return Traits::as_float(key_bits<Bits, Traits::kKeyBits>(prev));
   }
 
-  // A first threshold from an evenly spaced sample of the row: the key that kSampleRank(m) of m
-  // sampled scores reach (aiming at ~2k elements of the row reaching it), so that the buffer
-  // usually fills once, with the elements that can matter. Elements below it never enter, which
-  // is exact whenever k elements of the row reach it; pass() counts, stream() checks. Rows that
-  // fit below the trigger are not sampled: every element enters (returns 0).
-  __device__ uint32_t sample() {
+  // Stage 1. Returns the number of candidates in the buffer (>= k).
+  __device__ uint32_t stream() {
+    const Plan plan = sample();
+    // Passes in turn until one leaves k candidates. On a plateau at the sampled key: the elements
+    // above it, then its ties in the tie-break's order. Otherwise: the elements from it up. Last,
+    // when the sample misled (fewer than k reach its key): every element. Rare on real scores.
+    Stage stage = plan.plateau ? Stage::Above : Stage::From;
+    for (;;) {
+      const bool ties = stage == Stage::Ties;
+      const Bar bar = ties                    ? Bar::tied(plan.key)
+                      : stage == Stage::Above ? Bar::from(plan.key + 1u)
+                      : stage == Stage::From  ? Bar::from(plan.key)
+                                              : Bar::from(0u);
+      // The ties pass keeps what the pass above found and meets as soon as k are held, so that
+      // the first cut tells every warp where the ties it still needs end.
+      const uint32_t n = pass(bar, !ties, ties ? k - 1u : kTrigger);
+      if (n >= k) return n;
+      stage = stage == Stage::Above ? Stage::Ties : Stage::All;
+    }
+  }
+  enum class Stage { Above, Ties, From, All };
+
+  // sample()'s answer: the first threshold's key, and whether it lies on a plateau.
+  struct Plan {
+    uint32_t key;
+    bool plateau;
+  };
+
+  // A first threshold from an evenly spaced sample of the row: the key that the rank-th greatest
+  // of m sampled scores reaches (rank = max(kMinSampleRank, 2k m / length): about 2k elements of
+  // the row reach it), so that the buffer usually fills once, with the elements that can matter.
+  // Elements below it never enter, which is exact whenever k elements of the row reach it
+  // (stream() checks). When more than rank / 2 of the sample tie at that key, the row likely has
+  // a plateau there (ReLU scores at 0.0): the elements above it and the first of its ties are
+  // then taken apart, so that the plateau never fills the buffer. Rows that fit below the
+  // trigger are not sampled: every element enters (key 0).
+  __device__ Plan sample() {
     const uint32_t length = uint32_t(w.length);
-    if (length <= kTrigger) return 0u;
+    if (length <= kTrigger) return {0u, false};
     const uint32_t m = min(uint32_t(kSample), length / 16u);
     const uint32_t rank = min(m, max(uint32_t(Policy::kMinSampleRank),
                                      uint32_t((uint64_t(m) * 2u * k + length - 1u) / length)));
@@ -179,72 +233,64 @@ struct AgentBatchTopK {
       const uint32_t s = threadIdx.x + q * kThreads;
       if (s < m) keys()[s] = Traits::key(e[q]);
     }
-    return Select::key_floor(ts.select, keys(), m, rank, scratch());
+    if (threadIdx.x == 0) ts.tied = 0;  // key_floor's first barrier orders this before the adds
+    const uint32_t key = Select::key_floor(ts.select, keys(), m, rank, scratch());
+    uint32_t tied = 0;
+#pragma unroll
+    for (int q = 0; q < kSample / kThreads; ++q) {
+      const uint32_t s = threadIdx.x + q * kThreads;
+      tied += uint32_t(s < m && keys()[s] == key);
+    }
+    tied = __reduce_add_sync(0xffffffffu, tied);
+    if ((threadIdx.x & 31u) == 0 && tied) atomicAdd(&ts.tied, tied);
+    __syncthreads();
+    return {key, key != kKeyMax && ts.tied > rank / 2};
   }
 
-  // One read of the row into the buffer; elements enter from key `kmin` up (0: every element).
-  // Returns the number of candidates.
+  // One read of the row into the buffer (emptied first when `reset`), entering what `bar` lets
+  // in; the warps meet when the count passes `trigger`, kTrigger after the first cut. Returns the
+  // number of candidates.
   //
   // Warps stream without barriers: before each step a warp reads the candidate count and, when
-  // it has passed kTrigger, waits at the one barrier below instead; warps that have finished
+  // it has passed the trigger, waits at the one barrier below instead; warps that have finished
   // their part wait there too. A warp adds at most one step's elements after the count passes
   // the trigger (its next read comes after its own atomic add), so the buffer cannot overflow.
   // At the barrier the buffer is cut to its k greatest and the warps go on from where each one
   // stopped, so warps can be at different steps of the row when a cut happens: an element tied
   // with the k-th still enters where it comes before the k-th in the tie-break's order (careful
   // steps below), which keeps the strict test exact.
-  __device__ uint32_t pass(uint32_t kmin) {
+  __device__ uint32_t pass(Bar bar, bool reset, uint32_t trigger) {
     __syncthreads();  // every thread has read the previous pass's count
-    if (threadIdx.x == 0) ts.count = ts.finished = 0;
+    if (threadIdx.x == 0) {
+      if (reset) ts.count = 0;
+      ts.finished = 0;
+    }
     __syncthreads();
-    Bar bar = Bar::from(kmin);
     uint32_t unit = 0;
     bool done = false;
     for (;;) {
       if (!done) {
-        done = advance(unit, bar);
+        done = advance(unit, bar, trigger);
         if (done && (threadIdx.x & 31u) == 0) atomicAdd(&ts.finished, 1u);
       }
       __syncthreads();
       const uint32_t n = ts.count;
       if (ts.finished == kThreads / 32) return n;
-      // Some warp found the buffer past the trigger (n > kTrigger >= k).
-      const Threshold thr = cut(n);
-      bar = Bar::after(thr);
+      // Some warp found the buffer past the trigger (n > trigger >= k - 1).
+      bar = bar.after(cut(n));
+      trigger = kTrigger;
     }
-  }
-
-  // What enters: elements that beat the float `t` (strictly; `open` false: none do), and, in
-  // careful steps, elements whose key equals `key` and whose code beats `code` (elements tied with
-  // the last cut's k-th that the tie-break prefers to it). Before any cut `code` is the greatest
-  // code, so no step is careful.
-  struct Bar {
-    float t;
-    bool open;
-    uint32_t key, code;
-    __device__ static Bar from(uint32_t kmin) { return {below(kmin), true, 0u, ~0u}; }
-    __device__ static Bar after(Threshold thr) {
-      return {below(thr.key + 1u), thr.key != kKeyMax, thr.key, thr.code};
-    }
-  };
-
-  // A float t such that !(x <= t) holds exactly for the scores whose key is kmin or greater.
-  __device__ static float below(uint32_t kmin) {
-    constexpr uint32_t kSign = 1u << (Traits::kKeyBits - 1);
-    if (kmin == 0u || kmin > kKeyMax) return __uint_as_float(0x7fffffffu);  // NaN: every score
-    const uint32_t inf = Traits::key(Bits(Traits::kNegInf ^ kSign));
-    uint32_t prev = min(kmin - 1u, inf);
-    if (key_bits<Bits, Traits::kKeyBits>(prev) == kSign) --prev;  // -0.0 compares equal to +0.0
-    return Traits::as_float(key_bits<Bits, Traits::kKeyBits>(prev));
   }
 
   // Streams this thread's units from `unit` on: scalar chunks of the first partial region, the
-  // 16-byte steps, scalar chunks of the last. Returns true at the end of the row, false (unit at
-  // the next unstreamed one) when the buffer has passed the trigger.
-  __device__ bool advance(uint32_t& unit, const Bar& bar) {
+  // 16-byte steps, scalar chunks of the last. Returns true at the end of the row (or of what a
+  // ties pass needs), false (unit at the next unstreamed one) when the buffer has passed the
+  // trigger.
+  __device__ bool advance(uint32_t& unit, const Bar& bar, uint32_t trigger) {
     const uint32_t n1 = chunks(first_lo(), first_hi());
     while (unit < n1) {
-      if (full()) return false;
+      if (spent(bar, scalar_best(first_lo(), first_hi(), unit))) return true;
+      if (full(trigger)) return false;
       scalar(first_lo(), first_hi(), unit++, bar);
     }
     if (unit < n1 + nsteps) {
@@ -257,7 +303,8 @@ struct AgentBatchTopK {
 #pragma unroll
         for (int u = 0; u < kU; ++u) {
           if (s < nsteps && !stop) {
-            stop = full();
+            if (spent(bar, vector_best(s))) return true;
+            stop = full(trigger);
             if (!stop) {
               const uint4 v = raw[u];
               load(raw[u], s + kU);
@@ -271,15 +318,32 @@ struct AgentBatchTopK {
     }
     const uint32_t n3 = chunks(last_lo(), last_hi());
     while (unit < n1 + nsteps + n3) {
-      if (full()) return false;
+      if (spent(bar, scalar_best(last_lo(), last_hi(), unit - n1 - nsteps))) return true;
+      if (full(trigger)) return false;
       scalar(last_lo(), last_hi(), unit++ - n1 - nsteps, bar);
     }
     return true;
   }
 
   // Whether the buffer has passed the trigger (the same answer on every lane).
-  __device__ bool full() const {
-    return __shfl_sync(0xffffffffu, *reinterpret_cast<volatile uint32_t*>(&ts.count), 0) > kTrigger;
+  __device__ bool full(uint32_t trigger) const {
+    return __shfl_sync(0xffffffffu, *reinterpret_cast<volatile uint32_t*>(&ts.count), 0) > trigger;
+  }
+
+  // In a ties pass after its first cut: whether no lane's next unit holds a code above the
+  // k-th's, `best` being this lane's greatest code there. Every later unit of the warp comes
+  // after in the tie-break's order, so the warp is done. A lane past the row says ~0 (not
+  // spent): with `large` the first step's last vectors can lie past it while later ones do not.
+  __device__ static bool spent(const Bar& bar, uint32_t best) {
+    return bar.ties && !__any_sync(0xffffffffu, best > bar.code);
+  }
+  __device__ uint32_t vector_best(uint32_t s) const {
+    const uint32_t v = vec_of(s);
+    return v < nvec ? code_of(head + v * kV + (kLarge ? kV - 1 : 0)) : ~0u;
+  }
+  __device__ uint32_t scalar_best(uint32_t lo, uint32_t hi, uint32_t c) const {
+    const uint32_t i = chunk_lo(lo, hi, c) + threadIdx.x;
+    return i < chunk_hi(lo, hi, c) ? code_of(i) : ~0u;
   }
 
   // Row layout: [0, head) scalar, head + [0, nvec) * kV the 16-byte vectors, [tail, length)
@@ -316,14 +380,19 @@ struct AgentBatchTopK {
     append(mask, e, pos0, 1);
   }
 
-  // Chunk c (in stream order) of the scalar region [lo, hi): one element per thread.
+  // Chunk c (in stream order) of the scalar region [lo, hi), [chunk_lo, chunk_hi): one element
+  // per thread.
+  __device__ static uint32_t chunk_lo(uint32_t lo, uint32_t hi, uint32_t c) {
+    return kLarge ? (hi - lo > (c + 1) * kThreads ? hi - (c + 1) * kThreads : lo) : lo + c * kThreads;
+  }
+  __device__ static uint32_t chunk_hi(uint32_t lo, uint32_t hi, uint32_t c) {
+    return kLarge ? hi - c * kThreads : min(hi, lo + (c + 1) * kThreads);
+  }
   __device__ void scalar(uint32_t lo, uint32_t hi, uint32_t c, const Bar& bar) {
-    const uint32_t a = kLarge ? (hi - lo > (c + 1) * kThreads ? hi - (c + 1) * kThreads : lo) : lo + c * kThreads;
-    const uint32_t b = kLarge ? hi - c * kThreads : min(hi, a + kThreads);
-    const uint32_t i = a + threadIdx.x;
+    const uint32_t i = chunk_lo(lo, hi, c) + threadIdx.x;
     Bits e[kV] = {};
     bool in = false;
-    if (i < b) {
+    if (i < chunk_hi(lo, hi, c)) {
       e[0] = row[i];
       in = (bar.open && !(Traits::as_float(e[0]) <= bar.t)) ||
            (Traits::key(e[0]) == bar.key && code_of(i) > bar.code);
