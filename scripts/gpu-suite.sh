@@ -1,18 +1,33 @@
 #!/usr/bin/env bash
-# What the GPU machine runs: the GPU test suites (a GPU is required), optionally under
-# compute-sanitizer, then `nsa-topk verify` and `nsa-topk bench`. Logs go to ${OUT:-/tmp};
-# a short summary is printed last. Usage: scripts/gpu-suite.sh [--sanitize]
+# What the GPU machine runs, in parts: `tests` (the GPU test suites; a GPU is required),
+# `sanitize` (compute-sanitizer runs; only with --sanitize), `checks` (`nsa-topk verify` and
+# `fuzz`) and `bench` (`nsa-topk bench`, the quickstart). Logs go to ${OUT:-/tmp}; a short summary
+# is printed last. `--only PART` (repeatable) runs the named parts alone, so that a machine lent
+# for a few minutes at a time can take the suite in several calls.
+# Usage: scripts/gpu-suite.sh [--sanitize] [--only tests|sanitize|checks|bench]...
 set -uo pipefail
 cd "$(dirname "$0")/.."
 OUT_DIR="${OUT:-/tmp}"
 mkdir -p "$OUT_DIR"
+USAGE="usage: $0 [--sanitize] [--only tests|sanitize|checks|bench]..."
 SANITIZE=0
-for arg in "$@"; do
-  case "$arg" in
+ONLY=""
+while [ $# -gt 0 ]; do
+  case "$1" in
     --sanitize) SANITIZE=1 ;;
-    *) echo "unknown argument: $arg (usage: $0 [--sanitize])" >&2; exit 2 ;;
+    --only)
+      case "${2:-}" in
+        tests | sanitize | checks | bench) ONLY="$ONLY $2"; shift ;;
+        *) echo "--only takes tests, sanitize, checks or bench ($USAGE)" >&2; exit 2 ;;
+      esac ;;
+    *) echo "unknown argument: $1 ($USAGE)" >&2; exit 2 ;;
   esac
+  shift
 done
+[ -n "$ONLY" ] && [[ " $ONLY " == *" sanitize "* ]] && SANITIZE=1
+part() {  # part NAME: whether this run includes the part
+  if [ -n "$ONLY" ]; then [[ " $ONLY " == *" $1 "* ]]; elif [ "$1" = sanitize ]; then [ "$SANITIZE" = 1 ]; else true; fi
+}
 
 declare -a SUMMARY=()
 FAILED=0
@@ -32,8 +47,8 @@ step() {  # step NAME LOG COMMAND...: runs one step, logs it, records pass/fail
 }
 
 [ -f dist/cli/main.js ] || npx tsc -p tsconfig.json
-step "jest test/gpu" gpu-jest.log env REQUIRE_GPU=1 npx jest test/gpu
-if [ "$SANITIZE" = 1 ]; then
+part tests && step "jest test/gpu" gpu-jest.log env REQUIRE_GPU=1 npx jest test/gpu
+if part sanitize; then
   # Small end-to-end runs through every kernel under compute-sanitizer; any report fails the step.
   # memcheck's shapes reach each path: 8 x 8192 one cached radix CTA per row, 8 x 40000 cached
   # 4-CTA clusters, 160 x 20000 one streaming radix CTA per row, 140 x 70000 the batch kernel
@@ -66,22 +81,28 @@ if [ "$SANITIZE" = 1 ]; then
     done
   done
 fi
-step "nsa-topk verify" verify.log node dist/cli/main.js verify
-for backend in radix sort; do
-  step "nsa-topk fuzz $backend (10000 cases, graph replays)" "fuzz-$backend.log" \
-    node dist/cli/main.js fuzz --backend "$backend" --cases 10000 --graph --seed 1
-done
-# Shapes the batch kernel takes by the heuristic (rows >= SMs, rows >= 65536 long).
-step "nsa-topk fuzz radix, batch shapes" fuzz-batch.log \
-  node dist/cli/main.js fuzz --backend radix --cases 100 --max-rows 160 --max-len 70000 --max-k 4096 --seed 2
-step "nsa-topk bench" bench.log node dist/cli/main.js bench --json "$OUT_DIR/bench.json"
-step "nsa-topk bench --graph" bench-graph.log node dist/cli/main.js bench --graph --no-torch --json "$OUT_DIR/bench-graph.json"
-step "examples/quickstart.js" quickstart.log node examples/quickstart.js
+if part checks; then
+  step "nsa-topk verify" verify.log node dist/cli/main.js verify
+  for backend in radix sort; do
+    step "nsa-topk fuzz $backend (10000 cases, graph replays)" "fuzz-$backend.log" \
+      node dist/cli/main.js fuzz --backend "$backend" --cases 10000 --graph --seed 1
+  done
+  # Shapes the batch kernel takes by the heuristic (rows >= SMs, rows >= 65536 long).
+  step "nsa-topk fuzz radix, batch shapes" fuzz-batch.log \
+    node dist/cli/main.js fuzz --backend radix --cases 100 --max-rows 160 --max-len 70000 --max-k 4096 --seed 2
+fi
+if part bench; then
+  step "nsa-topk bench" bench.log node dist/cli/main.js bench --json "$OUT_DIR/bench.json"
+  step "nsa-topk bench --graph" bench-graph.log node dist/cli/main.js bench --graph --no-torch --json "$OUT_DIR/bench-graph.json"
+  step "examples/quickstart.js" quickstart.log node examples/quickstart.js
+fi
 
 echo
 echo "== summary"
-grep -h "^verify:" "$OUT_DIR/verify.log" 2>/dev/null || true
-tail -qn 1 "$OUT_DIR"/fuzz-*.log 2>/dev/null || true
-grep -hE "^Tests:" "$OUT_DIR/gpu-jest.log" 2>/dev/null || true
+if part checks; then
+  grep -h "^verify:" "$OUT_DIR/verify.log" 2>/dev/null || true
+  tail -qn 1 "$OUT_DIR"/fuzz-*.log 2>/dev/null || true
+fi
+part tests && { grep -hE "^Tests:" "$OUT_DIR/gpu-jest.log" 2>/dev/null || true; }
 printf '%s\n' "${SUMMARY[@]}"
 exit "$FAILED"
