@@ -155,8 +155,8 @@ export class DeviceBuffer {
 
   /**
    * Wraps `bytes` of an external allocation at `ptr`; never freed by us. CUDA is asked where the
-   * memory is: host memory, unknown addresses and a range past the allocation are refused, and
-   * opts.device, when given, must be the memory's device.
+   * memory is: host memory, unknown addresses and a range whose last byte lies elsewhere are
+   * refused, and opts.device, when given, must be the memory's device.
    */
   static wrap(ptr: bigint, bytes: number, opts?: WrapOptions): DeviceBuffer {
     if (typeof ptr !== 'bigint') throw invalidArgument('ptr', 'a bigint', ptr);

@@ -28,14 +28,18 @@ std::string hex(const void* p) {
   return text;
 }
 
-// What CUDA knows of the byte at `p`. An address it does not know is cudaMemoryTypeUnregistered;
-// a failed query counts as that too (and is cleared, so the next CUDA call does not report it).
-cudaPointerAttributes attributes_of(const void* p) {
+// What CUDA knows of the byte at `p`: an address it does not know is cudaMemoryTypeUnregistered
+// (cudaErrorInvalidValue says the same on drivers that refuse the query). Any other failure (a
+// broken context, say) is a CUDA error, not an answer about the memory.
+cudaPointerAttributes attributes_of(Napi::Env env, const void* p) {
   cudaPointerAttributes a{};
-  if (cudaPointerGetAttributes(&a, p) != cudaSuccess) {
+  const cudaError_t err = cudaPointerGetAttributes(&a, p);
+  if (err == cudaErrorInvalidValue) {
     cudaGetLastError();
     a.type = cudaMemoryTypeUnregistered;
+    return a;
   }
+  check_cuda(env, err, "cudaPointerGetAttributes");
   return a;
 }
 
@@ -43,11 +47,12 @@ cudaPointerAttributes attributes_of(const void* p) {
 // host memory or another device's memory would fault (or read the wrong data) long after the
 // call that made the mistake. Device memory must be on `device` (-1: wherever it is); managed
 // memory is reachable from every device, so it takes `device` (-1: where it was allocated).
-// Both ends are asked, so a size past the end of the allocation is caught too. An empty range
+// Both ends are asked, so a size past the end of the memory the first byte lies in is caught
+// (a range over two adjacent allocations of the same kind and device is not). An empty range
 // reads nothing and is taken as is (frameworks give empty tensors a null pointer).
 int memory_device(Napi::Env env, void* ptr, size_t bytes, int device) {
   if (bytes == 0) return device < 0 ? 0 : device;
-  const cudaPointerAttributes first = attributes_of(ptr);
+  const cudaPointerAttributes first = attributes_of(env, ptr);
   if (first.type != cudaMemoryTypeDevice && first.type != cudaMemoryTypeManaged) {
     const char* what = first.type == cudaMemoryTypeHost ? "page-locked host memory" : "no device allocation";
     throw_error(env, ErrorCode::NotDeviceMemory,
@@ -59,7 +64,7 @@ int memory_device(Napi::Env env, void* ptr, size_t bytes, int device) {
                     hex(ptr) + ", memory of device " + std::to_string(first.device));
   }
   const void* last_byte = static_cast<const uint8_t*>(ptr) + (bytes - 1);
-  const cudaPointerAttributes last = attributes_of(last_byte);
+  const cudaPointerAttributes last = attributes_of(env, last_byte);
   if (last.type != first.type || last.device != first.device) {
     throw_error(env, ErrorCode::InvalidArgument,
                 "Expected bytes to stay within the memory at ptr but received " + std::to_string(bytes) +

@@ -189,9 +189,10 @@ Failure run_on_lane(const DeviceJob& job, DeviceLane& lane) {
   if (host.out_values) total = add_sat(total, align_up(slots * dsize));
 
   if (lane.arena_bytes < total) {
-    if (lane.arena) cudaFree(lane.arena);
+    const cudaError_t freed = lane.arena ? cudaFree(lane.arena) : cudaSuccess;
     lane.arena = nullptr;
     lane.arena_bytes = 0;
+    if (freed != cudaSuccess) return {freed, "freeing the previous call's device memory"};
     if (cudaError_t err = cudaMalloc(&lane.arena, total); err != cudaSuccess) {
       return {err, "allocating " + std::to_string(total) + " bytes of device memory"};
     }
@@ -243,7 +244,8 @@ Failure run_job(const DeviceJob& job) {
     if (f.err == cudaSuccess && err != cudaSuccess) f = {err, "waiting for top-k"};
   }
   if (lane->arena_bytes > kKeptArenaBytes) {
-    cudaFree(lane->arena);
+    const cudaError_t err = cudaFree(lane->arena);
+    if (f.err == cudaSuccess && err != cudaSuccess) f = {err, "freeing the call's device memory"};
     lane->arena = nullptr;
     lane->arena_bytes = 0;
   }

@@ -60,10 +60,10 @@ cudaError_t KernelRelocations::find(cudaGraph_t graph, const std::vector<BufferR
         size_t matches = 0;
         for (size_t b = 0; b < buffers.size(); ++b) {
           const BufferRange& r = buffers[b];
-          if (r.base == 0 || word < r.base || word - r.base >= r.bytes) continue;
+          if (r.base == 0 || word != r.base) continue;
           if (++matches > 1) ambiguous = true;
           found[b] = true;
-          sites_.push_back({nodes_.size(), param, offset, b, uintptr_t(word - r.base)});
+          sites_.push_back({nodes_.size(), param, offset, b});
         }
       }
     }
@@ -89,7 +89,7 @@ bool KernelRelocations::fits(const std::vector<BufferRange>& buffers) const {
 
 cudaError_t KernelRelocations::apply(cudaGraphExec_t exec, const std::vector<BufferRange>& buffers) {
   for (const Site& s : sites_) {
-    const uint64_t word = buffers[s.buffer].base + s.delta;
+    const uint64_t word = buffers[s.buffer].base;
     std::memcpy(nodes_[s.node].values[s.param].data() + s.offset, &word, kWord);
   }
   for (const Node& n : nodes_) {

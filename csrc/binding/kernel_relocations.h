@@ -3,13 +3,14 @@
 // step) rewrites those kernel parameters in the instantiated graph instead of capturing and
 // instantiating it again.
 //
-// Addresses are found by value: each 8-byte-aligned word of each kernel parameter that points
-// into one of the buffers is a site, moved with its buffer by its offset from the buffer's start.
-// That is exact for launches that take buffer addresses as given or offset within the buffer (all
-// of csrc/cuda's: they pass TopKArgs by value). A graph is not relocatable, and its owner captures
-// again, where that cannot be shown: a word pointing into two buffers at once (aliased buffers), a
-// present buffer found in no parameter, a node other than a kernel, or parameters CUDA does not
-// describe.
+// Addresses are found by value: each 8-byte-aligned word of each kernel parameter that equals the
+// base of one of the buffers is a site, rewritten to that buffer's new base. csrc/cuda's launches
+// take call buffers only as given (TopKArgs by value) and zero the padding of their parameter
+// structs, so a word that is not a base address never matches: interior addresses are not looked
+// for, since a stale value in padding could pass for one. A graph is not relocatable, and its
+// owner captures again, where that cannot be shown: a word equal to two buffers' bases (the same
+// buffer given twice), a present buffer found in no parameter, a node other than a kernel, or
+// parameters CUDA does not describe.
 #pragma once
 #include <cuda_runtime_api.h>
 
@@ -19,10 +20,9 @@
 
 namespace nsa::binding {
 
-// One buffer of a call, [base, base + bytes); an absent buffer has base 0 and is never matched.
+// One buffer of a call, by its base address; an absent buffer has base 0 and is never matched.
 struct BufferRange {
   uintptr_t base = 0;
-  size_t bytes = 0;
 };
 
 class KernelRelocations {
@@ -52,7 +52,6 @@ class KernelRelocations {
     size_t param;   // parameter index
     size_t offset;  // byte offset of the word in the parameter
     size_t buffer;  // index in the buffers
-    uintptr_t delta;  // the word minus the buffer's base
   };
 
   std::vector<Node> nodes_;

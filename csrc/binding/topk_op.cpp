@@ -36,7 +36,7 @@ P* buffer_arg(Napi::Object args, const char* field, int device, int64_t need, bo
                 "Expected a DeviceBuffer of at least " + std::to_string(need) + " bytes for " + name +
                     " but received one of " + std::to_string(buf.bytes()) + " bytes");
   }
-  ranges.push_back({uintptr_t(buf.data()), buf.bytes()});
+  ranges.push_back({uintptr_t(buf.data())});
   return static_cast<P*>(buf.data());
 }
 

@@ -3,8 +3,10 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdint>
+#include <cstring>
 #include <limits>
 #include <mutex>
+#include <type_traits>
 
 #include <cub/device/device_segmented_radix_sort.cuh>
 
@@ -163,8 +165,22 @@ cudaError_t sort_segments(cub::DoubleBuffer<uint64_t>& keys, int64_t rows, int64
   return err;
 }
 
-OutputSpec output_spec(const TopKConfig& cfg, int32_t* raw_positions) {
-  return OutputSpec{cfg.k, cfg.tie_break, cfg.transform, cfg.page_size, cfg.write_values, raw_positions};
+// Kernel parameter structs are filled in zeroed memory, padding included: graph relocation
+// (csrc/binding/kernel_relocations.h) reads every 8-byte word of a parameter, and stale stack
+// bytes in padding could equal a buffer's address.
+template <class T>
+void zero(T& t) {
+  static_assert(std::is_trivially_copyable_v<T>, "kernel parameters are copied byte for byte");
+  std::memset(&t, 0, sizeof t);
+}
+void set_output(OutputSpec& o, const TopKConfig& cfg, int32_t* raw_positions) {
+  zero(o);
+  o.k = cfg.k;
+  o.tie_break = cfg.tie_break;
+  o.transform = cfg.transform;
+  o.page_size = cfg.page_size;
+  o.write_values = cfg.write_values;
+  o.raw_positions = raw_positions;
 }
 
 // Shared-memory layout of one radix CTA for the op's maxLen (see tuning.h and RadixParams).
@@ -211,7 +227,11 @@ cudaError_t launch_batch(const TopKConfig& cfg, const TopKArgs& args, int device
   constexpr auto kernel = batch_topk_kernel<Policy, Traits, kLarge>;
   cudaError_t err = allow_smem<kernel>(device);
   if (err != cudaSuccess) return err;
-  const BatchTopKParams p{args, output_spec(cfg, nullptr), cfg.sorted};
+  BatchTopKParams p;
+  zero(p);
+  p.a = args;
+  set_output(p.out, cfg, nullptr);
+  p.sorted = cfg.sorted;
   kernel<<<unsigned(args.rows), Policy::kThreads, AgentBatchTopK<Policy, Traits, kLarge>::kDynamicSmemBytes, stream>>>(p);
   return cudaGetLastError();
 }
@@ -245,8 +265,13 @@ cudaError_t run_radix(const TopKConfig& cfg, RadixPath path, const TopKArgs& arg
                                                      : choose_radix_plan(shape_rows, cfg.max_len, cfg.k, sm_count(device));
   const int cluster = plan.cluster;
   const RadixShape shape = radix_shape(std::max<int64_t>(cfg.max_len, 1), cfg.k, plan);
-  const RadixParams p{args, output_spec(cfg, cfg.sorted ? region<int32_t>(ws, l.positions) : nullptr),
-                      shape.region_words, shape.chunk_cap, shape.cand_cap};
+  RadixParams p;
+  zero(p);
+  p.a = args;
+  set_output(p.out, cfg, cfg.sorted ? region<int32_t>(ws, l.positions) : nullptr);
+  p.region_words = shape.region_words;
+  p.chunk_cap = shape.chunk_cap;
+  p.cand_cap = shape.cand_cap;
   cudaError_t err = cluster == 8   ? launch_radix<Traits, 8>(p, device, stream)
                     : cluster == 4 ? launch_radix<Traits, 4>(p, device, stream)
                     : cluster == 2 ? launch_radix<Traits, 2>(p, device, stream)
@@ -263,8 +288,10 @@ cudaError_t run_radix(const TopKConfig& cfg, RadixPath path, const TopKArgs& arg
   err = sort_segments(keys, args.rows, cfg.k, true, 32 + Traits::kKeyBits, region<int32_t>(ws, l.offsets),
                       region<void>(ws, l.temp), l.temp_bytes, device, stream);
   if (err != cudaSuccess) return err;
+  OutputSpec out;
+  set_output(out, cfg, nullptr);
   finish_sorted_kernel<Traits><<<blocks, tuning::kElementwiseThreads, 0, stream>>>(
-      args, output_spec(cfg, nullptr), keys.Current(), cfg.k, SortedWord::Composite);
+      args, out, keys.Current(), cfg.k, SortedWord::Composite);
   return cudaGetLastError();
 }
 
@@ -283,7 +310,8 @@ cudaError_t run_sort(const TopKConfig& cfg, const TopKArgs& args, const Layout& 
                       region<void>(ws, l.temp), l.temp_bytes, device, stream);
   if (err != cudaSuccess) return err;
   const unsigned blocks = elementwise_blocks(args.rows * cfg.k, device);
-  const OutputSpec out = output_spec(cfg, nullptr);
+  OutputSpec out;
+  set_output(out, cfg, nullptr);
   if (cfg.sorted || !cfg.deterministic) {
     finish_sorted_kernel<Traits><<<blocks, tuning::kElementwiseThreads, 0, stream>>>(
         args, out, keys.Current(), seg, SortedWord::Composite);
