@@ -1,8 +1,9 @@
 // The package as npm publishes it: `npm pack` (which runs `prepare`, so dist/ is current), installed
 // into a fresh project with install scripts disabled (npm's --ignore-scripts, or allowScripts), then
-// `nsa-topk verify` there. The install is offline: the runtime dependencies come from the
-// lockfile's production tree, copied from this checkout's node_modules, so npm resolves the
-// tarball's own dependency ranges against them and fetches nothing.
+// `nsa-topk verify` there. The install is offline and needs nothing in npm's cache: the runtime
+// dependencies come from the lockfile's production tree, copied from this checkout's node_modules
+// with their bin links, so npm resolves the tarball's own dependency ranges against them and
+// fetches nothing.
 //
 // A tarball with a prebuild for this platform (a release) must load it and verify. One without
 // (any checkout that did not run `npm run build:prebuild`) leaves the user no binary: the CLI must
@@ -19,9 +20,18 @@ jest.setTimeout(300_000);
 
 interface Run { status: number | null; stdout: string; stderr: string }
 
-/** Runs a command; NSA_TOPK_BINARY is dropped so that only the installed package's own binaries count. */
+// npm's cache for every npm command here: an empty one of the test's own, so that registry metadata
+// another run left in the user's cache cannot hide a fetch (the GPU machine has neither cache nor
+// network).
+const npmCache = fs.mkdtempSync(path.join(os.tmpdir(), 'nsa-topk-npm-cache-'));
+afterAll(() => fs.rmSync(npmCache, { recursive: true, force: true }));
+
+/**
+ * Runs a command with the test's empty npm cache; NSA_TOPK_BINARY is dropped so that only the
+ * installed package's own binaries count.
+ */
 function run(cwd: string, command: string, ...args: string[]): Run {
-  const env = { ...process.env };
+  const env: NodeJS.ProcessEnv = { ...process.env, npm_config_cache: npmCache };
   delete env.NSA_TOPK_BINARY;
   const r = spawnSync(command, args, { cwd, env, encoding: 'utf8', maxBuffer: 64 << 20 });
   if (r.error) throw r.error;
@@ -40,17 +50,29 @@ function pack(dir: string, dest: string, ...flags: string[]): { file: string; si
   return { file: path.join(dest, info.filename), size: info.size, files: info.files.map((f) => f.path) };
 }
 
-/** A fresh project holding the lockfile's production tree (nsa-topk's runtime dependencies). */
+/**
+ * A fresh project holding the lockfile's production tree (nsa-topk's runtime dependencies), with
+ * their bin links as npm makes them. Without the links npm counts a package as changed (arborist's
+ * diff: a bin path that does not exist) and fetches it again from the registry, which an empty cache
+ * and --offline refuse (ENOTCACHED for `which`, whose bin is node-which).
+ */
 function makeProject(dir: string): void {
   fs.mkdirSync(dir);
   fs.writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: 'nsa-topk-pack-test', private: true }));
   const lock = JSON.parse(fs.readFileSync(path.join(PACKAGE_ROOT, 'package-lock.json'), 'utf8')) as
-    { packages: Record<string, { dev?: boolean; devOptional?: boolean; optional?: boolean }> };
+    { packages: Record<string, { dev?: boolean; devOptional?: boolean; optional?: boolean; bin?: Record<string, string> }> };
   for (const [where, entry] of Object.entries(lock.packages)) {
     if (!where || entry.dev || entry.devOptional) continue;
     const from = path.join(PACKAGE_ROOT, where);
     if (entry.optional && !fs.existsSync(from)) continue;  // another platform's optional package
-    fs.cpSync(from, path.join(dir, where), { recursive: true });
+    const to = path.join(dir, where);
+    fs.cpSync(from, to, { recursive: true });
+    // <the node_modules holding the package>/.bin/<name> -> the bin file, relative, as npm links it.
+    const binDir = path.join(dir, where.slice(0, where.lastIndexOf('node_modules/') + 'node_modules'.length), '.bin');
+    for (const [name, file] of Object.entries(entry.bin ?? {})) {
+      fs.mkdirSync(binDir, { recursive: true });
+      fs.symlinkSync(path.relative(binDir, path.join(to, file)), path.join(binDir, name));
+    }
   }
 }
 
