@@ -236,18 +236,32 @@ cudaError_t launch_batch(const TopKConfig& cfg, const TopKArgs& args, int device
   return cudaGetLastError();
 }
 
+// Whether a batch policy's CTA fits the shared memory a CTA of the device may opt in to.
+template <class Policy>
+bool batch_smem_fits(int smem_optin) {
+  using Agent = AgentBatchTopK<Policy, DTypeTraits<DType::F32>, false>;
+  return size_t(smem_optin) >= Agent::kDynamicSmemBytes + sizeof(typename Agent::TempStorage);
+}
+
 // Whether the batch kernel can take a call at all: k within its buffer, and its CTA within the
 // shared memory a CTA of the device may opt in to (not sm_120's 99 KB: that needs a policy of its own).
 bool batch_fits(int32_t k, int smem_optin) {
-  using Agent = AgentBatchTopK<BatchTopKPolicy900, DTypeTraits<DType::F32>, false>;
-  return k <= BatchTopKPolicy900::kMaxK && size_t(smem_optin) >= Agent::kDynamicSmemBytes + sizeof(Agent::TempStorage);
+  return k <= BatchTopKPolicy900SmallK::kMaxK ? batch_smem_fits<BatchTopKPolicy900SmallK>(smem_optin)
+                                              : k <= BatchTopKPolicy900::kMaxK && batch_smem_fits<BatchTopKPolicy900>(smem_optin);
 }
 
-// The batch path under the Hopper policy (the one architecture the addon is built for).
+// The batch path under the Hopper policies (the one architecture the addon is built for): four
+// small CTAs per SM up to k = 2048, two large ones above.
+template <class Policy, class Traits>
+cudaError_t run_batch_policy(const TopKConfig& cfg, const TopKArgs& args, int device, cudaStream_t stream) {
+  return cfg.tie_break == TieBreak::Large ? launch_batch<Policy, Traits, true>(cfg, args, device, stream)
+                                          : launch_batch<Policy, Traits, false>(cfg, args, device, stream);
+}
 template <class Traits>
 cudaError_t run_batch(const TopKConfig& cfg, const TopKArgs& args, int device, cudaStream_t stream) {
-  return cfg.tie_break == TieBreak::Large ? launch_batch<BatchTopKPolicy900, Traits, true>(cfg, args, device, stream)
-                                          : launch_batch<BatchTopKPolicy900, Traits, false>(cfg, args, device, stream);
+  if (cfg.k <= BatchTopKPolicy900SmallK::kMaxK)
+    return run_batch_policy<BatchTopKPolicy900SmallK, Traits>(cfg, args, device, stream);
+  return run_batch_policy<BatchTopKPolicy900, Traits>(cfg, args, device, stream);
 }
 
 template <class Traits>
@@ -421,7 +435,11 @@ std::vector<std::pair<std::string, long long>> tuning_constants() {
           {"batchMaxK", BatchTopKPolicy900::kMaxK},
           {"batchMinLength", BatchTopKPolicy900::kMinLength},
           {"batchSample", BatchTopKPolicy900::kSample},
-          {"batchMinSampleRank", BatchTopKPolicy900::kMinSampleRank}};
+          {"batchMinSampleRank", BatchTopKPolicy900::kMinSampleRank},
+          {"batchSampleTargetPercent", BatchTopKPolicy900::kSampleTargetPercent},
+          {"batchSmallKThreads", BatchTopKPolicy900SmallK::kThreads},
+          {"batchSmallKCapacity", BatchTopKPolicy900SmallK::kCapacity},
+          {"batchSmallKMaxK", BatchTopKPolicy900SmallK::kMaxK}};
 }
 
 }  // namespace nsa::cuda

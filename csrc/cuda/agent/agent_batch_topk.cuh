@@ -2,7 +2,7 @@
 // device memory once.
 //
 // Stages (one method each):
-//  1. stream(): reads the row once, 16-byte loads several steps ahead. A sample of the row sets
+//  1. stream(): reads the row once, in tiles of 16-byte loads issued together. A sample of the row sets
 //     the first threshold (sample()), so that usually one buffer fill holds every element that
 //     can matter. An element enters the candidate buffer when it reaches the threshold: one float
 //     compare per element, the key is computed only for elements that enter. Warps stream without
@@ -207,8 +207,9 @@ struct AgentBatchTopK {
   };
 
   // A first threshold from an evenly spaced sample of the row: the key that the rank-th greatest
-  // of m sampled scores reaches (rank = max(kMinSampleRank, 2k m / length): about 2k elements of
-  // the row reach it), so that the buffer usually fills once, with the elements that can matter.
+  // of m sampled scores reaches (rank = max(kMinSampleRank, t k m / length), t the policy's
+  // kSampleTargetPercent / 100: about t k elements of the row reach it), so that the buffer
+  // usually fills once, with the elements that can matter.
   // Elements below it never enter, which is exact whenever k elements of the row reach it
   // (stream() checks). When more than rank / 2 of the sample tie at that key, the row likely has
   // a plateau there (ReLU scores at 0.0): the elements above it and the first of its ties are
@@ -218,8 +219,9 @@ struct AgentBatchTopK {
     const uint32_t length = uint32_t(w.length);
     if (length <= kTrigger) return {0u, false};
     const uint32_t m = min(uint32_t(kSample), length / 16u);
-    const uint32_t rank = min(m, max(uint32_t(Policy::kMinSampleRank),
-                                     uint32_t((uint64_t(m) * 2u * k + length - 1u) / length)));
+    const uint32_t rank =
+        min(m, max(uint32_t(Policy::kMinSampleRank),
+                   uint32_t((uint64_t(m) * k * Policy::kSampleTargetPercent + 100u * length - 1u) / (100u * length))));
     // Position floor(s * length / m) without 64-bit division: s * q + floor(s * rem / m).
     const uint32_t q0 = length / m, rem = length % m;
     Bits e[kSample / kThreads];
@@ -289,36 +291,32 @@ struct AgentBatchTopK {
   __device__ bool advance(uint32_t& unit, const Bar& bar, uint32_t trigger) {
     const uint32_t n1 = chunks(first_lo(), first_hi());
     while (unit < n1) {
-      if (spent(bar, scalar_best(first_lo(), first_hi(), unit))) return true;
+      if (bar.ties && spent(bar, scalar_best(first_lo(), first_hi(), unit))) return true;
       if (full(trigger)) return false;
       scalar(first_lo(), first_hi(), unit++, bar);
     }
-    if (unit < n1 + nsteps) {
-      uint32_t s = unit - n1;
+    // Tiles of kU steps: a thread issues its kU loads together, then takes the steps. A warp that
+    // stops inside a tile reads the rest of it again when it goes on (rare: only at a cut).
+    for (uint32_t s = unit - n1; s < nsteps; s += kU) {
       uint4 raw[kU];
 #pragma unroll
       for (int u = 0; u < kU; ++u) load(raw[u], s + u);
-      bool stop = false;
-      while (s < nsteps && !stop) {
 #pragma unroll
-        for (int u = 0; u < kU; ++u) {
-          if (s < nsteps && !stop) {
-            if (spent(bar, vector_best(s))) return true;
-            stop = full(trigger);
-            if (!stop) {
-              const uint4 v = raw[u];
-              load(raw[u], s + kU);
-              step(v, s++, bar);
-            }
+      for (int u = 0; u < kU; ++u) {
+        if (s + u < nsteps) {
+          if (bar.ties && spent(bar, vector_best(s + u))) return true;
+          if (full(trigger)) {
+            unit = n1 + s + u;
+            return false;
           }
+          step(raw[u], s + u, bar);
         }
       }
-      unit = n1 + s;
-      if (stop) return false;
     }
+    unit = max(unit, n1 + nsteps);
     const uint32_t n3 = chunks(last_lo(), last_hi());
     while (unit < n1 + nsteps + n3) {
-      if (spent(bar, scalar_best(last_lo(), last_hi(), unit - n1 - nsteps))) return true;
+      if (bar.ties && spent(bar, scalar_best(last_lo(), last_hi(), unit - n1 - nsteps))) return true;
       if (full(trigger)) return false;
       scalar(last_lo(), last_hi(), unit++ - n1 - nsteps, bar);
     }
@@ -330,12 +328,13 @@ struct AgentBatchTopK {
     return __shfl_sync(0xffffffffu, *reinterpret_cast<volatile uint32_t*>(&ts.count), 0) > trigger;
   }
 
-  // In a ties pass after its first cut: whether no lane's next unit holds a code above the
-  // k-th's, `best` being this lane's greatest code there. Every later unit of the warp comes
-  // after in the tie-break's order, so the warp is done. A lane past the row says ~0 (not
+  // In a ties pass (callers test bar.ties first, so that the fast path computes no code) after
+  // its first cut: whether no lane's next unit holds a code above the k-th's, `best` being this
+  // lane's greatest code there. Every later unit of the warp comes after in the tie-break's
+  // order, so the warp is done. A lane past the row says ~0 (not
   // spent): with `large` the first step's last vectors can lie past it while later ones do not.
   __device__ static bool spent(const Bar& bar, uint32_t best) {
-    return bar.ties && !__any_sync(0xffffffffu, best > bar.code);
+    return !__any_sync(0xffffffffu, best > bar.code);
   }
   __device__ uint32_t vector_best(uint32_t s) const {
     const uint32_t v = vec_of(s);

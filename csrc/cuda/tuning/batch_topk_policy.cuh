@@ -1,31 +1,55 @@
 // Tuning policy of the batch top-k path (one CTA per row, rows >= SMs). A policy fixes the CTA
 // shape and the shared-memory budget; the algorithm lives in the agent. The addon is built for
-// sm_90 (CMakeLists.txt), so Hopper's is the one policy; another architecture's build would add
-// its own struct here and a branch on the compute capability in run_batch (dispatch.cu).
+// sm_90 (CMakeLists.txt), so Hopper's are the policies (one per range of k); another
+// architecture's build would add its own structs here and a branch on the compute capability in
+// run_batch (dispatch.cu).
 #pragma once
 #include <cstdint>
 
 namespace nsa::cuda {
 
-// Hopper (sm_90: 132 SMs, 228 KB of shared memory per SM). Two CTAs of 512 threads per SM at 64
-// registers: while one CTA selects over its candidate buffer, the other keeps loads in flight.
+// Hopper (sm_90: 132 SMs, 228 KB of shared memory per SM), k <= 2048 (DeepSeek, GLM): four CTAs
+// of 256 threads per SM at 64 registers. While one CTA samples, selects or writes its row, three
+// others keep its SM's loads in flight (two CTAs per SM spent a third of each row with half the
+// SM streaming: kernel-notes, v6 step 3).
+struct BatchTopKPolicy900SmallK {
+  static constexpr int kThreads = 256;
+  static constexpr int kMinCtasPerSm = 4;
+  // 16-byte loads a thread issues together (one tile of the stream).
+  static constexpr int kVectorsInFlight = 4;
+  static constexpr int kDigitBits = 11;  // radix digit of the candidate selection (2048 bins)
+  // Candidate buffer of (key, code) pairs, 44 KB: with the 8 KB scratch below and the static
+  // storage, four CTAs fit an SM's shared memory (4 x 55.4 KB of 228 KB). Its trigger (capacity
+  // less one step of every thread, 4608) lies above the ~1.75k elements the sampled threshold
+  // lets in, so a cut before the end is rare.
+  static constexpr int kCapacity = 5632;
+  static constexpr int kMaxK = 2048;
+  // Evenly spaced scores read before the stream to set its first threshold. The threshold is the
+  // key that max(kMinSampleRank, kSampleTargetPercent / 100 x k m / length) of the m sampled
+  // reach: about 1.75k elements of the row reach it. Fewer than k do (a second read of the row)
+  // when 1.75x the expected number of sampled scores reach the row's k-th: at k = 2048 and
+  // 131072, 56 where 32 are expected (sd 5.6), about once in 10^5 random rows. At 150% it was
+  // about once in 100 (measured), and one such row stretches a one-wave batch by a whole read.
+  static constexpr int kSample = 2048;
+  static constexpr int kMinSampleRank = 32;
+  static constexpr int kSampleTargetPercent = 175;
+  static constexpr int64_t kMinLength = 65536;
+  static constexpr int kScratchWords = kMaxK > (1 << kDigitBits) ? kMaxK : (1 << kDigitBits);
+};
+
+// Hopper, k up to 4096: two CTAs of 512 threads per SM at 64 registers, a buffer twice as large.
 struct BatchTopKPolicy900 {
   static constexpr int kThreads = 512;
   static constexpr int kMinCtasPerSm = 2;
-  // 16-byte loads per thread in flight: 512 threads x 4 x 16 B = 32 KB per CTA, about what one
-  // SM needs in flight to keep its share of HBM3e busy (4.8 TB/s x ~0.9 us / 132 SMs).
   static constexpr int kVectorsInFlight = 4;
-  static constexpr int kDigitBits = 11;  // radix digit of the candidate selection (2048 bins)
-  // Candidate buffer of 64-bit composites (key, position): 88 KB. With the 16 KB scratch below, two
-  // CTAs fit an SM's shared memory. Rows up to this length are selected from one buffer fill.
+  static constexpr int kDigitBits = 11;
+  // Candidate buffer of (key, code) pairs: 88 KB. With the 16 KB scratch below, two CTAs fit an
+  // SM's shared memory.
   static constexpr int kCapacity = 11264;
   static constexpr int kMaxK = 4096;     // larger k takes the radix path (tuning.h)
-  // Evenly spaced scores read before the stream to set its first threshold: 4 loads per thread,
-  // issued together. The threshold is the key that max(kMinSampleRank, 2k m / length) of the m
-  // sampled reach: about 2k elements of the row reach it, and with at least 32 sampled above it,
-  // fewer than k do (a second read) only about once in 300 random rows at the smallest rank.
   static constexpr int kSample = 2048;
   static constexpr int kMinSampleRank = 32;
+  static constexpr int kSampleTargetPercent = 175;
   // Shorter rows (the op's maxLen) take the radix path, faster there on normal rows (kernel-notes).
   static constexpr int64_t kMinLength = 65536;
   static constexpr int kScratchWords = kMaxK > (1 << kDigitBits) ? kMaxK : (1 << kDigitBits);
