@@ -15,7 +15,7 @@ export const NATIVE_PATH: Record<RadixPathName, NativeRadixPath> = { auto: Nativ
 
 /** The native config from the options topk() and TopK share: the one place they are unpacked. */
 export function nativeConfig(
-  o: { sorted?: unknown; pageSize?: unknown; values?: unknown },
+  o: { sorted?: unknown; pageSize?: unknown; values?: unknown; pdl?: unknown },
   fixed: {
     k: number; dtype: DType; global: Pick<GlobalOptions, 'tieBreak' | 'deterministic' | 'fuse'>;
     graphSafe: boolean; maxRows: number; maxLen: number;
@@ -31,6 +31,7 @@ export function nativeConfig(
     pageSize: optionalInt('pageSize', o.pageSize, 1, 1, INT32_MAX),
     writeValues: optionalBool('values', o.values, false),
     graphSafe: fixed.graphSafe,
+    pdl: optionalBool('pdl', o.pdl, false),
     maxRows: fixed.maxRows,
     maxLen: fixed.maxLen,
   };

@@ -19,6 +19,8 @@ export interface NativeConfig {
   pageSize: number;
   writeValues: boolean;
   graphSafe: boolean;
+  /** CUDA: launch each call's first kernel with programmatic stream serialization. */
+  pdl: boolean;
   maxRows: number;
   maxLen: number;
 }

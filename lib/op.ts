@@ -28,6 +28,12 @@ export interface TopKOpOptions {
   fuse?: FuseName;
   pageSize?: number;
   graphSafe?: boolean;
+  /**
+   * Launch each call's first kernel with programmatic stream serialization (PDL), so that it
+   * starts while the kernel before it on the stream finishes and lets the next kernel start early
+   * (eager runs and captured graphs alike); default false.
+   */
+  pdl?: boolean;
   /** Graph-safe ops: how many captured graphs (one per distinct call) to keep, LRU; default 8. */
   graphCacheSize?: number;
   device?: number;
@@ -52,7 +58,7 @@ export interface TopKRunArgs {
   stream: Stream;
 }
 
-const OP_KEYS = ['k', 'maxRows', 'maxLen', 'dtype', 'backend', 'tieBreak', 'deterministic', 'sorted', 'values', 'fuse', 'pageSize', 'graphSafe', 'graphCacheSize', 'device', 'path'] as const;
+const OP_KEYS = ['k', 'maxRows', 'maxLen', 'dtype', 'backend', 'tieBreak', 'deterministic', 'sorted', 'values', 'fuse', 'pageSize', 'graphSafe', 'pdl', 'graphCacheSize', 'device', 'path'] as const;
 const RUN_KEYS = ['scores', 'rows', 'stride', 'lengths', 'rowStarts', 'offsets', 'pageTable', 'pageTableStride', 'pageTableRows', 'rowToBatch', 'pageTableStarts', 'out', 'values', 'stream'] as const;
 
 const DEFAULT_GRAPH_CACHE_SIZE = 8;

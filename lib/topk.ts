@@ -34,6 +34,8 @@ export interface TopKOptions {
   pageTableStarts?: IntArrayLike;
   threads?: number;
   device?: number;
+  /** CUDA: as TopKOpOptions.pdl (nothing but copies precede a call on its stream); the CPU backend ignores it. */
+  pdl?: boolean;
 }
 
 export interface TopKResult {
@@ -50,7 +52,7 @@ export interface TopKResult {
 const KEYS: readonly (keyof TopKOptions)[] = [
   'k', 'rows', 'stride', 'dtype', 'lengths', 'rowStarts', 'tieBreak', 'deterministic', 'sorted', 'values',
   'backend', 'fuse', 'offsets', 'pageTable', 'pageTableStride', 'pageSize', 'rowToBatch', 'pageTableStarts',
-  'threads', 'device',
+  'threads', 'device', 'pdl',
 ];
 
 /** A fully checked call: the native host call (its config serves the CUDA backends too), the device and the backend asked for. */

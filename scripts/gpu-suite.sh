@@ -96,6 +96,8 @@ fi
 if part bench; then
   step "nsa-topk bench" bench.log node dist/cli/main.js bench --json "$OUT_DIR/bench.json"
   step "nsa-topk bench --graph" bench-graph.log node dist/cli/main.js bench --graph --no-torch --json "$OUT_DIR/bench-graph.json"
+  # The same graphs of N calls with PDL launches, against bench.json's (issue 10).
+  step "nsa-topk bench --pdl" bench-pdl.log node dist/cli/main.js bench --pdl --no-torch --json "$OUT_DIR/bench-pdl.json"
   step "examples/quickstart.js" quickstart.log node examples/quickstart.js
 fi
 

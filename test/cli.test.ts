@@ -131,6 +131,14 @@ describe('bench options', () => {
     expect((await benchOptions('--graph-calls', '10', '--dist', 'relu')).graphCalls).toBe(10);
   });
 
+  test('--pdl builds the ops with pdl: true (off by default); the CPU backend says it has none', async () => {
+    expect((await benchOptions()).pdl).toBe(false);
+    expect((await benchOptions('--pdl')).pdl).toBe(true);
+    const r = await cli('bench', '--backend', 'cpu', '--pdl', '--rows', '1', '--lengths', '100', '--k', '4', '--iters', '1', '--warmup', '0', '--no-torch');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('no PDL launches: --pdl needs a CUDA backend');
+  });
+
   test.each([
     [['--k', '512,x'], '--k must be a comma-separated list of positive integers, got 512,x'],
     [['--k', '0'], '--k must be a comma-separated list of positive integers, got 0'],

@@ -120,6 +120,7 @@ TopKConfig unpack_config(Napi::Value v, const std::string& name) {
   c.page_size = int32_t(int_arg(field("pageSize"), fname("pageSize"), 1, INT32_MAX));
   c.write_values = bool_arg(field("writeValues"), fname("writeValues"));
   c.graph_safe = bool_arg(field("graphSafe"), fname("graphSafe"));
+  c.pdl = bool_arg(field("pdl"), fname("pdl"));
   c.max_rows = int_arg(field("maxRows"), fname("maxRows"), 0);
   c.max_len = int_arg(field("maxLen"), fname("maxLen"), 0, INT32_MAX);
   return c;

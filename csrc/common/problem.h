@@ -25,6 +25,9 @@ struct TopKConfig {
   int32_t page_size = 1;
   bool write_values = false;
   bool graph_safe = false;
+  // CUDA: launch a call's first kernel with programmatic stream serialization (PDL), so it may
+  // start while the previous kernel on the stream finishes; ignored by the CPU backend.
+  bool pdl = false;
   int64_t max_rows = 0;  // capacity the workspace is sized for (CUDA); 0 on the CPU
   int64_t max_len = 0;   // longest window the op promises to see (CUDA path sizing)
 };

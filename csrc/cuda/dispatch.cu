@@ -7,6 +7,7 @@
 #include <limits>
 #include <mutex>
 #include <type_traits>
+#include <utility>
 
 #include <cub/device/device_segmented_radix_sort.cuh>
 
@@ -201,25 +202,53 @@ RadixShape radix_shape(int64_t max_len, int32_t k, RadixPlan plan) {
   return {int32_t(2 * cand), 0, 0};
 }
 
+// The shape of a call's first launch: CTAs in clusters of `cluster` when above 1.
+struct FirstLaunch {
+  unsigned blocks;
+  unsigned threads;
+  size_t smem;
+  int cluster;
+};
+
+// Launches the first kernel of a call, the only one that may overlap the kernel before it on the
+// stream: with cfg.pdl, with programmatic stream serialization (PDL). The kernel starts once the
+// previous kernel's CTAs have all triggered (or exited) and waits for it at its pdl_wait()
+// (kernels/pdl.cuh) before touching global memory. Later kernels of the call launch plainly:
+// each waits for the whole kernel before it, as stream order always has.
+template <class... Params, class... Args>
+cudaError_t launch_first(const TopKConfig& cfg, void (*kernel)(Params...), FirstLaunch shape, cudaStream_t stream,
+                         Args&&... args) {
+  cudaLaunchConfig_t launch = {};
+  launch.gridDim = dim3(shape.blocks);
+  launch.blockDim = dim3(shape.threads);
+  launch.dynamicSmemBytes = shape.smem;
+  launch.stream = stream;
+  cudaLaunchAttribute attrs[2];
+  unsigned n = 0;
+  if (shape.cluster > 1) {
+    attrs[n].id = cudaLaunchAttributeClusterDimension;
+    attrs[n].val.clusterDim.x = unsigned(shape.cluster);
+    attrs[n].val.clusterDim.y = 1;
+    attrs[n].val.clusterDim.z = 1;
+    ++n;
+  }
+  if (cfg.pdl) {
+    attrs[n].id = cudaLaunchAttributeProgrammaticStreamSerialization;
+    attrs[n].val.programmaticStreamSerializationAllowed = 1;
+    ++n;
+  }
+  launch.attrs = attrs;
+  launch.numAttrs = n;
+  return cudaLaunchKernelEx(&launch, kernel, std::forward<Args>(args)...);
+}
+
 template <class Traits, int C>
-cudaError_t launch_radix(const RadixParams& p, int device, cudaStream_t stream) {
+cudaError_t launch_radix(const TopKConfig& cfg, const RadixParams& p, int device, cudaStream_t stream) {
   constexpr auto kernel = radix_select_kernel<Traits, C>;
-  const size_t smem = radix_smem_bytes(C, p.region_words);
   cudaError_t err = allow_smem<kernel>(device);
   if (err != cudaSuccess) return err;
-  cudaLaunchConfig_t launch = {};
-  launch.gridDim = dim3(unsigned(p.a.rows * C));
-  launch.blockDim = dim3(tuning::kThreads);
-  launch.dynamicSmemBytes = smem;
-  launch.stream = stream;
-  cudaLaunchAttribute attr[1];
-  attr[0].id = cudaLaunchAttributeClusterDimension;
-  attr[0].val.clusterDim.x = C;
-  attr[0].val.clusterDim.y = 1;
-  attr[0].val.clusterDim.z = 1;
-  launch.attrs = attr;
-  launch.numAttrs = C > 1 ? 1 : 0;
-  return cudaLaunchKernelEx(&launch, kernel, p);
+  return launch_first(cfg, kernel, {unsigned(p.a.rows * C), tuning::kThreads, radix_smem_bytes(C, p.region_words), C},
+                      stream, p);
 }
 
 template <class Policy, class Traits, bool kLarge>
@@ -232,8 +261,9 @@ cudaError_t launch_batch(const TopKConfig& cfg, const TopKArgs& args, int device
   p.a = args;
   set_output(p.out, cfg, nullptr);
   p.sorted = cfg.sorted;
-  kernel<<<unsigned(args.rows), Policy::kThreads, AgentBatchTopK<Policy, Traits, kLarge>::kDynamicSmemBytes, stream>>>(p);
-  return cudaGetLastError();
+  return launch_first(cfg, kernel,
+                      {unsigned(args.rows), Policy::kThreads, AgentBatchTopK<Policy, Traits, kLarge>::kDynamicSmemBytes, 1},
+                      stream, p);
 }
 
 // Whether a batch policy's CTA fits the shared memory a CTA of the device may opt in to.
@@ -286,10 +316,10 @@ cudaError_t run_radix(const TopKConfig& cfg, RadixPath path, const TopKArgs& arg
   p.region_words = shape.region_words;
   p.chunk_cap = shape.chunk_cap;
   p.cand_cap = shape.cand_cap;
-  cudaError_t err = cluster == 8   ? launch_radix<Traits, 8>(p, device, stream)
-                    : cluster == 4 ? launch_radix<Traits, 4>(p, device, stream)
-                    : cluster == 2 ? launch_radix<Traits, 2>(p, device, stream)
-                                   : launch_radix<Traits, 1>(p, device, stream);
+  cudaError_t err = cluster == 8   ? launch_radix<Traits, 8>(cfg, p, device, stream)
+                    : cluster == 4 ? launch_radix<Traits, 4>(cfg, p, device, stream)
+                    : cluster == 2 ? launch_radix<Traits, 2>(cfg, p, device, stream)
+                                   : launch_radix<Traits, 1>(cfg, p, device, stream);
   if (err != cudaSuccess || !cfg.sorted) return err;
   // Sorted output: order the k selections of each row by (key desc, position), then finish.
   auto* a = region<uint64_t>(ws, l.words_a);
@@ -315,9 +345,9 @@ cudaError_t run_sort(const TopKConfig& cfg, const TopKArgs& args, const Layout& 
   auto* a = region<uint64_t>(ws, l.words_a);
   auto* b = region<uint64_t>(ws, l.words_b);
   const int64_t seg = args.stride;
-  make_composites_kernel<Traits><<<elementwise_blocks(args.rows * seg, device), tuning::kElementwiseThreads, 0,
-                                   stream>>>(args, nullptr, seg, cfg.tie_break, a);
-  cudaError_t err = cudaGetLastError();
+  cudaError_t err = launch_first(cfg, make_composites_kernel<Traits>,
+                                 {elementwise_blocks(args.rows * seg, device), tuning::kElementwiseThreads, 0, 1}, stream,
+                                 args, static_cast<const int32_t*>(nullptr), seg, cfg.tie_break, a);
   if (err != cudaSuccess) return err;
   cub::DoubleBuffer<uint64_t> keys(a, b);
   err = sort_segments(keys, args.rows, seg, true, 32 + Traits::kKeyBits, region<int32_t>(ws, l.offsets),

@@ -4,7 +4,7 @@
 // same buffers (the bandwidth reference) and torch.topk when it is installed. A timer takes a
 // `call(i)` for iteration i (which reads input i % buffers), so every timed thing plugs in alike.
 // --graph also times a graph-safe op (its own cached graph replays) and the JS-side cost of one
-// replay.
+// replay. --pdl builds the ops with PDL launches (run it with and without to compare).
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
@@ -58,6 +58,8 @@ export interface BenchOptions {
   progress: boolean;
   /** CUDA: also time graph-safe replays and the JS-side replay overhead. */
   graph?: boolean;
+  /** CUDA: build the ops with pdl: true (under graph timing, PDL edges between the calls of a graph). */
+  pdl?: boolean;
 }
 
 export interface BenchResult {
@@ -330,7 +332,7 @@ function benchCuda(o: BenchOptions, backend: 'radix' | 'sort', rows: number, len
       report(`k=${k}`);
       const opOptions = {
         k, maxRows: rows, maxLen: length, dtype: o.dtype, backend,
-        tieBreak: o.tieBreak, deterministic: o.deterministic, sorted: o.sorted, fuse: o.fuse, path: o.path,
+        tieBreak: o.tieBreak, deterministic: o.deterministic, sorted: o.sorted, fuse: o.fuse, path: o.path, pdl: o.pdl,
       };
       // Plain launches (captured as they are by the graph method), whatever NSA_TOPK_GRAPH_SAFE
       // says: the graph-safe mode is --graph's.
@@ -425,10 +427,11 @@ function printTable(results: BenchResult[]): void {
 /** The timing method, as the JSON report gives it and as the line above the table says it. */
 function timingOf(o: BenchOptions, backend: ResolvedBackend): { json: { method: 'wall' | Timing; graphCalls?: number; replays?: number }; line: string } {
   if (backend === 'cpu') return { json: { method: 'wall' }, line: `wall clock, median of ${o.iters ?? 10} calls` };
-  if (o.timing === 'hold') return { json: { method: 'hold' }, line: `CUDA events behind GPU holds, median of ${o.iters ?? 100} calls` };
+  const pdl = o.pdl ? ', PDL launches' : '';
+  if (o.timing === 'hold') return { json: { method: 'hold' }, line: `CUDA events behind GPU holds${pdl}, median of ${o.iters ?? 100} calls` };
   return {
     json: { method: 'graph', graphCalls: o.graphCalls, replays: o.replays },
-    line: `CUDA graphs of ${o.graphCalls} calls, median of ${o.replays} replays / ${o.graphCalls}`,
+    line: `CUDA graphs of ${o.graphCalls} calls${pdl}, median of ${o.replays} replays / ${o.graphCalls}`,
   };
 }
 
@@ -472,6 +475,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResult[]> {
   }
   if (torchNote) process.stdout.write(`torch.topk not timed: ${torchNote}\n`);
   if (o.graph && backend === 'cpu') process.stdout.write('graph replays not timed: --graph needs a CUDA backend\n');
+  if (o.pdl && backend === 'cpu') process.stdout.write('no PDL launches: --pdl needs a CUDA backend\n');
   if (o.json) {
     const status = cudaStatus();
     const report = {
@@ -513,6 +517,7 @@ export function benchCommand(setExit: (code: number) => void): Command {
     .option('--no-torch', 'do not time torch.topk')
     .option('--progress', 'show a progress bar even when stderr is not a TTY', false)
     .option('--graph', 'CUDA: also time graph-safe replays (one cached graph per input) and the JS-side replay overhead', false)
+    .option('--pdl', 'CUDA: build the ops with pdl: true (programmatic dependent launch between consecutive calls)', false)
     .action(async (opts: Omit<BenchOptions, 'progress'> & { progress: boolean }) => {
       await runBench({ ...opts, progress: opts.progress || Boolean(process.stderr.isTTY) });
       setExit(0);

@@ -217,7 +217,7 @@ describeGpu('bad inputs to the device API', () => {
       return {
         k: intIn(rand, 1, 16), maxRows: intIn(rand, 1, 8), maxLen: intIn(rand, 1, 256), dtype: pick(rand, DTYPES), backend,
         tieBreak: pick(rand, TIE_BREAKS), deterministic: rand() < 0.5, sorted: rand() < 0.5, values: rand() < 0.5,
-        fuse: pick(rand, FUSES), pageSize: intIn(rand, 1, 4), graphSafe: rand() < 0.5, graphCacheSize: intIn(rand, 1, 8),
+        fuse: pick(rand, FUSES), pageSize: intIn(rand, 1, 4), graphSafe: rand() < 0.5, pdl: rand() < 0.5, graphCacheSize: intIn(rand, 1, 8),
         device: 0, path: backend === 'radix' ? pick(rand, RADIX_PATHS) : 'auto',
       };
     };
@@ -236,6 +236,7 @@ describeGpu('bad inputs to the device API', () => {
       fuse: () => badChoices(rand, FUSES),
       pageSize: () => badInts(rand, 1, INT32_MAX, false),
       graphSafe: () => badBools(),
+      pdl: () => badBools(),
       graphCacheSize: () => badInts(rand, 1, INT32_MAX, false),
       device: () => [...badInts(rand, 0, MAX_SAFE, false), bad('2**20', 2 ** 20)],
       path: () => badChoices(rand, RADIX_PATHS),

@@ -3,20 +3,13 @@
 // contents of the moment (lengths, row starts, offsets, page tables, scores), whatever path those
 // contents would pick eagerly. captureGraph puts several ops into one caller-owned graph.
 import { DeviceBuffer, DType, NsaTopkError, Stream, TopK, TopKOpOptions, TopKRunArgs, captureGraph } from '../../lib';
-import { describeGpu } from '../helpers/gpu';
+import { Owned, describeGpu } from '../helpers/gpu';
 import { allocScores, checkTopk, makePageTable, makeScores, randomInts, rng } from '../../lib/reference';
 import { RefOptions, Scores, diffAt } from '../reference';
 
 jest.setTimeout(300_000);
 
 type Inputs = Omit<TopKRunArgs, 'out' | 'values' | 'stream'>;
-
-/** Everything a test allocates, disposed in reverse order at the end. */
-class Owned {
-  private readonly list: { dispose(): void }[] = [];
-  keep<T extends { dispose(): void }>(x: T): T { this.list.push(x); return x; }
-  dispose(): void { for (const x of this.list.reverse()) x.dispose(); }
-}
 
 function download(buf: DeviceBuffer, dtype: DType | 'i32', length: number): Int32Array | Scores {
   const host = dtype === 'i32' ? new Int32Array(length) : allocScores(dtype, length);

@@ -329,6 +329,7 @@ const HOST_OPTIONS: { [K in keyof Required<TopKOptions>]: HostArg } = {
   pageTableStarts: { fuse: 'page-table', bad: (c, r) => badIntArrays(r, rowsOf(c)) },
   threads: { bad: (_c, r) => badInts(r, 1, 4096, false) },
   device: { bad: (_c, r) => badInts(r, 0, Number.MAX_SAFE_INTEGER, false) },
+  pdl: { bad: () => badBools() },
 };
 
 /** The positional arguments, the options, and keys topk() does not know (TopK's among them). */
@@ -356,6 +357,7 @@ export function hostCall(rand: Rng, fuse: FuseName, backend: string): HostCall {
   }
   if (options.dtype === 'f32' && rand() < 0.5) delete options.dtype;
   if (rand() < 0.3) options.threads = 1 + randomInt(rand, 2);
+  if (rand() < 0.3) options.pdl = rand() < 0.5;
   return { scores: c.scores, options };
 }
 

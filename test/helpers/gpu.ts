@@ -39,3 +39,10 @@ export const CUDA_RUNS: readonly [string, OpRun][] = [
   ['radix batch', { backend: 'radix', path: 'batch' }],
   ['sort', { backend: 'sort' }],
 ];
+
+/** Everything a test allocates, disposed in reverse order at the end. */
+export class Owned {
+  private readonly list: { dispose(): void }[] = [];
+  keep<T extends { dispose(): void }>(x: T): T { this.list.push(x); return x; }
+  dispose(): void { for (const x of this.list.reverse()) x.dispose(); }
+}

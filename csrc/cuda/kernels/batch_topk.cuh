@@ -3,6 +3,7 @@
 #include <cstdint>
 
 #include "../agent/agent_batch_topk.cuh"
+#include "pdl.cuh"
 
 namespace nsa::cuda {
 
@@ -10,6 +11,9 @@ template <class Policy, class Traits, bool kLarge>
 __global__ void __launch_bounds__(Policy::kThreads, Policy::kMinCtasPerSm) batch_topk_kernel(const BatchTopKParams p) {
   using Agent = AgentBatchTopK<Policy, Traits, kLarge>;
   __shared__ typename Agent::TempStorage storage;
+  // Before the agent: its constructor already reads lengths and row starts (pdl.cuh).
+  pdl_wait();
+  pdl_launch_dependents();
   if (int64_t(blockIdx.x) >= p.a.rows) return;
   Agent(storage, p, int64_t(blockIdx.x)).run();
 }

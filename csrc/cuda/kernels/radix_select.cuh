@@ -28,6 +28,7 @@
 #include "../block/tile_rank.cuh"
 #include "../tuning.h"
 #include "output.cuh"
+#include "pdl.cuh"
 
 namespace nsa::cuda {
 
@@ -190,6 +191,16 @@ __global__ void __launch_bounds__(tuning::kThreads, tuning::kMinCtasPerSm) radix
   __shared__ uint32_t above_s;       // C > 1: this CTA's elements above the chosen bin, per pass
   __shared__ uint32_t published[2];  // (above, tied) of this CTA, read by later CTAs of the cluster
 
+  auto clear_hist = [&](int bits) {
+    for (int i = threadIdx.x; i < (1 << bits); i += tuning::kThreads) hist[i] = 0;
+    __syncthreads();
+  };
+  // Pass 1's histogram is shared memory only: cleared before the PDL wait, it overlaps the
+  // previous kernel's tail; nothing of global memory is touched before the wait.
+  clear_hist(tuning::kFirstDigitBits);
+  pdl_wait();
+  pdl_launch_dependents();
+
   const int64_t r = blockIdx.x / C;
   if (r >= p.a.rows) return;  // every CTA of a cluster has the same row
   const unsigned me = Cluster::rank();
@@ -271,13 +282,7 @@ __global__ void __launch_bounds__(tuning::kThreads, tuning::kMinCtasPerSm) radix
     // after the next pass's first cluster barrier.
     __syncthreads();
   };
-  auto clear_hist = [&](int bits) {
-    for (int i = threadIdx.x; i < (1 << bits); i += tuning::kThreads) hist[i] = 0;
-    __syncthreads();
-  };
-
-  // Pass 1.
-  clear_hist(tuning::kFirstDigitBits);
+  // Pass 1 (its histogram cleared above).
   if (cached) first_pass<Traits, true>(row, begin, end, cache, hist, kKeyBits - tuning::kFirstDigitBits);
   else first_pass<Traits, false>(row, begin, end, cache, hist, kKeyBits - tuning::kFirstDigitBits);
   choose_bin(tuning::kFirstDigitBits);

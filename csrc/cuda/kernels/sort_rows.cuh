@@ -9,6 +9,7 @@
 
 #include "../../common/key_traits.h"
 #include "output.cuh"
+#include "pdl.cuh"
 
 namespace nsa::cuda {
 
@@ -31,6 +32,8 @@ __device__ __forceinline__ int32_t composite_position(uint64_t c, TieBreak tie) 
 template <class Traits>
 __global__ void make_composites_kernel(const TopKArgs a, const int32_t* positions, int64_t seg,
                                        TieBreak tie, uint64_t* out) {
+  pdl_wait();  // the sort backend's first kernel (pdl.cuh)
+  pdl_launch_dependents();
   const int64_t n = a.rows * seg;
   for (int64_t idx = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; idx < n; idx += int64_t(gridDim.x) * blockDim.x) {
     const int64_t r = idx / seg, i = idx - r * seg;
@@ -56,6 +59,10 @@ __global__ void composites_to_positions_kernel(const uint64_t* sorted, int64_t r
 template <class Traits>
 __global__ void finish_sorted_kernel(const TopKArgs a, const OutputSpec o, const uint64_t* sorted, int64_t seg,
                                      SortedWord word) {
+  // Never launched with PDL (its wait is a no-op), but a sorted call's last kernel: its trigger
+  // lets the next call's first kernel start.
+  pdl_wait();
+  pdl_launch_dependents();
   const int64_t n = a.rows * o.k;
   for (int64_t idx = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; idx < n; idx += int64_t(gridDim.x) * blockDim.x) {
     const int64_t r = idx / o.k, i = idx - r * o.k;
