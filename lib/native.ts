@@ -1,12 +1,13 @@
 // The whole native surface, declared once. csrc/binding implements exactly this; everything
 // richer (defaults, option checks, overloads, env resolution) lives in the TypeScript layer.
 
-/** The numeric enums of csrc/common/problem.h. */
+/** The numeric enums of csrc/common/problem.h and csrc/cuda/topk_cuda.h. */
 export const enum NativeDType { F32 = 0, F16 = 1, BF16 = 2 }
 export const enum NativeTieBreak { None = 0, Small = 1, Large = 2 }
 export const enum NativeTransform { None = 0, Ragged = 1, PageTable = 2 }
 export const enum NativeBackend { Cpu = 0, Radix = 1, Sort = 2 }
 export const enum NativeRadixPath { Auto = 0, Block = 1, Cluster = 2, Batch = 3 }
+export const enum NativePathKernel { None = 0, Batch = 1, Radix = 2 }
 
 /** Fixed for the life of an op; unpacked into nsa::TopKConfig. */
 export interface NativeConfig {
@@ -196,4 +197,25 @@ export interface NativeAddon {
   readProbe?(buffer: NativeDeviceBuffer, bytes: number, stream: NativeStream): void;
   /** Enqueues a GPU-side wait of `microseconds` on `stream` (bench: hides the host's enqueue time). */
   hold?(stream: NativeStream, microseconds: number): void;
+  /**
+   * The kernel and CTA shape the radix backend's path choice (choose_path) picks for a shape on a
+   * device described by `device`; no device is used (tests of the choice for every GPU class).
+   */
+  choosePath?(device: NativeDeviceCaps, shape: { rows: number; maxLen: number; k: number }, path: NativeRadixPath): NativePathChoice;
+}
+
+/** What the path choice reads of a device. */
+export type NativeDeviceCaps = Pick<NativeDeviceInfo, 'computeCapability' | 'multiProcessors' | 'maxSharedMemoryPerBlockOptin' | 'clusterLaunch'>;
+
+export interface NativePathChoice {
+  /** None: no kernel of this build fits the device. */
+  kernel: NativePathKernel;
+  /** Radix: CTAs per row (a thread-block cluster when above 1); 1 otherwise. */
+  ctasPerRow: number;
+  /** Radix: the shared-memory shape of RadixParams (chunkCap 0: the CTAs stream their chunks). */
+  regionWords: number;
+  chunkCap: number;
+  candCap: number;
+  /** Shared memory per CTA, static and dynamic. */
+  smemBytes: number;
 }

@@ -20,6 +20,7 @@ export interface Choice<B extends ProbedBuild> {
 }
 
 export const CPU_ONLY_ON_GPU_HOST: string;
+export const PREBUILD_CUDA_ARCHS: string;
 export function localBuildFile(root?: string): string;
 export function prebuildFile(root?: string): string;
 export function candidates(env?: NodeJS.ProcessEnv, root?: string): Candidate[];

@@ -18,6 +18,12 @@ const path = require('path');
 
 const ROOT = path.join(__dirname, '..');
 
+// The CUDA architectures of the prebuild (scripts/prebuild.js; NSA_TOPK_CUDA_ARCHS overrides), in
+// CMake syntax: machine code (SASS) for each GPU class, and PTX of the newest, which the driver
+// compiles for later GPUs. sm_80/86/89 have no thread-block clusters and sm_86/89/120 only 99 KB of
+// shared memory per CTA: the dispatch picks kernels from each device's capabilities.
+const PREBUILD_CUDA_ARCHS = '80-real;86-real;89-real;90-real;100-real;120-real;120';
+
 /** Where a local build (cmake-js or node-gyp) puts the addon. */
 function localBuildFile(root = ROOT) {
   return path.join(root, 'build', 'Release', 'nsa_topk.node');
@@ -85,4 +91,6 @@ function probeInChild(file) {
 const CPU_ONLY_ON_GPU_HOST = 'this binary has no CUDA, but this host has an NVIDIA driver; rebuild it where nvcc is ' +
   '(npm rebuild nsa-topk) or install a CUDA prebuild to use the GPU';
 
-module.exports = { CPU_ONLY_ON_GPU_HOST, candidates, choose, hasNvidiaDriver, localBuildFile, prebuildFile, probeInChild };
+module.exports = {
+  CPU_ONLY_ON_GPU_HOST, PREBUILD_CUDA_ARCHS, candidates, choose, hasNvidiaDriver, localBuildFile, prebuildFile, probeInChild,
+};

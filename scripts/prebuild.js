@@ -9,11 +9,13 @@
 //
 //   NSA_TOPK_CUDA_ARCHS   CUDA_ARCHITECTURES of the kernels, CMake syntax: "NN-real" is SASS only,
 //                         "NN" is SASS plus PTX (for later GPUs through the driver's JIT).
-//                         Default: SASS for sm_90 and sm_100, no PTX: the kernels' shared memory
-//                         per CTA (up to 220 KB) does not fit sm_120's 99 KB, so later GPUs must
-//                         not look covered. sm_80/86/89 do not compile yet: block/cluster_ops.cuh
-//                         uses thread-block clusters (sm_90+) without an architecture guard.
+//                         Default: PREBUILD_CUDA_ARCHS (scripts/binaries.js), SASS for sm_80, 86,
+//                         89, 90, 100 and 120 and PTX for compute_120. One binary serves them all:
+//                         cluster kernels are compiled for sm_90 and later only, and the dispatch
+//                         picks kernels from each device's clusters and shared memory per CTA.
 //   NSA_TOPK_PREBUILD_OUT  build directory (default build-prebuild)
+//   CUDAFLAGS             extra nvcc flags; nvcc compiles the architectures on every core
+//                         (--threads=0) unless they set --threads.
 //
 // It fails when nvcc is missing (a CPU-only prebuild would shadow a CUDA build on GPU hosts), and
 // checks that the copied binary loads and has CUDA compiled in.
@@ -23,10 +25,9 @@ const { spawnSync } = require('child_process');
 const fs = require('fs');
 const path = require('path');
 
-const { prebuildFile, probeInChild } = require('./binaries');
+const { PREBUILD_CUDA_ARCHS, prebuildFile, probeInChild } = require('./binaries');
 
 const root = path.join(__dirname, '..');
-const DEFAULT_ARCHS = '90-real;100-real';
 
 function log(message) {
   console.log(`nsa-topk prebuild: ${message}`);
@@ -37,8 +38,12 @@ function fail(message) {
   process.exit(1);
 }
 
+function cudaFlags(flags) {
+  return /(^|\s)(--threads|-t)\b/.test(flags) ? flags : [flags, '--threads=0'].filter(Boolean).join(' ');
+}
+
 function main() {
-  const archs = process.env.NSA_TOPK_CUDA_ARCHS || DEFAULT_ARCHS;
+  const archs = process.env.NSA_TOPK_CUDA_ARCHS || PREBUILD_CUDA_ARCHS;
   if (!/^[0-9a-z;\-]+$/.test(archs)) fail(`NSA_TOPK_CUDA_ARCHS="${archs}" is not a CMake list of architectures.`);
   const out = path.resolve(root, process.env.NSA_TOPK_PREBUILD_OUT || 'build-prebuild');
   if (path.resolve(out) === path.join(root, 'build')) fail('NSA_TOPK_PREBUILD_OUT must not be build/ (the local build).');
@@ -51,8 +56,9 @@ function main() {
     '--out', out,
     '--CDNSA_TOPK_CUDA=ON',
     `--CDNSA_TOPK_CUDA_ARCHS=${archs}`,
-    // nvcc compiles the architectures in parallel (one thread per core); CUDAFLAGS is kept.
-    `--CDCMAKE_CUDA_FLAGS=${[process.env.CUDAFLAGS, '--threads=0'].filter(Boolean).join(' ')}`,
+    // nvcc compiles the architectures in parallel (one thread per core) unless CUDAFLAGS sets
+    // --threads itself (a shared build machine); CUDAFLAGS is kept.
+    `--CDCMAKE_CUDA_FLAGS=${cudaFlags(process.env.CUDAFLAGS || '')}`,
   ], { cwd: root, stdio: 'inherit' });
   if (result.status !== 0) fail('cmake-js rebuild failed (output above).');
 

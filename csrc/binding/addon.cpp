@@ -78,6 +78,7 @@ Napi::Object InitModule(Napi::Env env, Napi::Object exports) {
   exports.Set("cudaTopkAsync", Napi::Function::New<CudaTopkAsync>(env, "cudaTopkAsync"));
   exports.Set("readProbe", Napi::Function::New<ReadProbe>(env, "readProbe"));
   exports.Set("hold", Napi::Function::New<Hold>(env, "hold"));
+  exports.Set("choosePath", Napi::Function::New<ChoosePath>(env, "choosePath"));
 #endif
   return exports;
 }

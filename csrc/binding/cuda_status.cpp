@@ -1,6 +1,8 @@
 #include "cuda_status.h"
 
 #include <cctype>
+#include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <string>
@@ -11,6 +13,7 @@
 #include <cuda_runtime_api.h>
 
 #include "../cuda/topk_cuda.h"
+#include "args.h"
 #include "errors.h"
 constexpr bool kCompiledWithCuda = true;
 #else
@@ -60,7 +63,8 @@ namespace {
 // Whether the kernels built for NSA_TOPK_CUDA_ARCHS (CMake entries: "90" machine code and PTX,
 // "90-real" machine code, "90-virtual" PTX) run on a device of compute capability `cc` (major * 10
 // + minor): machine code runs on its own major version at the same or a higher minor, PTX on any
-// later device. lib/archs.ts applies the same rule for `nsa-topk info`.
+// later device; "90a" entries on their own compute capability only, "100f" ones within their major
+// version. lib/archs.ts applies the same rule for `nsa-topk info`.
 bool built_for(int cc) {
   for (const char* p = NSA_TOPK_CUDA_ARCHS; *p;) {
     char* end = nullptr;
@@ -69,10 +73,12 @@ bool built_for(int cc) {
       ++p;
       continue;
     }
-    while (std::isalpha(static_cast<unsigned char>(*end))) ++end;  // "90a"
+    const char suffix = std::isalpha(static_cast<unsigned char>(*end)) ? *end++ : '\0';
     const bool sass = std::strncmp(end, "-virtual", 8) != 0;
     const bool ptx = std::strncmp(end, "-real", 5) != 0;
-    if ((sass && arch / 10 == cc / 10 && arch <= cc) || (ptx && arch <= cc)) return true;
+    const bool same_major = arch / 10 == cc / 10;
+    if (arch <= cc && (suffix == 'a' ? arch == cc : (sass && same_major) || (ptx && (suffix != 'f' || same_major))))
+      return true;
     p = end;
   }
   return false;
@@ -145,6 +151,33 @@ Napi::Value CudaStatus(const Napi::CallbackInfo& info) {
 Napi::Value Tuning(const Napi::CallbackInfo& info) {
   Napi::Object o = Napi::Object::New(info.Env());
   for (const auto& [name, value] : cuda::tuning_constants()) o.Set(name, double(value));
+  return o;
+}
+
+Napi::Value ChoosePath(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const Napi::Object d = object_arg(info[0], "device");
+  const Napi::Value cc = d.Get("computeCapability");
+  int major = 0, minor = 0;
+  if (!cc.IsString() || std::sscanf(cc.As<Napi::String>().Utf8Value().c_str(), "%d.%d", &major, &minor) != 2)
+    throw_invalid(env, "a string like \"9.0\"", "device.computeCapability", cc);
+  cuda::DeviceCaps caps;
+  caps.cc = major * 10 + minor;
+  caps.sms = int(int_arg(d.Get("multiProcessors"), "device.multiProcessors", 1, 1 << 20));
+  caps.smem_optin = int(int_arg(d.Get("maxSharedMemoryPerBlockOptin"), "device.maxSharedMemoryPerBlockOptin", 0, 1 << 30));
+  caps.clusters = bool_arg(d.Get("clusterLaunch"), "device.clusterLaunch");
+  const Napi::Object shape = object_arg(info[1], "shape");
+  const cuda::PathChoice c = cuda::choose_path(cuda::RadixPath(int_arg(info[2], "path", 0, 3)),
+                                               int_arg(shape.Get("rows"), "shape.rows", 1),
+                                               int_arg(shape.Get("maxLen"), "shape.maxLen", 1, INT32_MAX),
+                                               int32_t(int_arg(shape.Get("k"), "shape.k", 1, INT32_MAX)), caps);
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("kernel", int32_t(c.kernel));
+  o.Set("ctasPerRow", c.kernel == cuda::PathKernel::Radix ? c.plan.cluster : 1);
+  o.Set("regionWords", c.region_words);
+  o.Set("chunkCap", c.chunk_cap);
+  o.Set("candCap", c.cand_cap);
+  o.Set("smemBytes", double(c.smem_bytes));
   return o;
 }
 

@@ -260,6 +260,9 @@ DeviceJob make_job(const Napi::CallbackInfo& info) {
   job.call = unpack_call(info[0]);
   job.backend = Backend(int_arg(info[1], "backend (Radix = 1 or Sort = 2)", 1, 2));
   job.device = int(int_arg(info[2], "device", 0, 1 << 16));
+  if (const std::string why = cuda::unfit_reason(job.backend, job.call.cfg, cuda::RadixPath::Auto, job.device);
+      !why.empty())
+    throw_error(env, ErrorCode::CudaUnavailable, why);
   std::shared_ptr<LanePool>& lanes = addon_data(env).lanes;
   if (!lanes) lanes = std::make_shared<LanePool>();
   job.lanes = lanes;

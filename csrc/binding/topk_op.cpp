@@ -63,6 +63,8 @@ TopKOp::TopKOp(const Napi::CallbackInfo& info) : Napi::ObjectWrap<TopKOp>(info) 
   path_ = cuda::RadixPath(int_arg(info[3], "path", 0, 3));
   DeviceGuard guard(device_);
   check_cuda(env, guard.error(), "selecting device " + std::to_string(device_));
+  if (const std::string why = cuda::unfit_reason(backend_, cfg_, path_, device_); !why.empty())
+    throw_error(env, ErrorCode::CudaUnavailable, why);
   workspace_bytes_ = cuda::workspace_bytes(backend_, cfg_, device_);
   check_cuda(env, cudaMalloc(&workspace_, workspace_bytes_),
              "allocating a " + std::to_string(workspace_bytes_) + "-byte workspace");

@@ -4,8 +4,11 @@
 #include <atomic>
 #include <cstdint>
 #include <cstring>
+#include <iterator>
 #include <limits>
 #include <mutex>
+#include <optional>
+#include <string>
 #include <type_traits>
 #include <utility>
 
@@ -92,29 +95,33 @@ T* region(void* ws, size_t offset) {
   return reinterpret_cast<T*>(static_cast<char*>(ws) + offset);
 }
 
-// What dispatch needs to know of a device, queried once per device for the life of the process
-// (calls, and so graph captures, then do no device queries).
-struct DeviceInfo {
-  int sms = 1;
-  int smem_optin = 0; // the most dynamic shared memory a CTA may opt in to
-};
+// A device's capabilities, queried once per device for the life of the process (calls, and so
+// graph captures, then do no device queries). A failed query leaves them unknown (cc 0).
 constexpr int kMaxDevices = 64;
 
-const DeviceInfo& device_info(int device) {
-  static DeviceInfo infos[kMaxDevices];
+const DeviceCaps& device_caps(int device) {
+  static DeviceCaps caps[kMaxDevices];
   static std::once_flag once[kMaxDevices];
-  static DeviceInfo fallback;
+  static DeviceCaps fallback;
   if (device < 0 || device >= kMaxDevices) return fallback;
   std::call_once(once[device], [device] {
-    DeviceInfo& d = infos[device];
-    cudaDeviceGetAttribute(&d.sms, cudaDevAttrMultiProcessorCount, device);
-    cudaDeviceGetAttribute(&d.smem_optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, device);
-    d.sms = std::max(d.sms, 1);
+    int major = 0, minor = 0, sms = 0, smem_optin = 0, clusters = 0;
+    const cudaDeviceAttr attrs[] = {cudaDevAttrComputeCapabilityMajor, cudaDevAttrComputeCapabilityMinor,
+                                    cudaDevAttrMultiProcessorCount, cudaDevAttrMaxSharedMemoryPerBlockOptin,
+                                    cudaDevAttrClusterLaunch};
+    int* const values[] = {&major, &minor, &sms, &smem_optin, &clusters};
+    for (size_t i = 0; i < std::size(attrs); ++i) {
+      if (cudaDeviceGetAttribute(values[i], attrs[i], device) != cudaSuccess) {
+        cudaGetLastError();  // not left for the next launch's check
+        return;
+      }
+    }
+    caps[device] = {major * 10 + minor, std::max(sms, 1), smem_optin, clusters != 0};
   });
-  return infos[device];
+  return caps[device];
 }
 
-int sm_count(int device) { return device_info(device).sms; }
+int sm_count(int device) { return device_caps(device).sms; }
 
 // Raises a kernel's dynamic shared-memory limit to the device's opt-in maximum, once per kernel and
 // device: every launch then only states what it uses.
@@ -128,7 +135,7 @@ cudaError_t allow_smem(int device) {
   if (err != cudaSuccess) return err;
   // The opt-in limit covers static and dynamic shared memory together.
   err = cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
-                             device_info(device).smem_optin - int(attr.sharedSizeBytes));
+                             device_caps(device).smem_optin - int(attr.sharedSizeBytes));
   // And the largest shared-memory carveout, so that occupancy is limited by what CTAs use.
   if (err == cudaSuccess)
     err = cudaFuncSetAttribute(kernel, cudaFuncAttributePreferredSharedMemoryCarveout, cudaSharedmemCarveoutMaxShared);
@@ -184,22 +191,29 @@ void set_output(OutputSpec& o, const TopKConfig& cfg, int32_t* raw_positions) {
   o.raw_positions = raw_positions;
 }
 
-// Shared-memory layout of one radix CTA for the op's maxLen (see tuning.h and RadixParams).
+// Shared-memory layout of one radix CTA for the op's maxLen (see tuning.h and RadixParams), within
+// the device's opt-in limit: a chunk is cached only with at least kMinCandidates beside it, and an
+// uncached CTA needs as many candidates; nullopt when even that does not fit.
 struct RadixShape {
   int32_t region_words, chunk_cap, cand_cap;
 };
-RadixShape radix_shape(int64_t max_len, int32_t k, RadixPlan plan) {
+std::optional<RadixShape> radix_shape(int64_t max_len, int32_t k, RadixPlan plan, const DeviceCaps& caps) {
   const int64_t chunk = (max_len + plan.cluster - 1) / plan.cluster;
   const int64_t hist_bytes = radix_smem_bytes(plan.cluster, 0);
   const int64_t want = 2 * int64_t(k) + 4096;
+  const int64_t optin = int64_t(caps.smem_optin) - int64_t(radix_static_smem_bytes(plan.cluster));  // dynamic part
+  const int64_t cached_bytes = std::min<int64_t>(tuning::kSmemPerCta, optin);
   if (plan.cache && chunk <= tuning::kMaxChunkCache) {
-    const int64_t room = (tuning::kSmemPerCta - hist_bytes - 4 * (chunk + 4)) / 8;  // keeps 2 CTAs an SM
-    const int64_t cand = std::max<int64_t>(tuning::kMinCandidates,
-                                           std::min({(want + plan.cluster - 1) / plan.cluster, chunk, room}));
-    return {int32_t(chunk + 4 + 2 * cand), int32_t(chunk), int32_t(cand)};
+    const int64_t room = (cached_bytes - hist_bytes - 4 * (chunk + 4)) / 8;
+    if (room >= tuning::kMinCandidates) {
+      const int64_t cand = std::max<int64_t>(tuning::kMinCandidates,
+                                             std::min({(want + plan.cluster - 1) / plan.cluster, chunk, room}));
+      return RadixShape{int32_t(chunk + 4 + 2 * cand), int32_t(chunk), int32_t(cand)};
+    }
   }
-  const int64_t cand = std::min<int64_t>(want, (tuning::kMaxSmemPerCta - hist_bytes) / 8);
-  return {int32_t(2 * cand), 0, 0};
+  const int64_t cand = std::min<int64_t>(want, (std::min<int64_t>(tuning::kMaxSmemPerCta, optin) - hist_bytes) / 8);
+  if (cand < tuning::kMinCandidates) return std::nullopt;
+  return RadixShape{int32_t(2 * cand), 0, 0};
 }
 
 // The shape of a call's first launch: CTAs in clusters of `cluster` when above 1.
@@ -266,22 +280,26 @@ cudaError_t launch_batch(const TopKConfig& cfg, const TopKArgs& args, int device
                       stream, p);
 }
 
-// Whether a batch policy's CTA fits the shared memory a CTA of the device may opt in to.
+// A batch policy's shared memory per CTA, static and dynamic (its TempStorage is the same for
+// every dtype and tie-break).
 template <class Policy>
-bool batch_smem_fits(int smem_optin) {
+constexpr size_t batch_smem_bytes() {
   using Agent = AgentBatchTopK<Policy, DTypeTraits<DType::F32>, false>;
-  return size_t(smem_optin) >= Agent::kDynamicSmemBytes + sizeof(typename Agent::TempStorage);
+  using Other = AgentBatchTopK<Policy, DTypeTraits<DType::BF16>, true>;
+  static_assert(sizeof(typename Agent::TempStorage) == sizeof(typename Other::TempStorage) &&
+                Agent::kDynamicSmemBytes == Other::kDynamicSmemBytes, "one size serves every instance");
+  return Agent::kDynamicSmemBytes + sizeof(typename Agent::TempStorage);
 }
 
-// Whether the batch kernel can take a call at all: k within its buffer, and its CTA within the
-// shared memory a CTA of the device may opt in to (not sm_120's 99 KB: that needs a policy of its own).
-bool batch_fits(int32_t k, int smem_optin) {
-  return k <= BatchTopKPolicy900SmallK::kMaxK ? batch_smem_fits<BatchTopKPolicy900SmallK>(smem_optin)
-                                              : k <= BatchTopKPolicy900::kMaxK && batch_smem_fits<BatchTopKPolicy900>(smem_optin);
+// Whether the batch kernel can take a call at all: k within its buffer, and a device with the
+// shared memory the Hopper policies are tuned for: the large policy's CTA within the opt-in limit
+// (sm_80, 90 and 100; not the 99 KB of sm_86, 89 and 120, which would need policies of their own).
+bool batch_fits(int32_t k, const DeviceCaps& caps) {
+  return k <= BatchTopKPolicy900::kMaxK && size_t(caps.smem_optin) >= batch_smem_bytes<BatchTopKPolicy900>();
 }
 
-// The batch path under the Hopper policies (the one architecture the addon is built for): four
-// small CTAs per SM up to k = 2048, two large ones above.
+// The batch path under the Hopper policies (tuned on the H200), wherever they fit: four small
+// CTAs per SM up to k = 2048, two large ones above.
 template <class Policy, class Traits>
 cudaError_t run_batch_policy(const TopKConfig& cfg, const TopKArgs& args, int device, cudaStream_t stream) {
   return cfg.tie_break == TieBreak::Large ? launch_batch<Policy, Traits, true>(cfg, args, device, stream)
@@ -298,24 +316,18 @@ template <class Traits>
 cudaError_t run_radix(const TopKConfig& cfg, RadixPath path, const TopKArgs& args, const Layout& l, void* ws,
                       int device, cudaStream_t stream) {
   const int64_t shape_rows = cfg.graph_safe ? std::max(cfg.max_rows, args.rows) : args.rows;
-  const bool batch = path == RadixPath::Batch ? batch_fits(cfg.k, device_info(device).smem_optin)
-                                              : path == RadixPath::Auto &&
-                                                    use_batch_path(shape_rows, cfg.max_len, cfg.k, sm_count(device),
-                                                                   device_info(device).smem_optin);
-  if (batch)
+  const PathChoice choice = choose_path(path, shape_rows, cfg.max_len, cfg.k, device_caps(device));
+  if (choice.kernel == PathKernel::Batch)
     return run_batch<Traits>(cfg, args, device, stream);
-  const RadixPlan plan = path == RadixPath::Block     ? RadixPlan{1, false}
-                        : path == RadixPath::Cluster ? RadixPlan{tuning::kMaxClusterSize, true}
-                                                     : choose_radix_plan(shape_rows, cfg.max_len, cfg.k, sm_count(device));
-  const int cluster = plan.cluster;
-  const RadixShape shape = radix_shape(std::max<int64_t>(cfg.max_len, 1), cfg.k, plan);
+  if (choice.kernel != PathKernel::Radix) return cudaErrorInvalidConfiguration;  // unfit_reason refused such ops
+  const int cluster = choice.plan.cluster;
   RadixParams p;
   zero(p);
   p.a = args;
   set_output(p.out, cfg, cfg.sorted ? region<int32_t>(ws, l.positions) : nullptr);
-  p.region_words = shape.region_words;
-  p.chunk_cap = shape.chunk_cap;
-  p.cand_cap = shape.cand_cap;
+  p.region_words = choice.region_words;
+  p.chunk_cap = choice.chunk_cap;
+  p.cand_cap = choice.cand_cap;
   cudaError_t err = cluster == 8   ? launch_radix<Traits, 8>(cfg, p, device, stream)
                     : cluster == 4 ? launch_radix<Traits, 4>(cfg, p, device, stream)
                     : cluster == 2 ? launch_radix<Traits, 2>(cfg, p, device, stream)
@@ -376,34 +388,77 @@ cudaError_t run_sort(const TopKConfig& cfg, const TopKArgs& args, const Layout& 
   return cudaGetLastError();
 }
 
-}  // namespace
-
 // The radix path heuristic. When the rows alone fill the SMs, one CTA per row: it caches rows
 // that fit its shared memory (read once), and streams longer ones from global memory twice (pass
 // 1, then the candidate gather) with loads prefetched a tile ahead, where L2 catches much of the
 // second read; streaming beat splitting such rows over cached clusters (docs/kernel-notes.md, v4).
-// Otherwise a cluster of C CTAs shares each row, C doubling while the clusters still get an SM
-// per CTA (rows * C <= SMs) and each chunk keeps at least kMinChunk elements; each CTA caches its
-// chunk when a maxLen row's chunk fits, and streams it otherwise. One CTA per SM beat two at 64 x
-// 131072 (2-CTA streaming clusters 56 us, 4-CTA 73 us, 8-CTA cached 74 us; kernel-notes v5).
+// Otherwise, on a device with thread-block clusters, a cluster of C CTAs shares each row, C
+// doubling while the clusters still get an SM per CTA (rows * C <= SMs) and each chunk keeps at
+// least kMinChunk elements; each CTA caches its chunk when a maxLen row's chunk fits, and streams
+// it otherwise. One CTA per SM beat two at 64 x 131072 (2-CTA streaming clusters 56 us, 4-CTA
+// 73 us, 8-CTA cached 74 us; kernel-notes v5). Without clusters (sm_80/86/89), one CTA per row.
 // It looks only at the host-known shape (the row count, maxRows in graph-safe mode), the op's
-// maxLen and the SM count, never at device data: each CTA splits the actual length at run time
+// maxLen and the device, never at device data: each CTA splits the actual length at run time
 // and caches its chunk whenever it fits, so a captured graph is right for any lengths.
-// RadixPath::Block / Cluster override it (one streaming CTA per row / the largest cached
-// cluster) for benchmarks and tests.
-RadixPlan choose_radix_plan(int64_t rows, int64_t max_len, int32_t, int sms) {
+RadixPlan choose_radix_plan(int64_t rows, int64_t max_len, const DeviceCaps& caps) {
   int c = 1;
-  if (rows < sms)
-    while (c < tuning::kMaxClusterSize && rows * 2 * c <= sms && max_len / (2 * c) >= tuning::kMinChunk) c *= 2;
+  if (caps.clusters && rows < caps.sms)
+    while (c < tuning::kMaxClusterSize && rows * 2 * c <= caps.sms && max_len / (2 * c) >= tuning::kMinChunk) c *= 2;
   return {c, (max_len + c - 1) / c <= tuning::kMaxChunkCache};
 }
 
 // The batch path (one CTA per row, each score read once) when the rows alone fill the SMs, the
-// op's rows are long and k fits its buffer; the radix path otherwise. Measured on the H200
-// (docs/kernel-notes.md, v6): at 131072 the batch kernel matches the radix kernel on normal rows
-// and is 3x faster on ReLU plateaus; at 32768 and below it is 1.4-1.8x slower on normal rows.
-bool use_batch_path(int64_t rows, int64_t max_len, int32_t k, int sms, int smem_optin) {
-  return rows >= sms && max_len >= BatchTopKPolicy900::kMinLength && batch_fits(k, smem_optin);
+// op's rows are long and the kernel fits (batch_fits); the radix path otherwise. Measured on the
+// H200 (docs/kernel-notes.md, v6): at 131072 the batch kernel matches the radix kernel on normal
+// rows and is 3x faster on ReLU plateaus; at 32768 and below it is 1.4-1.8x slower on normal rows.
+bool use_batch_path(int64_t rows, int64_t max_len, int32_t k, const DeviceCaps& caps) {
+  return rows >= caps.sms && max_len >= BatchTopKPolicy900::kMinLength && batch_fits(k, caps);
+}
+
+}  // namespace
+
+// The path heuristic: use_batch_path, then choose_radix_plan, each within what the device can run
+// (clusters, shared memory per CTA); a radix plan whose CTA does not fit gives way to one
+// streaming CTA per row, which needs the least. RadixPath::Block / Cluster / Batch override it
+// (one streaming CTA per row / the largest cached cluster / the batch kernel) for benchmarks and
+// tests, where the device can run them.
+PathChoice choose_path(RadixPath path, int64_t rows, int64_t max_len, int32_t k, const DeviceCaps& caps) {
+  PathChoice choice;
+  const bool batch = path == RadixPath::Batch ? batch_fits(k, caps)
+                                              : path == RadixPath::Auto && use_batch_path(rows, max_len, k, caps);
+  if (batch) {
+    choice.kernel = PathKernel::Batch;
+    choice.smem_bytes = batch_smem_bytes();
+    return choice;
+  }
+  const RadixPlan plan = path == RadixPath::Block                   ? RadixPlan{1, false}
+                         : path == RadixPath::Cluster && caps.clusters ? RadixPlan{tuning::kMaxClusterSize, true}
+                                                                       : choose_radix_plan(rows, max_len, caps);
+  for (const RadixPlan p : {plan, RadixPlan{1, false}}) {
+    if (const auto shape = radix_shape(std::max<int64_t>(max_len, 1), k, p, caps)) {
+      choice.kernel = PathKernel::Radix;
+      choice.plan = p;
+      choice.region_words = shape->region_words;
+      choice.chunk_cap = shape->chunk_cap;
+      choice.cand_cap = shape->cand_cap;
+      choice.smem_bytes = radix_smem_bytes(p.cluster, shape->region_words) + radix_static_smem_bytes(p.cluster);
+      return choice;
+    }
+  }
+  return choice;
+}
+
+std::string unfit_reason(Backend backend, const TopKConfig& cfg, RadixPath path, int device) {
+  if (backend != Backend::Radix) return {};  // the sort backend is CUB's, which fits every device
+  const DeviceCaps& caps = device_caps(device);
+  if (caps.cc == 0) return {};  // an unknown device fails on its own when it is made current
+  // The fallback, one streaming CTA per row, takes any row count: one row count checks them all.
+  if (choose_path(path, std::max<int64_t>(cfg.max_rows, 1), cfg.max_len, cfg.k, caps).kernel != PathKernel::None)
+    return {};
+  return "no radix kernel of this build fits device " + std::to_string(device) + " (sm_" + std::to_string(caps.cc) +
+         ", " + std::to_string(caps.smem_optin) + " bytes of shared memory per block; one streaming CTA per row needs " +
+         std::to_string(radix_smem_bytes(1, 2 * tuning::kMinCandidates) + radix_static_smem_bytes(1)) +
+         "); the sort backend (backend: 'sort') runs there";
 }
 
 size_t workspace_bytes(Backend backend, const TopKConfig& cfg, int) { return make_layout(backend, cfg).total; }

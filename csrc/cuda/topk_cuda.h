@@ -12,11 +12,11 @@
 
 namespace nsa::cuda {
 
-// Which kernel covers a row. Auto is the documented heuristic (use_batch_path, then
-// choose_radix_plan); Block forces the radix kernel with one CTA per row streaming from global
-// memory, Cluster its largest cluster of CTAs with shared-memory caching, and Batch the batch
-// kernel (one CTA per row, each score read once; where it cannot run, for k above its policy's
-// maximum or a device with too little shared memory per CTA, Auto), for benchmarking and tests.
+// Which kernel covers a row. Auto is the documented heuristic (choose_path); Block forces the
+// radix kernel with one CTA per row streaming from global memory, Cluster its largest cluster of
+// CTAs with shared-memory caching, and Batch the batch kernel (one CTA per row, each score read
+// once), for benchmarking and tests. A forced path the device cannot run (Batch: k above its
+// policy's maximum or too little shared memory per CTA; Cluster: no thread-block clusters) is Auto.
 enum class RadixPath : int32_t { Auto = 0, Block = 1, Cluster = 2, Batch = 3 };
 
 // A radix launch: CTAs per row (1, 2, 4 or 8) and whether CTAs cache their chunk of the row.
@@ -25,14 +25,34 @@ struct RadixPlan {
   bool cache;
 };
 
-// Whether the batch kernel takes a call (dispatch.cu): from the host-known row count (maxRows in
-// graph-safe mode), the op's maxLen, k and the device's SM count and shared memory per CTA; never
-// from device data.
-bool use_batch_path(int64_t rows, int64_t max_len, int32_t k, int sm_count, int smem_optin);
+// What the path choice knows of a device: queried once per device by dispatch.cu, or described
+// by a test of the choice (the addon's choosePath).
+struct DeviceCaps {
+  int cc = 0;             // compute capability, major * 10 + minor; 0: not known
+  int sms = 1;            // streaming multiprocessors
+  int smem_optin = 0;     // the most shared memory, static and dynamic, one CTA may opt in to
+  bool clusters = false;  // thread-block clusters and distributed shared memory (sm_90 on)
+};
+
+enum class PathKernel : int32_t { None = 0, Batch = 1, Radix = 2 };
+
+// The kernel that takes a call, and the shape of its CTAs.
+struct PathChoice {
+  PathKernel kernel = PathKernel::None;  // None: no kernel of this build fits the device
+  RadixPlan plan = {1, false};           // Radix: CTAs per row (cache: as planned; chunk_cap says)
+  int32_t region_words = 0;              // Radix: RadixParams' shared-memory shape
+  int32_t chunk_cap = 0;
+  int32_t cand_cap = 0;
+  size_t smem_bytes = 0;                 // shared memory per CTA, static and dynamic
+};
 
 // The documented path heuristic (dispatch.cu), from the host-known row count (maxRows in
-// graph-safe mode), the op's maxLen, k and the device's SM count; never from device data.
-RadixPlan choose_radix_plan(int64_t rows, int64_t max_len, int32_t k, int sm_count);
+// graph-safe mode), the op's maxLen, k and the device's capabilities; never from device data.
+PathChoice choose_path(RadixPath path, int64_t rows, int64_t max_len, int32_t k, const DeviceCaps& caps);
+
+// Why no kernel of this build can take the op's calls on `device` (empty when one can): checked
+// when an op is made, so that no call launches a kernel that does not fit the device.
+std::string unfit_reason(Backend backend, const TopKConfig& cfg, RadixPath path, int device);
 
 // Bytes of device workspace an op needs for its configured maxima. Allocated once per op.
 size_t workspace_bytes(Backend backend, const TopKConfig& cfg, int device);

@@ -1,5 +1,7 @@
 // Tuning constants of the CUDA backends, in one place, apart from the algorithm code.
 // Chosen for Hopper (sm_90: 132 SMs, 228 KB shared memory per SM); `nsa-topk info` lists them.
+// Other GPUs take them within their own limits (choose_path in dispatch.cu: clusters only where
+// the device has them, shared memory per CTA within its opt-in limit).
 #pragma once
 #include <cstdint>
 
@@ -18,12 +20,14 @@ constexpr int kMaxClusterSize = 8;    // CTAs cooperating on one row (the portab
 // Shared memory per CTA (radix_shape in dispatch.cu): the chunk cache (4-byte keys, up to
 // kMaxChunkCache of them) and a candidate list (key + position) for the first pass's threshold
 // bin and above: (2k + 4096) / C entries, at least kMinCandidates, trimmed so that two CTAs fit an
-// SM (kSmemPerCta). Chunks too long to cache use the whole region for candidates, at least
-// 2k + 4096 of them. Whatever does not fit is re-scanned, never dropped.
+// SM (kSmemPerCta). Chunks too long to cache use the whole region for candidates, up to
+// 2k + 4096 of them. Whatever does not fit is re-scanned, never dropped. On a device whose opt-in
+// limit is lower (99 KB on sm_86/89/120, 163 KB on sm_80) the region shrinks to it: a chunk is
+// cached only with kMinCandidates beside it, and an uncached CTA needs kMinCandidates.
 constexpr int kMaxChunkCache = 16384;
 constexpr int kMinCandidates = 1024;
 constexpr int kSmemPerCta = 110 * 1024;
-constexpr int kMaxSmemPerCta = 220 * 1024;  // under sm_90's 227 KB opt-in limit
+constexpr int kMaxSmemPerCta = 220 * 1024;  // under sm_90's and sm_100's 227 KB opt-in limit
 
 // The path heuristic (choose_radix_plan in dispatch.cu): with fewer rows than SMs, CTAs per row
 // double while every CTA still gets an SM of its own, but no chunk shorter than kMinChunk.

@@ -3,7 +3,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Command } from 'commander';
 import { CPU_ONLY_ON_GPU_HOST, hasNvidiaDriver } from '../../scripts/binaries';
-import { coverage, describeArchs, parseCudaArchs } from '../archs';
+import { MIN_CUDA_ARCH, coverage, describeArchs, parseCudaArchs } from '../archs';
 import { cudaStatus } from '../cuda';
 import { PACKAGE_ROOT, loadNative, loadedBinary } from '../loader';
 import { OPTION_SOURCES } from '../options';
@@ -58,7 +58,8 @@ function printInfo(info: Record<string, unknown>): void {
     const sm = d.computeCapability.replace('.', '');
     out.push(c.how === 'sass' ? `  covered: natively (${c.by})`
       : c.how === 'ptx' ? `  covered: through PTX (${c.by}, compiled by the driver at first load; NSA_TOPK_CUDA_ARCHS=${sm} builds it natively)`
-        : `  NOT covered by this binary's architectures: rebuild with NSA_TOPK_CUDA_ARCHS=${sm} npm rebuild nsa-topk`);
+        : Number(sm) < MIN_CUDA_ARCH ? `  NOT covered: the kernels need sm_${MIN_CUDA_ARCH} or later (the cpu backend runs here)`
+          : `  NOT covered by this binary's architectures: rebuild with NSA_TOPK_CUDA_ARCHS=${sm} npm rebuild nsa-topk`);
   }
   if (!cuda.usable && cuda.devices.length > 0) out.push(`cuda not usable: ${cuda.reason}`);
   const tuning = Object.entries(info.tuning as Record<string, number>);

@@ -49,6 +49,26 @@ constexpr size_t radix_smem_bytes(int cluster, int32_t region_words) {
   return (size_t(cluster == 1 ? 1 : 2) * tuning::kMaxBins + size_t(region_words)) * sizeof(uint32_t);
 }
 
+// The kernel's static shared memory: its __shared__ objects (radix_select_row), in the order
+// declared there, each at its alignment, as ptxas lays them out (-Xptxas=-v: 4960 bytes, 4976
+// with the cluster's words). The opt-in limit covers it and the dynamic part together
+// (radix_shape in dispatch.cu); a launch that still exceeded it would fail, not run.
+struct RadixBlockStatic {
+  using Rank = TileRank<tuning::kThreads, tuning::kItems>;  // ordered ranks over row tiles
+  using Run = RunRank<tuning::kThreads>;                     // ... over shared-memory arrays
+  using Select = BucketSelect<tuning::kThreads, tuning::kMaxBins>;
+  Rank::Storage rank;
+  Run::Storage run;
+  Select::Storage select;
+};
+struct RadixClusterStatic : RadixBlockStatic {
+  uint32_t above;
+  uint32_t published[2];
+};
+constexpr size_t radix_static_smem_bytes(int cluster) {
+  return cluster == 1 ? sizeof(RadixBlockStatic) : sizeof(RadixClusterStatic);
+}
+
 // Calls fn(key, pos, valid) for each tile of [begin, end) of a row, in position order, striped so
 // that loads coalesce. The trip count is uniform over the block (fn may hold barriers).
 template <class Traits, class Fn>
@@ -168,13 +188,14 @@ __device__ __forceinline__ void first_pass(const typename Traits::Bits* row, int
   for (int32_t i = head + nvec * kV + int32_t(threadIdx.x); i < n; i += kT) put(i, p[i]);
 }
 
+// One row (one CTA's share of it when C > 1): the body of radix_select_kernel.
 template <class Traits, int C>
-__global__ void __launch_bounds__(tuning::kThreads, tuning::kMinCtasPerSm) radix_select_kernel(const RadixParams p) {
+__device__ __forceinline__ void radix_select_row(const RadixParams& p) {
   using Bits = typename Traits::Bits;
   using Cluster = ClusterOps<C>;
-  using Rank = TileRank<tuning::kThreads, tuning::kItems>;  // ordered ranks over row tiles
-  using Run = RunRank<tuning::kThreads>;                     // ... over shared-memory arrays
-  using Select = BucketSelect<tuning::kThreads, tuning::kMaxBins>;
+  using Rank = RadixBlockStatic::Rank;
+  using Run = RadixBlockStatic::Run;
+  using Select = RadixBlockStatic::Select;
   constexpr int kKeyBits = Traits::kKeyBits;
   constexpr int kI = tuning::kItems;
   using Keys = const uint32_t (&)[kI];
@@ -395,6 +416,12 @@ __global__ void __launch_bounds__(tuning::kThreads, tuning::kMinCtasPerSm) radix
           put(above, above_run + above_before, ties_run + ties_before, list ? cand_pos[i] : int32_t(begin) + i);
         });
   }
+}
+
+template <class Traits, int C>
+__global__ void __launch_bounds__(tuning::kThreads, tuning::kMinCtasPerSm) radix_select_kernel(const RadixParams p) {
+  if constexpr (C == 1 || NSA_TOPK_HAS_CLUSTERS) radix_select_row<Traits, C>(p);
+  else __trap();  // a cluster instance built for a GPU without clusters: never launched
 }
 
 }  // namespace nsa::cuda

@@ -1,8 +1,8 @@
 // Tuning policy of the batch top-k path (one CTA per row, rows >= SMs). A policy fixes the CTA
-// shape and the shared-memory budget; the algorithm lives in the agent. The addon is built for
-// sm_90 (CMakeLists.txt), so Hopper's are the policies (one per range of k); another
-// architecture's build would add its own structs here and a branch on the compute capability in
-// run_batch (dispatch.cu).
+// shape and the shared-memory budget; the algorithm lives in the agent. Hopper's are the
+// policies (one per range of k), taken wherever the large one's CTA fits the opt-in shared memory
+// (sm_80, 90, 100: batch_fits in dispatch.cu); another architecture's policies (sm_86/89/120's
+// 99 KB) would be structs here and a branch on DeviceCaps::cc in run_batch.
 #pragma once
 #include <cstdint>
 

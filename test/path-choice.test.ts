@@ -1,0 +1,103 @@
+// The radix backend's path choice (choose_path in csrc/cuda/dispatch.cu) for every GPU class the
+// prebuild carries, through the addon's choosePath, which takes a device's capabilities and needs
+// no GPU: clusters only where the device has them, every CTA within its opt-in shared memory, and
+// the H200's choices as tuned (docs/kernel-notes.md). Skips with a CPU-only build.
+import { loadNative } from '../lib/loader';
+import { NativeDeviceCaps, NativePathChoice, NativePathKernel, NativeRadixPath } from '../lib/native';
+
+const native = loadNative();
+const describeCuda = native.choosePath ? describe : describe.skip;
+
+// One device of each class; the SM counts are those of the parts named (only the H200's matters
+// to a heuristic tuned on it).
+const KB = 1024;
+const GPUS: Record<string, NativeDeviceCaps> = {
+  'sm_80 (A100)': { computeCapability: '8.0', multiProcessors: 108, maxSharedMemoryPerBlockOptin: 163 * KB, clusterLaunch: false },
+  'sm_86 (A40)': { computeCapability: '8.6', multiProcessors: 84, maxSharedMemoryPerBlockOptin: 99 * KB, clusterLaunch: false },
+  'sm_89 (L40S)': { computeCapability: '8.9', multiProcessors: 142, maxSharedMemoryPerBlockOptin: 99 * KB, clusterLaunch: false },
+  'sm_90 (H200)': { computeCapability: '9.0', multiProcessors: 132, maxSharedMemoryPerBlockOptin: 227 * KB, clusterLaunch: true },
+  'sm_100 (B200)': { computeCapability: '10.0', multiProcessors: 148, maxSharedMemoryPerBlockOptin: 227 * KB, clusterLaunch: true },
+  'sm_120 (RTX 5090)': { computeCapability: '12.0', multiProcessors: 170, maxSharedMemoryPerBlockOptin: 99 * KB, clusterLaunch: true },
+};
+const H200 = GPUS['sm_90 (H200)'];
+
+function choose(device: NativeDeviceCaps, rows: number, maxLen: number, k: number, path = NativeRadixPath.Auto): NativePathChoice {
+  return native.choosePath!(device, { rows, maxLen, k }, path);
+}
+
+/** "batch", "radix 8 cached", "radix 1 streaming", "none": the kernel and how its CTAs take a row. */
+function summary(c: NativePathChoice): string {
+  if (c.kernel === NativePathKernel.Radix) return `radix ${c.ctasPerRow} ${c.chunkCap > 0 ? 'cached' : 'streaming'}`;
+  return c.kernel === NativePathKernel.Batch ? 'batch' : 'none';
+}
+
+describeCuda('choosePath', () => {
+  test('H200: the choices the kernels were tuned with', () => {
+    const cases: [number, number, number, string][] = [
+      // rows, maxLen, k, choice
+      [1, 131072, 2048, 'radix 8 cached'],      // decode: 8-CTA clusters, 16384-element chunks cached
+      [4, 131072, 2048, 'radix 8 cached'],
+      [17, 131072, 2048, 'radix 4 streaming'],  // 8 CTAs a row would need 136 SMs
+      [64, 131072, 2048, 'radix 2 streaming'],  // kernel-notes v5: 2-CTA streaming clusters
+      [131, 131072, 2048, 'radix 1 streaming'],
+      [132, 131072, 2048, 'batch'],             // the rows fill the SMs and are long
+      [256, 131072, 4096, 'batch'],
+      [256, 131072, 4097, 'radix 1 streaming'], // k above the batch policy's maximum
+      [256, 32768, 2048, 'radix 1 streaming'],  // shorter than the batch kernel's minimum length
+      [132, 16384, 2048, 'radix 1 cached'],
+      [1, 16384, 512, 'radix 2 cached'],        // no chunk shorter than 8192 elements
+      [8, 32768, 512, 'radix 4 cached'],
+    ];
+    for (const [rows, maxLen, k, want] of cases) expect([rows, maxLen, k, summary(choose(H200, rows, maxLen, k))]).toEqual([rows, maxLen, k, want]);
+    // The shapes too: 8 CTAs caching 16384 keys beside 1024 candidates; 2 CTAs with 8192
+    // candidates (2k + 4096) each; the batch kernel's 104 KB buffer and scratch plus its statics.
+    expect(choose(H200, 1, 131072, 2048)).toMatchObject({ regionWords: 16384 + 4 + 2 * 1024, chunkCap: 16384, candCap: 1024 });
+    expect(choose(H200, 64, 131072, 2048)).toMatchObject({ regionWords: 2 * 8192, chunkCap: 0 });
+    expect(choose(H200, 132, 131072, 2048).smemBytes).toBeGreaterThan(104 * KB);
+  });
+
+  test('a batch shape and a decode shape on each GPU class', () => {
+    const got = Object.fromEntries(Object.entries(GPUS).map(([name, gpu]) =>
+      [name, [summary(choose(gpu, 256, 131072, 2048)), summary(choose(gpu, 1, 131072, 2048))]]));
+    expect(got).toEqual({
+      // 256 x 131072 (batch), 1 x 131072 (decode), k = 2048
+      'sm_80 (A100)': ['batch', 'radix 1 streaming'],         // no clusters; the batch CTA fits 163 KB
+      'sm_86 (A40)': ['radix 1 streaming', 'radix 1 streaming'], // the batch CTA does not fit 99 KB
+      'sm_89 (L40S)': ['radix 1 streaming', 'radix 1 streaming'],
+      'sm_90 (H200)': ['batch', 'radix 8 cached'],
+      'sm_100 (B200)': ['batch', 'radix 8 cached'],
+      'sm_120 (RTX 5090)': ['radix 1 streaming', 'radix 8 cached'], // clusters, in 99 KB CTAs
+    });
+  });
+
+  test('every choice fits its device: clusters only where there are any, shared memory within the opt-in limit', () => {
+    for (const [name, gpu] of Object.entries(GPUS)) {
+      for (const path of [NativeRadixPath.Auto, NativeRadixPath.Block, NativeRadixPath.Cluster, NativeRadixPath.Batch]) {
+        for (const rows of [1, 3, 16, 64, 100, 132, 1024]) {
+          for (const maxLen of [1, 4096, 16384, 16385, 65536, 131072, 1 << 20]) {
+            for (const k of [1, 512, 2048, 4096, 8192, 65536]) {
+              const c = choose(gpu, rows, maxLen, k, path);
+              const where = `${name}, path ${path}, ${rows} x ${maxLen}, k = ${k}`;
+              expect([where, summary(c)]).not.toEqual([where, 'none']);
+              expect([where, c.smemBytes <= gpu.maxSharedMemoryPerBlockOptin]).toEqual([where, true]);
+              if (!gpu.clusterLaunch) expect([where, c.ctasPerRow]).toEqual([where, 1]);
+            }
+          }
+        }
+      }
+    }
+  });
+
+  test('a forced path the device cannot run is the automatic choice', () => {
+    const a100 = GPUS['sm_80 (A100)'], ada = GPUS['sm_89 (L40S)'];
+    expect(choose(a100, 1, 131072, 2048, NativeRadixPath.Cluster)).toEqual(choose(a100, 1, 131072, 2048));
+    expect(choose(ada, 4, 131072, 2048, NativeRadixPath.Batch)).toEqual(choose(ada, 4, 131072, 2048));
+    expect(summary(choose(H200, 1, 131072, 2048, NativeRadixPath.Cluster))).toBe('radix 8 cached');
+    expect(summary(choose(H200, 1, 131072, 2048, NativeRadixPath.Batch))).toBe('batch');
+  });
+
+  test('a device with too little shared memory for any kernel gets none', () => {
+    const tiny = { ...GPUS['sm_86 (A40)'], maxSharedMemoryPerBlockOptin: 16 * KB };
+    expect(summary(choose(tiny, 1, 131072, 2048))).toBe('none');
+  });
+});
