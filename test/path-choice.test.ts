@@ -50,10 +50,13 @@ describeCuda('choosePath', () => {
     ];
     for (const [rows, maxLen, k, want] of cases) expect([rows, maxLen, k, summary(choose(H200, rows, maxLen, k))]).toEqual([rows, maxLen, k, want]);
     // The shapes too: 8 CTAs caching 16384 keys beside 1024 candidates; 2 CTAs with 8192
-    // candidates (2k + 4096) each; the batch kernel's 104 KB buffer and scratch plus its statics.
+    // candidates (2k + 4096) each; the batch kernel's buffer and scratch plus its statics: 52 KB
+    // (four CTAs per SM) up to k = 2048, 104 KB (two) above.
     expect(choose(H200, 1, 131072, 2048)).toMatchObject({ regionWords: 16384 + 4 + 2 * 1024, chunkCap: 16384, candCap: 1024 });
     expect(choose(H200, 64, 131072, 2048)).toMatchObject({ regionWords: 2 * 8192, chunkCap: 0 });
-    expect(choose(H200, 132, 131072, 2048).smemBytes).toBeGreaterThan(104 * KB);
+    expect(choose(H200, 132, 131072, 2048).smemBytes).toBeGreaterThan(52 * KB);
+    expect(4 * (choose(H200, 132, 131072, 2048).smemBytes + KB)).toBeLessThanOrEqual(228 * KB);
+    expect(choose(H200, 132, 131072, 2049).smemBytes).toBeGreaterThan(104 * KB);
   });
 
   test('a batch shape and a decode shape on each GPU class', () => {

@@ -428,7 +428,8 @@ PathChoice choose_path(RadixPath path, int64_t rows, int64_t max_len, int32_t k,
                                               : path == RadixPath::Auto && use_batch_path(rows, max_len, k, caps);
   if (batch) {
     choice.kernel = PathKernel::Batch;
-    choice.smem_bytes = batch_smem_bytes();
+    choice.smem_bytes = k <= BatchTopKPolicy900SmallK::kMaxK ? batch_smem_bytes<BatchTopKPolicy900SmallK>()
+                                                             : batch_smem_bytes<BatchTopKPolicy900>();
     return choice;
   }
   const RadixPlan plan = path == RadixPath::Block                   ? RadixPlan{1, false}
