@@ -53,25 +53,26 @@ if part sanitize; then
   # memcheck's shapes reach each path: 8 x 8192 one cached radix CTA per row, 8 x 40000 cached
   # 4-CTA clusters, 160 x 20000 one streaming radix CTA per row, 140 x 70001 the batch kernel
   # (rows >= SMs, rows >= 65536; odd length, so unaligned rows too), 133 x 65536 of ReLU-like
-  # scores (mostly 0.0) its plateau and ties passes. racecheck, synccheck and initcheck are
-  # slower: the two batch-kernel shapes, every tie-break.
+  # scores (mostly 0.0) its plateau and ties passes; at k = 2048 the batch kernel's small-k
+  # policy, at k = 4096 its large one. racecheck, synccheck and initcheck are slower: the
+  # batch-kernel shapes, every tie-break. A shape is [rows, length, relu?, k (default 2048)].
   SANITIZED_RUN='
     const { topkSync } = require("./dist");
     const [shapes, backends] = JSON.parse(process.argv[1]);
-    for (const [rows, length, relu] of shapes) {
+    for (const [rows, length, relu, k = 2048] of shapes) {
       const scores = Float32Array.from({ length: rows * length }, (_, i) =>
         relu ? (Math.random() < 0.001 ? Math.random() : 0) : i % 3 ? Math.random() - 0.5 : 0);
       for (const backend of backends)
         for (const tieBreak of ["none", "small", "large"])
           for (const sorted of [false, true])
-            topkSync(scores, { k: 2048, rows, backend, tieBreak, values: true, sorted });
+            topkSync(scores, { k, rows, backend, tieBreak, values: true, sorted });
     }
     console.log("sanitized run done");'
   step "compute-sanitizer memcheck" sanitizer.log compute-sanitizer --tool memcheck --error-exitcode 1 \
-    node -e "$SANITIZED_RUN" '[[[8, 8192], [8, 40000], [160, 20000], [140, 70001], [133, 65536, 1]], ["radix", "sort"]]'
+    node -e "$SANITIZED_RUN" '[[[8, 8192], [8, 40000], [160, 20000], [140, 70001], [133, 65536, 1], [133, 65537, 0, 4096], [133, 65536, 1, 4096]], ["radix", "sort"]]'
   for tool in racecheck synccheck initcheck; do
     step "compute-sanitizer $tool" "sanitizer-$tool.log" compute-sanitizer --tool "$tool" --error-exitcode 1 \
-      node -e "$SANITIZED_RUN" '[[[133, 65537], [133, 65536, 1]], ["radix"]]'
+      node -e "$SANITIZED_RUN" '[[[133, 65537], [133, 65536, 1], [133, 65537, 0, 4096], [133, 65536, 1, 4096]], ["radix"]]'
   done
   # Every path the fuzzer draws (each forced radix path, cached and streamed, the sort backend,
   # every dtype, tie-break, order and transform, graph replays, windows out of range), under
