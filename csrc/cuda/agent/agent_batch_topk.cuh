@@ -221,7 +221,7 @@ struct AgentBatchTopK {
     const uint32_t m = min(uint32_t(kSample), length / 16u);
     const uint32_t rank =
         min(m, max(uint32_t(Policy::kMinSampleRank),
-                   uint32_t((uint64_t(m) * k * Policy::kSampleTargetPercent + 100u * length - 1u) / (100u * length))));
+                   uint32_t((uint64_t(m) * k * Policy::kSampleTargetPercent + 100ull * length - 1u) / (100ull * length))));
     // Position floor(s * length / m) without 64-bit division: s * q + floor(s * rem / m).
     const uint32_t q0 = length / m, rem = length % m;
     Bits e[kSample / kThreads];

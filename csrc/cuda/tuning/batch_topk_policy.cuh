@@ -8,8 +8,8 @@
 
 namespace nsa::cuda {
 
-// Hopper (sm_90: 132 SMs, 228 KB of shared memory per SM), k <= 2048 (DeepSeek, GLM): four CTAs
-// of 256 threads per SM at 64 registers. While one CTA samples, selects or writes its row, three
+// Hopper (sm_90: 132 SMs, 228 KB of shared memory per SM), f32 scores, k <= 2048 (DeepSeek,
+// GLM): four CTAs of 256 threads per SM at 64 registers (small_batch_policy in dispatch.cu). While one CTA samples, selects or writes its row, three
 // others keep its SM's loads in flight (two CTAs per SM spent a third of each row with half the
 // SM streaming: kernel-notes, v6 step 3).
 struct BatchTopKPolicy900SmallK {
@@ -19,9 +19,10 @@ struct BatchTopKPolicy900SmallK {
   static constexpr int kVectorsInFlight = 4;
   static constexpr int kDigitBits = 11;  // radix digit of the candidate selection (2048 bins)
   // Candidate buffer of (key, code) pairs, 44 KB: with the 8 KB scratch below and the static
-  // storage, four CTAs fit an SM's shared memory (4 x 55.4 KB of 228 KB). Its trigger (capacity
-  // less one step of every thread, 4608) lies above the ~1.75k elements the sampled threshold
-  // lets in, so a cut before the end is rare.
+  // storage, four CTAs fit an SM's shared memory (4 x 55.4 KB of 228 KB). Its trigger for f32
+  // (capacity less one step of every thread, 4608) lies above the ~1.75k elements the sampled
+  // threshold lets in, so a cut before the end is rare; for 16-bit scores a step holds twice the
+  // elements and the trigger (3584) would not, so they take the large policy.
   static constexpr int kCapacity = 5632;
   static constexpr int kMaxK = 2048;
   // Evenly spaced scores read before the stream to set its first threshold. The threshold is the
@@ -37,7 +38,8 @@ struct BatchTopKPolicy900SmallK {
   static constexpr int kScratchWords = kMaxK > (1 << kDigitBits) ? kMaxK : (1 << kDigitBits);
 };
 
-// Hopper, k up to 4096: two CTAs of 512 threads per SM at 64 registers, a buffer twice as large.
+// Hopper, k up to 4096 (16-bit scores at every k): two CTAs of 512 threads per SM at 64
+// registers, a buffer twice as large.
 struct BatchTopKPolicy900 {
   static constexpr int kThreads = 512;
   static constexpr int kMinCtasPerSm = 2;
