@@ -464,7 +464,7 @@ std::string unfit_reason(Backend backend, const TopKConfig& cfg, RadixPath path,
   const DeviceCaps& caps = device_caps(device);
   if (caps.cc == 0) return {};  // an unknown device fails on its own when it is made current
   // The fallback, one streaming CTA per row, takes any row count: one row count checks them all.
-  const int score_bytes = cfg.dtype == DType::F32 ? 4 : 2;
+  const int score_bytes = int(dtype_size(cfg.dtype));
   if (choose_path(path, std::max<int64_t>(cfg.max_rows, 1), cfg.max_len, cfg.k, score_bytes, caps).kernel !=
       PathKernel::None)
     return {};
