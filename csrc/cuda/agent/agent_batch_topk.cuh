@@ -2,7 +2,8 @@
 // device memory once.
 //
 // Stages (one method each):
-//  1. stream(): reads the row once, in tiles of 16-byte loads issued together. A sample of the row sets
+//  1. stream(): reads the row once, in tiles of 16-byte loads issued together, the next tile in
+//     flight while one is compared. A sample of the row (16-byte vectors) sets
 //     the first threshold (sample()), so that usually one buffer fill holds every element that
 //     can matter. An element enters the candidate buffer when it reaches the threshold: one float
 //     compare per element, the key is computed only for elements that enter. Warps stream without
@@ -209,7 +210,9 @@ struct AgentBatchTopK {
   // A first threshold from an evenly spaced sample of the row: the key that the rank-th greatest
   // of m sampled scores reaches (rank = max(kMinSampleRank, t k m / length), t the policy's
   // kSampleTargetPercent / 100: about t k elements of the row reach it), so that the buffer
-  // usually fills once, with the elements that can matter.
+  // usually fills once, with the elements that can matter. The sample is m / kV evenly spaced
+  // 16-byte vectors (sample_vector()): a quarter of the sectors that as many scattered scores
+  // would cost, and their latency is paid once.
   // Elements below it never enter, which is exact whenever k elements of the row reach it
   // (stream() checks). When more than rank / 2 of the sample tie at that key, the row likely has
   // a plateau there (ReLU scores at 0.0): the elements above it and the first of its ties are
@@ -218,22 +221,23 @@ struct AgentBatchTopK {
   __device__ Plan sample() {
     const uint32_t length = uint32_t(w.length);
     if (length <= kTrigger) return {0u, false};
-    const uint32_t m = min(uint32_t(kSample), length / 16u);
+    const uint32_t mv = min(uint32_t(kSample), length / 16u) / kV, m = mv * kV;
     const uint32_t rank =
         min(m, max(uint32_t(Policy::kMinSampleRank),
                    uint32_t((uint64_t(m) * k * Policy::kSampleTargetPercent + 100ull * length - 1u) / (100ull * length))));
-    // Position floor(s * length / m) without 64-bit division: s * q + floor(s * rem / m).
-    const uint32_t q0 = length / m, rem = length % m;
-    Bits e[kSample / kThreads];
+    constexpr int kLoads = (kSample / kV + kThreads - 1) / kThreads;
+    Bits e[kLoads][kV];
 #pragma unroll
-    for (int q = 0; q < kSample / kThreads; ++q) {
-      const uint32_t s = threadIdx.x + q * kThreads;
-      if (s < m) e[q] = row[s * q0 + s * rem / m];
+    for (int q = 0; q < kLoads; ++q) {
+      const uint32_t j = threadIdx.x + q * kThreads;
+      if (j < mv) sample_vector(j, mv, e[q]);
     }
 #pragma unroll
-    for (int q = 0; q < kSample / kThreads; ++q) {
-      const uint32_t s = threadIdx.x + q * kThreads;
-      if (s < m) keys()[s] = Traits::key(e[q]);
+    for (int q = 0; q < kLoads; ++q) {
+      const uint32_t j = threadIdx.x + q * kThreads;
+#pragma unroll
+      for (int i = 0; i < kV; ++i)
+        if (j < mv) keys()[i * mv + j] = Traits::key(e[q][i]);  // lanes on consecutive banks
     }
     if (threadIdx.x == 0) ts.tied = 0;  // key_floor's first barrier orders this before the adds
     const uint32_t key = Select::key_floor(ts.select, keys(), m, rank, scratch());
@@ -247,6 +251,17 @@ struct AgentBatchTopK {
     if ((threadIdx.x & 31u) == 0 && tied) atomicAdd(&ts.tied, tied);
     __syncthreads();
     return {key, key != kKeyMax && ts.tied > rank / 2};
+  }
+
+  // Sampled vector j of mv: the row's 16-byte vector floor(j nvec / mv), or, in a row misaligned
+  // for its type (no vectors), kV scores evenly spaced over the row.
+  __device__ void sample_vector(uint32_t j, uint32_t mv, Bits (&e)[kV]) const {
+    if (nvec >= mv) {
+      *reinterpret_cast<uint4*>(e) = __ldg(vec + j * (nvec / mv) + j * (nvec % mv) / mv);
+    } else {
+#pragma unroll
+      for (int i = 0; i < kV; ++i) e[i] = row[(uint64_t(j) * kV + i) * uint32_t(w.length) / (uint64_t(mv) * kV)];
+    }
   }
 
   // One read of the row into the buffer (emptied first when `reset`), entering what `bar` lets
@@ -295,12 +310,17 @@ struct AgentBatchTopK {
       if (full(trigger)) return false;
       scalar(first_lo(), first_hi(), unit++, bar);
     }
-    // Tiles of kU steps: a thread issues its kU loads together, then takes the steps. A warp that
-    // stops inside a tile reads the rest of it again when it goes on (rare: only at a cut).
-    for (uint32_t s = unit - n1; s < nsteps; s += kU) {
-      uint4 raw[kU];
+    // Tiles of kU steps: a thread issues the next tile's kU loads together, then takes the
+    // current tile's steps, so that a tile's loads stay in flight while the one before it is
+    // compared and appended (the appends' shared atomics would otherwise leave the SM idle
+    // between tiles). A warp that stops inside a tile reads the rest of it again when it goes
+    // on (rare: only at a cut).
+    uint4 raw[kU], next[kU];
 #pragma unroll
-      for (int u = 0; u < kU; ++u) load(raw[u], s + u);
+    for (int u = 0; u < kU; ++u) load(raw[u], unit - n1 + u);
+    for (uint32_t s = unit - n1; s < nsteps; s += kU) {
+#pragma unroll
+      for (int u = 0; u < kU; ++u) load(next[u], s + kU + u);
 #pragma unroll
       for (int u = 0; u < kU; ++u) {
         if (s + u < nsteps) {
@@ -312,6 +332,8 @@ struct AgentBatchTopK {
           step(raw[u], s + u, bar);
         }
       }
+#pragma unroll
+      for (int u = 0; u < kU; ++u) raw[u] = next[u];
     }
     unit = max(unit, n1 + nsteps);
     const uint32_t n3 = chunks(last_lo(), last_hi());

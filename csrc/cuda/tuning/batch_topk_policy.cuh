@@ -25,7 +25,8 @@ struct BatchTopKPolicy900SmallK {
   // elements and the trigger (3584) would not, so they take the large policy.
   static constexpr int kCapacity = 5632;
   static constexpr int kMaxK = 2048;
-  // Evenly spaced scores read before the stream to set its first threshold. The threshold is the
+  // Scores read before the stream to set its first threshold (kSample / 4 evenly spaced 16-byte
+  // vectors of f32, kSample / 8 of 16-bit scores). The threshold is the
   // key that max(kMinSampleRank, kSampleTargetPercent / 100 x k m / length) of the m sampled
   // reach: about 1.75k elements of the row reach it. Fewer than k do (a second read of the row)
   // when 1.75x the expected number of sampled scores reach the row's k-th: at k = 2048 and
