@@ -76,11 +76,16 @@ if part sanitize; then
   done
   # Every path the fuzzer draws (each forced radix path, cached and streamed, the sort backend,
   # every dtype, tie-break, order and transform, graph replays, windows out of range), under
-  # every tool.
+  # every tool. memcheck leaves CUDA API errors out here: a graph-safe op's capture counts each
+  # kernel's parameters by asking cudaFuncGetParamInfo for one past the last (CUDA has no count
+  # query; csrc/binding/kernel_relocations.cpp), which memcheck would report at every capture.
+  # Any other failing CUDA call throws and fails the case, so the fuzzer still catches it.
   for tool in memcheck racecheck synccheck initcheck; do
+    api_errors=()
+    [ "$tool" = memcheck ] && api_errors=(--report-api-errors no)
     for backend in radix sort; do
       step "compute-sanitizer $tool fuzz $backend" "sanitizer-fuzz-$tool-$backend.log" \
-        compute-sanitizer --tool "$tool" --error-exitcode 1 node dist/cli/main.js fuzz --backend "$backend" --cases 100 --graph --seed 7
+        compute-sanitizer --tool "$tool" "${api_errors[@]}" --error-exitcode 1 node dist/cli/main.js fuzz --backend "$backend" --cases 100 --graph --seed 7
     done
   done
 fi
