@@ -19,9 +19,10 @@ import type { NativeStream } from '../native';
 import { TopK } from '../op';
 import { BACKENDS, BackendName, DType, DTYPES, FUSES, FuseName, RADIX_PATHS, RadixPathName, ResolvedBackend, TIE_BREAKS, TieBreak, chooseBackend, dtypeBytes } from '../options';
 import { ScoresArray, TopKOptions, baselineTopkSync, topkSync } from '../topk';
-import { ScoreKind, allocScores, fillScores, rng } from '../reference';
+import { ScoreKind, allocScores } from '../reference';
 import { intInRange, intList } from './args';
 import { packageVersion } from './info';
+import { fillSet } from './score-sets';
 
 /** The score distributions bench draws (scripts/torch_topk_bench.py draws the same ones). */
 export const DISTS = ['normal', 'relu', 'equal'] as const satisfies readonly ScoreKind[];
@@ -100,11 +101,11 @@ const median = (xs: number[]): number => {
 
 type Keep = <T extends { dispose(): void }>(x: T) => T;
 
-/** Runs `body` with a `keep` that collects disposables, all disposed (newest first) when it ends. */
-function owning<R>(body: (keep: Keep) => R): R {
+/** Runs `body` with a `keep` that collects disposables, all disposed (newest first) once it has settled. */
+async function owning<R>(body: (keep: Keep) => R | Promise<R>): Promise<R> {
   const owned: { dispose(): void }[] = [];
   try {
-    return body((x) => { owned.push(x); return x; });
+    return await body((x) => { owned.push(x); return x; });
   } finally {
     for (const x of owned.reverse()) x.dispose();
   }
@@ -262,25 +263,28 @@ type Report = (step: string) => void;
 type ShapeResult = Omit<BenchResult, 'gbps'>;
 
 /**
- * The `sets` inputs of one shape, filled in turn from one seed, with progress (a large set takes
- * seconds): each in an array of its own when `fresh`, else all in one array refilled per set.
+ * The `sets` inputs of one shape, sets 0 .. sets - 1 of one seed (see score-sets.ts: a large set
+ * is filled by worker threads), with progress by chunk (a large set takes seconds): each in an
+ * array of its own when `fresh`, else all in one array refilled per set.
  */
-function* scoreSets(o: BenchOptions, count: number, sets: number, seed: number, report: Report, fresh: boolean): Generator<ScoresArray> {
-  const rand = rng(seed);
+async function* scoreSets(o: BenchOptions, count: number, sets: number, seed: number, report: Report, fresh: boolean): AsyncGenerator<ScoresArray> {
   let host: ScoresArray | undefined;
-  for (let s = 0; s < sets; s++) {
-    report(`inputs ${s + 1}/${sets}`);
+  for (let set = 0; set < sets; set++) {
+    const step = `inputs ${set + 1}/${sets}`;
+    report(step);
     if (fresh || host === undefined) host = allocScores(o.dtype, count);
-    fillScores(o.dtype, o.dist, host, rand);
+    const onChunk = (done: number, chunks: number) => { if (chunks > 1) report(`${step} chunk ${done}/${chunks}`); };
+    await fillSet(host, { dtype: o.dtype, kind: o.dist, seed, set }, { onChunk });
     yield host;
   }
 }
 
-function benchCpu(o: BenchOptions, rows: number, length: number, seed: number, report: Report): ShapeResult[] {
+async function benchCpu(o: BenchOptions, rows: number, length: number, seed: number, report: Report): Promise<ShapeResult[]> {
   const bytes = rows * length * dtypeBytes(o.dtype);
   // Distinct inputs so no call sees the data the previous one left in cache; at most ~1 GiB.
   const sets = Math.max(1, Math.min(4, Math.floor(2 ** 30 / bytes)));
-  const inputs = [...scoreSets(o, rows * length, sets, seed, report, true)];
+  const inputs: ScoresArray[] = [];
+  for await (const host of scoreSets(o, rows * length, sets, seed, report, true)) inputs.push(host);
   const iters = o.iters ?? 10;
   const warmup = o.warmup ?? 2;
   const fused = fusedOperands(o, rows, length);
@@ -296,7 +300,7 @@ function benchCpu(o: BenchOptions, rows: number, length: number, seed: number, r
   });
 }
 
-function benchCuda(o: BenchOptions, backend: 'radix' | 'sort', rows: number, length: number, seed: number, report: Report): ShapeResult[] {
+async function benchCuda(o: BenchOptions, backend: 'radix' | 'sort', rows: number, length: number, seed: number, report: Report): Promise<ShapeResult[]> {
   const device = cudaStatus().devices[0];
   const count = rows * length;
   const bytes = count * dtypeBytes(o.dtype);
@@ -307,12 +311,12 @@ function benchCuda(o: BenchOptions, backend: 'radix' | 'sort', rows: number, len
   const buffers = rotation?.buffers ?? sets;
   const iters = o.iters ?? 100;
   const warmup = o.warmup ?? 10;
-  return owning((keep) => {
+  return owning(async (keep) => {
     const stream = keep(new Stream());
     const ns = nativeStream('stream', stream);
     const pool = keep(DeviceBuffer.alloc(buffers * aligned));
     let s = 0;
-    for (const host of scoreSets(o, count, buffers, seed, report, false)) pool.copyFrom(host, { byteOffset: s++ * aligned });
+    for await (const host of scoreSets(o, count, buffers, seed, report, false)) pool.copyFrom(host, { byteOffset: s++ * aligned });
     const inputs = Array.from({ length: buffers }, (_, b) => keep(DeviceBuffer.wrap(pool.ptr + BigInt(b * aligned), bytes)));
     // GPU time of one `call(i)`, call i reading input i % buffers, by the chosen method.
     const time = (call: (i: number) => void): EventTiming => (rotation
@@ -328,7 +332,8 @@ function benchCuda(o: BenchOptions, backend: 'radix' | 'sort', rows: number, len
       rows, stride: length, stream, pageTableStride: fused.pageTableStride,
       offsets: upload(fused.offsets), pageTable: upload(fused.pageTable), rowToBatch: upload(fused.rowToBatch),
     };
-    return o.k.map((k) => owning((keepK) => {
+    const results: ShapeResult[] = [];
+    for (const k of o.k) results.push(await owning((keepK) => {
       report(`k=${k}`);
       const opOptions = {
         k, maxRows: rows, maxLen: length, dtype: o.dtype, backend,
@@ -369,6 +374,7 @@ function benchCuda(o: BenchOptions, backend: 'radix' | 'sort', rows: number, len
       stream.synchronize();
       return result;
     }));
+    return results;
   });
 }
 
@@ -446,7 +452,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResult[]> {
     for (const [i, { rows, length }] of shapes.entries()) {
       // Inputs are made once per shape (the same seed whatever the k list) and serve every k.
       const report: Report = (step) => bar?.update(results.length, { step: `${rows}x${length} ${step}` });
-      const shape = backend === 'cpu' ? benchCpu(o, rows, length, 1000 + i, report) : benchCuda(o, backend, rows, length, 1000 + i, report);
+      const shape = await (backend === 'cpu' ? benchCpu(o, rows, length, 1000 + i, report) : benchCuda(o, backend, rows, length, 1000 + i, report));
       for (const r of shape) {
         results.push({ ...r, gbps: (rows * length * dtypeBytes(o.dtype)) / (r.medianUs * 1e-6) / 1e9 });
       }
