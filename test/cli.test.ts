@@ -62,6 +62,13 @@ test('bench --backend cpu: one table row and one JSON result per (k, rows, lengt
   ]);
 });
 
+test('bench --progress draws its bar on a stderr that is not a terminal (a log file, CI)', async () => {
+  expect(process.stderr.isTTY).toBeFalsy();
+  const r = await cli('bench', '--backend', 'cpu', '--rows', '1', '--lengths', '64', '--k', '4', '--iters', '1', '--warmup', '0', '--no-torch', '--progress');
+  expect(r.code).toBe(0);
+  expect(r.stderr).toMatch(/bench \[=+\] 1\/1/);
+});
+
 describe('the library\'s --nsa-topk-* flags and NSA_TOPK_* variables', () => {
   const quick = ['--rows', '1', '--lengths', '64', '--k', '4', '--iters', '1', '--warmup', '0', '--no-torch'];
 

@@ -445,7 +445,9 @@ export async function runBench(o: BenchOptions): Promise<BenchResult[]> {
   loadNative();
   const backend = chooseBackend(o.backend, cudaStatus);
   const shapes = o.rows.flatMap((rows) => o.lengths.map((length) => ({ rows, length })));
-  const bar = o.progress ? new SingleBar({ stream: process.stderr, format: 'bench [{bar}] {value}/{total} {step}', hideCursor: true }) : undefined;
+  // noTTYOutput: off a terminal (a log, CI) cli-progress draws nothing without it, and with it a
+  // line every 2 s and at the end; on a terminal it changes nothing.
+  const bar = o.progress ? new SingleBar({ stream: process.stderr, format: 'bench [{bar}] {value}/{total} {step}', hideCursor: true, noTTYOutput: true }) : undefined;
   bar?.start(shapes.length * o.k.length, 0, { step: '' });
   const results: BenchResult[] = [];
   try {
