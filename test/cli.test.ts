@@ -145,6 +145,15 @@ describe('bench options', () => {
     expect(r.stdout).toContain('no PDL launches: --pdl needs a CUDA backend');
   });
 
+  test('--max-rows and --max-len set the ops\' maxima (each shape\'s own by default); the CPU backend says it has none', async () => {
+    const defaults = await benchOptions();
+    expect([defaults.maxRows, defaults.maxLen]).toEqual([undefined, undefined]);
+    expect(await benchOptions('--max-rows', '8', '--max-len', '1048576')).toMatchObject({ maxRows: 8, maxLen: 1048576 });
+    const r = await cli('bench', '--backend', 'cpu', '--max-len', '400', '--rows', '1', '--lengths', '100', '--k', '4', '--iters', '1', '--warmup', '0', '--no-torch');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('no op maxima: --max-rows and --max-len need a CUDA backend');
+  });
+
   test.each([
     [['--k', '512,x'], '--k must be a comma-separated list of positive integers, got 512,x'],
     [['--k', '0'], '--k must be a comma-separated list of positive integers, got 0'],
@@ -153,6 +162,10 @@ describe('bench options', () => {
     [['--graph-calls', '51'], '--graph-calls must be an integer from 10 to 50, got 51'],
     [['--graph-calls', '12.5'], '--graph-calls must be an integer from 10 to 50, got 12.5'],
     [['--replays', '0'], '--replays must be an integer >= 1, got 0'],
+    [['--max-len', '0'], '--max-len must be an integer >= 1, got 0'],
+    // An op refuses calls past its maxima: refused before any input is made.
+    [['--max-len', '50'], '--max-len 50 is below the length 100'],
+    [['--rows', '1,8', '--max-rows', '4'], '--max-rows 4 is below the row count 8'],
     [['--dist', 'uniform'], "argument 'uniform' is invalid. Allowed choices are normal, relu, equal."],
     [['--timing', 'events'], "argument 'events' is invalid. Allowed choices are graph, hold."],
   ])('bench %j fails with a clear message', async (args, message) => {

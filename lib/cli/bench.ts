@@ -61,6 +61,13 @@ export interface BenchOptions {
   graph?: boolean;
   /** CUDA: build the ops with pdl: true (under graph timing, PDL edges between the calls of a graph). */
   pdl?: boolean;
+  /**
+   * CUDA: the ops' maxRows and maxLen, the largest shape a server builds (and captures) them for;
+   * by default each shape's own. The kernel is chosen from these, so a shape run by an op built
+   * larger shows what the device-side adaptation to actual lengths costs.
+   */
+  maxRows?: number;
+  maxLen?: number;
 }
 
 export interface BenchResult {
@@ -73,6 +80,9 @@ export interface BenchResult {
   /** GPU median of one call (host enqueue gaps excluded: see timeGraphs and timeEvents). */
   medianUs: number;
   gbps: number;
+  /** CUDA, --max-rows/--max-len: the maxima the op was built for. */
+  maxRows?: number;
+  maxLen?: number;
   /** CUDA: the input buffers the calls rotate over and, graph timing, the graphs holding them. */
   buffers?: number;
   graphs?: number;
@@ -336,7 +346,7 @@ async function benchCuda(o: BenchOptions, backend: 'radix' | 'sort', rows: numbe
     for (const k of o.k) results.push(await owning((keepK) => {
       report(`k=${k}`);
       const opOptions = {
-        k, maxRows: rows, maxLen: length, dtype: o.dtype, backend,
+        k, maxRows: o.maxRows ?? rows, maxLen: o.maxLen ?? length, dtype: o.dtype, backend,
         tieBreak: o.tieBreak, deterministic: o.deterministic, sorted: o.sorted, fuse: o.fuse, path: o.path, pdl: o.pdl,
       };
       // Plain launches (captured as they are by the graph method), whatever NSA_TOPK_GRAPH_SAFE
@@ -347,6 +357,7 @@ async function benchCuda(o: BenchOptions, backend: 'radix' | 'sort', rows: numbe
       const medianUs = eager.gpuUs;
       const result: ShapeResult = {
         rows, length, k, dtype: o.dtype, dist: o.dist, backend, medianUs, buffers, graphs: rotation?.graphs,
+        ...(o.maxRows !== undefined || o.maxLen !== undefined ? { maxRows: opOptions.maxRows, maxLen: opOptions.maxLen } : {}),
         enqueueUs: eager.hostUs, probeUs: probe.gpuUs, readRatio: medianUs / probe.gpuUs,
       };
       let hostBound = eager.hostBound || probe.hostBound;
@@ -423,7 +434,7 @@ function printTable(results: BenchResult[]): void {
     extra.push(['torch us', (r) => fmt(r.torchUs)], ['speedup', (r) => fmt(r.torchSpeedup, 2)]);
   }
   const rows = results.map((r) => [
-    `${r.rows}x${r.length} k=${r.k} ${r.dtype}`, r.backend, fmt(r.medianUs), fmt(r.gbps, 2), ...extra.map(([, f]) => f(r)),
+    `${r.rows}x${r.length}${r.maxLen !== undefined ? ` (op ${r.maxRows}x${r.maxLen})` : ''} k=${r.k} ${r.dtype}`, r.backend, fmt(r.medianUs), fmt(r.gbps, 2), ...extra.map(([, f]) => f(r)),
   ]);
   const all = [[...header, ...extra.map(([h]) => h)], ...rows];
   const widths = all[0].map((_, c) => Math.max(...all.map((row) => row[c].length)));
@@ -442,6 +453,11 @@ function timingOf(o: BenchOptions, backend: ResolvedBackend): { json: { method: 
 }
 
 export async function runBench(o: BenchOptions): Promise<BenchResult[]> {
+  // An op refuses calls past its maxima: say so before generating any input.
+  for (const [flag, max, list, what] of [['--max-rows', o.maxRows, o.rows, 'row count'], ['--max-len', o.maxLen, o.lengths, 'length']] as const) {
+    const above = list.filter((x) => max !== undefined && x > max);
+    if (above.length) throw new Error(`${flag} ${max} is below the ${what} ${Math.max(...above)}: the ops are built for at least every shape they run`);
+  }
   loadNative();
   const backend = chooseBackend(o.backend, cudaStatus);
   const shapes = o.rows.flatMap((rows) => o.lengths.map((length) => ({ rows, length })));
@@ -484,6 +500,9 @@ export async function runBench(o: BenchOptions): Promise<BenchResult[]> {
   if (torchNote) process.stdout.write(`torch.topk not timed: ${torchNote}\n`);
   if (o.graph && backend === 'cpu') process.stdout.write('graph replays not timed: --graph needs a CUDA backend\n');
   if (o.pdl && backend === 'cpu') process.stdout.write('no PDL launches: --pdl needs a CUDA backend\n');
+  if ((o.maxRows !== undefined || o.maxLen !== undefined) && backend === 'cpu') {
+    process.stdout.write('no op maxima: --max-rows and --max-len need a CUDA backend\n');
+  }
   if (o.json) {
     const status = cudaStatus();
     const report = {
@@ -526,6 +545,8 @@ export function benchCommand(setExit: (code: number) => void): Command {
     .option('--progress', 'show a progress bar even when stderr is not a TTY', false)
     .option('--graph', 'CUDA: also time graph-safe replays (one cached graph per input) and the JS-side replay overhead', false)
     .option('--pdl', 'CUDA: build the ops with pdl: true (programmatic dependent launch between consecutive calls)', false)
+    .option('--max-rows <n>', 'CUDA: build the ops for this many rows (at least every --rows value; default: each shape\'s)', intInRange('--max-rows', 1))
+    .option('--max-len <n>', 'CUDA: build the ops for rows this long (at least every --lengths value; default: each shape\'s)', intInRange('--max-len', 1))
     .action(async (opts: Omit<BenchOptions, 'progress'> & { progress: boolean }) => {
       await runBench({ ...opts, progress: opts.progress || Boolean(process.stderr.isTTY) });
       setExit(0);

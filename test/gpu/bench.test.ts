@@ -93,6 +93,14 @@ describeGpu('bench on the GPU', () => {
     }
   });
 
+  test('--max-rows/--max-len: the ops are built for the maxima, which the results carry', async () => {
+    const [plain] = await quietBench({ ...SMALL, rows: [16] });
+    const [large] = await quietBench({ ...SMALL, rows: [16], maxRows: 64, maxLen: 1 << 20 });
+    expect(plain.maxLen).toBeUndefined();
+    expect(large).toMatchObject({ rows: 16, length: 32768, maxRows: 64, maxLen: 1 << 20 });
+    positive(large.medianUs);
+  });
+
   test('--graph: graph-safe replays timed behind holds under hold timing, the replay overhead under both', async () => {
     const one = { ...SMALL, rows: [16], dist: 'equal' as const, graph: true };
     const [graph] = await quietBench(one);
