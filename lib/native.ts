@@ -201,7 +201,7 @@ export interface NativeAddon {
    * The kernel and CTA shape the radix backend's path choice (choose_path) picks for a shape on a
    * device described by `device`; no device is used (tests of the choice for every GPU class).
    */
-  choosePath?(device: NativeDeviceCaps, shape: { rows: number; maxLen: number; k: number; scoreBytes: 2 | 4 }, path: NativeRadixPath): NativePathChoice;
+  choosePath?(device: NativeDeviceCaps, shape: { rows: number; maxLen: number; k: number }, path: NativeRadixPath): NativePathChoice;
 }
 
 /** What the path choice reads of a device. */

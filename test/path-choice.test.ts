@@ -21,9 +21,8 @@ const GPUS: Record<string, NativeDeviceCaps> = {
 };
 const H200 = GPUS['sm_90 (H200)'];
 
-function choose(device: NativeDeviceCaps, rows: number, maxLen: number, k: number, path = NativeRadixPath.Auto,
-  scoreBytes: 2 | 4 = 4): NativePathChoice {
-  return native.choosePath!(device, { rows, maxLen, k, scoreBytes }, path);
+function choose(device: NativeDeviceCaps, rows: number, maxLen: number, k: number, path = NativeRadixPath.Auto): NativePathChoice {
+  return native.choosePath!(device, { rows, maxLen, k }, path);
 }
 
 /** "batch", "radix 8 cached", "radix 1 streaming", "none": the kernel and how its CTAs take a row. */
@@ -58,9 +57,6 @@ describeCuda('choosePath', () => {
     expect(choose(H200, 132, 131072, 2048).smemBytes).toBeGreaterThan(52 * KB);
     expect(4 * (choose(H200, 132, 131072, 2048).smemBytes + KB)).toBeLessThanOrEqual(228 * KB);
     expect(choose(H200, 132, 131072, 2049).smemBytes).toBeGreaterThan(104 * KB);
-    // 16-bit scores take the large policy at every k (the small one's trigger is too low for them).
-    expect(choose(H200, 132, 131072, 2048, NativeRadixPath.Auto, 2)).toMatchObject({ kernel: NativePathKernel.Batch });
-    expect(choose(H200, 132, 131072, 2048, NativeRadixPath.Auto, 2).smemBytes).toBeGreaterThan(104 * KB);
   });
 
   test('a batch shape and a decode shape on each GPU class', () => {
@@ -106,11 +102,5 @@ describeCuda('choosePath', () => {
   test('a device with too little shared memory for any kernel gets none', () => {
     const tiny = { ...GPUS['sm_86 (A40)'], maxSharedMemoryPerBlockOptin: 16 * KB };
     expect(summary(choose(tiny, 1, 131072, 2048))).toBe('none');
-  });
-
-  test('a score width other than 2 or 4 bytes is refused', () => {
-    for (const scoreBytes of [3, 8, '4', undefined])
-      expect(() => native.choosePath!(H200, { rows: 132, maxLen: 131072, k: 2048, scoreBytes: scoreBytes as 4 }, NativeRadixPath.Auto))
-        .toThrow(/scoreBytes/);
   });
 });

@@ -167,15 +167,10 @@ Napi::Value ChoosePath(const Napi::CallbackInfo& info) {
   caps.smem_optin = int(int_arg(d.Get("maxSharedMemoryPerBlockOptin"), "device.maxSharedMemoryPerBlockOptin", 0, 1 << 30));
   caps.clusters = bool_arg(d.Get("clusterLaunch"), "device.clusterLaunch");
   const Napi::Object shape = object_arg(info[1], "shape");
-  const Napi::Value score_bytes = shape.Get("scoreBytes");
-  if (!score_bytes.IsNumber() || (score_bytes.As<Napi::Number>().DoubleValue() != 2 &&
-                                  score_bytes.As<Napi::Number>().DoubleValue() != 4))
-    throw_invalid(env, "2 or 4", "shape.scoreBytes", score_bytes);
   const cuda::PathChoice c = cuda::choose_path(cuda::RadixPath(int_arg(info[2], "path", 0, 3)),
                                                int_arg(shape.Get("rows"), "shape.rows", 1),
                                                int_arg(shape.Get("maxLen"), "shape.maxLen", 1, INT32_MAX),
-                                               int32_t(int_arg(shape.Get("k"), "shape.k", 1, INT32_MAX)),
-                                               int(score_bytes.As<Napi::Number>().Int32Value()), caps);
+                                               int32_t(int_arg(shape.Get("k"), "shape.k", 1, INT32_MAX)), caps);
   Napi::Object o = Napi::Object::New(env);
   o.Set("kernel", int32_t(c.kernel));
   o.Set("ctasPerRow", c.kernel == cuda::PathKernel::Radix ? c.plan.cluster : 1);

@@ -7,6 +7,7 @@
 #include "problem.h"
 
 #if defined(__CUDACC__)
+#include <cuda_bf16.h>
 #include <cuda_fp16.h>
 #endif
 
@@ -41,8 +42,18 @@ NSA_HD Bits key_bits(uint32_t key) {
 
 #if defined(__CUDACC__)
 #define NSA_AS_FLOAT(expr) static __device__ __forceinline__ float as_float(Bits b) { return expr; }
+// 16-bit scores: 0xFFFF in each half of a pair of scores (two in a 32-bit word) that is not <= t
+// (NaN never is), both compared in one instruction on sm_90. t is exact in the type.
+#define NSA_PAIR_ABOVE(Pair, Raw, pair_of)                                        \
+  static __device__ __forceinline__ uint32_t pair_above(uint32_t pair, float t) { \
+    Raw raw;                                                                      \
+    raw.x = uint16_t(pair);                                                       \
+    raw.y = uint16_t(pair >> 16);                                                 \
+    return __hgtu2_mask(Pair(raw), pair_of(t));                                   \
+  }
 #else
 #define NSA_AS_FLOAT(expr)
+#define NSA_PAIR_ABOVE(Pair, Raw, pair_of)
 #endif
 
 template <DType D>
@@ -65,6 +76,7 @@ struct DTypeTraits<DType::F16> {
   static constexpr Bits kNegInf = 0xFC00u;
   NSA_HD static uint32_t key(Bits b) { return ordered_key<Bits, 16>(b, Bits(0x7C00u)); }
   NSA_AS_FLOAT(__half2float(__ushort_as_half(b)))
+  NSA_PAIR_ABOVE(__half2, __half2_raw, __float2half2_rn)
 };
 
 template <>
@@ -74,9 +86,11 @@ struct DTypeTraits<DType::BF16> {
   static constexpr Bits kNegInf = 0xFF80u;
   NSA_HD static uint32_t key(Bits b) { return ordered_key<Bits, 16>(b, Bits(0x7F80u)); }
   NSA_AS_FLOAT(__uint_as_float(uint32_t(b) << 16))
+  NSA_PAIR_ABOVE(__nv_bfloat162, __nv_bfloat162_raw, __float2bfloat162_rn)
 };
 
 #undef NSA_AS_FLOAT
+#undef NSA_PAIR_ABOVE
 
 // Runtime dtype -> compile-time traits, in exactly one place for every backend.
 template <typename F>

@@ -298,13 +298,11 @@ bool batch_fits(int32_t k, const DeviceCaps& caps) {
   return k <= BatchTopKPolicy900::kMaxK && size_t(caps.smem_optin) >= batch_smem_bytes<BatchTopKPolicy900>();
 }
 
-// Whether the batch kernel takes its small-k policy (four 256-thread CTAs per SM): 32-bit scores
-// up to its k. 16-bit scores enter twice as many elements per step, so its trigger (3584) would
-// sit at the ~1.75k survivors of the sampled threshold, and about half the rows would cut
-// mid-stream; they take the large policy (trigger 7168).
-bool small_batch_policy(int32_t k, int score_bytes) {
-  return score_bytes == 4 && k <= BatchTopKPolicy900SmallK::kMaxK;
-}
+// Whether the batch kernel takes its small-k policy (four 256-thread CTAs per SM): k up to its
+// maximum, every dtype. 16-bit scores enter twice as many elements per step, so their trigger
+// (3584) sits at the ~1.75k survivors of the sampled threshold at k = 2048 and some rows cut once
+// mid-stream; that costs less than the large policy's two CTAs per SM (kernel-notes, v6 step 5).
+bool small_batch_policy(int32_t k) { return k <= BatchTopKPolicy900SmallK::kMaxK; }
 
 // The batch path under the Hopper policies (tuned on the H200), wherever they fit: four small
 // CTAs per SM (small_batch_policy), or two large ones.
@@ -315,7 +313,7 @@ cudaError_t run_batch_policy(const TopKConfig& cfg, const TopKArgs& args, int de
 }
 template <class Traits>
 cudaError_t run_batch(const TopKConfig& cfg, const TopKArgs& args, int device, cudaStream_t stream) {
-  if (small_batch_policy(cfg.k, int(sizeof(typename Traits::Bits))))
+  if (small_batch_policy(cfg.k))
     return run_batch_policy<BatchTopKPolicy900SmallK, Traits>(cfg, args, device, stream);
   return run_batch_policy<BatchTopKPolicy900, Traits>(cfg, args, device, stream);
 }
@@ -325,7 +323,7 @@ cudaError_t run_radix(const TopKConfig& cfg, RadixPath path, const TopKArgs& arg
                       int device, cudaStream_t stream) {
   const int64_t shape_rows = cfg.graph_safe ? std::max(cfg.max_rows, args.rows) : args.rows;
   const PathChoice choice =
-      choose_path(path, shape_rows, cfg.max_len, cfg.k, int(sizeof(typename Traits::Bits)), device_caps(device));
+      choose_path(path, shape_rows, cfg.max_len, cfg.k, device_caps(device));
   if (choice.kernel == PathKernel::Batch)
     return run_batch<Traits>(cfg, args, device, stream);
   if (choice.kernel != PathKernel::Radix) return cudaErrorInvalidConfiguration;  // unfit_reason refused such ops
@@ -431,14 +429,13 @@ bool use_batch_path(int64_t rows, int64_t max_len, int32_t k, const DeviceCaps& 
 // streaming CTA per row, which needs the least. RadixPath::Block / Cluster / Batch override it
 // (one streaming CTA per row / the largest cached cluster / the batch kernel) for benchmarks and
 // tests, where the device can run them.
-PathChoice choose_path(RadixPath path, int64_t rows, int64_t max_len, int32_t k, int score_bytes,
-                       const DeviceCaps& caps) {
+PathChoice choose_path(RadixPath path, int64_t rows, int64_t max_len, int32_t k, const DeviceCaps& caps) {
   PathChoice choice;
   const bool batch = path == RadixPath::Batch ? batch_fits(k, caps)
                                               : path == RadixPath::Auto && use_batch_path(rows, max_len, k, caps);
   if (batch) {
     choice.kernel = PathKernel::Batch;
-    choice.smem_bytes = small_batch_policy(k, score_bytes) ? batch_smem_bytes<BatchTopKPolicy900SmallK>()
+    choice.smem_bytes = small_batch_policy(k) ? batch_smem_bytes<BatchTopKPolicy900SmallK>()
                                                            : batch_smem_bytes<BatchTopKPolicy900>();
     return choice;
   }
@@ -464,9 +461,7 @@ std::string unfit_reason(Backend backend, const TopKConfig& cfg, RadixPath path,
   const DeviceCaps& caps = device_caps(device);
   if (caps.cc == 0) return {};  // an unknown device fails on its own when it is made current
   // The fallback, one streaming CTA per row, takes any row count: one row count checks them all.
-  const int score_bytes = int(dtype_size(cfg.dtype));
-  if (choose_path(path, std::max<int64_t>(cfg.max_rows, 1), cfg.max_len, cfg.k, score_bytes, caps).kernel !=
-      PathKernel::None)
+  if (choose_path(path, std::max<int64_t>(cfg.max_rows, 1), cfg.max_len, cfg.k, caps).kernel != PathKernel::None)
     return {};
   return "no radix kernel of this build fits device " + std::to_string(device) + " (sm_" + std::to_string(caps.cc) +
          ", " + std::to_string(caps.smem_optin) + " bytes of shared memory per block; one streaming CTA per row needs " +

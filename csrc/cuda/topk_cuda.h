@@ -47,10 +47,8 @@ struct PathChoice {
 };
 
 // The documented path heuristic (dispatch.cu), from the host-known row count (maxRows in
-// graph-safe mode), the op's maxLen, k, the scores' width in bytes and the device's capabilities;
-// never from device data.
-PathChoice choose_path(RadixPath path, int64_t rows, int64_t max_len, int32_t k, int score_bytes,
-                       const DeviceCaps& caps);
+// graph-safe mode), the op's maxLen, k and the device's capabilities; never from device data.
+PathChoice choose_path(RadixPath path, int64_t rows, int64_t max_len, int32_t k, const DeviceCaps& caps);
 
 // Why no kernel of this build can take the op's calls on `device` (empty when one can): checked
 // when an op is made, so that no call launches a kernel that does not fit the device.

@@ -24,8 +24,9 @@
 // prefers (descending positions for `large`), so after a cut an element whose key equals the
 // k-th's loses to it unless it comes before it in that order, which only the few steps a warp
 // had left behind the k-th's position can hold: those steps compare codes too, the others only
-// the strict float test, and plateaus of equal scores cost one buffer fill. The selected set is unique and the output order comes from positions alone, so the bytes
-// are the same on every run and in any batch, with or without `deterministic`.
+// the strict float test, and plateaus of equal scores cost one buffer fill. The selected set is
+// unique and the output order comes from positions alone, so the bytes are the same on every run
+// and in any batch, with or without `deterministic`.
 //
 // Shared memory, dynamic part (one place; offsets in 32-bit words):
 //   [0, kCapacity)              keys of the candidates (first the sample's keys); after the
@@ -67,8 +68,8 @@ struct AgentBatchTopK {
   static constexpr uint32_t kStep = uint32_t(kThreads * kV);  // elements per step of the stream
   static constexpr uint32_t kCapacity = Policy::kCapacity;
   static constexpr uint32_t kMaxK = Policy::kMaxK;
-  // A warp reads the count before each step and stops past the trigger; every warp may still add
-  // one step's elements after the count passes it (pass()).
+  // A warp stops once it sees the count past the trigger; every warp may still add one step's
+  // elements after the count passes it (pass()).
   static constexpr uint32_t kTrigger = kCapacity - kStep;
   static_assert(kTrigger >= kMaxK, "after a cut (k left) the warps must be able to go on");
   static constexpr int kSample = Policy::kSample;
@@ -150,7 +151,8 @@ struct AgentBatchTopK {
     finish(k);
   }
 
-  // What enters: elements that beat the float `t` (strictly; `open` false: none do), and, in
+  // What enters: elements that beat the float `t` (strictly; `open` 0: none do, ~0: the test
+  // holds, a mask so that the stream applies it without a branch), and, in
   // careful steps, elements whose key equals `key` and whose code beats `code` (elements tied with
   // the last cut's k-th that the tie-break prefers to it). Before any cut `code` is the greatest
   // code, so no step is careful. A ties pass (`ties`) takes only elements tied at `key`, all of
@@ -158,14 +160,14 @@ struct AgentBatchTopK {
   // would let in (each warp meets positions in the tie-break's order).
   struct Bar {
     float t;
-    bool open;
+    uint32_t open;
     uint32_t key, code;
     bool ties;
-    __device__ static Bar from(uint32_t kmin) { return {below(kmin), true, 0u, ~0u, false}; }
-    __device__ static Bar tied(uint32_t key) { return {0.0f, false, key, 0u, true}; }
+    __device__ static Bar from(uint32_t kmin) { return {below(kmin), ~0u, 0u, ~0u, false}; }
+    __device__ static Bar tied(uint32_t key) { return {0.0f, 0u, key, 0u, true}; }
     __device__ Bar after(Threshold thr) const {
-      if (ties) return {0.0f, false, thr.key, thr.code, true};
-      return {below(thr.key + 1u), thr.key != kKeyMax, thr.key, thr.code, false};
+      if (ties) return {0.0f, 0u, thr.key, thr.code, true};
+      return {below(thr.key + 1u), thr.key != kKeyMax ? ~0u : 0u, thr.key, thr.code, false};
     }
   };
 
@@ -268,10 +270,11 @@ struct AgentBatchTopK {
   // in; the warps meet when the count passes `trigger`, kTrigger after the first cut. Returns the
   // number of candidates.
   //
-  // Warps stream without barriers: before each step a warp reads the candidate count and, when
-  // it has passed the trigger, waits at the one barrier below instead; warps that have finished
-  // their part wait there too. A warp adds at most one step's elements after the count passes
-  // the trigger (its next read comes after its own atomic add), so the buffer cannot overflow.
+  // Warps stream without barriers: a warp reads the candidate count before each tile, and each
+  // of its appends returns the count after its add; once either is past the trigger the warp
+  // waits at the one barrier below instead of going on; warps that have finished their part
+  // wait there too. A warp adds at most one step's elements after the count passes the trigger
+  // (the step whose own add tells it so), so the buffer cannot overflow.
   // At the barrier the buffer is cut to its k greatest and the warps go on from where each one
   // stopped, so warps can be at different steps of the row when a cut happens: an element tied
   // with the k-th still enters where it comes before the k-th in the tie-break's order (careful
@@ -310,32 +313,9 @@ struct AgentBatchTopK {
       if (full(trigger)) return false;
       scalar(first_lo(), first_hi(), unit++, bar);
     }
-    // Tiles of kU steps: a thread issues the next tile's kU loads together, then takes the
-    // current tile's steps, so that a tile's loads stay in flight while the one before it is
-    // compared and appended (the appends' shared atomics would otherwise leave the SM idle
-    // between tiles). A warp that stops inside a tile reads the rest of it again when it goes
-    // on (rare: only at a cut).
-    uint4 raw[kU], next[kU];
-#pragma unroll
-    for (int u = 0; u < kU; ++u) load(raw[u], unit - n1 + u);
-    for (uint32_t s = unit - n1; s < nsteps; s += kU) {
-#pragma unroll
-      for (int u = 0; u < kU; ++u) load(next[u], s + kU + u);
-#pragma unroll
-      for (int u = 0; u < kU; ++u) {
-        if (s + u < nsteps) {
-          if (bar.ties && spent(bar, vector_best(s + u))) return true;
-          if (full(trigger)) {
-            unit = n1 + s + u;
-            return false;
-          }
-          step(raw[u], s + u, bar);
-        }
-      }
-#pragma unroll
-      for (int u = 0; u < kU; ++u) raw[u] = next[u];
-    }
-    unit = max(unit, n1 + nsteps);
+    const Stop stop = !bar.ties && bar.code == ~0u ? vectors<true>(unit, n1, bar, trigger)
+                                                   : vectors<false>(unit, n1, bar, trigger);
+    if (stop != Stop::End) return stop == Stop::Spent;
     const uint32_t n3 = chunks(last_lo(), last_hi());
     while (unit < n1 + nsteps + n3) {
       if (bar.ties && spent(bar, scalar_best(last_lo(), last_hi(), unit - n1 - nsteps))) return true;
@@ -343,6 +323,66 @@ struct AgentBatchTopK {
       scalar(last_lo(), last_hi(), unit++ - n1 - nsteps, bar);
     }
     return true;
+  }
+
+  // How vectors() ended: at the end of the vectors, with the buffer past the trigger, or with a
+  // ties pass done (spent()).
+  enum class Stop { End, Full, Spent };
+
+  // The 16-byte steps from `unit` on, in tiles of kU steps: a thread issues the next tile's kU
+  // loads together, then takes the current tile's steps, so that a tile's loads stay in flight
+  // while the one before it is compared and appended. A warp that stops inside a tile reads the
+  // rest of it again when it goes on (rare: only at a cut). The count is read once per tile;
+  // inside it, each append's atomic answers whether the buffer passed the trigger, and the step
+  // that finds it so is the warp's last. kPlain: no step can be careful and this is no ties
+  // pass (every pass until its first cut, when the stream is long), so steps only compare
+  // floats; whole tiles (every lane's vectors in the row) then skip the bounds tests too.
+  template <bool kPlain>
+  __device__ Stop vectors(uint32_t& unit, uint32_t n1, const Bar& bar, uint32_t trigger) {
+    uint4 raw[kU], next[kU];
+#pragma unroll
+    for (int u = 0; u < kU; ++u) load(raw[u], unit - n1 + u);
+    for (uint32_t s = unit - n1; s < nsteps; s += kU) {
+#pragma unroll
+      for (int u = 0; u < kU; ++u) load(next[u], s + kU + u);
+      if (full(trigger)) {
+        unit = n1 + s;
+        return Stop::Full;
+      }
+      uint32_t last;
+      if constexpr (kPlain)
+        last = tile_is_whole(s) ? tile<true, true>(raw, s, bar, trigger) : tile<true, false>(raw, s, bar, trigger);
+      else
+        last = tile<false, false>(raw, s, bar, trigger);
+      if (last > kU) return Stop::Spent;
+      if (last < kU) {
+        unit = n1 + s + last + 1;  // step s + last was taken
+        return Stop::Full;
+      }
+#pragma unroll
+      for (int u = 0; u < kU; ++u) raw[u] = next[u];
+    }
+    unit = max(unit, n1 + nsteps);
+    return Stop::End;
+  }
+
+  // Whether every lane's vector of steps s .. s + kU - 1 lies in the row (vec_of).
+  __device__ bool tile_is_whole(uint32_t s) const {
+    return s + kU <= nsteps && (kLarge ? nsteps - s : s + kU) * uint32_t(kThreads) <= nvec;
+  }
+
+  // Steps s .. s + kU - 1 of a tile (kWhole: tile_is_whole). Returns kU when all were taken, u
+  // when step s + u took the buffer past the trigger, kU + 1 when a ties pass is done.
+  template <bool kPlain, bool kWhole>
+  __device__ uint32_t tile(const uint4 (&raw)[kU], uint32_t s, const Bar& bar, uint32_t trigger) {
+#pragma unroll
+    for (int u = 0; u < kU; ++u) {
+      if (kWhole || s + u < nsteps) {
+        if (!kPlain && bar.ties && spent(bar, vector_best(s + u))) return kU + 1;
+        if (step<kPlain, kWhole>(raw[u], s + u, bar) > trigger) return u;
+      }
+    }
+    return kU;
   }
 
   // Whether the buffer has passed the trigger (the same answer on every lane).
@@ -377,28 +417,48 @@ struct AgentBatchTopK {
   __device__ static uint32_t chunks(uint32_t lo, uint32_t hi) { return (hi - lo + kThreads - 1) / kThreads; }
   __device__ uint32_t vec_of(uint32_t s) const { return (kLarge ? nsteps - 1 - s : s) * kThreads + threadIdx.x; }
   __device__ void load(uint4& raw, uint32_t s) const {
-    const uint32_t v = vec_of(s);
-    if (s < nsteps && v < nvec) raw = __ldg(vec + v);
+    const uint32_t v = vec_of(s);  // >= nvec past the last step too (it wraps with `large`)
+    if (v < nvec) raw = __ldg(vec + v);
   }
 
-  // One 16-byte step (a vector per thread).
-  __device__ void step(uint4 raw, uint32_t s, const Bar& bar) {
+  // One 16-byte step (a vector per thread; kWhole: every lane's vector is in the row). Returns
+  // append()'s count.
+  template <bool kPlain, bool kWhole>
+  __device__ uint32_t step(uint4 raw, uint32_t s, const Bar& bar) {
     const uint32_t v = vec_of(s);
-    Bits e[kV];
-    *reinterpret_cast<uint4*>(e) = raw;
+    const uint32_t word[4] = {raw.x, raw.y, raw.z, raw.w};
     const uint32_t pos0 = head + v * kV;
     uint32_t mask = 0;
-    if (v < nvec) {
-#pragma unroll
-      for (int q = 0; q < kV; ++q) mask |= uint32_t(bar.open && !(Traits::as_float(e[q]) <= bar.t)) << q;
+    if (kWhole || v < nvec) {
+      mask = above(word, bar);
       // Careful: this vector holds a position the tie-break prefers to the k-th's.
-      if (code_of(kLarge ? pos0 + kV - 1 : pos0) > bar.code) {
+      if (!kPlain && code_of(kLarge ? pos0 + kV - 1 : pos0) > bar.code) {
 #pragma unroll
         for (int q = 0; q < kV; ++q)
-          mask |= uint32_t(Traits::key(e[q]) == bar.key && code_of(pos0 + q) > bar.code) << q;
+          mask |= uint32_t(Traits::key(element(word, q)) == bar.key && code_of(pos0 + q) > bar.code) << bit_of(q);
       }
     }
-    append(mask, e, pos0, 1);
+    return append(mask, word, pos0, 1);
+  }
+
+  // Scores as 32-bit words: element q is in word q / kPerWord, and its bit in an append mask is
+  // bit_of(q), so that a 16-bit pair's compare (pair_above) lands in the mask in two operations:
+  // the low halves' bits are 0-3, the high halves' 16-19.
+  static constexpr int kPerWord = 4 / int(sizeof(Bits));
+  __device__ static constexpr int bit_of(int q) { return q / kPerWord + q % kPerWord * 16; }
+  template <int kW>
+  __device__ static Bits element(const uint32_t (&word)[kW], int q) {
+    return Bits(word[q / kPerWord] >> (q % kPerWord * 16));
+  }
+  // The mask of the elements of a vector that `bar`'s float test lets in.
+  __device__ static uint32_t above(const uint32_t (&word)[4], const Bar& bar) {
+    uint32_t mask = 0;
+#pragma unroll
+    for (int w = 0; w < 4; ++w) {
+      if constexpr (kPerWord == 1) mask |= uint32_t(bar.open && !(Traits::as_float(Bits(word[w])) <= bar.t)) << w;
+      else mask |= Traits::pair_above(word[w], bar.t) & (0x10001u << w);
+    }
+    return kPerWord == 1 ? mask : mask & bar.open;
   }
 
   // Chunk c (in stream order) of the scalar region [lo, hi), [chunk_lo, chunk_hi): one element
@@ -411,27 +471,44 @@ struct AgentBatchTopK {
   }
   __device__ void scalar(uint32_t lo, uint32_t hi, uint32_t c, const Bar& bar) {
     const uint32_t i = chunk_lo(lo, hi, c) + threadIdx.x;
-    Bits e[kV] = {};
+    uint32_t word[1] = {};
     bool in = false;
     if (i < chunk_hi(lo, hi, c)) {
-      e[0] = row[i];
-      in = (bar.open && !(Traits::as_float(e[0]) <= bar.t)) ||
-           (Traits::key(e[0]) == bar.key && code_of(i) > bar.code);
+      const Bits e = row[i];
+      word[0] = e;
+      in = (bar.open && !(Traits::as_float(e) <= bar.t)) || (Traits::key(e) == bar.key && code_of(i) > bar.code);
     }
-    append(uint32_t(in), e, i, 0);
+    append(uint32_t(in), word, i, 0);
   }
 
-  // Appends the elements of `e` flagged in `mask`, element q at position pos0 + q * stride.
-  __device__ void append(uint32_t mask, const Bits* e, uint32_t pos0, uint32_t stride) {
-    const uint32_t count = uint32_t(__popc(mask));
-    if (!__any_sync(0xffffffffu, count)) return;
-    uint32_t at = warp_append_many(count, &ts.count);
+  // Appends the elements of `word` flagged in `mask` (bit bit_of(q) for element q, at position
+  // pos0 + q * stride), in rounds: each lane takes its lowest flagged element, one ballot gives
+  // every lane its slot and one shared atomic reserves the warp's, the stores are predicated. A
+  // step needs as many rounds as one lane flags elements: one, nearly always (about 1.3% of the
+  // scores of a row enter: a lane flags two of its four f32 scores in about 0.1% of steps).
+  // Returns the count after this warp's last add, 0 when it added nothing (the same on every
+  // lane).
+  template <int kW>
+  __device__ uint32_t append(uint32_t mask, const uint32_t (&word)[kW], uint32_t pos0, uint32_t stride) {
+    uint32_t end = 0;
+    for (;;) {
+      const uint32_t takers = __ballot_sync(0xffffffffu, mask != 0u);
+      if (!takers) return end;
+      const WarpSlot slot = warp_reserve(takers, &ts.count);
+      if (mask) {
+        const uint32_t b = uint32_t(__ffs(int(mask)) - 1);
+        const uint32_t w = kPerWord == 2 ? b & 15u : b, half = kPerWord == 2 ? b >> 4 : 0u;
+        uint32_t x = word[0];
 #pragma unroll
-    for (int q = 0; q < kV; ++q)
-      if (mask >> q & 1u) {
-        keys()[at] = Traits::key(e[q]);
-        codes()[at++] = code_of(pos0 + q * stride);
+        for (int j = 1; j < kW; ++j)
+          if (w == uint32_t(j)) x = word[j];
+        if constexpr (kPerWord == 2) x >>= half * 16u;
+        keys()[slot.at] = Traits::key(Bits(x));
+        codes()[slot.at] = code_of(pos0 + (w * kPerWord + half) * stride);
+        mask &= mask - 1u;
       }
+      end = slot.end;
+    }
   }
 
   // Cuts the buffer's n candidates to the k greatest, moved to its front; returns the k-th.

@@ -8,10 +8,10 @@
 
 namespace nsa::cuda {
 
-// Hopper (sm_90: 132 SMs, 228 KB of shared memory per SM), f32 scores, k <= 2048 (DeepSeek,
-// GLM): four CTAs of 256 threads per SM at 64 registers (small_batch_policy in dispatch.cu). While one CTA samples, selects or writes its row, three
-// others keep its SM's loads in flight (two CTAs per SM spent a third of each row with half the
-// SM streaming: kernel-notes, v6 step 3).
+// Hopper (sm_90: 132 SMs, 228 KB of shared memory per SM), k <= 2048 (DeepSeek, GLM): four CTAs
+// of 256 threads per SM at 64 registers (small_batch_policy in dispatch.cu). While one CTA
+// samples, selects or writes its row, three others keep its SM's loads in flight (two CTAs per SM
+// spent a third of each row with half the SM streaming: kernel-notes, v6 step 3).
 struct BatchTopKPolicy900SmallK {
   static constexpr int kThreads = 256;
   static constexpr int kMinCtasPerSm = 4;
@@ -22,7 +22,8 @@ struct BatchTopKPolicy900SmallK {
   // storage, four CTAs fit an SM's shared memory (4 x 55.4 KB of 228 KB). Its trigger for f32
   // (capacity less one step of every thread, 4608) lies above the ~1.75k elements the sampled
   // threshold lets in, so a cut before the end is rare; for 16-bit scores a step holds twice the
-  // elements and the trigger (3584) would not, so they take the large policy.
+  // elements and the trigger (3584) lies at them, so some rows cut once mid-stream: still faster
+  // than the large policy's two CTAs per SM (kernel-notes, v6 step 5).
   static constexpr int kCapacity = 5632;
   static constexpr int kMaxK = 2048;
   // Scores read before the stream to set its first threshold (kSample / 4 evenly spaced 16-byte
@@ -39,8 +40,8 @@ struct BatchTopKPolicy900SmallK {
   static constexpr int kScratchWords = kMaxK > (1 << kDigitBits) ? kMaxK : (1 << kDigitBits);
 };
 
-// Hopper, k up to 4096 (16-bit scores at every k): two CTAs of 512 threads per SM at 64
-// registers, a buffer twice as large.
+// Hopper, 2048 < k <= 4096: two CTAs of 512 threads per SM at 64 registers, a buffer twice as
+// large.
 struct BatchTopKPolicy900 {
   static constexpr int kThreads = 512;
   static constexpr int kMinCtasPerSm = 2;
