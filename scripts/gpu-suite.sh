@@ -63,18 +63,21 @@ if part sanitize; then
   # 4-CTA clusters, 160 x 20000 one streaming radix CTA per row, 140 x 70001 the batch kernel
   # (rows >= SMs, rows >= 65536; odd length, so unaligned rows too), 133 x 65536 of ReLU-like
   # scores (mostly 0.0) its plateau and ties passes; at k = 2048 the batch kernel's small-k
-  # policy, at k = 4096 its large one. racecheck, synccheck and initcheck are slower: the
-  # batch-kernel shapes, every tie-break. A shape is [rows, length, relu?, k (default 2048)].
+  # policy, at k = 4096 its large one. Each shape as f32 and as bf16 (the batch kernel compares
+  # 16-bit scores in pairs). racecheck, synccheck and initcheck are slower: the batch-kernel
+  # shapes, every tie-break. A shape is [rows, length, relu?, k (default 2048)].
   SANITIZED_RUN='
     const { topkSync } = require("./dist");
     const [shapes, backends] = JSON.parse(process.argv[1]);
     for (const [rows, length, relu, k = 2048] of shapes) {
-      const scores = Float32Array.from({ length: rows * length }, (_, i) =>
+      const f32 = Float32Array.from({ length: rows * length }, (_, i) =>
         relu ? (Math.random() < 0.001 ? Math.random() : 0) : i % 3 ? Math.random() - 0.5 : 0);
-      for (const backend of backends)
-        for (const tieBreak of ["none", "small", "large"])
-          for (const sorted of [false, true])
-            topkSync(scores, { k, rows, backend, tieBreak, values: true, sorted });
+      const bf16 = new Uint16Array(new Uint32Array(f32.buffer).map((b) => b >>> 16));
+      for (const [scores, dtype] of [[f32, "f32"], [bf16, "bf16"]])
+        for (const backend of backends)
+          for (const tieBreak of ["none", "small", "large"])
+            for (const sorted of [false, true])
+              topkSync(scores, { k, rows, dtype, backend, tieBreak, values: true, sorted });
     }
     console.log("sanitized run done");'
   step "compute-sanitizer memcheck" sanitizer.log compute-sanitizer --tool memcheck --error-exitcode 1 \
@@ -89,15 +92,18 @@ if part sanitize; then
   # kernel's parameters by asking cudaFuncGetParamInfo for one past the last (CUDA has no count
   # query; csrc/binding/kernel_relocations.cpp), which memcheck would report at every capture.
   # Any other failing CUDA call throws and fails the case, so the fuzzer still catches it.
-  # racecheck is about ten times slower than the others: 25 cases (65 s on the H200), not 100.
+  # racecheck is about ten times slower than the others: 25 cases (60 s on the H200), not 100;
+  # on the sort backend (CUB's sorts, many kernels per call) 25 cases of the default shapes took
+  # more than 60 s, so it takes rows <= 4 of length <= 512 there (50 cases: 93 s).
   for tool in memcheck racecheck synccheck initcheck; do
     api_errors=()
     [ "$tool" = memcheck ] && api_errors=(--report-api-errors no)
-    cases=100
-    [ "$tool" = racecheck ] && cases=25
     for backend in radix sort; do
+      limits=(--cases 100)
+      [ "$tool" = racecheck ] && limits=(--cases 25)
+      [ "$tool" = racecheck ] && [ "$backend" = sort ] && limits=(--cases 25 --max-rows 4 --max-len 512)
       step "compute-sanitizer $tool fuzz $backend" "sanitizer-fuzz-$tool-$backend.log" \
-        compute-sanitizer --tool "$tool" "${api_errors[@]}" --error-exitcode 1 node dist/cli/main.js fuzz --backend "$backend" --cases "$cases" --graph --seed 7
+        compute-sanitizer --tool "$tool" "${api_errors[@]}" --error-exitcode 1 node dist/cli/main.js fuzz --backend "$backend" "${limits[@]}" --graph --seed 7
     done
   done
 fi
