@@ -154,6 +154,18 @@ describe('bench options', () => {
     expect(r.stdout).toContain('no op maxima: --max-rows and --max-len need a CUDA backend');
   });
 
+  test('--row-lengths gives the calls device-side lengths, cycled over the rows; the table and results show them', async () => {
+    expect((await benchOptions()).rowLengths).toBeUndefined();
+    expect((await benchOptions('--row-lengths', '4096,1048576')).rowLengths).toEqual([4096, 1048576]);
+    const r = await cliJson('bench', '--backend', 'cpu', '--rows', '3', '--lengths', '400', '--row-lengths', '100,400', '--k', '4', '--iters', '1', '--warmup', '0', '--no-torch');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('3x400 (lengths 100/400) k=4 f32');
+    const [result] = r.json!.results as { rowLengths: number[]; gbps: number; medianUs: number }[];
+    expect(result.rowLengths).toEqual([100, 400]);
+    // Rows 100, 400 and 100 long: 600 scores of 4 bytes.
+    expect(result.gbps).toBeCloseTo(2400 / (result.medianUs * 1e-6) / 1e9, 6);
+  });
+
   test.each([
     [['--k', '512,x'], '--k must be a comma-separated list of positive integers, got 512,x'],
     [['--k', '0'], '--k must be a comma-separated list of positive integers, got 0'],
@@ -166,6 +178,8 @@ describe('bench options', () => {
     // An op refuses calls past its maxima: refused before any input is made.
     [['--max-len', '50'], '--max-len 50 is below the length 100'],
     [['--rows', '1,8', '--max-rows', '4'], '--max-rows 4 is below the row count 8'],
+    [['--row-lengths', '50,200'], '--row-lengths 200 is above the length 100'],
+    [['--row-lengths', '5,x'], '--row-lengths must be a comma-separated list of positive integers, got 5,x'],
     [['--dist', 'uniform'], "argument 'uniform' is invalid. Allowed choices are normal, relu, equal."],
     [['--timing', 'events'], "argument 'events' is invalid. Allowed choices are graph, hold."],
   ])('bench %j fails with a clear message', async (args, message) => {

@@ -68,6 +68,13 @@ export interface BenchOptions {
    */
   maxRows?: number;
   maxLen?: number;
+  /**
+   * Device-side row lengths, cycled over the rows (row r is rowLengths[r % n] long; each at most
+   * every --lengths value, the stride): a batch mixing short and long rows, to see whether it
+   * costs what its longest rows cost. The read probe still reads whole rows; GB/s counts the
+   * rows' own lengths.
+   */
+  rowLengths?: number[];
 }
 
 export interface BenchResult {
@@ -83,6 +90,8 @@ export interface BenchResult {
   /** CUDA, --max-rows/--max-len: the maxima the op was built for. */
   maxRows?: number;
   maxLen?: number;
+  /** --row-lengths: the rows' lengths, cycled over the rows. */
+  rowLengths?: number[];
   /** CUDA: the input buffers the calls rotate over and, graph timing, the graphs holding them. */
   buffers?: number;
   graphs?: number;
@@ -267,6 +276,18 @@ function fusedOperands(o: BenchOptions, rows: number, length: number): FusedOper
   return {};
 }
 
+/** --row-lengths as the calls' `lengths` (row r: rowLengths[r % n]), or none. */
+function rowLengthsOf(o: BenchOptions, rows: number): Int32Array | undefined {
+  const l = o.rowLengths;
+  return l === undefined ? undefined : Int32Array.from({ length: rows }, (_, r) => l[r % l.length]);
+}
+
+/** The scores a call reads: whole rows, or the rows' --row-lengths. */
+function scoredBytes(o: BenchOptions, rows: number, length: number): number {
+  const lengths = rowLengthsOf(o, rows);
+  return (lengths ? lengths.reduce((sum, n) => sum + n, 0) : rows * length) * dtypeBytes(o.dtype);
+}
+
 /** A bench step's progress line: what is being done to which shape. */
 type Report = (step: string) => void;
 
@@ -298,13 +319,17 @@ async function benchCpu(o: BenchOptions, rows: number, length: number, seed: num
   const iters = o.iters ?? 10;
   const warmup = o.warmup ?? 2;
   const fused = fusedOperands(o, rows, length);
+  const lengths = rowLengthsOf(o, rows);
   return o.k.map((k) => {
     report(`k=${k}`);
     const opts: TopKOptions = {
       k, rows, dtype: o.dtype, tieBreak: o.tieBreak, deterministic: o.deterministic, sorted: o.sorted, backend: 'cpu', fuse: o.fuse, ...fused,
+      ...(lengths ? { lengths } : {}),
     };
     const medianUs = timeWall((i) => topkSync(inputs[i % sets], opts), warmup, iters);
-    const result: ShapeResult = { rows, length, k, dtype: o.dtype, dist: o.dist, backend: 'cpu', medianUs };
+    const result: ShapeResult = {
+      rows, length, k, dtype: o.dtype, dist: o.dist, backend: 'cpu', medianUs, ...(o.rowLengths ? { rowLengths: o.rowLengths } : {}),
+    };
     if (o.baseline) result.baselineUs = timeWall((i) => baselineTopkSync(inputs[i % sets], opts), warmup, iters);
     return result;
   });
@@ -339,7 +364,7 @@ async function benchCuda(o: BenchOptions, backend: 'radix' | 'sort', rows: numbe
     const fused = fusedOperands(o, rows, length);
     const upload = (a?: Int32Array) => (a === undefined ? undefined : keep(DeviceBuffer.from(a)));
     const operands = {
-      rows, stride: length, stream, pageTableStride: fused.pageTableStride,
+      rows, stride: length, stream, pageTableStride: fused.pageTableStride, lengths: upload(rowLengthsOf(o, rows)),
       offsets: upload(fused.offsets), pageTable: upload(fused.pageTable), rowToBatch: upload(fused.rowToBatch),
     };
     const results: ShapeResult[] = [];
@@ -358,6 +383,7 @@ async function benchCuda(o: BenchOptions, backend: 'radix' | 'sort', rows: numbe
       const result: ShapeResult = {
         rows, length, k, dtype: o.dtype, dist: o.dist, backend, medianUs, buffers, graphs: rotation?.graphs,
         ...(o.maxRows !== undefined || o.maxLen !== undefined ? { maxRows: opOptions.maxRows, maxLen: opOptions.maxLen } : {}),
+        ...(o.rowLengths ? { rowLengths: o.rowLengths } : {}),
         enqueueUs: eager.hostUs, probeUs: probe.gpuUs, readRatio: medianUs / probe.gpuUs,
       };
       let hostBound = eager.hostBound || probe.hostBound;
@@ -433,9 +459,13 @@ function printTable(results: BenchResult[]): void {
   if (results.some((r) => r.torchUs !== undefined)) {
     extra.push(['torch us', (r) => fmt(r.torchUs)], ['speedup', (r) => fmt(r.torchSpeedup, 2)]);
   }
-  const rows = results.map((r) => [
-    `${r.rows}x${r.length}${r.maxLen !== undefined ? ` (op ${r.maxRows}x${r.maxLen})` : ''} k=${r.k} ${r.dtype}`, r.backend, fmt(r.medianUs), fmt(r.gbps, 2), ...extra.map(([, f]) => f(r)),
-  ]);
+  const label = (r: BenchResult) => [
+    `${r.rows}x${r.length}`,
+    ...(r.maxLen !== undefined ? [`(op ${r.maxRows}x${r.maxLen})`] : []),
+    ...(r.rowLengths ? [`(lengths ${r.rowLengths.join('/')})`] : []),
+    `k=${r.k}`, r.dtype,
+  ].join(' ');
+  const rows = results.map((r) => [label(r), r.backend, fmt(r.medianUs), fmt(r.gbps, 2), ...extra.map(([, f]) => f(r))]);
   const all = [[...header, ...extra.map(([h]) => h)], ...rows];
   const widths = all[0].map((_, c) => Math.max(...all.map((row) => row[c].length)));
   for (const row of all) process.stdout.write(`${row.map((cell, c) => (c < 2 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  ')}\n`);
@@ -458,6 +488,9 @@ export async function runBench(o: BenchOptions): Promise<BenchResult[]> {
     const above = list.filter((x) => max !== undefined && x > max);
     if (above.length) throw new Error(`${flag} ${max} is below the ${what} ${Math.max(...above)}: the ops are built for at least every shape they run`);
   }
+  if (o.rowLengths && Math.max(...o.rowLengths) > Math.min(...o.lengths)) {
+    throw new Error(`--row-lengths ${Math.max(...o.rowLengths)} is above the length ${Math.min(...o.lengths)}: a row lies within its stride`);
+  }
   loadNative();
   const backend = chooseBackend(o.backend, cudaStatus);
   const shapes = o.rows.flatMap((rows) => o.lengths.map((length) => ({ rows, length })));
@@ -472,7 +505,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResult[]> {
       const report: Report = (step) => bar?.update(results.length, { step: `${rows}x${length} ${step}` });
       const shape = await (backend === 'cpu' ? benchCpu(o, rows, length, 1000 + i, report) : benchCuda(o, backend, rows, length, 1000 + i, report));
       for (const r of shape) {
-        results.push({ ...r, gbps: (rows * length * dtypeBytes(o.dtype)) / (r.medianUs * 1e-6) / 1e9 });
+        results.push({ ...r, gbps: scoredBytes(o, rows, length) / (r.medianUs * 1e-6) / 1e9 });
       }
     }
     bar?.update(results.length, { step: '' });
@@ -482,7 +515,9 @@ export async function runBench(o: BenchOptions): Promise<BenchResult[]> {
   // One table block per k, in the order of the list (the sort is stable: shapes stay in order).
   results.sort((a, b) => o.k.indexOf(a.k) - o.k.indexOf(b.k));
   let torchNote: string | undefined;
-  if (backend !== 'cpu' && o.torch) {
+  if (backend !== 'cpu' && o.torch && o.rowLengths) {
+    torchNote = 'torch.topk takes whole rows, not --row-lengths';
+  } else if (backend !== 'cpu' && o.torch) {
     const torch = benchTorch(o, results);
     torchNote = torch.reason;
     torch.us?.forEach((us, i) => {
@@ -547,6 +582,7 @@ export function benchCommand(setExit: (code: number) => void): Command {
     .option('--pdl', 'CUDA: build the ops with pdl: true (programmatic dependent launch between consecutive calls)', false)
     .option('--max-rows <n>', 'CUDA: build the ops for this many rows (at least every --rows value; default: each shape\'s)', intInRange('--max-rows', 1))
     .option('--max-len <n>', 'CUDA: build the ops for rows this long (at least every --lengths value; default: each shape\'s)', intInRange('--max-len', 1))
+    .option('--row-lengths <list>', 'device-side row lengths, cycled over the rows (each at most every --lengths value)', intList('--row-lengths'))
     .action(async (opts: Omit<BenchOptions, 'progress'> & { progress: boolean }) => {
       await runBench({ ...opts, progress: opts.progress || Boolean(process.stderr.isTTY) });
       setExit(0);

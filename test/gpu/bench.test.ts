@@ -101,6 +101,13 @@ describeGpu('bench on the GPU', () => {
     positive(large.medianUs);
   });
 
+  test('--row-lengths: the calls take device-side lengths, which the results carry; GB/s counts them', async () => {
+    const [mixed] = await quietBench({ ...SMALL, rows: [16], maxLen: 1 << 20, rowLengths: [4096, 32768] });
+    expect(mixed).toMatchObject({ rows: 16, length: 32768, maxLen: 1 << 20, rowLengths: [4096, 32768] });
+    positive(mixed.medianUs);
+    expect(mixed.gbps).toBeCloseTo((8 * (4096 + 32768) * 4) / (mixed.medianUs * 1e-6) / 1e9, 6);
+  });
+
   test('--graph: graph-safe replays timed behind holds under hold timing, the replay overhead under both', async () => {
     const one = { ...SMALL, rows: [16], dist: 'equal' as const, graph: true };
     const [graph] = await quietBench(one);
