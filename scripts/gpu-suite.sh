@@ -94,7 +94,7 @@ if part sanitize; then
   # Any other failing CUDA call throws and fails the case, so the fuzzer still catches it.
   # racecheck is about ten times slower than the others: 25 cases (60 s on the H200), not 100;
   # on the sort backend (CUB's sorts, many kernels per call) 25 cases of the default shapes took
-  # more than 60 s, so it takes rows <= 4 of length <= 512 there (50 cases: 93 s).
+  # more than 60 s, so it takes rows <= 4 of length <= 512 there (50 such cases took 93 s).
   for tool in memcheck racecheck synccheck initcheck; do
     api_errors=()
     [ "$tool" = memcheck ] && api_errors=(--report-api-errors no)
@@ -128,7 +128,6 @@ if part bench; then
     node dist/cli/main.js bench --rows 8 --lengths 32768,1048576 --no-torch &&
     node dist/cli/main.js bench --rows 8 --lengths 32768 --max-len 1048576 --no-torch &&
     node dist/cli/main.js bench --rows 8 --lengths 1048576 --row-lengths 4096,1048576 --no-torch'
-
   step "examples/quickstart.js" quickstart.log node examples/quickstart.js
 fi
 
