@@ -60,8 +60,9 @@ part tests && step "jest test/gpu" gpu-jest.log env REQUIRE_GPU=1 npx jest test/
 if part sanitize; then
   # Small end-to-end runs through every kernel under compute-sanitizer; any report fails the step.
   # memcheck's shapes reach each path: 8 x 8192 one cached radix CTA per row, 8 x 40000 cached
-  # 4-CTA clusters, 160 x 20000 one streaming radix CTA per row, 140 x 70001 the batch kernel
-  # (rows >= SMs, rows >= 65536; odd length, so unaligned rows too), 133 x 65536 of ReLU-like
+  # 4-CTA clusters, 160 x 20000 one streaming radix CTA per row, 140 x 70001 and 140 x 40001 the
+  # batch kernel (rows >= SMs, rows >= 32768 at k <= 2048, 65536 above; odd lengths, so
+  # unaligned rows too), 133 x 65536 of ReLU-like
   # scores (mostly 0.0) its plateau and ties passes; at k = 2048 the batch kernel's small-k
   # policy, at k = 4096 its large one. Each shape as f32 and as bf16 (the batch kernel compares
   # 16-bit scores in pairs). racecheck, synccheck and initcheck are slower: the batch-kernel
@@ -81,10 +82,10 @@ if part sanitize; then
     }
     console.log("sanitized run done");'
   step "compute-sanitizer memcheck" sanitizer.log compute-sanitizer --tool memcheck --error-exitcode 1 \
-    node -e "$SANITIZED_RUN" '[[[8, 8192], [8, 40000], [160, 20000], [140, 70001], [133, 65536, 1], [133, 65537, 0, 4096], [133, 65536, 1, 4096]], ["radix", "sort"]]'
+    node -e "$SANITIZED_RUN" '[[[8, 8192], [8, 40000], [160, 20000], [140, 70001], [140, 40001], [133, 65536, 1], [133, 65537, 0, 4096], [133, 65536, 1, 4096]], ["radix", "sort"]]'
   for tool in racecheck synccheck initcheck; do
     step "compute-sanitizer $tool" "sanitizer-$tool.log" compute-sanitizer --tool "$tool" --error-exitcode 1 \
-      node -e "$SANITIZED_RUN" '[[[133, 65537], [133, 65536, 1], [133, 65537, 0, 4096], [133, 65536, 1, 4096]], ["radix"]]'
+      node -e "$SANITIZED_RUN" '[[[133, 65537], [140, 40001], [133, 65536, 1], [133, 65537, 0, 4096], [133, 65536, 1, 4096]], ["radix"]]'
   done
   # Every path the fuzzer draws (each forced radix path, cached and streamed, the sort backend,
   # every dtype, tie-break, order and transform, graph replays, windows out of range), under
@@ -113,7 +114,7 @@ if part checks; then
     step "nsa-topk fuzz $backend (10000 cases, graph replays)" "fuzz-$backend.log" \
       node dist/cli/main.js fuzz --backend "$backend" --cases 10000 --graph --seed 1
   done
-  # Shapes the batch kernel takes by the heuristic (rows >= SMs, rows >= 65536 long).
+  # Shapes the batch kernel takes by the heuristic (rows >= SMs, rows >= 32768 long at k <= 2048, 65536 above).
   step "nsa-topk fuzz radix, batch shapes" fuzz-batch.log \
     node dist/cli/main.js fuzz --backend radix --cases 100 --max-rows 160 --max-len 70000 --max-k 4096 --seed 2
 fi

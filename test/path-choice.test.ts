@@ -43,7 +43,9 @@ describeCuda('choosePath', () => {
       [132, 131072, 2048, 'batch'],             // the rows fill the SMs and are long
       [256, 131072, 4096, 'batch'],
       [256, 131072, 4097, 'radix 1 streaming'], // k above the batch policy's maximum
-      [256, 32768, 2048, 'radix 1 streaming'],  // shorter than the batch kernel's minimum length
+      [256, 32768, 2048, 'batch'],              // the small-k policy's minimum length
+      [256, 32767, 2048, 'radix 1 streaming'],  // shorter than it
+      [256, 32768, 2049, 'radix 1 streaming'],  // shorter than the large-k policy's minimum
       [132, 16384, 2048, 'radix 1 cached'],
       [1, 16384, 512, 'radix 2 cached'],        // no chunk shorter than 8192 elements
       [8, 32768, 512, 'radix 4 cached'],

@@ -415,11 +415,12 @@ RadixPlan choose_radix_plan(int64_t rows, int64_t max_len, const DeviceCaps& cap
 }
 
 // The batch path (one CTA per row, each score read once) when the rows alone fill the SMs, the
-// op's rows are long and the kernel fits (batch_fits); the radix path otherwise. Measured on the
-// H200 (docs/kernel-notes.md, v6): at 131072 the batch kernel matches the radix kernel on normal
-// rows and is 3x faster on ReLU plateaus; at 32768 and below it is 1.4-1.8x slower on normal rows.
+// op's rows are as long as the policy's kMinLength and the kernel fits (batch_fits); the radix
+// path otherwise (measured on the H200: docs/kernel-notes.md, v6 step 6).
 bool use_batch_path(int64_t rows, int64_t max_len, int32_t k, const DeviceCaps& caps) {
-  return rows >= caps.sms && max_len >= BatchTopKPolicy900::kMinLength && batch_fits(k, caps);
+  const int64_t min_length =
+      small_batch_policy(k) ? BatchTopKPolicy900SmallK::kMinLength : BatchTopKPolicy900::kMinLength;
+  return rows >= caps.sms && max_len >= min_length && batch_fits(k, caps);
 }
 
 }  // namespace
@@ -527,6 +528,7 @@ std::vector<std::pair<std::string, long long>> tuning_constants() {
           {"batchCapacity", BatchTopKPolicy900::kCapacity},
           {"batchMaxK", BatchTopKPolicy900::kMaxK},
           {"batchMinLength", BatchTopKPolicy900::kMinLength},
+          {"batchSmallKMinLength", BatchTopKPolicy900SmallK::kMinLength},
           {"batchSample", BatchTopKPolicy900::kSample},
           {"batchMinSampleRank", BatchTopKPolicy900::kMinSampleRank},
           {"batchSampleTargetPercent", BatchTopKPolicy900::kSampleTargetPercent},

@@ -68,9 +68,14 @@ struct AgentBatchTopK {
   static constexpr uint32_t kStep = uint32_t(kThreads * kV);  // elements per step of the stream
   static constexpr uint32_t kCapacity = Policy::kCapacity;
   static constexpr uint32_t kMaxK = Policy::kMaxK;
-  // A warp stops once it sees the count past the trigger; every warp may still add one step's
-  // elements after the count passes it (pass()).
-  static constexpr uint32_t kTrigger = kCapacity - kStep;
+  // A warp appends a tile at a time (kU steps of 32 vectors); after a cut one always fits, so a
+  // stream whose appends overflow still makes progress.
+  static constexpr uint32_t kWarpTile = uint32_t(32 * kU * kV);
+  static_assert(kCapacity - kMaxK >= kWarpTile, "a warp's tile must fit after a cut");
+  // A warp stops once it sees the count past the trigger (pass()). The slack above it holds one
+  // warp's tile: at the sampled threshold's rate (a few percent of a tile enter) the other warps'
+  // appends rarely overflow it, and one that does is streamed again.
+  static constexpr uint32_t kTrigger = kCapacity - kWarpTile;
   static_assert(kTrigger >= kMaxK, "after a cut (k left) the warps must be able to go on");
   static constexpr int kSample = Policy::kSample;
   static_assert(kSample % kThreads == 0 && kSample <= int(kCapacity), "sample keys live in the buffer");
@@ -270,11 +275,12 @@ struct AgentBatchTopK {
   // in; the warps meet when the count passes `trigger`, kTrigger after the first cut. Returns the
   // number of candidates.
   //
-  // Warps stream without barriers: a warp reads the candidate count before each tile, and each
-  // of its appends returns the count after its add; once either is past the trigger the warp
+  // Warps stream without barriers: a warp reads the candidate count before each tile, and its
+  // append of the tile returns the count after its add; once either is past the trigger the warp
   // waits at the one barrier below instead of going on; warps that have finished their part
-  // wait there too. A warp adds at most one step's elements after the count passes the trigger
-  // (the step whose own add tells it so), so the buffer cannot overflow.
+  // wait there too. An append that would run past the capacity marks the slots it reserved
+  // empty (key 0) and its tile is streamed again after the cut, so nothing is lost; the count
+  // then exceeds the capacity, and the cut takes the capacity's slots, skipping empty ones.
   // At the barrier the buffer is cut to its k greatest and the warps go on from where each one
   // stopped, so warps can be at different steps of the row when a cut happens: an element tied
   // with the k-th still enters where it comes before the k-th in the tie-break's order (careful
@@ -294,9 +300,10 @@ struct AgentBatchTopK {
         if (done && (threadIdx.x & 31u) == 0) atomicAdd(&ts.finished, 1u);
       }
       __syncthreads();
-      const uint32_t n = ts.count;
-      if (ts.finished == kThreads / 32) return n;
-      // Some warp found the buffer past the trigger (n > trigger >= k - 1).
+      const uint32_t n = min(ts.count, kCapacity);
+      if (ts.finished == kThreads / 32) return n;  // no overflow: a warp whose append did is not done
+      // Some warp found the buffer past the trigger: more than k - 1 entries, or more than
+      // kCapacity - kWarpTile >= k filled ones before an overflow's empty slots.
       bar = bar.after(cut(n));
       trigger = kTrigger;
     }
@@ -305,13 +312,13 @@ struct AgentBatchTopK {
   // Streams this thread's units from `unit` on: scalar chunks of the first partial region, the
   // 16-byte steps, scalar chunks of the last. Returns true at the end of the row (or of what a
   // ties pass needs), false (unit at the next unstreamed one) when the buffer has passed the
-  // trigger.
+  // trigger or an append overflowed.
   __device__ bool advance(uint32_t& unit, const Bar& bar, uint32_t trigger) {
     const uint32_t n1 = chunks(first_lo(), first_hi());
     while (unit < n1) {
       if (bar.ties && spent(bar, scalar_best(first_lo(), first_hi(), unit))) return true;
-      if (full(trigger)) return false;
-      scalar(first_lo(), first_hi(), unit++, bar);
+      if (full(trigger) || scalar(first_lo(), first_hi(), unit, bar) > kCapacity) return false;
+      ++unit;
     }
     const Stop stop = !bar.ties && bar.code == ~0u ? vectors<true>(unit, n1, bar, trigger)
                                                    : vectors<false>(unit, n1, bar, trigger);
@@ -319,8 +326,8 @@ struct AgentBatchTopK {
     const uint32_t n3 = chunks(last_lo(), last_hi());
     while (unit < n1 + nsteps + n3) {
       if (bar.ties && spent(bar, scalar_best(last_lo(), last_hi(), unit - n1 - nsteps))) return true;
-      if (full(trigger)) return false;
-      scalar(last_lo(), last_hi(), unit++ - n1 - nsteps, bar);
+      if (full(trigger) || scalar(last_lo(), last_hi(), unit - n1 - nsteps, bar) > kCapacity) return false;
+      ++unit;
     }
     return true;
   }
@@ -330,13 +337,13 @@ struct AgentBatchTopK {
   enum class Stop { End, Full, Spent };
 
   // The 16-byte steps from `unit` on, in tiles of kU steps: a thread issues the next tile's kU
-  // loads together, then takes the current tile's steps, so that a tile's loads stay in flight
-  // while the one before it is compared and appended. A warp that stops inside a tile reads the
-  // rest of it again when it goes on (rare: only at a cut). The count is read once per tile;
-  // inside it, each append's atomic answers whether the buffer passed the trigger, and the step
-  // that finds it so is the warp's last. kPlain: no step can be careful and this is no ties
-  // pass (every pass until its first cut, when the stream is long), so steps only compare
-  // floats; whole tiles (every lane's vectors in the row) then skip the bounds tests too.
+  // loads together, then compares and appends the current tile's (tile()), so that a tile's
+  // loads stay in flight while the one before it is compared and appended. A warp that stops
+  // inside a tile streams the rest of it again when it goes on (only at a cut). The count is read
+  // once per tile, and each append answers whether the buffer passed the trigger. kPlain: no step
+  // can be careful and this is no ties pass (every pass until its first cut, when the stream is
+  // long), so steps only compare floats and the tile takes one append; whole tiles (every lane's
+  // vectors in the row) then skip the bounds tests too.
   template <bool kPlain>
   __device__ Stop vectors(uint32_t& unit, uint32_t n1, const Bar& bar, uint32_t trigger) {
     uint4 raw[kU], next[kU];
@@ -349,14 +356,14 @@ struct AgentBatchTopK {
         unit = n1 + s;
         return Stop::Full;
       }
-      uint32_t last;
+      TileEnd end;
       if constexpr (kPlain)
-        last = tile_is_whole(s) ? tile<true, true>(raw, s, bar, trigger) : tile<true, false>(raw, s, bar, trigger);
+        end = tile_is_whole(s) ? tile<true, true>(raw, s, bar, trigger) : tile<true, false>(raw, s, bar, trigger);
       else
-        last = tile<false, false>(raw, s, bar, trigger);
-      if (last > kU) return Stop::Spent;
-      if (last < kU) {
-        unit = n1 + s + last + 1;  // step s + last was taken
+        end = tile<false, false>(raw, s, bar, trigger);
+      if (end.how == TileEnd::Spent) return Stop::Spent;
+      if (end.how == TileEnd::Stop) {
+        unit = n1 + min(s + end.taken, nsteps);
         return Stop::Full;
       }
 #pragma unroll
@@ -371,18 +378,45 @@ struct AgentBatchTopK {
     return s + kU <= nsteps && (kLarge ? nsteps - s : s + kU) * uint32_t(kThreads) <= nvec;
   }
 
-  // Steps s .. s + kU - 1 of a tile (kWhole: tile_is_whole). Returns kU when all were taken, u
-  // when step s + u took the buffer past the trigger, kU + 1 when a ties pass is done.
+  // How a tile ended: every step appended with the buffer below the trigger (Go), the warp
+  // meeting the others before step s + taken (Stop: the buffer passed the trigger, or an append
+  // overflowed and its steps are streamed again), or a ties pass done (Spent).
+  struct TileEnd {
+    uint32_t taken;
+    enum { Go, Stop, Spent } how;
+  };
+
+  // Steps s .. s + kU - 1 of a tile (kWhole: tile_is_whole). kPlain: their masks side by side
+  // (step u's bits shifted by 4u), then one append. Otherwise an append per step, so that a ties
+  // pass meets as soon as k are held (its first cut tells every warp where its ties end) and a
+  // careful step is followed by the test that may end the warp's ties.
   template <bool kPlain, bool kWhole>
-  __device__ uint32_t tile(const uint4 (&raw)[kU], uint32_t s, const Bar& bar, uint32_t trigger) {
+  __device__ TileEnd tile(const uint4 (&raw)[kU], uint32_t s, const Bar& bar, uint32_t trigger) {
+    constexpr int kSteps = kPlain ? kU : 1;  // steps per append
+    constexpr uint32_t kStepPositions = kLarge ? 0u - kStep : kStep;  // between a lane's steps
 #pragma unroll
-    for (int u = 0; u < kU; ++u) {
-      if (kWhole || s + u < nsteps) {
-        if (!kPlain && bar.ties && spent(bar, vector_best(s + u))) return kU + 1;
-        if (step<kPlain, kWhole>(raw[u], s + u, bar) > trigger) return u;
+    for (int u0 = 0; u0 < kU; u0 += kSteps) {
+      uint32_t word[4 * kSteps];
+      uint32_t mask = 0;
+      bool spent_here = false;
+#pragma unroll
+      for (int j = 0; j < kSteps; ++j) {
+        const int u = u0 + j;
+        word[4 * j] = raw[u].x;
+        word[4 * j + 1] = raw[u].y;
+        word[4 * j + 2] = raw[u].z;
+        word[4 * j + 3] = raw[u].w;
+        if (kWhole || s + u < nsteps) {
+          if (!kPlain && bar.ties) spent_here = spent(bar, vector_best(s + u));
+          if (!spent_here) mask |= step_mask<kPlain, kWhole>(raw[u], s + u, bar) << (4 * j);
+        }
       }
+      const uint32_t end = append(mask, word, head + vec_of(s + u0) * kV, kStepPositions);
+      if (end > kCapacity) return {uint32_t(u0), TileEnd::Stop};
+      if (spent_here) return {0u, TileEnd::Spent};
+      if (end > trigger) return {uint32_t(u0 + kSteps), TileEnd::Stop};
     }
-    return kU;
+    return {uint32_t(kU), TileEnd::Go};
   }
 
   // Whether the buffer has passed the trigger (the same answer on every lane).
@@ -421,10 +455,10 @@ struct AgentBatchTopK {
     if (v < nvec) raw = __ldg(vec + v);
   }
 
-  // One 16-byte step (a vector per thread; kWhole: every lane's vector is in the row). Returns
-  // append()'s count.
+  // The append mask of one 16-byte step (a vector per thread; kWhole: every lane's vector is in
+  // the row): bit bit_of(q) for element q.
   template <bool kPlain, bool kWhole>
-  __device__ uint32_t step(uint4 raw, uint32_t s, const Bar& bar) {
+  __device__ uint32_t step_mask(uint4 raw, uint32_t s, const Bar& bar) const {
     const uint32_t v = vec_of(s);
     const uint32_t word[4] = {raw.x, raw.y, raw.z, raw.w};
     const uint32_t pos0 = head + v * kV;
@@ -438,12 +472,13 @@ struct AgentBatchTopK {
           mask |= uint32_t(Traits::key(element(word, q)) == bar.key && code_of(pos0 + q) > bar.code) << bit_of(q);
       }
     }
-    return append(mask, word, pos0, 1);
+    return mask;
   }
 
-  // Scores as 32-bit words: element q is in word q / kPerWord, and its bit in an append mask is
-  // bit_of(q), so that a 16-bit pair's compare (pair_above) lands in the mask in two operations:
-  // the low halves' bits are 0-3, the high halves' 16-19.
+  // Scores as 32-bit words: element q of a vector is in word q / kPerWord, and its bit in a
+  // step's mask is bit_of(q), so that a 16-bit pair's compare (pair_above) lands in the mask in
+  // two operations: the low halves' bits are 0-3, the high halves' 16-19 (a tile's kU = 4 steps
+  // shifted by 4u fill 16 or 32 bits).
   static constexpr int kPerWord = 4 / int(sizeof(Bits));
   __device__ static constexpr int bit_of(int q) { return q / kPerWord + q % kPerWord * 16; }
   template <int kW>
@@ -469,7 +504,8 @@ struct AgentBatchTopK {
   __device__ static uint32_t chunk_hi(uint32_t lo, uint32_t hi, uint32_t c) {
     return kLarge ? hi - c * kThreads : min(hi, lo + (c + 1) * kThreads);
   }
-  __device__ void scalar(uint32_t lo, uint32_t hi, uint32_t c, const Bar& bar) {
+  // Returns append()'s count.
+  __device__ uint32_t scalar(uint32_t lo, uint32_t hi, uint32_t c, const Bar& bar) {
     const uint32_t i = chunk_lo(lo, hi, c) + threadIdx.x;
     uint32_t word[1] = {};
     bool in = false;
@@ -478,36 +514,54 @@ struct AgentBatchTopK {
       word[0] = e;
       in = (bar.open && !(Traits::as_float(e) <= bar.t)) || (Traits::key(e) == bar.key && code_of(i) > bar.code);
     }
-    append(uint32_t(in), word, i, 0);
+    return append(uint32_t(in), word, i, 0);
   }
 
-  // Appends the elements of `word` flagged in `mask` (bit bit_of(q) for element q, at position
-  // pos0 + q * stride), in rounds: each lane takes its lowest flagged element, one ballot gives
-  // every lane its slot and one shared atomic reserves the warp's, the stores are predicated. A
-  // step needs as many rounds as one lane flags elements: one, nearly always (2.7% of a row enter:
-  // a lane flags two of its four f32 scores in 0.4% of steps, one warp-step in eight rounds twice).
-  // Returns the count after this warp's last add, 0 when it added nothing (the same on every
-  // lane).
+  // Appends the elements of `word` flagged in `mask`: bit b stands for half b / 16 (16-bit
+  // scores) of word b % 16 (b for f32), whose first element is at position pos0 + (w / 4) *
+  // `step` + (w % 4) * kPerWord for word w (four words per 16-byte step). One shared atomic
+  // reserves the warp's total, then rounds hand out the slots: in each, every lane takes its
+  // lowest flagged element and a ballot orders the lanes. A tile needs as many rounds as its
+  // busiest lane flags elements: about 2 (2.7% of a row enter; 16 f32 scores per lane).
+  // Returns the count after the warp's add (0 when it added nothing; the same on every lane).
+  // Past kCapacity nothing is appended: the reserved slots that exist are marked empty.
   template <int kW>
-  __device__ uint32_t append(uint32_t mask, const uint32_t (&word)[kW], uint32_t pos0, uint32_t stride) {
-    uint32_t end = 0;
-    for (;;) {
+  __device__ uint32_t append(uint32_t mask, const uint32_t (&word)[kW], uint32_t pos0, uint32_t step) {
+    const uint32_t total = __reduce_add_sync(0xffffffffu, uint32_t(__popc(mask)));
+    if (!total) return 0;
+    const uint32_t lane = threadIdx.x & 31u;
+    uint32_t at = warp_add(total, &ts.count);
+    const uint32_t end = at + total;
+    if (end > kCapacity) {
+      for (uint32_t i = at + lane; i < kCapacity; i += 32) keys()[i] = codes()[i] = 0u;
+      return end;
+    }
+    while (at < end) {
       const uint32_t takers = __ballot_sync(0xffffffffu, mask != 0u);
-      if (!takers) return end;
-      const WarpSlot slot = warp_reserve(takers, &ts.count);
       if (mask) {
         const uint32_t b = uint32_t(__ffs(int(mask)) - 1);
         const uint32_t w = kPerWord == 2 ? b & 15u : b, half = kPerWord == 2 ? b >> 4 : 0u;
-        uint32_t x = word[0];
-#pragma unroll
-        for (int j = 1; j < kW; ++j)
-          if (w == uint32_t(j)) x = word[j];
-        if constexpr (kPerWord == 2) x >>= half * 16u;
-        keys()[slot.at] = Traits::key(Bits(x));
-        codes()[slot.at] = code_of(pos0 + (w * kPerWord + half) * stride);
+        const uint32_t slot = at + uint32_t(__popc(takers & ((1u << lane) - 1u)));
+        keys()[slot] = Traits::key(Bits(pick(word, w) >> (half * 16u)));
+        codes()[slot] = code_of(pos0 + (w / 4u) * step + (w % 4u) * kPerWord + half);
         mask &= mask - 1u;
       }
-      end = slot.end;
+      at += uint32_t(__popc(takers));
+    }
+    return end;
+  }
+
+  // word[w] for a w that differs between lanes, by a tree of selects on w's bits (indexing the
+  // array would move it to local memory).
+  template <int kW>
+  __device__ static uint32_t pick(const uint32_t (&word)[kW], uint32_t w) {
+    if constexpr (kW == 1) {
+      return word[0];
+    } else {
+      uint32_t half[kW / 2];
+#pragma unroll
+      for (int j = 0; j < kW / 2; ++j) half[j] = w & 1u ? word[2 * j + 1] : word[2 * j];
+      return pick(half, w >> 1);
     }
   }
 

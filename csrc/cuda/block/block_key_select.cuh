@@ -7,7 +7,9 @@
 // only when the keys alone leave ties. Bits that every entry shares are skipped first (one AND and
 // one OR reduction), so a row whose keys are all equal goes straight to the codes, and normal rows
 // start at the first bits that tell entries apart. A warp whose entries all fall in one bin adds
-// once: plateaus of equal keys would otherwise serialize 32 atomics on one bin.
+// once: plateaus of equal keys would otherwise serialize 32 atomics on one bin. Key 0 marks an
+// empty slot (no score has it: ordered_key maps every NaN to all ones): select() counts no such
+// entry and partition() never keeps one.
 #pragma once
 #include <cstdint>
 
@@ -36,11 +38,12 @@ struct BlockKeySelect {
     return key > t.key || (key == t.key && code >= t.code);
   }
 
-  // k-th greatest of entries [0, n) (1 <= k <= n). `hist` holds kBins words. Every thread must
-  // call; begins and ends with a barrier.
+  // k-th greatest of entries [0, n) (1 <= k <= the number of non-empty ones). `hist` holds kBins
+  // words. Every thread must call; begins and ends with a barrier.
   __device__ static Threshold select(Storage& s, const uint32_t* keys, const uint32_t* codes, uint32_t n, uint32_t k,
                                      uint32_t* hist) {
-    const Word by_key = select_word(s, n, k, [&](uint32_t i) { return keys[i]; }, [](uint32_t) { return true; }, hist);
+    const Word by_key =
+        select_word(s, n, k, [&](uint32_t i) { return keys[i]; }, [&](uint32_t i) { return keys[i] != 0u; }, hist);
     if (by_key.exact) return {by_key.value, 0u};
     const uint32_t tied = by_key.value;
     const Word by_code = select_word(s, n, by_key.remain, [&](uint32_t i) { return codes[i]; },

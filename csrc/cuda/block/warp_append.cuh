@@ -13,14 +13,19 @@ struct WarpSlot {
   uint32_t end;
 };
 
+// The counter's value before the warp adds `total` (the same on every lane; 0 adds nothing and
+// returns 0). All 32 lanes must call with the same total.
+__device__ __forceinline__ uint32_t warp_add(uint32_t total, uint32_t* counter) {
+  uint32_t base = 0;
+  if (total && (threadIdx.x & 31u) == 0) base = atomicAdd(counter, total);
+  return __shfl_sync(0xffffffffu, base, 0);
+}
+
 // Slots for the lanes set in `takers`, a ballot of the whole warp (`at` is undefined on the
 // others; 0 reserves nothing). All 32 lanes must call.
 __device__ __forceinline__ WarpSlot warp_reserve(uint32_t takers, uint32_t* counter) {
-  const unsigned lane = threadIdx.x & 31u;
-  uint32_t base = 0;
-  if (takers && lane == 0) base = atomicAdd(counter, uint32_t(__popc(takers)));
-  base = __shfl_sync(0xffffffffu, base, 0);
-  return {base + uint32_t(__popc(takers & ((1u << lane) - 1u))), base + uint32_t(__popc(takers))};
+  const uint32_t base = warp_add(uint32_t(__popc(takers)), counter);
+  return {base + uint32_t(__popc(takers & ((1u << (threadIdx.x & 31u)) - 1u))), base + uint32_t(__popc(takers))};
 }
 
 // Slot for this lane's entry when `flag` is set (undefined otherwise). All 32 lanes must call.

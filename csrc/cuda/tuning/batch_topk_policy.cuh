@@ -19,11 +19,9 @@ struct BatchTopKPolicy900SmallK {
   static constexpr int kVectorsInFlight = 4;
   static constexpr int kDigitBits = 11;  // radix digit of the candidate selection (2048 bins)
   // Candidate buffer of (key, code) pairs, 44 KB: with the 8 KB scratch below and the static
-  // storage, four CTAs fit an SM's shared memory (4 x 55.4 KB of 228 KB). Its trigger for f32
-  // (capacity less one step of every thread, 4608) lies above the ~1.75k elements the sampled
-  // threshold lets in, so a cut before the end is rare; for 16-bit scores a step holds twice the
-  // elements and the trigger (3584) lies at them, so some rows cut once mid-stream: still faster
-  // than the large policy's two CTAs per SM (kernel-notes, v6 step 5).
+  // storage, four CTAs fit an SM's shared memory (4 x 55.4 KB of 228 KB). Its trigger (capacity
+  // less one warp's tile: 5120 for f32, 4608 for 16-bit scores) lies well above the ~1.75k
+  // elements the sampled threshold lets in, so a cut before the end is rare.
   static constexpr int kCapacity = 5632;
   static constexpr int kMaxK = 2048;
   // Scores read before the stream to set its first threshold (kSample / 4 evenly spaced 16-byte
@@ -36,7 +34,9 @@ struct BatchTopKPolicy900SmallK {
   static constexpr int kSample = 2048;
   static constexpr int kMinSampleRank = 32;
   static constexpr int kSampleTargetPercent = 175;
-  static constexpr int64_t kMinLength = 65536;
+  // Shorter rows (the op's maxLen) take the radix path: at 32768 the batch kernel is the faster
+  // (4096 rows: 375 us against 482), at 8192 the radix kernel (172 against 240; kernel-notes).
+  static constexpr int64_t kMinLength = 32768;
   static constexpr int kScratchWords = kMaxK > (1 << kDigitBits) ? kMaxK : (1 << kDigitBits);
 };
 
@@ -54,7 +54,8 @@ struct BatchTopKPolicy900 {
   static constexpr int kSample = 2048;
   static constexpr int kMinSampleRank = 32;
   static constexpr int kSampleTargetPercent = 175;
-  // Shorter rows (the op's maxLen) take the radix path, faster there on normal rows (kernel-notes).
+  // Shorter rows (the op's maxLen) take the radix path: at 32768 and k = 4096 the two are even
+  // (4096 rows: radix 555 us, batch 564; kernel-notes).
   static constexpr int64_t kMinLength = 65536;
   static constexpr int kScratchWords = kMaxK > (1 << kDigitBits) ? kMaxK : (1 << kDigitBits);
 };
