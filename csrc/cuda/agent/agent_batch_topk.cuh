@@ -68,15 +68,16 @@ struct AgentBatchTopK {
   static constexpr uint32_t kStep = uint32_t(kThreads * kV);  // elements per step of the stream
   static constexpr uint32_t kCapacity = Policy::kCapacity;
   static constexpr uint32_t kMaxK = Policy::kMaxK;
-  // A warp appends a tile at a time (kU steps of 32 vectors); after a cut one always fits, so a
-  // stream whose appends overflow still makes progress.
+  // A plain pass appends a tile (kU steps of 32 vectors) at a time, other passes a step; after a
+  // cut a tile always fits (kTrigger >= kMaxK below), so a stream whose appends overflow still
+  // makes progress.
   static constexpr uint32_t kWarpTile = uint32_t(32 * kU * kV);
-  static_assert(kCapacity - kMaxK >= kWarpTile, "a warp's tile must fit after a cut");
+  static_assert(kU == 4, "a tile's masks fill one word (16-bit scores: bits 4u.. and 16 + 4u..)");
   // A warp stops once it sees the count past the trigger (pass()). The slack above it holds one
   // warp's tile: at the sampled threshold's rate (a few percent of a tile enter) the other warps'
   // appends rarely overflow it, and one that does is streamed again.
   static constexpr uint32_t kTrigger = kCapacity - kWarpTile;
-  static_assert(kTrigger >= kMaxK, "after a cut (k left) the warps must be able to go on");
+  static_assert(kTrigger >= kMaxK, "after a cut (k left) a warp's tile must fit below the trigger");
   static constexpr int kSample = Policy::kSample;
   static_assert(kSample % kThreads == 0 && kSample <= int(kCapacity), "sample keys live in the buffer");
   static_assert(kCapacity >= 2 * kMaxK, "the stage keys live past the selections' keys");
@@ -332,8 +333,8 @@ struct AgentBatchTopK {
     return true;
   }
 
-  // How vectors() ended: at the end of the vectors, with the buffer past the trigger, or with a
-  // ties pass done (spent()).
+  // How vectors() ended: at the end of the vectors, with the buffer past the trigger or an
+  // append overflowed, or with a ties pass done (spent()).
   enum class Stop { End, Full, Spent };
 
   // The 16-byte steps from `unit` on, in tiles of kU steps: a thread issues the next tile's kU

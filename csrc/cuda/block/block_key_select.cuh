@@ -9,7 +9,8 @@
 // start at the first bits that tell entries apart. A warp whose entries all fall in one bin adds
 // once: plateaus of equal keys would otherwise serialize 32 atomics on one bin. Key 0 marks an
 // empty slot (no score has it: ordered_key maps every NaN to all ones): select() counts no such
-// entry and partition() never keeps one.
+// entry and partition() keeps none (callers with empty slots hold more than k filled entries, so
+// the k-th key is a score's, above 0).
 #pragma once
 #include <cstdint>
 
