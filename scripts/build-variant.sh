@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Builds the addon from the native sources as they are now into build/variants/NAME/nsa_topk.node
+# (build/Release is left alone), for timing kernel candidates side by side on the GPU machine
+# (scripts/compare-builds.sh). Each build starts from a clean build directory, so no cached
+# option carries over, and prints the batch kernel's register and spill lines (ptxas -v).
+# Usage: scripts/build-variant.sh NAME    (then carry "build/variants" to the GPU machine)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+name="${1:-}"
+[[ "$name" =~ ^[A-Za-z0-9._-]+$ ]] || { echo "usage: $0 NAME (letters, digits, . _ -)" >&2; exit 2; }
+work="build/variant-work/$name"
+log="$work.log"
+mkdir -p build/variant-work "build/variants/$name"
+rm -rf "$work"
+if ! npx cmake-js rebuild -O "$work" --CDNSA_TOPK_PTXAS_VERBOSE=ON >"$log" 2>&1; then
+  tail -n 30 "$log" >&2
+  echo "build failed; the whole log: $log" >&2
+  exit 1
+fi
+cp "$work/Release/nsa_topk.node" "build/variants/$name/nsa_topk.node"
+# ptxas -v: "Function properties for <kernel>", then its spills, then its registers. A batch
+# kernel instantiation is named by its policy, dtype (mangled DTypeE0 f32, E1 f16, E2 bf16) and
+# whether the tie-break prefers large positions.
+awk '/Function properties for .*batch_topk_kernel/ {
+       n = $NF; name = (n ~ /SmallK/ ? "small-k" : "large-k") " " (n ~ /DTypeE0/ ? "f32" : n ~ /DTypeE1/ ? "f16" : "bf16")
+       if (n ~ /Lb1E/) name = name " large"
+       k = 2; next }
+     k == 2 { match($0, /[0-9]+ bytes spill stores/); spill = substr($0, RSTART, RLENGTH); k = 1; next }
+     k == 1 { match($0, /Used [0-9]+ registers/); print "batch kernel, " name ": " substr($0, RSTART, RLENGTH) ", " spill; k = 0 }' "$log"
+echo "built build/variants/$name/nsa_topk.node (log: $log)"
