@@ -299,9 +299,8 @@ bool batch_fits(int32_t k, const DeviceCaps& caps) {
 }
 
 // Whether the batch kernel takes its small-k policy (four 256-thread CTAs per SM): k up to its
-// maximum, every dtype. 16-bit scores enter twice as many elements per step, so their trigger
-// (3584) sits at the ~1.75k survivors of the sampled threshold at k = 2048 and some rows cut once
-// mid-stream; that costs less than the large policy's two CTAs per SM (kernel-notes, v6 step 5).
+// maximum, every dtype (four CTAs per SM beat the large policy's two for 16-bit scores too:
+// kernel-notes, v6 step 5).
 bool small_batch_policy(int32_t k) { return k <= BatchTopKPolicy900SmallK::kMaxK; }
 
 // The batch path under the Hopper policies (tuned on the H200), wherever they fit: four small

@@ -7,12 +7,6 @@
 
 namespace nsa::cuda {
 
-// A lane's slot, and the list's count right after its warp's add.
-struct WarpSlot {
-  uint32_t at;
-  uint32_t end;
-};
-
 // The counter's value before the warp adds `total` (the same on every lane; 0 adds nothing and
 // returns 0). All 32 lanes must call with the same total.
 __device__ __forceinline__ uint32_t warp_add(uint32_t total, uint32_t* counter) {
@@ -21,16 +15,11 @@ __device__ __forceinline__ uint32_t warp_add(uint32_t total, uint32_t* counter) 
   return __shfl_sync(0xffffffffu, base, 0);
 }
 
-// Slots for the lanes set in `takers`, a ballot of the whole warp (`at` is undefined on the
-// others; 0 reserves nothing). All 32 lanes must call.
-__device__ __forceinline__ WarpSlot warp_reserve(uint32_t takers, uint32_t* counter) {
-  const uint32_t base = warp_add(uint32_t(__popc(takers)), counter);
-  return {base + uint32_t(__popc(takers & ((1u << (threadIdx.x & 31u)) - 1u))), base + uint32_t(__popc(takers))};
-}
-
 // Slot for this lane's entry when `flag` is set (undefined otherwise). All 32 lanes must call.
 __device__ __forceinline__ uint32_t warp_append_one(bool flag, uint32_t* counter) {
-  return warp_reserve(__ballot_sync(0xffffffffu, flag), counter).at;
+  const uint32_t takers = __ballot_sync(0xffffffffu, flag);
+  const uint32_t base = warp_add(uint32_t(__popc(takers)), counter);
+  return base + uint32_t(__popc(takers & ((1u << (threadIdx.x & 31u)) - 1u)));
 }
 
 }  // namespace nsa::cuda
