@@ -2,7 +2,8 @@
 # Builds the addon from the native sources as they are now into build/variants/NAME/nsa_topk.node
 # (build/Release is left alone), for timing kernel candidates side by side on the GPU machine
 # (scripts/compare-builds.sh). Each build starts from a clean build directory, so no cached
-# option carries over, and prints the batch kernel's register and spill lines (ptxas -v).
+# option carries over, and prints the batch and register kernels' register and spill lines
+# (ptxas -v).
 # Usage: scripts/build-variant.sh NAME    (then carry "build/variants" to the GPU machine)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,13 +19,14 @@ if ! npx cmake-js rebuild -O "$work" --CDNSA_TOPK_PTXAS_VERBOSE=ON >"$log" 2>&1;
   exit 1
 fi
 cp "$work/Release/nsa_topk.node" "build/variants/$name/nsa_topk.node"
-# ptxas -v: "Function properties for <kernel>", then its spills, then its registers. A batch
-# kernel instantiation is named by its policy, dtype (mangled DTypeE0 f32, E1 f16, E2 bf16) and
+# ptxas -v: "Function properties for <kernel>", then its spills, then its registers. A kernel
+# instantiation is named by its policy, dtype (mangled DTypeE0 f32, E1 f16, E2 bf16) and
 # whether the tie-break prefers large positions.
-awk '/Function properties for .*batch_topk_kernel/ {
-       n = $NF; name = (n ~ /SmallK/ ? "small-k" : "large-k") " " (n ~ /DTypeE0/ ? "f32" : n ~ /DTypeE1/ ? "f16" : "bf16")
+awk '/Function properties for .*(batch|register)_topk_kernel/ {
+       n = $NF; name = (n ~ /register_topk/ ? "register kernel, " : n ~ /SmallK/ ? "batch kernel, small-k " : "batch kernel, large-k ")
+       name = name (n ~ /DTypeE0/ ? "f32" : n ~ /DTypeE1/ ? "f16" : "bf16")
        if (n ~ /Lb1E/) name = name " large"
        k = 2; next }
      k == 2 { match($0, /[0-9]+ bytes spill stores/); spill = substr($0, RSTART, RLENGTH); k = 1; next }
-     k == 1 { match($0, /Used [0-9]+ registers/); print "batch kernel, " name ": " substr($0, RSTART, RLENGTH) ", " spill; k = 0 }' "$log"
+     k == 1 { match($0, /Used [0-9]+ registers/); print name ": " substr($0, RSTART, RLENGTH) ", " spill; k = 0 }' "$log"
 echo "built build/variants/$name/nsa_topk.node (log: $log)"

@@ -64,9 +64,11 @@ if part sanitize; then
   # batch kernel (rows >= SMs, rows >= 32768 at k <= 2048, 65536 above; odd lengths, so
   # unaligned rows too), 133 x 65536 of ReLU-like
   # scores (mostly 0.0) its plateau and ties passes; at k = 2048 the batch kernel's small-k
-  # policy, at k = 4096 its large one. Each shape as f32 and as bf16 (the batch kernel compares
-  # 16-bit scores in pairs). racecheck, synccheck and initcheck are slower: the batch-kernel
-  # shapes, every tie-break. A shape is [rows, length, relu?, k (default 2048)].
+  # policy, at k = 4096 its large one; 140 x 8191, 133 x 8192 ReLU-like and 133 x 1500 the
+  # register kernel (rows >= SMs of up to 8192; odd lengths, so rows at every alignment). Each
+  # shape as f32 and as bf16 (the batch kernel compares 16-bit scores in pairs). racecheck,
+  # synccheck and initcheck are slower: the batch- and register-kernel shapes, every tie-break.
+  # A shape is [rows, length, relu?, k (default 2048)].
   SANITIZED_RUN='
     const { topkSync } = require("./dist");
     const [shapes, backends] = JSON.parse(process.argv[1]);
@@ -82,10 +84,10 @@ if part sanitize; then
     }
     console.log("sanitized run done");'
   step "compute-sanitizer memcheck" sanitizer.log compute-sanitizer --tool memcheck --error-exitcode 1 \
-    node -e "$SANITIZED_RUN" '[[[8, 8192], [8, 40000], [160, 20000], [140, 70001], [140, 40001], [133, 65536, 1], [133, 65537, 0, 4096], [133, 65536, 1, 4096]], ["radix", "sort"]]'
+    node -e "$SANITIZED_RUN" '[[[8, 8192], [8, 40000], [160, 20000], [140, 70001], [140, 40001], [133, 65536, 1], [133, 65537, 0, 4096], [133, 65536, 1, 4096], [140, 8191], [133, 8192, 1], [133, 1500]], ["radix", "sort"]]'
   for tool in racecheck synccheck initcheck; do
     step "compute-sanitizer $tool" "sanitizer-$tool.log" compute-sanitizer --tool "$tool" --error-exitcode 1 \
-      node -e "$SANITIZED_RUN" '[[[133, 65537], [140, 40001], [133, 65536, 1], [133, 65537, 0, 4096], [133, 65536, 1, 4096]], ["radix"]]'
+      node -e "$SANITIZED_RUN" '[[[133, 65537], [140, 40001], [133, 65536, 1], [133, 65537, 0, 4096], [133, 65536, 1, 4096], [140, 8191], [133, 8192, 1], [133, 1500]], ["radix"]]'
   done
   # Every path the fuzzer draws (each forced radix path, cached and streamed, the sort backend,
   # every dtype, tie-break, order and transform, graph replays, windows out of range), under

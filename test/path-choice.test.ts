@@ -25,9 +25,10 @@ function choose(device: NativeDeviceCaps, rows: number, maxLen: number, k: numbe
   return native.choosePath!(device, { rows, maxLen, k }, path);
 }
 
-/** "batch", "radix 8 cached", "radix 1 streaming", "none": the kernel and how its CTAs take a row. */
+/** "register", "batch", "radix 8 cached", "radix 1 streaming", "none": the kernel and how its CTAs take a row. */
 function summary(c: NativePathChoice): string {
   if (c.kernel === NativePathKernel.Radix) return `radix ${c.ctasPerRow} ${c.chunkCap > 0 ? 'cached' : 'streaming'}`;
+  if (c.kernel === NativePathKernel.Register) return 'register';
   return c.kernel === NativePathKernel.Batch ? 'batch' : 'none';
 }
 
@@ -47,6 +48,11 @@ describeCuda('choosePath', () => {
       [256, 32767, 2048, 'radix 1 streaming'],  // shorter than it
       [256, 32768, 2049, 'radix 1 streaming'],  // shorter than the large-k policy's minimum
       [132, 16384, 2048, 'radix 1 cached'],
+      [132, 8192, 2048, 'register'],            // the rows fill the SMs and fit registers
+      [4096, 1, 1, 'register'],
+      [131, 8192, 2048, 'radix 1 cached'],      // fewer rows than SMs
+      [132, 8193, 2048, 'radix 1 cached'],      // longer than the registers hold
+      [132, 8192, 2049, 'radix 1 cached'],      // k above the register policy's maximum
       [1, 16384, 512, 'radix 2 cached'],        // no chunk shorter than 8192 elements
       [8, 32768, 512, 'radix 4 cached'],
     ];
@@ -77,7 +83,7 @@ describeCuda('choosePath', () => {
 
   test('every choice fits its device: clusters only where there are any, shared memory within the opt-in limit', () => {
     for (const [name, gpu] of Object.entries(GPUS)) {
-      for (const path of [NativeRadixPath.Auto, NativeRadixPath.Block, NativeRadixPath.Cluster, NativeRadixPath.Batch]) {
+      for (const path of [NativeRadixPath.Auto, NativeRadixPath.Block, NativeRadixPath.Cluster, NativeRadixPath.Batch, NativeRadixPath.Register]) {
         for (const rows of [1, 3, 16, 64, 100, 132, 1024]) {
           for (const maxLen of [1, 4096, 16384, 16385, 65536, 131072, 1 << 20]) {
             for (const k of [1, 512, 2048, 4096, 8192, 65536]) {
@@ -97,6 +103,10 @@ describeCuda('choosePath', () => {
     const a100 = GPUS['sm_80 (A100)'], ada = GPUS['sm_89 (L40S)'];
     expect(choose(a100, 1, 131072, 2048, NativeRadixPath.Cluster)).toEqual(choose(a100, 1, 131072, 2048));
     expect(choose(ada, 4, 131072, 2048, NativeRadixPath.Batch)).toEqual(choose(ada, 4, 131072, 2048));
+    expect(choose(ada, 256, 8192, 2048, NativeRadixPath.Register)).toEqual(choose(ada, 256, 8192, 2048));
+    expect(choose(H200, 256, 8192, 4096, NativeRadixPath.Register)).toEqual(choose(H200, 256, 8192, 4096));
+    // The register kernel takes rows of any length (longer ones go to its batch agent).
+    expect(summary(choose(H200, 1, 131072, 2048, NativeRadixPath.Register))).toBe('register');
     expect(summary(choose(H200, 1, 131072, 2048, NativeRadixPath.Cluster))).toBe('radix 8 cached');
     expect(summary(choose(H200, 1, 131072, 2048, NativeRadixPath.Batch))).toBe('batch');
   });

@@ -18,6 +18,7 @@
 #include "kernels/radix_select.cuh"
 #include "kernels/hold.cuh"
 #include "kernels/read_probe.cuh"
+#include "kernels/register_topk.cuh"
 #include "kernels/sort_rows.cuh"
 #include "topk_cuda.h"
 #include "tuning.h"
@@ -265,9 +266,11 @@ cudaError_t launch_radix(const TopKConfig& cfg, const RadixParams& p, int device
                       stream, p);
 }
 
-template <class Policy, class Traits, bool kLarge>
-cudaError_t launch_batch(const TopKConfig& cfg, const TopKArgs& args, int device, cudaStream_t stream) {
-  constexpr auto kernel = batch_topk_kernel<Policy, Traits, kLarge>;
+// The one-CTA-per-row kernels (batch, register) share their launch: a CTA per row, BatchTopKParams.
+// Shape<Policy, Traits, kLarge> (the batch agent, or the register kernel's agents) gives the
+// shared memory: its TempStorage (static) and kDynamicSmemBytes.
+template <template <class, class, bool> class Shape, class Policy, class Traits, bool kLarge, auto kernel>
+cudaError_t launch_row_kernel(const TopKConfig& cfg, const TopKArgs& args, int device, cudaStream_t stream) {
   cudaError_t err = allow_smem<kernel>(device);
   if (err != cudaSuccess) return err;
   BatchTopKParams p;
@@ -276,19 +279,29 @@ cudaError_t launch_batch(const TopKConfig& cfg, const TopKArgs& args, int device
   set_output(p.out, cfg, nullptr);
   p.sorted = cfg.sorted;
   return launch_first(cfg, kernel,
-                      {unsigned(args.rows), Policy::kThreads, AgentBatchTopK<Policy, Traits, kLarge>::kDynamicSmemBytes, 1},
-                      stream, p);
+                      {unsigned(args.rows), Policy::kThreads, Shape<Policy, Traits, kLarge>::kDynamicSmemBytes, 1}, stream,
+                      p);
 }
 
-// A batch policy's shared memory per CTA, static and dynamic (its TempStorage is the same for
-// every dtype and tie-break).
+// Such a kernel's shared memory per CTA, static and dynamic (the same for every dtype and
+// tie-break).
+template <template <class, class, bool> class Shape, class Policy>
+constexpr size_t row_kernel_smem_bytes() {
+  using Some = Shape<Policy, DTypeTraits<DType::F32>, false>;
+  using Other = Shape<Policy, DTypeTraits<DType::BF16>, true>;
+  static_assert(sizeof(typename Some::TempStorage) == sizeof(typename Other::TempStorage) &&
+                Some::kDynamicSmemBytes == Other::kDynamicSmemBytes, "one size serves every instance");
+  return Some::kDynamicSmemBytes + sizeof(typename Some::TempStorage);
+}
+
+template <class Policy, class Traits, bool kLarge>
+cudaError_t launch_batch(const TopKConfig& cfg, const TopKArgs& args, int device, cudaStream_t stream) {
+  return launch_row_kernel<AgentBatchTopK, Policy, Traits, kLarge, batch_topk_kernel<Policy, Traits, kLarge>>(
+      cfg, args, device, stream);
+}
 template <class Policy>
 constexpr size_t batch_smem_bytes() {
-  using Agent = AgentBatchTopK<Policy, DTypeTraits<DType::F32>, false>;
-  using Other = AgentBatchTopK<Policy, DTypeTraits<DType::BF16>, true>;
-  static_assert(sizeof(typename Agent::TempStorage) == sizeof(typename Other::TempStorage) &&
-                Agent::kDynamicSmemBytes == Other::kDynamicSmemBytes, "one size serves every instance");
-  return Agent::kDynamicSmemBytes + sizeof(typename Agent::TempStorage);
+  return row_kernel_smem_bytes<AgentBatchTopK, Policy>();
 }
 
 // Whether the batch kernel can take a call at all: k within its buffer, and a device with the
@@ -296,6 +309,28 @@ constexpr size_t batch_smem_bytes() {
 // (sm_80, 90 and 100; not the 99 KB of sm_86, 89 and 120, which would need policies of their own).
 bool batch_fits(int32_t k, const DeviceCaps& caps) {
   return k <= BatchTopKPolicy900::kMaxK && size_t(caps.smem_optin) >= batch_smem_bytes<BatchTopKPolicy900>();
+}
+
+template <class Traits, bool kLarge>
+cudaError_t launch_register(const TopKConfig& cfg, const TopKArgs& args, int device, cudaStream_t stream) {
+  using Policy = RegisterTopKPolicy900;
+  return launch_row_kernel<RegisterTopKAgents, Policy, Traits, kLarge, register_topk_kernel<Policy, Traits, kLarge>>(
+      cfg, args, device, stream);
+}
+constexpr size_t register_smem_bytes() { return row_kernel_smem_bytes<RegisterTopKAgents, RegisterTopKPolicy900>(); }
+
+// Whether the register kernel can take a call: k within its policy, on a device the Hopper
+// policies are tuned for (batch_fits; its CTA, the fallback batch agent's shared memory, is
+// smaller than the large batch policy's).
+bool register_fits(int32_t k, const DeviceCaps& caps) {
+  static_assert(register_smem_bytes() <= batch_smem_bytes<BatchTopKPolicy900>(), "fits wherever the batch kernel does");
+  return k <= RegisterTopKPolicy900::kMaxK && batch_fits(k, caps);
+}
+
+template <class Traits>
+cudaError_t run_register(const TopKConfig& cfg, const TopKArgs& args, int device, cudaStream_t stream) {
+  return cfg.tie_break == TieBreak::Large ? launch_register<Traits, true>(cfg, args, device, stream)
+                                          : launch_register<Traits, false>(cfg, args, device, stream);
 }
 
 // Whether the batch kernel takes its small-k policy (four 256-thread CTAs per SM): k up to its
@@ -323,8 +358,8 @@ cudaError_t run_radix(const TopKConfig& cfg, RadixPath path, const TopKArgs& arg
   const int64_t shape_rows = cfg.graph_safe ? std::max(cfg.max_rows, args.rows) : args.rows;
   const PathChoice choice =
       choose_path(path, shape_rows, cfg.max_len, cfg.k, device_caps(device));
-  if (choice.kernel == PathKernel::Batch)
-    return run_batch<Traits>(cfg, args, device, stream);
+  if (choice.kernel == PathKernel::Register) return run_register<Traits>(cfg, args, device, stream);
+  if (choice.kernel == PathKernel::Batch) return run_batch<Traits>(cfg, args, device, stream);
   if (choice.kernel != PathKernel::Radix) return cudaErrorInvalidConfiguration;  // unfit_reason refused such ops
   const int cluster = choice.plan.cluster;
   RadixParams p;
@@ -413,6 +448,12 @@ RadixPlan choose_radix_plan(int64_t rows, int64_t max_len, const DeviceCaps& cap
   return {c, (max_len + c - 1) / c <= tuning::kMaxChunkCache};
 }
 
+// The register path (one CTA per row holding its row in registers) when the rows alone fill the
+// SMs and the op's rows fit a CTA's registers (up to 8192 scores), within the register kernel's k.
+bool use_register_path(int64_t rows, int64_t max_len, int32_t k, const DeviceCaps& caps) {
+  return rows >= caps.sms && max_len <= RegisterTopKPolicy900::kMaxLength && register_fits(k, caps);
+}
+
 // The batch path (one CTA per row, each score read once) when the rows alone fill the SMs, the
 // op's rows are as long as the policy's kMinLength and the kernel fits (batch_fits); the radix
 // path otherwise (measured on the H200: docs/kernel-notes.md, v6 step 6).
@@ -424,13 +465,20 @@ bool use_batch_path(int64_t rows, int64_t max_len, int32_t k, const DeviceCaps& 
 
 }  // namespace
 
-// The path heuristic: use_batch_path, then choose_radix_plan, each within what the device can run
+// The path heuristic: use_register_path, use_batch_path, then choose_radix_plan, each within what the device can run
 // (clusters, shared memory per CTA); a radix plan whose CTA does not fit gives way to one
-// streaming CTA per row, which needs the least. RadixPath::Block / Cluster / Batch override it
-// (one streaming CTA per row / the largest cached cluster / the batch kernel) for benchmarks and
+// streaming CTA per row, which needs the least. RadixPath::Block / Cluster / Batch / Register
+// override it (one streaming CTA per row / the largest cached cluster / the batch kernel / the
+// register kernel, which takes rows of any length) for benchmarks and
 // tests, where the device can run them.
 PathChoice choose_path(RadixPath path, int64_t rows, int64_t max_len, int32_t k, const DeviceCaps& caps) {
   PathChoice choice;
+  if (path == RadixPath::Register ? register_fits(k, caps)
+                                  : path == RadixPath::Auto && use_register_path(rows, max_len, k, caps)) {
+    choice.kernel = PathKernel::Register;
+    choice.smem_bytes = register_smem_bytes();
+    return choice;
+  }
   const bool batch = path == RadixPath::Batch ? batch_fits(k, caps)
                                               : path == RadixPath::Auto && use_batch_path(rows, max_len, k, caps);
   if (batch) {
@@ -533,7 +581,11 @@ std::vector<std::pair<std::string, long long>> tuning_constants() {
           {"batchSampleTargetPercent", BatchTopKPolicy900::kSampleTargetPercent},
           {"batchSmallKThreads", BatchTopKPolicy900SmallK::kThreads},
           {"batchSmallKCapacity", BatchTopKPolicy900SmallK::kCapacity},
-          {"batchSmallKMaxK", BatchTopKPolicy900SmallK::kMaxK}};
+          {"batchSmallKMaxK", BatchTopKPolicy900SmallK::kMaxK},
+          {"registerThreads", RegisterTopKPolicy900::kThreads},
+          {"registerItems", RegisterTopKPolicy900::kItems},
+          {"registerMaxK", RegisterTopKPolicy900::kMaxK},
+          {"registerMaxLength", RegisterTopKPolicy900::kMaxLength}};
 }
 
 }  // namespace nsa::cuda

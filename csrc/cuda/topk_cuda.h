@@ -14,10 +14,12 @@ namespace nsa::cuda {
 
 // Which kernel covers a row. Auto is the documented heuristic (choose_path); Block forces the
 // radix kernel with one CTA per row streaming from global memory, Cluster its largest cluster of
-// CTAs with shared-memory caching, and Batch the batch kernel (one CTA per row, each score read
-// once), for benchmarking and tests. A forced path the device cannot run (Batch: k above its
-// policy's maximum or too little shared memory per CTA; Cluster: no thread-block clusters) is Auto.
-enum class RadixPath : int32_t { Auto = 0, Block = 1, Cluster = 2, Batch = 3 };
+// CTAs with shared-memory caching, Batch the batch kernel (one CTA per row, each score read
+// once) and Register the register kernel (one CTA per row holding the row in registers; longer
+// rows take the batch agent in the same kernel), for benchmarking and tests. A forced path the
+// device cannot run (Batch, Register: k above the policy's maximum or too little shared memory per
+// CTA; Cluster: no thread-block clusters) is Auto.
+enum class RadixPath : int32_t { Auto = 0, Block = 1, Cluster = 2, Batch = 3, Register = 4 };
 
 // A radix launch: CTAs per row (1, 2, 4 or 8) and whether CTAs cache their chunk of the row.
 struct RadixPlan {
@@ -34,7 +36,7 @@ struct DeviceCaps {
   bool clusters = false;  // thread-block clusters and distributed shared memory (sm_90 on)
 };
 
-enum class PathKernel : int32_t { None = 0, Batch = 1, Radix = 2 };
+enum class PathKernel : int32_t { None = 0, Batch = 1, Radix = 2, Register = 3 };
 
 // The kernel that takes a call, and the shape of its CTAs.
 struct PathChoice {

@@ -79,6 +79,22 @@ describeGpu('CUDA backends against the CPU backend', () => {
       }
     });
 
+    test('rows that fill the register kernel\'s registers (8192 f32, 16384 16-bit scores) at every alignment, and one score more', async () => {
+      for (const dtype of DTYPES) {
+        const full = dtype === 'f32' ? 8192 : 16_384;
+        const stride = full + 16;
+        const rowStarts = Int32Array.from({ length: 12 }, (_, r) => r % 8);
+        const lengths = Int32Array.from({ length: 12 }, (_, r) => (r < 8 ? full : [full + 1, full - 1, full - 3, full + 5][r - 8]));
+        for (const [i, k] of [1, 2048].entries()) {
+          const scores = makeScores(dtype, 12, stride, ['normal', 'relu', 'equal', 'fewDistinct', 'special'], 80 + i);
+          for (const tieBreak of TIE_BREAKS) {
+            const c: Case = { name: `full rows ${dtype} k=${k}`, scores, opts: { k, rows: 12, dtype, rowStarts, lengths } };
+            await compare(run, c, { ...c.opts, tieBreak, sorted: tieBreak === 'large', deterministic: true, values: true });
+          }
+        }
+      }
+    });
+
     test('values: false returns no values; k = 1 on single-element and empty rows', async () => {
       const scores = makeScores('f32', 3, 1, 'normal', 62);
       const o: RefOptions = { k: 1, rows: 3, lengths: [1, 0, 1], deterministic: true };

@@ -64,6 +64,7 @@ function windowsCase(name: string, op: TopKOpOptions, rows: number, stride: numb
 const CASES: Case[] = [
   windowsCase('radix, the path the heuristic picks for few rows (clusters)', { k: 64, maxRows: 4, maxLen: 65_536 }, 4, 65_536),
   windowsCase('radix sorted with values, tie-break large, one CTA per row', { k: 100, maxRows: 8, maxLen: 8192, sorted: true, values: true, tieBreak: 'large', path: 'block' }, 8, 8192),
+  windowsCase('radix register kernel, tie-break large, sorted with values', { k: 300, maxRows: 8, maxLen: 8192, tieBreak: 'large', sorted: true, values: true, path: 'register' }, 8, 8192),
   windowsCase('radix batch kernel, deterministic, bf16', { k: 256, maxRows: 8, maxLen: 16_384, dtype: 'bf16', deterministic: true, tieBreak: 'small', path: 'batch' }, 8, 16_384),
   windowsCase('sort backend, deterministic unsorted', { k: 50, maxRows: 6, maxLen: 4096, backend: 'sort', deterministic: true, tieBreak: 'small' }, 6, 4096),
   windowsCase('ragged', { k: 32, maxRows: 5, maxLen: 4096, fuse: 'ragged', tieBreak: 'small', sorted: true }, 5, 4096,

@@ -35,6 +35,7 @@ interface Case {
 function cases(sms: number): [string, Case][] {
   return [
     ['batch kernel', { rows: Math.max(132, sms), length: 65536, k: 2048, op: { backend: 'radix', path: 'batch' } }],
+    ['register kernel', { rows: Math.max(132, sms), length: 8192, k: 2048, op: { backend: 'radix', path: 'register' } }],
     ['radix, cached cluster', { rows: 4, length: 32768, k: 2048, op: { backend: 'radix', path: 'cluster' } }],
     ['radix, streamed', { rows: 8, length: 65536, k: 2048, op: { backend: 'radix', path: 'block' } }],
     ['radix, sorted (radix kernel, then the sort kernels)', { rows: 8, length: 16384, k: 512, op: { backend: 'radix', sorted: true } }],

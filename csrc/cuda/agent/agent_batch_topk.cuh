@@ -15,8 +15,8 @@
 //  2. cut(): the k greatest candidates, exactly (BlockKeySelect), moved to the buffer's front.
 //  3. order(): ranks of the selections by ascending position (BlockPositionRank), staged in
 //     shared memory; with sorted output, a block radix sort by key then orders the stage.
-//  4. write(): one converged pass over the stage writes indices (through the fused transform) and
-//     values, the output modes being template parameters.
+//  4. finish(): the stage written out (BlockStageWrite: one converged pass writes indices through
+//     the fused transform, and values, the output modes being template parameters).
 //
 // A candidate is its ordered key and a 32-bit code of its position that is greater for the
 // position the tie-break prefers (the complement of the position for `small` and `none`, the
@@ -40,11 +40,11 @@
 #pragma once
 #include <cstdint>
 
-#include <cub/block/block_radix_sort.cuh>
-
 #include "../../common/key_traits.h"
 #include "../block/block_key_select.cuh"
 #include "../block/block_position_rank.cuh"
+#include "../block/block_stage_write.cuh"
+#include "../block/pick.cuh"
 #include "../block/warp_append.cuh"
 #include "../kernels/output.cuh"
 
@@ -84,10 +84,9 @@ struct AgentBatchTopK {
   using Select = BlockKeySelect<kThreads, Policy::kDigitBits>;
   using Threshold = typename Select::Threshold;
   using Rank = BlockPositionRank<kThreads>;
-  template <int kItems>
-  using Sort = cub::BlockRadixSort<uint32_t, kThreads, kItems, int32_t>;
+  using Write = BlockStageWrite<kThreads, kMaxK, Traits>;
   static constexpr uint32_t kRankWords = kCapacity - kMaxK;  // BlockPositionRank's scratch
-  static_assert(sizeof(typename Sort<kMaxK / kThreads>::TempStorage) <= kRankWords * 4,
+  static_assert(sizeof(typename Write::SortStorage) <= kRankWords * 4,
                 "the block sort's storage must fit the rank scratch");
   static constexpr uint32_t kKeyMax = Traits::kKeyBits == 32 ? ~0u : (1u << Traits::kKeyBits) - 1u;  // NaN
 
@@ -552,20 +551,6 @@ struct AgentBatchTopK {
     return end;
   }
 
-  // word[w] for a w that differs between lanes, by a tree of selects on w's bits (indexing the
-  // array would move it to local memory).
-  template <int kW>
-  __device__ static uint32_t pick(const uint32_t (&word)[kW], uint32_t w) {
-    if constexpr (kW == 1) {
-      return word[0];
-    } else {
-      uint32_t half[kW / 2];
-#pragma unroll
-      for (int j = 0; j < kW / 2; ++j) half[j] = w & 1u ? word[2 * j + 1] : word[2 * j];
-      return pick(half, w >> 1);
-    }
-  }
-
   // Cuts the buffer's n candidates to the k greatest, moved to its front; returns the k-th.
   __device__ Threshold cut(uint32_t n) {
     const Threshold t = Select::select(ts.select, keys(), codes(), n, k, scratch());
@@ -591,52 +576,8 @@ struct AgentBatchTopK {
 
   // Stage 4 (and the sort of sorted output): the first m slots of the stage, then padding.
   __device__ void finish(uint32_t m) {
-    if (p.sorted) {
-      if (k <= uint32_t(kThreads * (kMaxK / kThreads / 2))) sort_stage<kMaxK / kThreads / 2>(m);
-      else sort_stage<kMaxK / kThreads>(m);
-    }
-    __syncthreads();
-    const bool values = p.out.write_values;
-    switch (p.out.transform) {
-      case Transform::Ragged: return values ? write<true, Transform::Ragged>(m) : write<false, Transform::Ragged>(m);
-      case Transform::PageTable:
-        return values ? write<true, Transform::PageTable>(m) : write<false, Transform::PageTable>(m);
-      default: return values ? write<true, Transform::None>(m) : write<false, Transform::None>(m);
-    }
-  }
-
-  // Orders the stage's first m entries by key, descending; stable, so ties keep stage order.
-  template <int kItems>
-  __device__ void sort_stage(uint32_t m) {
-    uint32_t* const stage = scratch();
-    const uint32_t* const stage_key = stage_keys();
-    auto& storage = *reinterpret_cast<typename Sort<kItems>::TempStorage*>(codes() + kMaxK);
-    uint32_t key[kItems];
-    int32_t pos[kItems];
-    __syncthreads();
-#pragma unroll
-    for (int j = 0; j < kItems; ++j) {
-      const uint32_t i = threadIdx.x * kItems + j;
-      key[j] = i < m ? stage_key[i] : 0u;  // 0 is below every key: padding sorts last
-      pos[j] = i < m ? int32_t(stage[i]) : -1;
-    }
-    Sort<kItems>(storage).SortDescending(key, pos, 0, Traits::kKeyBits);
-#pragma unroll
-    for (int j = 0; j < kItems; ++j) {
-      const uint32_t i = threadIdx.x * kItems + j;
-      if (i < m) stage[i] = uint32_t(pos[j]);
-    }
-  }
-
-  template <bool kValues, Transform kTransform>
-  __device__ void write(uint32_t m) {
-    const uint32_t* const stage = scratch();
-    const int64_t at = r * k;
-    for (uint32_t i = threadIdx.x; i < k; i += kThreads) {
-      const int32_t j = i < m ? int32_t(stage[i]) : -1;
-      p.a.out_indices[at + i] = j < 0 ? -1 : transform_index(kTransform, p.a, p.out.page_size, r, j);
-      if constexpr (kValues) static_cast<Bits*>(p.a.out_values)[at + i] = j < 0 ? Traits::kNegInf : row[j];
-    }
+    Write::run(p.a, p.out, p.sorted, r, row, m,
+               {scratch(), stage_keys(), reinterpret_cast<typename Write::SortStorage*>(codes() + kMaxK)});
   }
 };
 

@@ -7,7 +7,8 @@
 // only when the keys alone leave ties. Bits that every entry shares are skipped first (one AND and
 // one OR reduction), so a row whose keys are all equal goes straight to the codes, and normal rows
 // start at the first bits that tell entries apart. A warp whose entries all fall in one bin adds
-// once: plateaus of equal keys would otherwise serialize 32 atomics on one bin. Key 0 marks an
+// once: plateaus of equal keys would otherwise serialize 32 atomics on one bin. A pass after one
+// whose bin held at most 1/16 of the members skips that test (members then seldom share a bin). Key 0 marks an
 // empty slot (no score has it: ordered_key maps every NaN to all ones): select() counts no such
 // entry and partition() keeps none (callers with empty slots hold more than k filled entries, so
 // the k-th key is a score's, above 0).
@@ -44,11 +45,11 @@ struct BlockKeySelect {
   __device__ static Threshold select(Storage& s, const uint32_t* keys, const uint32_t* codes, uint32_t n, uint32_t k,
                                      uint32_t* hist) {
     const Word by_key =
-        select_word(s, n, k, [&](uint32_t i) { return keys[i]; }, [&](uint32_t i) { return keys[i] != 0u; }, hist);
+        select_word(s, k, entries(n, [&](uint32_t i) { return keys[i]; }, [&](uint32_t i) { return keys[i] != 0u; }), hist);
     if (by_key.exact) return {by_key.value, 0u};
     const uint32_t tied = by_key.value;
-    const Word by_code = select_word(s, n, by_key.remain, [&](uint32_t i) { return codes[i]; },
-                                     [&](uint32_t i) { return keys[i] == tied; }, hist);
+    const Word by_code = select_word(
+        s, by_key.remain, entries(n, [&](uint32_t i) { return codes[i]; }, [&](uint32_t i) { return keys[i] == tied; }), hist);
     return {tied, by_code.value};
   }
 
@@ -56,7 +57,89 @@ struct BlockKeySelect {
   // apart: the k-th greatest key, or a lower bound of it when the digits above it already count k
   // exactly (1 <= k <= n). Every thread must call; begins with a barrier.
   __device__ static uint32_t key_floor(Storage& s, const uint32_t* keys, uint32_t n, uint32_t k, uint32_t* hist) {
-    return select_word(s, n, k, [&](uint32_t i) { return keys[i]; }, [](uint32_t) { return true; }, hist).value;
+    return select_word(s, k, entries(n, [&](uint32_t i) { return keys[i]; }, [](uint32_t) { return true; }), hist).value;
+  }
+
+  // One select over 32-bit words: among the members, the word value holding the remain-th
+  // greatest. exact: the members with word >= value are exactly `remain` (value's low bits may be
+  // zero); otherwise value is a whole word shared by more members than needed, `remain` of which
+  // are still to be taken (those with greater words are kept).
+  struct Word {
+    uint32_t value;
+    uint32_t remain;
+    bool exact;
+  };
+
+  // The Word of the remain-th greatest among the members that `each` visits (1 <= remain <= their
+  // number): each(f) calls f(member, word) for every entry the calling thread holds, the lanes of
+  // a warp together (f uses warp votes). Entries may live anywhere: in shared memory (entries()),
+  // or in registers. Every thread must call; begins with a barrier.
+  template <class Each>
+  __device__ static Word select_word(Storage& s, uint32_t remain, Each&& each, uint32_t* hist) {
+    __syncthreads();
+    if (threadIdx.x == 0) {
+      s.any = s.count = 0;
+      s.all = ~0u;
+    }
+    __syncthreads();
+    uint32_t any = 0, all = ~0u, count = 0;
+    each([&](bool in, uint32_t w) {
+      if (in) {
+        any |= w;
+        all &= w;
+        ++count;
+      }
+    });
+    any = __reduce_or_sync(0xffffffffu, any);
+    all = __reduce_and_sync(0xffffffffu, all);
+    count = __reduce_add_sync(0xffffffffu, count);
+    if ((threadIdx.x & 31u) == 0) {
+      atomicOr(&s.any, any);
+      atomicAnd(&s.all, all);
+      atomicAdd(&s.count, count);
+    }
+    __syncthreads();
+    const uint32_t differ = s.any ^ s.all;
+    if (!differ) return {s.all, remain, s.count == remain};
+    int resolved = __clz(int(differ));  // bits every member shares
+    uint32_t prefix = resolved ? s.all >> (32 - resolved) : 0u;
+    const uint32_t members = s.count;
+    bool sparse = false;  // few members left (the previous pass's bin): warps seldom share a bin
+    for (;;) {
+      const int bits = min(kDigitBits, 32 - resolved);
+      const int shift = 32 - resolved - bits;
+      const uint32_t high = resolved ? ~0u << (32 - resolved) : 0u;  // the bits already resolved
+      const uint32_t want = resolved ? prefix << (32 - resolved) : 0u;
+      const uint32_t mask = (1u << bits) - 1u;
+      for (int i = threadIdx.x; i < (1 << bits); i += kThreads) hist[i] = 0;
+      __syncthreads();
+      if (sparse) {
+        each([&](bool in, uint32_t w) {
+          if (in && (w & high) == want) atomicAdd(&hist[(w >> shift) & mask], 1u);
+        });
+      } else {
+        each([&](bool in, uint32_t w) {
+          in = in && (w & high) == want;
+          const uint32_t bin = (w >> shift) & mask;
+          // One predicated atomic: lane 0 adds 32 for a warp all in one bin, else each member 1.
+          // (Every lane shuffles: no short-circuit may skip it.)
+          const uint32_t first = __shfl_sync(0xffffffffu, bin, 0);
+          const bool one_bin = __all_sync(0xffffffffu, in && bin == first);
+          if (in && (!one_bin || (threadIdx.x & 31u) == 0)) atomicAdd(&hist[bin], one_bin ? 32u : 1u);
+        });
+      }
+      __syncthreads();
+      Bucket::run(s.bucket, hist, 1 << bits, remain);
+      const uint32_t b = s.bucket.bin;
+      remain -= s.bucket.above;
+      prefix = (prefix << bits) | b;
+      resolved += bits;
+      const uint32_t in_bin = hist[b];
+      __syncthreads();  // hist and the bucket result are read before the next pass rewrites them
+      if (in_bin == remain) return {resolved == 32 ? prefix : prefix << (32 - resolved), remain, true};
+      if (resolved == 32) return {prefix, remain, false};
+      sparse = in_bin * 16u <= members;
+    }
   }
 
   // Moves the k kept entries of [0, n) to [0, k), in no particular order. `holes` holds k words.
@@ -88,77 +171,17 @@ struct BlockKeySelect {
   }
 
  private:
-  // One select over 32-bit words: among the members, the word value holding the remain-th
-  // greatest. exact: the members with word >= value are exactly `remain` (value's low bits may be
-  // zero); otherwise value is a whole word shared by more members than needed, `remain` of which
-  // are still to be taken (those with greater words are kept).
-  struct Word {
-    uint32_t value;
-    uint32_t remain;
-    bool exact;
-  };
+  // Entries [0, n) held in shared memory, as select_word visits them: kThreads at a time, so that
+  // the lanes of a warp call f together.
   template <class WordOf, class Member>
-  __device__ static Word select_word(Storage& s, uint32_t n, uint32_t remain, WordOf&& word, Member&& member,
-                                     uint32_t* hist) {
-    __syncthreads();
-    if (threadIdx.x == 0) {
-      s.any = s.count = 0;
-      s.all = ~0u;
-    }
-    __syncthreads();
-    uint32_t any = 0, all = ~0u, count = 0;
-    for (uint32_t i = threadIdx.x; i < n; i += kThreads)
-      if (member(i)) {
-        const uint32_t w = word(i);
-        any |= w;
-        all &= w;
-        ++count;
-      }
-    any = __reduce_or_sync(0xffffffffu, any);
-    all = __reduce_and_sync(0xffffffffu, all);
-    count = __reduce_add_sync(0xffffffffu, count);
-    if ((threadIdx.x & 31u) == 0) {
-      atomicOr(&s.any, any);
-      atomicAnd(&s.all, all);
-      atomicAdd(&s.count, count);
-    }
-    __syncthreads();
-    const uint32_t differ = s.any ^ s.all;
-    if (!differ) return {s.all, remain, s.count == remain};
-    int resolved = __clz(int(differ));  // bits every member shares
-    uint32_t prefix = resolved ? s.all >> (32 - resolved) : 0u;
-    for (;;) {
-      const int bits = min(kDigitBits, 32 - resolved);
-      const int shift = 32 - resolved - bits;
-      const uint32_t high = resolved ? ~0u << (32 - resolved) : 0u;  // the bits already resolved
-      const uint32_t want = resolved ? prefix << (32 - resolved) : 0u;
-      const uint32_t mask = (1u << bits) - 1u;
-      for (int i = threadIdx.x; i < (1 << bits); i += kThreads) hist[i] = 0;
-      __syncthreads();
+  __device__ static auto entries(uint32_t n, WordOf word, Member member) {
+    return [=](auto&& f) {
       for (uint32_t base = 0; base < n; base += kThreads) {
         const uint32_t i = base + threadIdx.x;
-        bool in = i < n && member(i);
-        const uint32_t w = in ? word(i) : 0u;
-        in = in && (w & high) == want;
-        const uint32_t bin = (w >> shift) & mask;
-        const uint32_t first = __shfl_sync(0xffffffffu, bin, 0);
-        if (__all_sync(0xffffffffu, in && bin == first)) {
-          if ((threadIdx.x & 31u) == 0) atomicAdd(&hist[bin], 32u);
-        } else if (in) {
-          atomicAdd(&hist[bin], 1u);
-        }
+        const bool in = i < n && member(i);
+        f(in, in ? word(i) : 0u);
       }
-      __syncthreads();
-      Bucket::run(s.bucket, hist, 1 << bits, remain);
-      const uint32_t b = s.bucket.bin;
-      remain -= s.bucket.above;
-      prefix = (prefix << bits) | b;
-      resolved += bits;
-      const uint32_t in_bin = hist[b];
-      __syncthreads();  // hist and the bucket result are read before the next pass rewrites them
-      if (in_bin == remain) return {resolved == 32 ? prefix : prefix << (32 - resolved), remain, true};
-      if (resolved == 32) return {prefix, remain, false};
-    }
+    };
   }
 };
 

@@ -1,8 +1,9 @@
-// Tuning policy of the batch top-k path (one CTA per row, rows >= SMs). A policy fixes the CTA
-// shape and the shared-memory budget; the algorithm lives in the agent. Hopper's are the
-// policies (one per range of k), taken wherever the large one's CTA fits the opt-in shared memory
-// (sm_80, 90, 100: batch_fits in dispatch.cu); another architecture's policies (sm_86/89/120's
-// 99 KB) would be structs here and a branch on DeviceCaps::cc in run_batch.
+// Tuning policies of the one-CTA-per-row paths (rows >= SMs): the batch and register kernels. A
+// policy fixes the CTA shape and the shared-memory budget; the algorithm lives in the agent.
+// Hopper's are the policies (one per range of k), taken wherever the large batch policy's CTA fits
+// the opt-in shared memory (sm_80, 90, 100: batch_fits in dispatch.cu); another architecture's
+// policies (sm_86/89/120's 99 KB) would be structs here and a branch on DeviceCaps::cc in
+// run_batch and run_register.
 #pragma once
 #include <cstdint>
 
@@ -34,8 +35,9 @@ struct BatchTopKPolicy900SmallK {
   static constexpr int kSample = 2048;
   static constexpr int kMinSampleRank = 32;
   static constexpr int kSampleTargetPercent = 175;
-  // Shorter rows (the op's maxLen) take the radix path: at 32768 the batch kernel is the faster
-  // (4096 rows: 375 us against 482), at 8192 the radix kernel (172 against 240; kernel-notes).
+  // Shorter rows (the op's maxLen) take the register path up to its kMaxLength, the radix path
+  // above it: at 32768 the batch kernel is the faster (4096 rows: 375 us against 482), at 8192
+  // the radix kernel (172 against 240), and the register kernel faster still (151; kernel-notes).
   static constexpr int64_t kMinLength = 32768;
   static constexpr int kScratchWords = kMaxK > (1 << kDigitBits) ? kMaxK : (1 << kDigitBits);
 };
@@ -58,6 +60,22 @@ struct BatchTopKPolicy900 {
   // (4096 rows: radix 555 us, batch 564; kernel-notes).
   static constexpr int64_t kMinLength = 65536;
   static constexpr int kScratchWords = kMaxK > (1 << kDigitBits) ? kMaxK : (1 << kDigitBits);
+};
+
+// Hopper, k <= 2048, rows that fit registers (the op's maxLen up to kMaxLength): the register
+// kernel, one CTA of 256 threads per row, each thread holding the keys of kItems scores of its
+// row (eight 16-byte loads of f32, four of 16-bit scores), four CTAs per SM at 64 registers. A row
+// longer than that (lengths past the op's maxLen) is taken by the small-k batch agent in the same
+// kernel (Fallback), whose shared memory the kernel therefore has.
+struct RegisterTopKPolicy900 {
+  static constexpr int kThreads = 256;
+  static constexpr int kMinCtasPerSm = 4;
+  static constexpr int kItems = 32;
+  static constexpr int kDigitBits = 11;
+  static constexpr int kMaxK = 2048;
+  static constexpr int64_t kMaxLength = int64_t(kThreads) * kItems;
+  using Fallback = BatchTopKPolicy900SmallK;
+  static_assert(Fallback::kThreads == kThreads && Fallback::kMaxK == kMaxK, "one CTA shape for both agents");
 };
 
 }  // namespace nsa::cuda
