@@ -105,6 +105,8 @@ describeCuda('choosePath', () => {
     expect(choose(ada, 4, 131072, 2048, NativeRadixPath.Batch)).toEqual(choose(ada, 4, 131072, 2048));
     expect(choose(ada, 256, 8192, 2048, NativeRadixPath.Register)).toEqual(choose(ada, 256, 8192, 2048));
     expect(choose(H200, 256, 8192, 4096, NativeRadixPath.Register)).toEqual(choose(H200, 256, 8192, 4096));
+    expect(summary(choose(H200, 256, 131072, 4096, NativeRadixPath.Register))).toBe('batch');  // as Auto
+    expect(choose(a100, 256, 131072, 2048, NativeRadixPath.Cluster)).toEqual(choose(a100, 256, 131072, 2048));
     // The register kernel takes rows of any length (longer ones go to its batch agent).
     expect(summary(choose(H200, 1, 131072, 2048, NativeRadixPath.Register))).toBe('register');
     expect(summary(choose(H200, 1, 131072, 2048, NativeRadixPath.Cluster))).toBe('radix 8 cached');

@@ -473,22 +473,23 @@ bool use_batch_path(int64_t rows, int64_t max_len, int32_t k, const DeviceCaps& 
 // tests, where the device can run them.
 PathChoice choose_path(RadixPath path, int64_t rows, int64_t max_len, int32_t k, const DeviceCaps& caps) {
   PathChoice choice;
-  if (path == RadixPath::Register ? register_fits(k, caps)
-                                  : path == RadixPath::Auto && use_register_path(rows, max_len, k, caps)) {
+  // A forced path the device cannot run is the heuristic's choice.
+  if ((path == RadixPath::Register && !register_fits(k, caps)) || (path == RadixPath::Batch && !batch_fits(k, caps)) ||
+      (path == RadixPath::Cluster && !caps.clusters))
+    path = RadixPath::Auto;
+  if (path == RadixPath::Register || (path == RadixPath::Auto && use_register_path(rows, max_len, k, caps))) {
     choice.kernel = PathKernel::Register;
     choice.smem_bytes = register_smem_bytes();
     return choice;
   }
-  const bool batch = path == RadixPath::Batch ? batch_fits(k, caps)
-                                              : path == RadixPath::Auto && use_batch_path(rows, max_len, k, caps);
-  if (batch) {
+  if (path == RadixPath::Batch || (path == RadixPath::Auto && use_batch_path(rows, max_len, k, caps))) {
     choice.kernel = PathKernel::Batch;
     choice.smem_bytes = small_batch_policy(k) ? batch_smem_bytes<BatchTopKPolicy900SmallK>()
                                                            : batch_smem_bytes<BatchTopKPolicy900>();
     return choice;
   }
   const RadixPlan plan = path == RadixPath::Block                   ? RadixPlan{1, false}
-                         : path == RadixPath::Cluster && caps.clusters ? RadixPlan{tuning::kMaxClusterSize, true}
+                         : path == RadixPath::Cluster                 ? RadixPlan{tuning::kMaxClusterSize, true}
                                                                        : choose_radix_plan(rows, max_len, caps);
   for (const RadixPlan p : {plan, RadixPlan{1, false}}) {
     if (const auto shape = radix_shape(std::max<int64_t>(max_len, 1), k, p, caps)) {

@@ -15,8 +15,9 @@ namespace nsa::cuda {
 // Which kernel covers a row. Auto is the documented heuristic (choose_path); Block forces the
 // radix kernel with one CTA per row streaming from global memory, Cluster its largest cluster of
 // CTAs with shared-memory caching, Batch the batch kernel (one CTA per row, each score read
-// once) and Register the register kernel (one CTA per row holding the row in registers; longer
-// rows take the batch agent in the same kernel), for benchmarking and tests. A forced path the
+// once) and Register the register kernel (one CTA per row holding the row in registers; rows
+// longer than its registers hold take the batch agent in the same kernel), for benchmarking and
+// tests. A forced path the
 // device cannot run (Batch, Register: k above the policy's maximum or too little shared memory per
 // CTA; Cluster: no thread-block clusters) is Auto.
 enum class RadixPath : int32_t { Auto = 0, Block = 1, Cluster = 2, Batch = 3, Register = 4 };

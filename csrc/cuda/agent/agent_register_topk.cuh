@@ -157,7 +157,8 @@ struct AgentRegisterTopK {
   // Block-wide exclusive prefix, in position order, of the per-slot counts of `mask`'s bits:
   // base[j] for each of the thread's slots; returns the CTA's total. Slots are scanned two to a
   // word over the warp's lanes (16-bit fields: a warp's slot holds at most 32 kV elements), then
-  // over the warps. Every thread must call; begins with a barrier.
+  // over the warps. Every thread must call (it holds two barriers: the first orders a previous
+  // scan's reads of the warp totals before this one's writes).
   __device__ uint32_t scan(uint32_t mask, uint32_t (&base)[kVectors]) {
     const uint32_t lane = threadIdx.x & 31u, warp = threadIdx.x >> 5;
     constexpr int kPairs = kVectors / 2;

@@ -1,6 +1,7 @@
-// The register top-k kernel: one CTA per row; rows that fit its registers take
-// AgentRegisterTopK, longer ones (lengths past the op's maxLen) the batch agent of the policy's
-// Fallback, so that the kernel is exact for any length the device data gives.
+// The register top-k kernel: one CTA per row; rows that fit its registers (the policy's
+// kThreads x kItems scores) take AgentRegisterTopK, longer ones (device lengths past the op's
+// maxLen, or any row under the forced `register` path) the batch agent of the policy's Fallback,
+// so that the kernel is exact for any length the device data gives.
 #pragma once
 #include <cstdint>
 
