@@ -18,6 +18,8 @@ struct BlockStageWrite {
   using Sort = cub::BlockRadixSort<uint32_t, kThreads, kItems, int32_t>;
   // The larger of the two sorts' storage (k up to kMaxK).
   using SortStorage = typename Sort<kMaxK / kThreads>::TempStorage;
+  static_assert(sizeof(typename Sort<kMaxK / kThreads / 2>::TempStorage) <= sizeof(SortStorage),
+                "the sort of k <= kMaxK / 2 fits the storage too");
 
   // The stage in shared memory: positions[k]; with sorted output keys[k] (the selections' keys)
   // and the sort's storage.
