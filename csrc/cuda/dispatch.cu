@@ -465,12 +465,12 @@ bool use_batch_path(int64_t rows, int64_t max_len, int32_t k, const DeviceCaps& 
 
 }  // namespace
 
-// The path heuristic: use_register_path, use_batch_path, then choose_radix_plan, each within what the device can run
-// (clusters, shared memory per CTA); a radix plan whose CTA does not fit gives way to one
-// streaming CTA per row, which needs the least. RadixPath::Block / Cluster / Batch / Register
-// override it (one streaming CTA per row / the largest cached cluster / the batch kernel / the
-// register kernel, which takes rows of any length) for benchmarks and
-// tests, where the device can run them.
+// The path heuristic: use_register_path, use_batch_path, then choose_radix_plan, each within what
+// the device can run (clusters, shared memory per CTA); a radix plan whose CTA does not fit gives
+// way to one streaming CTA per row, which needs the least. RadixPath::Block / Cluster / Batch /
+// Register override it (one streaming CTA per row / the largest cached cluster / the batch kernel
+// / the register kernel, which takes rows of any length) for benchmarks and tests, where the
+// device can run them.
 PathChoice choose_path(RadixPath path, int64_t rows, int64_t max_len, int32_t k, const DeviceCaps& caps) {
   PathChoice choice;
   // A forced path the device cannot run is the heuristic's choice.

@@ -8,10 +8,10 @@
 // one OR reduction), so a row whose keys are all equal goes straight to the codes, and normal rows
 // start at the first bits that tell entries apart. A warp whose entries all fall in one bin adds
 // once: plateaus of equal keys would otherwise serialize 32 atomics on one bin. A pass after one
-// whose bin held at most 1/16 of the members skips that test (members then seldom share a bin). Key 0 marks an
-// empty slot (no score has it: ordered_key maps every NaN to all ones): select() counts no such
-// entry and partition() keeps none (callers with empty slots hold more than k filled entries, so
-// the k-th key is a score's, above 0).
+// whose bin held at most 1/16 of the members skips that test (members then seldom share a bin).
+// Key 0 marks an empty slot (no score has it: ordered_key maps every NaN to all ones): select()
+// counts no such entry and partition() keeps none (callers with empty slots hold more than k
+// filled entries, so the k-th key is a score's, above 0).
 #pragma once
 #include <cstdint>
 
