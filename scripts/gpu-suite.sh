@@ -65,16 +65,19 @@ if part sanitize; then
   # unaligned rows too), 133 x 65536 of ReLU-like
   # scores (mostly 0.0) its plateau and ties passes; at k = 2048 the batch kernel's small-k
   # policy, at k = 4096 its large one; 140 x 8191, 133 x 8192 ReLU-like and 133 x 1500 the
-  # register kernel (rows >= SMs of up to 8192; odd lengths, so rows at every alignment). Each
-  # shape as f32 and as bf16 (the batch kernel compares 16-bit scores in pairs). racecheck,
-  # synccheck and initcheck are slower: the batch- and register-kernel shapes, every tie-break.
-  # A shape is [rows, length, relu?, k (default 2048)].
+  # register kernel (rows >= SMs of up to 8192; odd lengths, so rows at every alignment), and
+  # 133 x 8192 and 133 x 3001 of four distinct values its radix select over a large gathered
+  # bin (ReLU-like rows leave theirs in the registers). Each shape as f32 and as bf16 (the batch
+  # kernel compares 16-bit scores in pairs). racecheck, synccheck and initcheck are slower: the batch- and
+  # register-kernel shapes, every tie-break.
+  # A shape is [rows, length, kind (0 normal-like, 1 ReLU-like, 2 four values), k (default 2048)].
   SANITIZED_RUN='
     const { topkSync } = require("./dist");
     const [shapes, backends] = JSON.parse(process.argv[1]);
-    for (const [rows, length, relu, k = 2048] of shapes) {
+    for (const [rows, length, kind, k = 2048] of shapes) {
       const f32 = Float32Array.from({ length: rows * length }, (_, i) =>
-        relu ? (Math.random() < 0.001 ? Math.random() : 0) : i % 3 ? Math.random() - 0.5 : 0);
+        kind === 2 ? Math.floor(4 * Math.random()) - 1
+          : kind ? (Math.random() < 0.001 ? Math.random() : 0) : i % 3 ? Math.random() - 0.5 : 0);
       const bf16 = new Uint16Array(new Uint32Array(f32.buffer).map((b) => b >>> 16));
       for (const [scores, dtype] of [[f32, "f32"], [bf16, "bf16"]])
         for (const backend of backends)
@@ -84,10 +87,10 @@ if part sanitize; then
     }
     console.log("sanitized run done");'
   step "compute-sanitizer memcheck" sanitizer.log compute-sanitizer --tool memcheck --error-exitcode 1 \
-    node -e "$SANITIZED_RUN" '[[[8, 8192], [8, 40000], [160, 20000], [140, 70001], [140, 40001], [133, 65536, 1], [133, 65537, 0, 4096], [133, 65536, 1, 4096], [140, 8191], [133, 8192, 1], [133, 1500]], ["radix", "sort"]]'
+    node -e "$SANITIZED_RUN" '[[[8, 8192], [8, 40000], [160, 20000], [140, 70001], [140, 40001], [133, 65536, 1], [133, 65537, 0, 4096], [133, 65536, 1, 4096], [140, 8191], [133, 8192, 1], [133, 1500], [133, 8192, 2], [133, 3001, 2]], ["radix", "sort"]]'
   for tool in racecheck synccheck initcheck; do
     step "compute-sanitizer $tool" "sanitizer-$tool.log" compute-sanitizer --tool "$tool" --error-exitcode 1 \
-      node -e "$SANITIZED_RUN" '[[[133, 65537], [140, 40001], [133, 65536, 1], [133, 65537, 0, 4096], [133, 65536, 1, 4096], [140, 8191], [133, 8192, 1], [133, 1500]], ["radix"]]'
+      node -e "$SANITIZED_RUN" '[[[133, 65537], [140, 40001], [133, 65536, 1], [133, 65537, 0, 4096], [133, 65536, 1, 4096], [140, 8191], [133, 8192, 1], [133, 1500], [133, 8192, 2], [133, 3001, 2]], ["radix"]]'
   done
   # Every path the fuzzer draws (each forced radix path, cached and streamed, the sort backend,
   # every dtype, tie-break, order and transform, graph replays, windows out of range), under

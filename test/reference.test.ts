@@ -309,6 +309,8 @@ describe('the package generators', () => {
     expect(values).toContain(Infinity);
     expect(values).toContain(-Infinity);
     expect(special.some((b, i) => b === sign(dtype) && special[i + 1] === 0)).toBe(true);
+    const wide = draw(dtype, 'wideRange').map((b) => abs(decode(dtype, b))).filter((x) => x > 0 && x < Infinity);
+    expect(Math.max(...wide) / Math.min(...wide)).toBeGreaterThan(dtype === 'f16' ? 2 ** 25 : 2 ** 70);
     const normal = draw(dtype, 'normal').map((b) => decode(dtype, b));
     expect(abs(normal.reduce((a, x) => a + x, 0) / N)).toBeLessThan(0.1);
   });

@@ -63,6 +63,7 @@ template <>
 struct DTypeTraits<DType::F32> {
   using Bits = uint32_t;
   static constexpr int kKeyBits = 32;
+  static constexpr int kExponentBits = 8;  // the format's (CUDA's CoarseBins spreads keys by it)
   static constexpr Bits kNegInf = 0xFF800000u;
   NSA_HD static uint32_t key(Bits b) { return ordered_key<Bits, 32>(b, 0x7F800000u); }
   // The score as a float, exactly (CUDA: the batch kernel compares floats, not keys).
@@ -73,6 +74,7 @@ template <>
 struct DTypeTraits<DType::F16> {
   using Bits = uint16_t;
   static constexpr int kKeyBits = 16;
+  static constexpr int kExponentBits = 5;
   static constexpr Bits kNegInf = 0xFC00u;
   NSA_HD static uint32_t key(Bits b) { return ordered_key<Bits, 16>(b, Bits(0x7C00u)); }
   NSA_AS_FLOAT(__half2float(__ushort_as_half(b)))
@@ -83,6 +85,7 @@ template <>
 struct DTypeTraits<DType::BF16> {
   using Bits = uint16_t;
   static constexpr int kKeyBits = 16;
+  static constexpr int kExponentBits = 8;
   static constexpr Bits kNegInf = 0xFF80u;
   NSA_HD static uint32_t key(Bits b) { return ordered_key<Bits, 16>(b, Bits(0x7F80u)); }
   NSA_AS_FLOAT(__uint_as_float(uint32_t(b) << 16))

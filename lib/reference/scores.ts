@@ -17,9 +17,11 @@ const { abs, floor, min } = Math;
  * - denormal: +-0 and the smallest subnormals of the dtype (equal to 0 where a kernel flushes them);
  * - special: normals with 30% special values (NaN of both signs and several payloads, +-inf,
  *   the largest finite and smallest subnormal of both signs, +-0), and a -0 next to a +0;
- * - sparse: 0 except about 1 in 1000 positive and 1 in 1000 negative.
+ * - sparse: 0 except about 1 in 1000 positive and 1 in 1000 negative;
+ * - wideRange: standard normals each scaled by 2^e, e drawn from -40 to 40 (f16 rounds the ends
+ *   to 0 and infinity): keys spread over many exponents, past any range a kernel bins finely.
  */
-export const SCORE_KINDS = ['normal', 'relu', 'fewDistinct', 'equal', 'lowBits', 'denormal', 'special', 'sparse'] as const;
+export const SCORE_KINDS = ['normal', 'relu', 'fewDistinct', 'equal', 'lowBits', 'denormal', 'special', 'sparse', 'wideRange'] as const;
 export type ScoreKind = (typeof SCORE_KINDS)[number];
 
 /** relu scores are max(0, x - RELU_SHIFT): about 0.07% of standard normal x lie above 3.2. */
@@ -40,13 +42,14 @@ export function fillScores(dtype: DType, kind: ScoreKind, out: ScoresArray, rand
     for (let i = 0; i < bits.length; i++) bits[i] = draw();
     return;
   }
-  // normal, relu, sparse, special: standard normals, mapped, then rounded to the dtype.
+  // normal, relu, sparse, special, wideRange: standard normals, mapped, then rounded to the dtype.
   const scratch = out instanceof Float32Array ? undefined : new Float32Array(min(CHUNK, out.length));
   for (let base = 0; base < out.length; base += CHUNK) {
     const end = min(out.length, base + CHUNK);
     const x = scratch ? scratch.subarray(0, end - base) : (out as Float32Array).subarray(base, end);
     fillNormals(x, rand);
     if (kind === 'relu') for (let i = 0; i < x.length; i++) x[i] = x[i] > RELU_SHIFT ? x[i] - RELU_SHIFT : 0;
+    if (kind === 'wideRange') for (let i = 0; i < x.length; i++) x[i] *= 2 ** (floor(rand() * 81) - 40);
     if (kind === 'sparse') {
       for (let i = 0; i < x.length; i++) {
         const u = rand();

@@ -8,7 +8,7 @@ import { DTYPES, RefOptions, RefResult, TIE_BREAKS, diffAt } from '../reference'
 
 jest.setTimeout(300_000);
 
-const KINDS: readonly ScoreKind[] = ['normal', 'relu', 'special', 'sparse', 'equal', 'fewDistinct', 'lowBits', 'denormal'];
+const KINDS: readonly ScoreKind[] = ['normal', 'relu', 'special', 'sparse', 'equal', 'fewDistinct', 'lowBits', 'denormal', 'wideRange'];
 const ORDERS = [
   { sorted: false, deterministic: false },
   { sorted: false, deterministic: true },
@@ -86,7 +86,7 @@ describeGpu('CUDA backends against the CPU backend', () => {
         const rowStarts = Int32Array.from({ length: 12 }, (_, r) => r % 8);
         const lengths = Int32Array.from({ length: 12 }, (_, r) => (r < 8 ? full : [full + 1, full - 1, full - 3, full + 5][r - 8]));
         for (const [i, k] of [1, 2048].entries()) {
-          const scores = makeScores(dtype, 12, stride, ['normal', 'relu', 'equal', 'fewDistinct', 'special'], 80 + i);
+          const scores = makeScores(dtype, 12, stride, ['normal', 'relu', 'equal', 'fewDistinct', 'special', 'wideRange', 'lowBits'], 80 + i);
           for (const tieBreak of TIE_BREAKS) {
             const c: Case = { name: `full rows ${dtype} k=${k}`, scores, opts: { k, rows: 12, dtype, rowStarts, lengths } };
             await compare(run, c, { ...c.opts, tieBreak, sorted: tieBreak === 'large', deterministic: true, values: true });

@@ -5,10 +5,13 @@
 // Stages (one method each):
 //  1. load(): every 16-byte load of the row issued at once; then each score's ordered key, one
 //     per register (key 0, which no score has, marks a slot past the row).
-//  2. select: the k-th greatest key by radix select over the registers (BlockKeySelect's
-//     select_word, which skips the bits every key shares and adds a warp's keys at once when
-//     they fall in one bin): the key that exactly k reach, or the key of a run of ties of which
-//     `remain` are taken.
+//  2. select(): the k-th greatest key: the key that exactly k reach, or the key of a run of ties
+//     of which `remain` are taken. One histogram pass over CoarseBins (bins that spread typical
+//     scores; one shared-memory increment per element, which sm_90 merges for the lanes of a warp
+//     that hit one bin, so plateaus cost no more) finds the bin of the k-th. That bin's members
+//     are gathered into shared memory; a thread per key ranks a few (rank_gathered), BlockKeySelect
+//     selects among more. A bin too large to gather (plateaus, rows of nearly equal scores) is
+//     selected in the registers instead, over its members only.
 //  3. stage(): a selection's output slot is its rank by position. Each thread's vectors give
 //     masks of the elements above the cut and tied with it; block scans of their counts (of the
 //     ties only when the cut falls in a run of them) give each vector's rank base, the ties are
@@ -28,14 +31,17 @@
 // element.
 //
 // Shared memory, dynamic part (words): [0, kMaxK) the stage's positions, [kMaxK, 2 kMaxK) its
-// keys (sorted output), then the scratch: the radix histogram, later the block sort's storage.
+// keys (sorted output), before them the keys gathered from the k-th's bin ([0, 2 kMaxK)); then
+// the scratch: the radix histograms, later the block sort's storage.
 #pragma once
 #include <cstdint>
 
 #include "../../common/key_traits.h"
 #include "../block/block_key_select.cuh"
 #include "../block/block_stage_write.cuh"
+#include "../block/coarse_bins.cuh"
 #include "../block/pick.cuh"
+#include "../block/warp_append.cuh"
 #include "agent_batch_topk.cuh"
 
 namespace nsa::cuda {
@@ -52,6 +58,9 @@ struct AgentRegisterTopK {
   static constexpr uint32_t kMaxK = Policy::kMaxK;
   using Select = BlockKeySelect<kThreads, Policy::kDigitBits>;
   using Word = typename Select::Word;
+  using Bins = CoarseBins<Traits>;
+  static_assert(Bins::kBins == Select::kBins, "the coarse pass uses the select's bucket scan and histogram");
+  static constexpr uint32_t kGatherCapacity = 2 * kMaxK;  // keys: the stage's words, before the stage
   using Write = BlockStageWrite<kThreads, kMaxK, Traits>;
   static_assert(Policy::kItems % kV == 0 && kVectors % 2 == 0, "whole vectors, scanned two slots to a word");
   static constexpr uint32_t kScratchWords = uint32_t(
@@ -63,6 +72,8 @@ struct AgentRegisterTopK {
     typename Select::Storage select;
     uint32_t warp_total[kWarps];  // scan(): each warp's count
     uint32_t wrapped_ties;        // thread 0's wrapped elements tied with the cut
+    uint32_t gathered;            // gather(): keys appended
+    Word cut;                     // rank_gathered()'s result
   };
 
   TempStorage& ts;
@@ -75,11 +86,12 @@ struct AgentRegisterTopK {
   const uint32_t off;  // elements of the first aligned vector before the row
   uint32_t key[kVectors][kV];
 
-  __device__ AgentRegisterTopK(TempStorage& ts_, const BatchTopKParams& p_, int64_t r_)
+  // w: row r's clamped window (the kernel's, which chose this agent by its length).
+  __device__ AgentRegisterTopK(TempStorage& ts_, const BatchTopKParams& p_, int64_t r_, Window w_)
       : ts(ts_),
         p(p_),
         r(r_),
-        w(clamp_window(p_.a.stride, p_.a.row_starts, p_.a.lengths, r_)),
+        w(w_),
         row(row_window<Traits>(p_.a, r_, w)),
         length(uint32_t(w.length)),
         k(uint32_t(p_.out.k)),
@@ -92,11 +104,12 @@ struct AgentRegisterTopK {
   __device__ static uint32_t* stage_positions() { return batch_topk_smem; }
   __device__ static uint32_t* stage_keys() { return batch_topk_smem + kMaxK; }
   __device__ static uint32_t* scratch() { return batch_topk_smem + 2 * kMaxK; }
+  __device__ static uint32_t* gathered() { return batch_topk_smem; }
 
   __device__ void run() {
     load();
     const Word cut = length <= k ? Word{1u, 0u, true}  // every element of the row (keys >= 1)
-                                 : Select::select_word(ts.select, k, [&](auto&& f) { each(f); }, scratch());
+                                 : select();
     const uint32_t m = min(length, k);
     stage(cut, m);
     Write::run(p.a, p.out, p.sorted, r, row, m,
@@ -114,16 +127,22 @@ struct AgentRegisterTopK {
     return aligned && x0 >= off && x0 + kV <= off + length;
   }
 
-  // Stage 1: the loads, then the keys (0 past the row).
+  // Stage 1: the loads, then the keys (0 past the row). A row that fills the CTA from an aligned
+  // start has every vector whole: one test for the row instead of one per vector.
   __device__ void load() {
+    if (aligned && off == 0 && length == kCapacity) load_vectors<true>();
+    else load_vectors<false>();
+  }
+  template <bool kFull>
+  __device__ void load_vectors() {
     const uint4* const vec = reinterpret_cast<const uint4*>(row - off);
     uint4 raw[kVectors];
 #pragma unroll
     for (int j = 0; j < kVectors; ++j)
-      if (whole(j)) raw[j] = __ldg(vec + first_of(j) / kV);
+      if (kFull || whole(j)) raw[j] = __ldg(vec + first_of(j) / kV);
 #pragma unroll
     for (int j = 0; j < kVectors; ++j) {
-      if (whole(j)) {
+      if (kFull || whole(j)) {
         const uint32_t word[4] = {raw[j].x, raw[j].y, raw[j].z, raw[j].w};
 #pragma unroll
         for (int q = 0; q < kV; ++q) key[j][q] = Traits::key(Bits(word[q / kPerWord] >> (q % kPerWord * 16)));
@@ -149,10 +168,114 @@ struct AgentRegisterTopK {
     }
   }
 
+  // Stage 2: the cut, as select_word's Word over the whole row (1 <= k < length).
+  __device__ Word select() {
+    uint32_t* const hist = scratch();
+    for (int i = threadIdx.x; i < Bins::kBins; i += kThreads) hist[i] = 0;
+    if (threadIdx.x == 0) ts.gathered = 0;
+    __syncthreads();
+    count_bins(hist);
+    __syncthreads();
+    Select::Bucket::run(ts.select.bucket, hist, Bins::kBins, k);
+    const uint32_t remain = k - ts.select.bucket.above, in_bin = hist[ts.select.bucket.bin];
+    const typename Bins::Range bin = Bins::range(ts.select.bucket.bin);
+    if (in_bin == remain) return {bin.lo, remain, true};
+    Word cut;
+    if (in_bin <= kThreads / 2) {
+      gather(bin);
+      __syncthreads();
+      cut = rank_gathered(in_bin, remain);
+    } else if (in_bin <= kGatherCapacity) {
+      gather(bin);
+      __syncthreads();
+      cut = Select::select_word(ts.select, remain,
+                                Select::entries(in_bin, [](uint32_t i) { return gathered()[i]; }, [](uint32_t) { return true; }),
+                                hist);
+    } else {
+      cut = Select::select_word(ts.select, remain, [&](auto&& f) { each([&](bool, uint32_t x) { f(bin.holds(x), x); }); }, hist);
+    }
+    // Keys of lower bins lie below bin.lo: an exact cut's value, whose low bits the select may
+    // have cleared, must not reach them.
+    if (cut.exact) cut.value = max(cut.value, bin.lo);
+    return cut;
+  }
+
+  // The Word of the remain-th greatest of the n gathered keys (n <= kThreads), by counting for
+  // each key those above it and equal to it: n steps for a thread per key, cheaper than radix
+  // passes over the histogram while n is small. Every thread must call; ends with a barrier.
+  __device__ Word rank_gathered(uint32_t n, uint32_t remain) {
+    const uint32_t i = threadIdx.x;
+    if (i < n) {
+      const uint32_t x = gathered()[i];
+      uint32_t above = 0, equal = 0, equal_before = 0;
+      for (uint32_t u = 0; u < n; ++u) {
+        const uint32_t y = gathered()[u];
+        above += y > x;
+        equal += y == x;
+        equal_before += y == x && u < i;
+      }
+      // x is the k-th's key; of the keys equal to it, the first in the list writes.
+      if (above < remain && remain <= above + equal && equal_before == 0)
+        ts.cut = Word{x, remain - above, above + equal == remain};
+    }
+    __syncthreads();
+    Word cut = ts.cut;
+    if (cut.exact) cut.remain = remain;  // exact: the members from x on are the remain wanted
+    return cut;
+  }
+
+  // The coarse histogram of the row's keys: one increment per element.
+  __device__ void count_bins(uint32_t* hist) const {
+    const uint32_t lane = threadIdx.x & 31u;
+#pragma unroll
+    for (int j = 0; j < kVectors; ++j) {
+      if (first_of(j) - lane * kV >= off + length) break;  // the warp's slot j: past the row
+      if (whole(j)) {  // every element in the row: no test per element
+#pragma unroll
+        for (int q = 0; q < kV; ++q) atomicAdd(&hist[Bins::bin(key[j][q])], 1u);
+      } else {
+#pragma unroll
+        for (int q = 0; q < kV; ++q)
+          if (key[j][q] != 0u) atomicAdd(&hist[Bins::bin(key[j][q])], 1u);
+      }
+    }
+  }
+
+  // Appends the keys of `bin`'s members to gathered(), in no particular order (the select needs
+  // none). A warp adds its count to the cursor once.
+  __device__ void gather(typename Bins::Range bin) {
+    const uint32_t mask = mask_of([&](uint32_t x) { return bin.holds(x); });
+    const uint32_t lane = threadIdx.x & 31u, n = uint32_t(__popc(mask));
+    uint32_t incl = n;
+#pragma unroll
+    for (int d = 1; d < 32; d *= 2) {
+      const uint32_t y = __shfl_up_sync(0xffffffffu, incl, d);
+      if (lane >= uint32_t(d)) incl += y;
+    }
+    uint32_t at = warp_add(__shfl_sync(0xffffffffu, incl, 31), &ts.gathered) + incl - n;
+#pragma unroll
+    for (int j = 0; j < kVectors; ++j) {
+      if (!slot_bits(mask, j)) continue;
+#pragma unroll
+      for (int q = 0; q < kV; ++q)
+        if (mask >> (j * kV + q) & 1u) gathered()[at++] = key[j][q];
+    }
+  }
+
   // A thread's elements as one mask: element q of slot j is bit j kV + q.
   static_assert(kVectors * kV == 32, "one bit per element in a word");
   static constexpr uint32_t kSlotBits = (1u << kV) - 1u;
   __device__ static uint32_t slot_bits(uint32_t mask, int j) { return (mask >> (j * kV)) & kSlotBits; }
+  // The mask of the thread's elements whose key passes `test`.
+  template <class Test>
+  __device__ uint32_t mask_of(Test&& test) const {
+    uint32_t mask = 0;
+#pragma unroll
+    for (int j = 0; j < kVectors; ++j)
+#pragma unroll
+      for (int q = 0; q < kV; ++q) mask |= uint32_t(test(key[j][q])) << (j * kV + q);
+    return mask;
+  }
 
   // Block-wide exclusive prefix, in position order, of the per-slot counts of `mask`'s bits:
   // base[j] for each of the thread's slots; returns the CTA's total. Slots are scanned two to a
@@ -212,25 +335,22 @@ struct AgentRegisterTopK {
   // (descending position for sorted output with `large`, so that the stable sort leaves tied keys
   // in the contract's order). m selections.
   __device__ void stage(const Word cut, uint32_t m) {
-    uint32_t above = 0, tied = 0;  // masks of the thread's elements
-#pragma unroll
-    for (int j = 0; j < kVectors; ++j) {
-#pragma unroll
-      for (int q = 0; q < kV; ++q) {
-        const uint32_t x = key[j][q];
-        above |= uint32_t(x > cut.value || (cut.exact && x == cut.value)) << (j * kV + q);
-        tied |= uint32_t(!cut.exact && x == cut.value) << (j * kV + q);
-      }
-    }
+    // The thread's elements above the cut (key >= value when exact, > value otherwise; nothing is
+    // above a run of ties at the NaN key, where value + 1 wraps to 0).
+    const uint32_t least = cut.exact ? cut.value : cut.value + 1u;
+    uint32_t above = mask_of([&](uint32_t x) { return x >= least; });
+    if (least == 0u) above = 0u;
     // Thread 0's wrapped elements (slot 0's first `off`) are ranked after every other.
     const uint32_t wrap_mask = threadIdx.x == 0 ? (1u << off) - 1u : 0u;
-    const uint32_t above_wrapped = above & wrap_mask, tied_wrapped = tied & wrap_mask;
+    const uint32_t above_wrapped = above & wrap_mask;
     above &= ~wrap_mask;
-    tied &= ~wrap_mask;
     uint32_t base[kVectors];
     const uint32_t above_total = scan(above, base);
     uint32_t selected = above, selected_wrapped = above_wrapped, base_wrapped = above_total;
     if (!cut.exact) {  // the cut lies in a run of ties: `take` of them, by position
+      uint32_t tied = mask_of([&](uint32_t x) { return x == cut.value; });
+      const uint32_t tied_wrapped = tied & wrap_mask;
+      tied &= ~wrap_mask;
       if (threadIdx.x == 0) ts.wrapped_ties = uint32_t(__popc(tied_wrapped));  // scan's barriers order it
       uint32_t tied_base[kVectors];
       const uint32_t tied_total = scan(tied, tied_base);
@@ -248,23 +368,34 @@ struct AgentRegisterTopK {
       selected_wrapped |= taken(tied_wrapped, tied_total);
       base_wrapped += taken_before(tied_total);
     }
-    const bool sorted = p.sorted;
-    const auto put = [&](uint32_t rank, uint32_t position, uint32_t x) {
-      const uint32_t slot = sorted && kLarge ? m - 1 - rank : rank;
+    if (p.sorted) put<true>(selected, base, selected_wrapped, base_wrapped, m);
+    else put<false>(selected, base, selected_wrapped, base_wrapped, m);
+  }
+
+  // Stages the selections: slot j's in ascending position from base[j], the wrapped ones from
+  // base_wrapped; keys too for sorted output.
+  template <bool kSorted>
+  __device__ void put(uint32_t selected, const uint32_t (&base)[kVectors], uint32_t selected_wrapped,
+                      uint32_t base_wrapped, uint32_t m) const {
+    const auto put_one = [&](uint32_t rank, uint32_t position, uint32_t x) {
+      const uint32_t slot = kSorted && kLarge ? m - 1 - rank : rank;
       stage_positions()[slot] = position;
-      if (sorted) stage_keys()[slot] = x;
+      if constexpr (kSorted) stage_keys()[slot] = x;
     };
+    // Every element in turn, predicated: no loop over set bits, whose count differs by lane.
 #pragma unroll
     for (int j = 0; j < kVectors; ++j) {
-      const uint32_t mine = slot_bits(selected, j);
-      for (uint32_t bits = mine; bits; bits &= bits - 1u) {
-        const uint32_t q = uint32_t(__ffs(int(bits)) - 1);
-        put(base[j] + uint32_t(__popc(mine & ((1u << q) - 1u))), first_of(j) + q - off, pick(key[j], q));
-      }
+      if (!slot_bits(selected, j)) continue;  // a quarter to a third of the vectors at k = n / 4
+      uint32_t rank = base[j];
+      const uint32_t first = first_of(j) - off;
+#pragma unroll
+      for (int q = 0; q < kV; ++q)
+        if (selected >> (j * kV + q) & 1u) put_one(rank++, first + uint32_t(q), key[j][q]);
     }
-    for (uint32_t bits = selected_wrapped; bits; bits &= bits - 1u) {
+    for (uint32_t bits = selected_wrapped; bits; bits &= bits - 1u) {  // thread 0's, rarely any
       const uint32_t q = uint32_t(__ffs(int(bits)) - 1);
-      put(base_wrapped + uint32_t(__popc(selected_wrapped & ((1u << q) - 1u))), q + kCapacity - off, pick(key[0], q));
+      put_one(base_wrapped + uint32_t(__popc(selected_wrapped & ((1u << q) - 1u))), q + kCapacity - off,
+              kSorted ? pick(key[0], q) : 0u);
     }
   }
 };

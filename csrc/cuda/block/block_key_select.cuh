@@ -170,7 +170,6 @@ struct BlockKeySelect {
     __syncthreads();
   }
 
- private:
   // Entries [0, n) held in shared memory, as select_word visits them: kThreads at a time, so that
   // the lanes of a warp call f together.
   template <class WordOf, class Member>

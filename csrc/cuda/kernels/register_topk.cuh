@@ -33,8 +33,9 @@ __global__ void __launch_bounds__(Policy::kThreads, Policy::kMinCtasPerSm) regis
   pdl_launch_dependents();
   const int64_t r = int64_t(blockIdx.x);
   if (r >= p.a.rows) return;
-  if (Agents::Register::fits(clamp_window(p.a.stride, p.a.row_starts, p.a.lengths, r).length)) {
-    typename Agents::Register agent(storage.reg, p, r);
+  const Window w = clamp_window(p.a.stride, p.a.row_starts, p.a.lengths, r);
+  if (Agents::Register::fits(w.length)) {
+    typename Agents::Register agent(storage.reg, p, r, w);
     agent.run();
   } else {
     typename Agents::Fallback agent(storage.batch, p, r);
