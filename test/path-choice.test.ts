@@ -48,10 +48,13 @@ describeCuda('choosePath', () => {
       [256, 32767, 2048, 'radix 1 streaming'],  // shorter than it
       [256, 32768, 2049, 'radix 1 streaming'],  // shorter than the large-k policy's minimum
       [132, 16384, 2048, 'radix 1 cached'],
-      [132, 8192, 2048, 'register'],            // the rows fill the SMs and fit registers
+      [132, 8192, 2048, 'register'],            // rows that fit registers
       [4096, 1, 1, 'register'],
-      [131, 8192, 2048, 'radix 1 cached'],      // fewer rows than SMs
+      [131, 8192, 2048, 'register'],            // fewer rows than SMs too (decode)
+      [1, 8192, 512, 'register'],
+      [1, 4096, 2048, 'register'],
       [132, 8193, 2048, 'radix 1 cached'],      // longer than the registers hold
+      [1, 8193, 2048, 'radix 1 cached'],
       [132, 8192, 2049, 'radix 1 cached'],      // k above the register policy's maximum
       [1, 16384, 512, 'radix 2 cached'],        // no chunk shorter than 8192 elements
       [8, 32768, 512, 'radix 4 cached'],

@@ -448,10 +448,12 @@ RadixPlan choose_radix_plan(int64_t rows, int64_t max_len, const DeviceCaps& cap
   return {c, (max_len + c - 1) / c <= tuning::kMaxChunkCache};
 }
 
-// The register path (one CTA per row holding its row in registers) when the rows alone fill the
-// SMs and the op's rows fit a CTA's registers (up to 8192 scores), within the register kernel's k.
-bool use_register_path(int64_t rows, int64_t max_len, int32_t k, const DeviceCaps& caps) {
-  return rows >= caps.sms && max_len <= RegisterTopKPolicy900::kMaxLength && register_fits(k, caps);
+// The register path (one CTA per row holding its row in registers) when the op's rows fit a CTA's
+// registers (up to 8192 scores), within the register kernel's k, whatever the row count: with
+// fewer rows than SMs too it beat the radix kernel's CTAs and clusters on the H200 (1 to 128 rows
+// of 4096 and 8192: 1.2-1.3x, ReLU rows 2.3-2.5x; docs/kernel-notes.md, v6 step 8).
+bool use_register_path(int64_t max_len, int32_t k, const DeviceCaps& caps) {
+  return max_len <= RegisterTopKPolicy900::kMaxLength && register_fits(k, caps);
 }
 
 // The batch path (one CTA per row, each score read once) when the rows alone fill the SMs, the
@@ -477,7 +479,7 @@ PathChoice choose_path(RadixPath path, int64_t rows, int64_t max_len, int32_t k,
   if ((path == RadixPath::Register && !register_fits(k, caps)) || (path == RadixPath::Batch && !batch_fits(k, caps)) ||
       (path == RadixPath::Cluster && !caps.clusters))
     path = RadixPath::Auto;
-  if (path == RadixPath::Register || (path == RadixPath::Auto && use_register_path(rows, max_len, k, caps))) {
+  if (path == RadixPath::Register || (path == RadixPath::Auto && use_register_path(max_len, k, caps))) {
     choice.kernel = PathKernel::Register;
     choice.smem_bytes = register_smem_bytes();
     return choice;

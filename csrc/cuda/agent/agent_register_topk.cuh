@@ -194,9 +194,9 @@ struct AgentRegisterTopK {
     } else {
       cut = Select::select_word(ts.select, remain, [&](auto&& f) { each([&](bool, uint32_t x) { f(bin.holds(x), x); }); }, hist);
     }
-    // Keys of lower bins lie below bin.lo: an exact cut's value, whose low bits the select may
-    // have cleared, must not reach them.
-    if (cut.exact) cut.value = max(cut.value, bin.lo);
+    // An exact cut's value (whose low bits the select may have cleared) stays above bin.lo, so
+    // keys of lower bins never reach it: fewer members than the bin's reach it, and every member
+    // is at least bin.lo.
     return cut;
   }
 

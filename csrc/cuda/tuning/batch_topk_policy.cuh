@@ -1,5 +1,6 @@
-// Tuning policies of the one-CTA-per-row paths (rows >= SMs): the batch and register kernels. A
-// policy fixes the CTA shape and the shared-memory budget; the algorithm lives in the agent.
+// Tuning policies of the one-CTA-per-row paths: the batch kernel (rows >= SMs) and the register
+// kernel (rows of up to 8192 scores, any row count). A policy fixes the CTA shape and the
+// shared-memory budget; the algorithm lives in the agent.
 // Hopper's are the policies (one per range of k), taken wherever the large batch policy's CTA fits
 // the opt-in shared memory (sm_80, 90, 100: batch_fits in dispatch.cu); another architecture's
 // policies (sm_86/89/120's 99 KB) would be structs here and a branch on DeviceCaps::cc in
