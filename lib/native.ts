@@ -212,6 +212,8 @@ export interface NativePathChoice {
   kernel: NativePathKernel;
   /** Radix: CTAs per row (a thread-block cluster when above 1); 1 otherwise. */
   ctasPerRow: number;
+  /** Threads per CTA (the batch and register kernels have a policy per row count or k). */
+  threads: number;
   /** Radix: the shared-memory shape of RadixParams (chunkCap 0: the CTAs stream their chunks). */
   regionWords: number;
   chunkCap: number;

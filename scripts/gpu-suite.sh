@@ -59,7 +59,8 @@ step() {  # step NAME LOG COMMAND...: runs one step, logs it, records pass/fail
 part tests && step "jest test/gpu" gpu-jest.log env REQUIRE_GPU=1 npx jest test/gpu
 if part sanitize; then
   # Small end-to-end runs through every kernel under compute-sanitizer; any report fails the step.
-  # memcheck's shapes reach each path: 8 x 8192 one cached radix CTA per row, 8 x 40000 cached
+  # memcheck's shapes reach each path: 8 x 8192, 7 x 8191 ReLU-like and 5 x 3001 of four
+  # distinct values the register kernel's few-rows policy (512 threads a row), 8 x 40000 cached
   # 4-CTA clusters, 160 x 20000 one streaming radix CTA per row, 140 x 70001 and 140 x 40001 the
   # batch kernel (rows >= SMs, rows >= 32768 at k <= 2048, 65536 above; odd lengths, so
   # unaligned rows too), 133 x 65536 of ReLU-like
@@ -69,7 +70,7 @@ if part sanitize; then
   # 133 x 8192 and 133 x 3001 of four distinct values its radix select over a large gathered
   # bin (ReLU-like rows leave theirs in the registers). Each shape as f32 and as bf16 (the batch
   # kernel compares 16-bit scores in pairs). racecheck, synccheck and initcheck are slower: the batch- and
-  # register-kernel shapes, every tie-break.
+  # register-kernel shapes (both register policies), every tie-break.
   # A shape is [rows, length, kind (0 normal-like, 1 ReLU-like, 2 four values), k (default 2048)].
   SANITIZED_RUN='
     const { topkSync } = require("./dist");
@@ -87,10 +88,10 @@ if part sanitize; then
     }
     console.log("sanitized run done");'
   step "compute-sanitizer memcheck" sanitizer.log compute-sanitizer --tool memcheck --error-exitcode 1 \
-    node -e "$SANITIZED_RUN" '[[[8, 8192], [8, 40000], [160, 20000], [140, 70001], [140, 40001], [133, 65536, 1], [133, 65537, 0, 4096], [133, 65536, 1, 4096], [140, 8191], [133, 8192, 1], [133, 1500], [133, 8192, 2], [133, 3001, 2]], ["radix", "sort"]]'
+    node -e "$SANITIZED_RUN" '[[[8, 8192], [7, 8191, 1], [5, 3001, 2], [8, 40000], [160, 20000], [140, 70001], [140, 40001], [133, 65536, 1], [133, 65537, 0, 4096], [133, 65536, 1, 4096], [140, 8191], [133, 8192, 1], [133, 1500], [133, 8192, 2], [133, 3001, 2]], ["radix", "sort"]]'
   for tool in racecheck synccheck initcheck; do
     step "compute-sanitizer $tool" "sanitizer-$tool.log" compute-sanitizer --tool "$tool" --error-exitcode 1 \
-      node -e "$SANITIZED_RUN" '[[[133, 65537], [140, 40001], [133, 65536, 1], [133, 65537, 0, 4096], [133, 65536, 1, 4096], [140, 8191], [133, 8192, 1], [133, 1500], [133, 8192, 2], [133, 3001, 2]], ["radix"]]'
+      node -e "$SANITIZED_RUN" '[[[8, 8192], [7, 8191, 1], [5, 3001, 2], [133, 65537], [140, 40001], [133, 65536, 1], [133, 65537, 0, 4096], [133, 65536, 1, 4096], [140, 8191], [133, 8192, 1], [133, 1500], [133, 8192, 2], [133, 3001, 2]], ["radix"]]'
   done
   # Every path the fuzzer draws (each forced radix path, cached and streamed, the sort backend,
   # every dtype, tie-break, order and transform, graph replays, windows out of range), under

@@ -25,10 +25,10 @@ function choose(device: NativeDeviceCaps, rows: number, maxLen: number, k: numbe
   return native.choosePath!(device, { rows, maxLen, k }, path);
 }
 
-/** "register", "batch", "radix 8 cached", "radix 1 streaming", "none": the kernel and how its CTAs take a row. */
+/** "register 256", "batch", "radix 8 cached", "radix 1 streaming", "none": the kernel and how its CTAs take a row. */
 function summary(c: NativePathChoice): string {
   if (c.kernel === NativePathKernel.Radix) return `radix ${c.ctasPerRow} ${c.chunkCap > 0 ? 'cached' : 'streaming'}`;
-  if (c.kernel === NativePathKernel.Register) return 'register';
+  if (c.kernel === NativePathKernel.Register) return `register ${c.threads}`;
   return c.kernel === NativePathKernel.Batch ? 'batch' : 'none';
 }
 
@@ -48,11 +48,11 @@ describeCuda('choosePath', () => {
       [256, 32767, 2048, 'radix 1 streaming'],  // shorter than it
       [256, 32768, 2049, 'radix 1 streaming'],  // shorter than the large-k policy's minimum
       [132, 16384, 2048, 'radix 1 cached'],
-      [132, 8192, 2048, 'register'],            // rows that fit registers
-      [4096, 1, 1, 'register'],
-      [131, 8192, 2048, 'register'],            // fewer rows than SMs too (decode)
-      [1, 8192, 512, 'register'],
-      [1, 4096, 2048, 'register'],
+      [132, 8192, 2048, 'register 256'],        // rows that fit registers
+      [4096, 1, 1, 'register 256'],
+      [131, 8192, 2048, 'register 512'],        // fewer rows than SMs too (decode): twice the threads a row
+      [1, 8192, 512, 'register 512'],
+      [1, 4096, 2048, 'register 512'],
       [132, 8193, 2048, 'radix 1 cached'],      // longer than the registers hold
       [1, 8193, 2048, 'radix 1 cached'],
       [132, 8192, 2049, 'radix 1 cached'],      // k above the register policy's maximum
@@ -111,7 +111,7 @@ describeCuda('choosePath', () => {
     expect(summary(choose(H200, 256, 131072, 4096, NativeRadixPath.Register))).toBe('batch');  // as Auto
     expect(choose(a100, 256, 131072, 2048, NativeRadixPath.Cluster)).toEqual(choose(a100, 256, 131072, 2048));
     // The register kernel takes rows of any length (longer ones go to its batch agent).
-    expect(summary(choose(H200, 1, 131072, 2048, NativeRadixPath.Register))).toBe('register');
+    expect(summary(choose(H200, 1, 131072, 2048, NativeRadixPath.Register))).toBe('register 512');
     expect(summary(choose(H200, 1, 131072, 2048, NativeRadixPath.Cluster))).toBe('radix 8 cached');
     expect(summary(choose(H200, 1, 131072, 2048, NativeRadixPath.Batch))).toBe('batch');
   });

@@ -174,6 +174,7 @@ Napi::Value ChoosePath(const Napi::CallbackInfo& info) {
   Napi::Object o = Napi::Object::New(env);
   o.Set("kernel", int32_t(c.kernel));
   o.Set("ctasPerRow", c.kernel == cuda::PathKernel::Radix ? c.plan.cluster : 1);
+  o.Set("threads", c.threads);
   o.Set("regionWords", c.region_words);
   o.Set("chunkCap", c.chunk_cap);
   o.Set("candCap", c.cand_cap);

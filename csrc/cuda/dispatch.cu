@@ -311,26 +311,41 @@ bool batch_fits(int32_t k, const DeviceCaps& caps) {
   return k <= BatchTopKPolicy900::kMaxK && size_t(caps.smem_optin) >= batch_smem_bytes<BatchTopKPolicy900>();
 }
 
-template <class Traits, bool kLarge>
+template <class Policy, class Traits, bool kLarge>
 cudaError_t launch_register(const TopKConfig& cfg, const TopKArgs& args, int device, cudaStream_t stream) {
-  using Policy = RegisterTopKPolicy900;
   return launch_row_kernel<RegisterTopKAgents, Policy, Traits, kLarge, register_topk_kernel<Policy, Traits, kLarge>>(
       cfg, args, device, stream);
 }
-constexpr size_t register_smem_bytes() { return row_kernel_smem_bytes<RegisterTopKAgents, RegisterTopKPolicy900>(); }
+template <class Policy>
+constexpr size_t register_smem_bytes() {
+  return row_kernel_smem_bytes<RegisterTopKAgents, Policy>();
+}
 
-// Whether the register kernel can take a call: k within its policy, on a device the Hopper
-// policies are tuned for (batch_fits; its CTA, the fallback batch agent's shared memory, is
-// smaller than the large batch policy's).
+// Whether the register kernel can take a call: k within its policies, on a device the Hopper
+// policies are tuned for (batch_fits; its CTA, the fallback batch agent's shared memory, is no
+// larger than the large batch policy's).
 bool register_fits(int32_t k, const DeviceCaps& caps) {
-  static_assert(register_smem_bytes() <= batch_smem_bytes<BatchTopKPolicy900>(), "fits wherever the batch kernel does");
+  static_assert(register_smem_bytes<RegisterTopKPolicy900>() <= batch_smem_bytes<BatchTopKPolicy900>() &&
+                    register_smem_bytes<RegisterTopKPolicy900FewRows>() <= batch_smem_bytes<BatchTopKPolicy900>(),
+                "fits wherever the batch kernel does");
   return k <= RegisterTopKPolicy900::kMaxK && batch_fits(k, caps);
 }
 
+// The register kernel's policy for a row count (maxRows in graph-safe mode): fewer rows than SMs
+// take twice the threads per row (RegisterTopKPolicy900FewRows: an SM per row at most anyway).
+bool few_rows_register_policy(int64_t rows, const DeviceCaps& caps) { return rows < caps.sms; }
+
+template <class Policy, class Traits>
+cudaError_t run_register_policy(const TopKConfig& cfg, const TopKArgs& args, int device, cudaStream_t stream) {
+  return cfg.tie_break == TieBreak::Large ? launch_register<Policy, Traits, true>(cfg, args, device, stream)
+                                          : launch_register<Policy, Traits, false>(cfg, args, device, stream);
+}
 template <class Traits>
-cudaError_t run_register(const TopKConfig& cfg, const TopKArgs& args, int device, cudaStream_t stream) {
-  return cfg.tie_break == TieBreak::Large ? launch_register<Traits, true>(cfg, args, device, stream)
-                                          : launch_register<Traits, false>(cfg, args, device, stream);
+cudaError_t run_register(const TopKConfig& cfg, const PathChoice& choice, const TopKArgs& args, int device,
+                         cudaStream_t stream) {
+  if (choice.threads == RegisterTopKPolicy900FewRows::kThreads)
+    return run_register_policy<RegisterTopKPolicy900FewRows, Traits>(cfg, args, device, stream);
+  return run_register_policy<RegisterTopKPolicy900, Traits>(cfg, args, device, stream);
 }
 
 // Whether the batch kernel takes its small-k policy (four 256-thread CTAs per SM): k up to its
@@ -358,7 +373,7 @@ cudaError_t run_radix(const TopKConfig& cfg, RadixPath path, const TopKArgs& arg
   const int64_t shape_rows = cfg.graph_safe ? std::max(cfg.max_rows, args.rows) : args.rows;
   const PathChoice choice =
       choose_path(path, shape_rows, cfg.max_len, cfg.k, device_caps(device));
-  if (choice.kernel == PathKernel::Register) return run_register<Traits>(cfg, args, device, stream);
+  if (choice.kernel == PathKernel::Register) return run_register<Traits>(cfg, choice, args, device, stream);
   if (choice.kernel == PathKernel::Batch) return run_batch<Traits>(cfg, args, device, stream);
   if (choice.kernel != PathKernel::Radix) return cudaErrorInvalidConfiguration;  // unfit_reason refused such ops
   const int cluster = choice.plan.cluster;
@@ -481,11 +496,14 @@ PathChoice choose_path(RadixPath path, int64_t rows, int64_t max_len, int32_t k,
     path = RadixPath::Auto;
   if (path == RadixPath::Register || (path == RadixPath::Auto && use_register_path(max_len, k, caps))) {
     choice.kernel = PathKernel::Register;
-    choice.smem_bytes = register_smem_bytes();
+    const bool few = few_rows_register_policy(rows, caps);
+    choice.threads = few ? RegisterTopKPolicy900FewRows::kThreads : RegisterTopKPolicy900::kThreads;
+    choice.smem_bytes = few ? register_smem_bytes<RegisterTopKPolicy900FewRows>() : register_smem_bytes<RegisterTopKPolicy900>();
     return choice;
   }
   if (path == RadixPath::Batch || (path == RadixPath::Auto && use_batch_path(rows, max_len, k, caps))) {
     choice.kernel = PathKernel::Batch;
+    choice.threads = small_batch_policy(k) ? BatchTopKPolicy900SmallK::kThreads : BatchTopKPolicy900::kThreads;
     choice.smem_bytes = small_batch_policy(k) ? batch_smem_bytes<BatchTopKPolicy900SmallK>()
                                                            : batch_smem_bytes<BatchTopKPolicy900>();
     return choice;
@@ -496,6 +514,7 @@ PathChoice choose_path(RadixPath path, int64_t rows, int64_t max_len, int32_t k,
   for (const RadixPlan p : {plan, RadixPlan{1, false}}) {
     if (const auto shape = radix_shape(std::max<int64_t>(max_len, 1), k, p, caps)) {
       choice.kernel = PathKernel::Radix;
+      choice.threads = tuning::kThreads;
       choice.plan = p;
       choice.region_words = shape->region_words;
       choice.chunk_cap = shape->chunk_cap;
@@ -588,7 +607,9 @@ std::vector<std::pair<std::string, long long>> tuning_constants() {
           {"registerThreads", RegisterTopKPolicy900::kThreads},
           {"registerItems", RegisterTopKPolicy900::kItems},
           {"registerMaxK", RegisterTopKPolicy900::kMaxK},
-          {"registerMaxLength", RegisterTopKPolicy900::kMaxLength}};
+          {"registerMaxLength", RegisterTopKPolicy900::kMaxLength},
+          {"registerFewRowsThreads", RegisterTopKPolicy900FewRows::kThreads},
+          {"registerFewRowsItems", RegisterTopKPolicy900FewRows::kItems}};
 }
 
 }  // namespace nsa::cuda

@@ -42,6 +42,7 @@ enum class PathKernel : int32_t { None = 0, Batch = 1, Radix = 2, Register = 3 }
 // The kernel that takes a call, and the shape of its CTAs.
 struct PathChoice {
   PathKernel kernel = PathKernel::None;  // None: no kernel of this build fits the device
+  int32_t threads = 0;                   // threads per CTA (the policy of the batch and register kernels)
   RadixPlan plan = {1, false};           // Radix: CTAs per row (cache: as planned; chunk_cap says)
   int32_t region_words = 0;              // Radix: RadixParams' shared-memory shape
   int32_t chunk_cap = 0;

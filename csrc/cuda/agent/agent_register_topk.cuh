@@ -127,10 +127,13 @@ struct AgentRegisterTopK {
     return aligned && x0 >= off && x0 + kV <= off + length;
   }
 
-  // Stage 1: the loads, then the keys (0 past the row). A row that fills the CTA from an aligned
-  // start has every vector whole: one test for the row instead of one per vector.
+  // Whether the row fills the CTA from an aligned start: every vector whole, one test for the row
+  // instead of one per vector (load, count_bins).
+  __device__ bool full() const { return aligned && off == 0 && length == kCapacity; }
+
+  // Stage 1: the loads, then the keys (0 past the row).
   __device__ void load() {
-    if (aligned && off == 0 && length == kCapacity) load_vectors<true>();
+    if (full()) load_vectors<true>();
     else load_vectors<false>();
   }
   template <bool kFull>
@@ -174,7 +177,8 @@ struct AgentRegisterTopK {
     for (int i = threadIdx.x; i < Bins::kBins; i += kThreads) hist[i] = 0;
     if (threadIdx.x == 0) ts.gathered = 0;
     __syncthreads();
-    count_bins(hist);
+    if (full()) count_bins<true>(hist);
+    else count_bins<false>(hist);
     __syncthreads();
     Select::Bucket::run(ts.select.bucket, hist, Bins::kBins, k);
     const uint32_t remain = k - ts.select.bucket.above, in_bin = hist[ts.select.bucket.bin];
@@ -225,12 +229,13 @@ struct AgentRegisterTopK {
   }
 
   // The coarse histogram of the row's keys: one increment per element.
+  template <bool kFull>
   __device__ void count_bins(uint32_t* hist) const {
     const uint32_t lane = threadIdx.x & 31u;
 #pragma unroll
     for (int j = 0; j < kVectors; ++j) {
-      if (first_of(j) - lane * kV >= off + length) break;  // the warp's slot j: past the row
-      if (whole(j)) {  // every element in the row: no test per element
+      if (!kFull && first_of(j) - lane * kV >= off + length) break;  // the warp's slot j: past the row
+      if (kFull || whole(j)) {  // every element in the row: no test per element
 #pragma unroll
         for (int q = 0; q < kV; ++q) atomicAdd(&hist[Bins::bin(key[j][q])], 1u);
       } else {
@@ -263,7 +268,7 @@ struct AgentRegisterTopK {
   }
 
   // A thread's elements as one mask: element q of slot j is bit j kV + q.
-  static_assert(kVectors * kV == 32, "one bit per element in a word");
+  static_assert(kVectors * kV <= 32, "one bit per element in a word");
   static constexpr uint32_t kSlotBits = (1u << kV) - 1u;
   __device__ static uint32_t slot_bits(uint32_t mask, int j) { return (mask >> (j * kV)) & kSlotBits; }
   // The mask of the thread's elements whose key passes `test`.

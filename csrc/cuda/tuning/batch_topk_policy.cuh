@@ -1,7 +1,8 @@
 // Tuning policies of the one-CTA-per-row paths: the batch kernel (rows >= SMs) and the register
 // kernel (rows of up to 8192 scores, any row count). A policy fixes the CTA shape and the
 // shared-memory budget; the algorithm lives in the agent.
-// Hopper's are the policies (one per range of k), taken wherever the large batch policy's CTA fits
+// Hopper's are the policies (the batch kernel's one per range of k, the register kernel's one per
+// row count), taken wherever the large batch policy's CTA fits
 // the opt-in shared memory (sm_80, 90, 100: batch_fits in dispatch.cu); another architecture's
 // policies (sm_86/89/120's 99 KB) would be structs here and a branch on DeviceCaps::cc in
 // run_batch and run_register.
@@ -63,20 +64,31 @@ struct BatchTopKPolicy900 {
   static constexpr int kScratchWords = kMaxK > (1 << kDigitBits) ? kMaxK : (1 << kDigitBits);
 };
 
-// Hopper, k <= 2048, rows that fit registers (the op's maxLen up to kMaxLength): the register
-// kernel, one CTA of 256 threads per row, each thread holding the keys of kItems scores of its
-// row (eight 16-byte loads of f32, four of 16-bit scores), four CTAs per SM at 64 registers. A row
-// longer than that (lengths past the op's maxLen) is taken by the small-k batch agent in the same
-// kernel (Fallback), whose shared memory the kernel therefore has.
-struct RegisterTopKPolicy900 {
-  static constexpr int kThreads = 256;
-  static constexpr int kMinCtasPerSm = 4;
-  static constexpr int kItems = 32;
+// Hopper, k <= 2048, rows that fit registers (the op's maxLen up to kMaxLength, 8192 scores): the
+// register kernel, one CTA of kThreads per row, each thread holding the keys of kItems scores of
+// its row, at 64 registers. A row longer than that (lengths past the op's maxLen) is taken by the
+// Fallback batch agent in the same kernel, whose shared memory the kernel therefore has.
+template <int kThreads_, int kMinCtasPerSm_, int kItems_, class Fallback_>
+struct RegisterTopKPolicyHopper {
+  static constexpr int kThreads = kThreads_;
+  static constexpr int kMinCtasPerSm = kMinCtasPerSm_;
+  static constexpr int kItems = kItems_;
   static constexpr int kDigitBits = 11;
   static constexpr int kMaxK = 2048;
   static constexpr int64_t kMaxLength = int64_t(kThreads) * kItems;
-  using Fallback = BatchTopKPolicy900SmallK;
-  static_assert(Fallback::kThreads == kThreads && Fallback::kMaxK == kMaxK, "one CTA shape for both agents");
+  using Fallback = Fallback_;
+  static_assert(Fallback::kThreads == kThreads && Fallback::kMaxK >= kMaxK, "one CTA shape for both agents");
+  static_assert(kMaxLength == 8192, "every register policy takes the same rows");
 };
+
+// Rows that fill the SMs: 256 threads a row, 32 scores a thread (eight 16-byte loads of f32, four
+// of 16-bit scores), four CTAs per SM; the small-k batch agent for longer rows.
+using RegisterTopKPolicy900 = RegisterTopKPolicyHopper<256, 4, 32, BatchTopKPolicy900SmallK>;
+
+// Fewer rows than SMs (decode: an SM per row at most): twice the threads a row, each holding half
+// as many scores (four 16-byte loads of f32, two of 16-bit scores), so that a lone row's CTA has
+// 16 warps to overlap its latencies instead of 8 and half the work per thread (kernel-notes, v6
+// step 9); the large batch agent (512 threads) for longer rows.
+using RegisterTopKPolicy900FewRows = RegisterTopKPolicyHopper<512, 2, 16, BatchTopKPolicy900>;
 
 }  // namespace nsa::cuda
