@@ -4,11 +4,13 @@
 //
 // Stages (one method each):
 //  1. load(): every 16-byte load of the row issued at once; then each score's ordered key, one
-//     per register (key 0, which no score has, marks a slot past the row).
+//     per register (key 0, which no score has, marks a slot past the row). The keys go into a
+//     histogram over CoarseBins (bins that spread typical scores; one shared-memory increment per
+//     element, which sm_90 merges for the lanes of a warp that hit one bin, so plateaus cost no
+//     more): in a pass after the loads (count_bins), or, where the policy says so, each vector
+//     as it arrives.
 //  2. select(): the k-th greatest key: the key that exactly k reach, or the key of a run of ties
-//     of which `remain` are taken. One histogram pass over CoarseBins (bins that spread typical
-//     scores; one shared-memory increment per element, which sm_90 merges for the lanes of a warp
-//     that hit one bin, so plateaus cost no more) finds the bin of the k-th. That bin's members
+//     of which `remain` are taken. The histogram gives the bin of the k-th. That bin's members
 //     are gathered into shared memory; a thread per key ranks a few (rank_gathered), BlockKeySelect
 //     selects among more. A bin too large to gather (plateaus, rows of nearly equal scores) is
 //     selected in the registers instead, over its members only.
@@ -107,9 +109,19 @@ struct AgentRegisterTopK {
   __device__ static uint32_t* gathered() { return batch_topk_smem; }
 
   __device__ void run() {
-    load();
-    const Word cut = length <= k ? Word{1u, 0u, true}  // every element of the row (keys >= 1)
-                                 : select();
+    Word cut{1u, 0u, true};  // length <= k: every element of the row (keys >= 1)
+    if (length <= k) {
+      load<false>();
+    } else if constexpr (Policy::kCountOnLoad) {
+      clear_bins();
+      load<true>();
+      cut = select();
+    } else {
+      load<false>();
+      clear_bins();
+      count_bins();
+      cut = select();
+    }
     const uint32_t m = min(length, k);
     stage(cut, m);
     Write::run(p.a, p.out, p.sorted, r, row, m,
@@ -128,33 +140,38 @@ struct AgentRegisterTopK {
   }
 
   // Whether the row fills the CTA from an aligned start: every vector whole, one test for the row
-  // instead of one per vector (load, count_bins).
+  // instead of one per vector (the loads and their counts).
   __device__ bool full() const { return aligned && off == 0 && length == kCapacity; }
 
-  // Stage 1: the loads, then the keys (0 past the row).
+  // Stage 1: the loads, then the keys (0 past the row); with kCount each vector's keys also go
+  // into the histogram as the vector arrives (Policy::kCountOnLoad), after clear_bins().
+  template <bool kCount>
   __device__ void load() {
-    if (full()) load_vectors<true>();
-    else load_vectors<false>();
+    if (full()) load_vectors<true, kCount>();
+    else load_vectors<false, kCount>();
   }
-  template <bool kFull>
+  template <bool kFull, bool kCount>
   __device__ void load_vectors() {
     const uint4* const vec = reinterpret_cast<const uint4*>(row - off);
     uint4 raw[kVectors];
 #pragma unroll
     for (int j = 0; j < kVectors; ++j)
       if (kFull || whole(j)) raw[j] = __ldg(vec + first_of(j) / kV);
+    if constexpr (kCount) __syncthreads();  // clear_bins()'s zeros; waits while the loads are in flight
 #pragma unroll
     for (int j = 0; j < kVectors; ++j) {
       if (kFull || whole(j)) {
         const uint32_t word[4] = {raw[j].x, raw[j].y, raw[j].z, raw[j].w};
 #pragma unroll
         for (int q = 0; q < kV; ++q) key[j][q] = Traits::key(Bits(word[q / kPerWord] >> (q % kPerWord * 16)));
+        if constexpr (kCount) count_vector<true>(j);
       } else {  // a vector partly in the row, or past it: element by element
 #pragma unroll
         for (int q = 0; q < kV; ++q) {
           const uint32_t i = position(first_of(j) + q);
           key[j][q] = i < length ? Traits::key(row[i]) : 0u;
         }
+        if constexpr (kCount) count_vector<false>(j);
       }
     }
   }
@@ -171,15 +188,11 @@ struct AgentRegisterTopK {
     }
   }
 
-  // Stage 2: the cut, as select_word's Word over the whole row (1 <= k < length).
+  // Stage 2: the cut, as select_word's Word over the whole row (1 <= k < length), from the
+  // histogram of its keys (load<true>() or count_bins()).
   __device__ Word select() {
     uint32_t* const hist = scratch();
-    for (int i = threadIdx.x; i < Bins::kBins; i += kThreads) hist[i] = 0;
-    if (threadIdx.x == 0) ts.gathered = 0;
-    __syncthreads();
-    if (full()) count_bins<true>(hist);
-    else count_bins<false>(hist);
-    __syncthreads();
+    __syncthreads();  // the histogram's counts
     Select::Bucket::run(ts.select.bucket, hist, Bins::kBins, k);
     const uint32_t remain = k - ts.select.bucket.above, in_bin = hist[ts.select.bucket.bin];
     const typename Bins::Range bin = Bins::range(ts.select.bucket.bin);
@@ -228,22 +241,37 @@ struct AgentRegisterTopK {
     return cut;
   }
 
-  // The coarse histogram of the row's keys: one increment per element.
+  // The coarse histogram's zeros and the gather cursor, published by the next barrier.
+  __device__ void clear_bins() {
+    for (int i = threadIdx.x; i < Bins::kBins; i += kThreads) scratch()[i] = 0;
+    if (threadIdx.x == 0) ts.gathered = 0;
+  }
+
+  // The coarse histogram of the row's keys after the loads: one increment per element.
+  __device__ void count_bins() {
+    __syncthreads();  // clear_bins()'s zeros
+    if (full()) count_slots<true>();
+    else count_slots<false>();
+  }
   template <bool kFull>
-  __device__ void count_bins(uint32_t* hist) const {
+  __device__ void count_slots() const {
     const uint32_t lane = threadIdx.x & 31u;
 #pragma unroll
     for (int j = 0; j < kVectors; ++j) {
       if (!kFull && first_of(j) - lane * kV >= off + length) break;  // the warp's slot j: past the row
-      if (kFull || whole(j)) {  // every element in the row: no test per element
-#pragma unroll
-        for (int q = 0; q < kV; ++q) atomicAdd(&hist[Bins::bin(key[j][q])], 1u);
-      } else {
-#pragma unroll
-        for (int q = 0; q < kV; ++q)
-          if (key[j][q] != 0u) atomicAdd(&hist[Bins::bin(key[j][q])], 1u);
-      }
+      if (kFull || whole(j)) count_vector<true>(j);
+      else count_vector<false>(j);
     }
+  }
+
+  // Slot j's keys into the histogram: one increment of 1 each (an atomic of 1 is ATOMS.POPC.INC,
+  // which merges a warp's lanes on one bin; adding kV for a vector of one bin serializes them).
+  // kWhole: every element in the row, no test per element.
+  template <bool kWhole>
+  __device__ void count_vector(int j) const {
+#pragma unroll
+    for (int q = 0; q < kV; ++q)
+      if (kWhole || key[j][q] != 0u) atomicAdd(&scratch()[Bins::bin(key[j][q])], 1u);
   }
 
   // Appends the keys of `bin`'s members to gathered(), in no particular order (the select needs
