@@ -70,7 +70,7 @@ struct BatchTopKPolicy900 {
 // Fallback batch agent in the same kernel, whose shared memory the kernel therefore has.
 // kCountOnLoad: each vector's keys go into the select's histogram as the vector arrives, not in
 // a pass after the loads (a lone CTA's counting then overlaps its loads in flight; with other
-// CTAs on the SM it made plateau rows 1.16-1.3x slower: kernel-notes, v6 step 10).
+// CTAs on the SM it made plateau rows 1.16-1.17x slower: kernel-notes, v6 step 10).
 template <int kThreads_, int kMinCtasPerSm_, int kItems_, bool kCountOnLoad_, class Fallback_>
 struct RegisterTopKPolicyHopper {
   static constexpr int kThreads = kThreads_;
