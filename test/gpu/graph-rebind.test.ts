@@ -190,8 +190,14 @@ describeGpu('graph-safe ops on new buffer addresses every call', () => {
     try {
       time(graph, 50);
       time(eager, 50);
-      const us = { eager: 1000 * time(eager, 1000), graph: 1000 * time(graph, 1000) };
-      console.log(`1000 sorted calls of ${rows} x ${stride}, k ${k}, new addresses each call: eager ${us.eager.toFixed(1)} us/call, graph moved each call ${us.graph.toFixed(1)} us/call`);
+      // Host time, which other suites running beside this one disturb: the best of 5 interleaved
+      // rounds of 200 calls each.
+      const us = { eager: Infinity, graph: Infinity };
+      for (let round = 0; round < 5; round++) {
+        us.eager = Math.min(us.eager, 1000 * time(eager, 200));
+        us.graph = Math.min(us.graph, 1000 * time(graph, 200));
+      }
+      console.log(`sorted calls of ${rows} x ${stride}, k ${k}, new addresses each call, best of 5 rounds of 200: eager ${us.eager.toFixed(1)} us/call, graph moved each call ${us.graph.toFixed(1)} us/call`);
       expect(graph.capturedGraphs).toBe(1);
       expect(us.graph).toBeLessThanOrEqual(us.eager * 1.1);
     } finally {

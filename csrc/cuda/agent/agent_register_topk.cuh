@@ -109,19 +109,14 @@ struct AgentRegisterTopK {
   __device__ static uint32_t* gathered() { return batch_topk_smem; }
 
   __device__ void run() {
-    Word cut{1u, 0u, true};  // length <= k: every element of the row (keys >= 1)
-    if (length <= k) {
-      load<false>();
-    } else if constexpr (Policy::kCountOnLoad) {
+    if (Policy::kCountOnLoad && length > k) {  // the select's histogram, counted as the loads arrive
       clear_bins();
       load<true>();
-      cut = select();
     } else {
       load<false>();
-      clear_bins();
-      count_bins();
-      cut = select();
     }
+    // length <= k: every element of the row (keys >= 1)
+    const Word cut = length <= k ? Word{1u, 0u, true} : select();
     const uint32_t m = min(length, k);
     stage(cut, m);
     Write::run(p.a, p.out, p.sorted, r, row, m,
@@ -189,8 +184,14 @@ struct AgentRegisterTopK {
   }
 
   // Stage 2: the cut, as select_word's Word over the whole row (1 <= k < length), from the
-  // histogram of its keys (load<true>() or count_bins()).
+  // histogram of its keys: counted by load<true>() (kCountOnLoad), or here after the loads. One
+  // load call in run(), whatever the policy: a load per branch there cost the 256-thread kernel
+  // 190 more bytes of spills and plateau rows 1.14x (kernel-notes, v6 step 10).
   __device__ Word select() {
+    if constexpr (!Policy::kCountOnLoad) {
+      clear_bins();
+      count_bins();
+    }
     uint32_t* const hist = scratch();
     __syncthreads();  // the histogram's counts
     Select::Bucket::run(ts.select.bucket, hist, Bins::kBins, k);
