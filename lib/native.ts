@@ -201,7 +201,7 @@ export interface NativeAddon {
    * The kernel and CTA shape the radix backend's path choice (choose_path) picks for a shape on a
    * device described by `device`; no device is used (tests of the choice for every GPU class).
    */
-  choosePath?(device: NativeDeviceCaps, shape: { rows: number; maxLen: number; k: number }, path: NativeRadixPath): NativePathChoice;
+  choosePath?(device: NativeDeviceCaps, shape: { rows: number; maxLen: number; k: number; sorted?: boolean }, path: NativeRadixPath): NativePathChoice;
 }
 
 /** What the path choice reads of a device. */
@@ -210,7 +210,7 @@ export type NativeDeviceCaps = Pick<NativeDeviceInfo, 'computeCapability' | 'mul
 export interface NativePathChoice {
   /** None: no kernel of this build fits the device. */
   kernel: NativePathKernel;
-  /** Radix: CTAs per row (a thread-block cluster when above 1); 1 otherwise. */
+  /** Radix and Register: CTAs per row (a thread-block cluster when above 1); 1 otherwise. */
   ctasPerRow: number;
   /** Threads per CTA (the batch and register kernels have a policy per row count or k). */
   threads: number;

@@ -20,12 +20,15 @@ if ! npx cmake-js rebuild -O "$work" --CDNSA_TOPK_PTXAS_VERBOSE=ON >"$log" 2>&1;
 fi
 cp "$work/Release/nsa_topk.node" "build/variants/$name/nsa_topk.node"
 # ptxas -v: "Function properties for <kernel>", then its spills, then its registers. A kernel
-# instantiation is named by its policy, dtype (mangled DTypeE0 f32, E1 f16, E2 bf16) and
-# whether the tie-break prefers large positions.
+# instantiation is named by its policy (the register kernel's by its threads), dtype (mangled
+# DTypeE0 f32, E1 f16, E2 bf16), whether the tie-break prefers large positions (the bool after
+# the dtype) and, for the register kernel, whether a cluster holds the row (the next bool).
 awk '/Function properties for .*(batch|register)_topk_kernel/ {
-       n = $NF; name = (n ~ /register_topk/ ? "register kernel, " : n ~ /SmallK/ ? "batch kernel, small-k " : "batch kernel, large-k ")
+       n = $NF; name = (n ~ /SmallK/ ? "batch kernel, small-k " : "batch kernel, large-k ")
+       if (n ~ /register_topk/) name = "register kernel, " (n ~ /ILi512E/ ? "512 threads, " : "256 threads, ")
        name = name (n ~ /DTypeE0/ ? "f32" : n ~ /DTypeE1/ ? "f16" : "bf16")
-       if (n ~ /Lb1E/) name = name " large"
+       if (n ~ /DTypeE[0-9]EEELb1E/) name = name " large"
+       if (n ~ /register_topk/ && n ~ /Lb[01]ELb1EEEv/) name = name ", cluster"
        k = 2; next }
      k == 2 { match($0, /[0-9]+ bytes spill stores/); spill = substr($0, RSTART, RLENGTH); k = 1; next }
      k == 1 { match($0, /Used [0-9]+ registers/); print name ": " substr($0, RSTART, RLENGTH) ", " spill; k = 0 }' "$log"

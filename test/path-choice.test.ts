@@ -21,14 +21,14 @@ const GPUS: Record<string, NativeDeviceCaps> = {
 };
 const H200 = GPUS['sm_90 (H200)'];
 
-function choose(device: NativeDeviceCaps, rows: number, maxLen: number, k: number, path = NativeRadixPath.Auto): NativePathChoice {
-  return native.choosePath!(device, { rows, maxLen, k }, path);
+function choose(device: NativeDeviceCaps, rows: number, maxLen: number, k: number, path = NativeRadixPath.Auto, sorted = false): NativePathChoice {
+  return native.choosePath!(device, { rows, maxLen, k, sorted }, path);
 }
 
-/** "register 256", "batch", "radix 8 cached", "radix 1 streaming", "none": the kernel and how its CTAs take a row. */
+/** "register 256", "register 512 x16", "batch", "radix 8 cached", "radix 1 streaming", "none": the kernel and how its CTAs take a row. */
 function summary(c: NativePathChoice): string {
   if (c.kernel === NativePathKernel.Radix) return `radix ${c.ctasPerRow} ${c.chunkCap > 0 ? 'cached' : 'streaming'}`;
-  if (c.kernel === NativePathKernel.Register) return `register ${c.threads}`;
+  if (c.kernel === NativePathKernel.Register) return `register ${c.threads}${c.ctasPerRow > 1 ? ` x${c.ctasPerRow}` : ''}`;
   return c.kernel === NativePathKernel.Batch ? 'batch' : 'none';
 }
 
@@ -60,6 +60,23 @@ describeCuda('choosePath', () => {
       [8, 32768, 512, 'radix 4 cached'],
     ];
     for (const [rows, maxLen, k, want] of cases) expect([rows, maxLen, k, summary(choose(H200, rows, maxLen, k))]).toEqual([rows, maxLen, k, want]);
+    // Sorted output: fewer rows than SMs of up to 16 x 8192 scores take the register kernel on a
+    // cluster of CTAs per row (the k selections sorted on chip), while the clusters fit one wave.
+    const sorted: [number, number, number, string][] = [
+      [1, 131072, 2048, 'register 512 x16'],
+      [8, 131072, 2048, 'register 512 x16'],
+      [9, 131072, 2048, 'radix 8 cached'],      // 144 CTAs: more than one wave
+      [1, 8193, 2048, 'register 512 x2'],       // the fewest CTAs that hold maxLen, a power of two
+      [8, 32768, 512, 'register 512 x4'],
+      [64, 16384, 2048, 'register 512 x2'],
+      [64, 32768, 2048, 'radix 2 cached'],
+      [1, 131073, 2048, 'radix 8 streaming'],   // longer than 16 CTAs hold
+      [1, 131072, 4096, 'radix 8 cached'],      // k above the register policy's
+      [132, 16384, 2048, 'radix 1 cached'],     // as many rows as SMs
+      [1, 8192, 2048, 'register 512'],          // one CTA holds the row
+    ];
+    for (const [rows, maxLen, k, want] of sorted)
+      expect([rows, maxLen, k, summary(choose(H200, rows, maxLen, k, NativeRadixPath.Auto, true))]).toEqual([rows, maxLen, k, want]);
     // The shapes too: 8 CTAs caching 16384 keys beside 1024 candidates; 2 CTAs with 8192
     // candidates (2k + 4096) each; the batch kernel's buffer and scratch plus its statics: 52 KB
     // (four CTAs per SM) up to k = 2048, 104 KB (two) above.
@@ -89,9 +106,9 @@ describeCuda('choosePath', () => {
       for (const path of [NativeRadixPath.Auto, NativeRadixPath.Block, NativeRadixPath.Cluster, NativeRadixPath.Batch, NativeRadixPath.Register]) {
         for (const rows of [1, 3, 16, 64, 100, 132, 1024]) {
           for (const maxLen of [1, 4096, 16384, 16385, 65536, 131072, 1 << 20]) {
-            for (const k of [1, 512, 2048, 4096, 8192, 65536]) {
-              const c = choose(gpu, rows, maxLen, k, path);
-              const where = `${name}, path ${path}, ${rows} x ${maxLen}, k = ${k}`;
+            for (const [k, sorted] of [1, 512, 2048, 4096, 8192, 65536].flatMap((k) => [[k, false], [k, true]] as const)) {
+              const c = choose(gpu, rows, maxLen, k, path, sorted);
+              const where = `${name}, path ${path}, ${rows} x ${maxLen}, k = ${k}${sorted ? ', sorted' : ''}`;
               expect([where, summary(c)]).not.toEqual([where, 'none']);
               expect([where, c.smemBytes <= gpu.maxSharedMemoryPerBlockOptin]).toEqual([where, true]);
               if (!gpu.clusterLaunch) expect([where, c.ctasPerRow]).toEqual([where, 1]);

@@ -170,10 +170,11 @@ Napi::Value ChoosePath(const Napi::CallbackInfo& info) {
   const cuda::PathChoice c = cuda::choose_path(cuda::RadixPath(int_arg(info[2], "path", 0, 4)),
                                                int_arg(shape.Get("rows"), "shape.rows", 1),
                                                int_arg(shape.Get("maxLen"), "shape.maxLen", 1, INT32_MAX),
-                                               int32_t(int_arg(shape.Get("k"), "shape.k", 1, INT32_MAX)), caps);
+                                               int32_t(int_arg(shape.Get("k"), "shape.k", 1, INT32_MAX)),
+                                               shape.Has("sorted") && bool_arg(shape.Get("sorted"), "shape.sorted"), caps);
   Napi::Object o = Napi::Object::New(env);
   o.Set("kernel", int32_t(c.kernel));
-  o.Set("ctasPerRow", c.kernel == cuda::PathKernel::Radix ? c.plan.cluster : 1);
+  o.Set("ctasPerRow", c.plan.cluster);
   o.Set("threads", c.threads);
   o.Set("regionWords", c.region_words);
   o.Set("chunkCap", c.chunk_cap);

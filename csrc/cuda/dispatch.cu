@@ -126,7 +126,8 @@ int sm_count(int device) { return device_caps(device).sms; }
 
 // Raises a kernel's dynamic shared-memory limit to the device's opt-in maximum, once per kernel and
 // device: every launch then only states what it uses.
-template <auto kernel>
+// kWideClusters: the kernel may be launched in clusters of more than the portable 8 CTAs.
+template <auto kernel, bool kWideClusters = false>
 cudaError_t allow_smem(int device) {
   static std::atomic<uint64_t> done{0};  // one flag per kernel: the template argument is the kernel
   const uint64_t bit = device < 64 ? uint64_t(1) << device : 0;
@@ -140,6 +141,8 @@ cudaError_t allow_smem(int device) {
   // And the largest shared-memory carveout, so that occupancy is limited by what CTAs use.
   if (err == cudaSuccess)
     err = cudaFuncSetAttribute(kernel, cudaFuncAttributePreferredSharedMemoryCarveout, cudaSharedmemCarveoutMaxShared);
+  if (kWideClusters && err == cudaSuccess)
+    err = cudaFuncSetAttribute(kernel, cudaFuncAttributeNonPortableClusterSizeAllowed, 1);
   if (err == cudaSuccess) done.fetch_or(bit, std::memory_order_acq_rel);
   return err;
 }
@@ -266,12 +269,14 @@ cudaError_t launch_radix(const TopKConfig& cfg, const RadixParams& p, int device
                       stream, p);
 }
 
-// The one-CTA-per-row kernels (batch, register) share their launch: a CTA per row, BatchTopKParams.
-// Shape<Policy, Traits, kLarge> (the batch agent, or the register kernel's agents) gives the
-// shared memory: its TempStorage (static) and kDynamicSmemBytes.
+// The row kernels (batch, register) share their launch: a CTA per row (the register kernel: or a
+// cluster of `cluster` CTAs per row), BatchTopKParams. Shape<Policy, Traits, kLarge> (the batch
+// agent, or the register kernel's agents) gives the shared memory: its TempStorage (static) and
+// kDynamicSmemBytes.
 template <template <class, class, bool> class Shape, class Policy, class Traits, bool kLarge, auto kernel>
-cudaError_t launch_row_kernel(const TopKConfig& cfg, const TopKArgs& args, int device, cudaStream_t stream) {
-  cudaError_t err = allow_smem<kernel>(device);
+cudaError_t launch_row_kernel(const TopKConfig& cfg, const TopKArgs& args, int device, cudaStream_t stream,
+                              int cluster = 1) {
+  cudaError_t err = cluster > 1 ? allow_smem<kernel, true>(device) : allow_smem<kernel>(device);
   if (err != cudaSuccess) return err;
   BatchTopKParams p;
   zero(p);
@@ -279,8 +284,9 @@ cudaError_t launch_row_kernel(const TopKConfig& cfg, const TopKArgs& args, int d
   set_output(p.out, cfg, nullptr);
   p.sorted = cfg.sorted;
   return launch_first(cfg, kernel,
-                      {unsigned(args.rows), Policy::kThreads, Shape<Policy, Traits, kLarge>::kDynamicSmemBytes, 1}, stream,
-                      p);
+                      {unsigned(args.rows * cluster), Policy::kThreads, Shape<Policy, Traits, kLarge>::kDynamicSmemBytes,
+                       cluster},
+                      stream, p);
 }
 
 // Such a kernel's shared memory per CTA, static and dynamic (the same for every dtype and
@@ -311,10 +317,11 @@ bool batch_fits(int32_t k, const DeviceCaps& caps) {
   return k <= BatchTopKPolicy900::kMaxK && size_t(caps.smem_optin) >= batch_smem_bytes<BatchTopKPolicy900>();
 }
 
-template <class Policy, class Traits, bool kLarge>
-cudaError_t launch_register(const TopKConfig& cfg, const TopKArgs& args, int device, cudaStream_t stream) {
-  return launch_row_kernel<RegisterTopKAgents, Policy, Traits, kLarge, register_topk_kernel<Policy, Traits, kLarge>>(
-      cfg, args, device, stream);
+// The register kernel: a CTA per row, or with kCluster clusters of `cluster` CTAs per row.
+template <class Policy, class Traits, bool kLarge, bool kCluster>
+cudaError_t launch_register(const TopKConfig& cfg, const TopKArgs& args, int cluster, int device, cudaStream_t stream) {
+  return launch_row_kernel<RegisterTopKAgents, Policy, Traits, kLarge, register_topk_kernel<Policy, Traits, kLarge, kCluster>>(
+      cfg, args, device, stream, cluster);
 }
 template <class Policy>
 constexpr size_t register_smem_bytes() {
@@ -335,17 +342,21 @@ bool register_fits(int32_t k, const DeviceCaps& caps) {
 // take twice the threads per row (RegisterTopKPolicy900FewRows: an SM per row at most anyway).
 bool few_rows_register_policy(int64_t rows, const DeviceCaps& caps) { return rows < caps.sms; }
 
-template <class Policy, class Traits>
-cudaError_t run_register_policy(const TopKConfig& cfg, const TopKArgs& args, int device, cudaStream_t stream) {
-  return cfg.tie_break == TieBreak::Large ? launch_register<Policy, Traits, true>(cfg, args, device, stream)
-                                          : launch_register<Policy, Traits, false>(cfg, args, device, stream);
+template <class Policy, class Traits, bool kCluster>
+cudaError_t run_register_policy(const TopKConfig& cfg, const TopKArgs& args, int cluster, int device,
+                                cudaStream_t stream) {
+  return cfg.tie_break == TieBreak::Large
+             ? launch_register<Policy, Traits, true, kCluster>(cfg, args, cluster, device, stream)
+             : launch_register<Policy, Traits, false, kCluster>(cfg, args, cluster, device, stream);
 }
 template <class Traits>
 cudaError_t run_register(const TopKConfig& cfg, const PathChoice& choice, const TopKArgs& args, int device,
                          cudaStream_t stream) {
+  if (choice.plan.cluster > 1)
+    return run_register_policy<RegisterTopKPolicy900FewRows, Traits, true>(cfg, args, choice.plan.cluster, device, stream);
   if (choice.threads == RegisterTopKPolicy900FewRows::kThreads)
-    return run_register_policy<RegisterTopKPolicy900FewRows, Traits>(cfg, args, device, stream);
-  return run_register_policy<RegisterTopKPolicy900, Traits>(cfg, args, device, stream);
+    return run_register_policy<RegisterTopKPolicy900FewRows, Traits, false>(cfg, args, 1, device, stream);
+  return run_register_policy<RegisterTopKPolicy900, Traits, false>(cfg, args, 1, device, stream);
 }
 
 // Whether the batch kernel takes its small-k policy (four 256-thread CTAs per SM): k up to its
@@ -372,7 +383,7 @@ cudaError_t run_radix(const TopKConfig& cfg, RadixPath path, const TopKArgs& arg
                       int device, cudaStream_t stream) {
   const int64_t shape_rows = cfg.graph_safe ? std::max(cfg.max_rows, args.rows) : args.rows;
   const PathChoice choice =
-      choose_path(path, shape_rows, cfg.max_len, cfg.k, device_caps(device));
+      choose_path(path, shape_rows, cfg.max_len, cfg.k, cfg.sorted, device_caps(device));
   if (choice.kernel == PathKernel::Register) return run_register<Traits>(cfg, choice, args, device, stream);
   if (choice.kernel == PathKernel::Batch) return run_batch<Traits>(cfg, args, device, stream);
   if (choice.kernel != PathKernel::Radix) return cudaErrorInvalidConfiguration;  // unfit_reason refused such ops
@@ -471,6 +482,21 @@ bool use_register_path(int64_t max_len, int32_t k, const DeviceCaps& caps) {
   return max_len <= RegisterTopKPolicy900::kMaxLength && register_fits(k, caps);
 }
 
+// Longer rows of sorted output, when fewer than SMs (decode) and one wave of the clusters, take
+// the register path on a cluster of CTAs per row, each holding a chunk of kMaxLength scores: the
+// fewest CTAs (a power of two, up to the few-rows policy's kMaxCluster) that hold the op's maxLen;
+// 0 when none does. The cluster sorts its k selections on chip, where the radix path sorts them in
+// three more kernels: 1 x 131072 sorted took 25.8 us against 77.4 on the H200. Unsorted, the radix
+// kernel's clusters were as fast or faster on normal rows (1.02x at 1 x 131072, 1.23x at 8 rows,
+// 2.2x at 64; kernel-notes, v6 step 11), so they keep those ops.
+int register_cluster(int64_t rows, int64_t max_len, int32_t k, const DeviceCaps& caps) {
+  using Policy = RegisterTopKPolicy900FewRows;
+  if (!caps.clusters || !few_rows_register_policy(rows, caps) || !register_fits(k, caps)) return 0;
+  int c = 1;
+  while (c < Policy::kMaxCluster && int64_t(c) * Policy::kMaxLength < max_len) c *= 2;
+  return int64_t(c) * Policy::kMaxLength >= max_len && rows * c <= caps.sms ? c : 0;
+}
+
 // The batch path (one CTA per row, each score read once) when the rows alone fill the SMs, the
 // op's rows are as long as the policy's kMinLength and the kernel fits (batch_fits); the radix
 // path otherwise (measured on the H200: docs/kernel-notes.md, v6 step 6).
@@ -482,13 +508,13 @@ bool use_batch_path(int64_t rows, int64_t max_len, int32_t k, const DeviceCaps& 
 
 }  // namespace
 
-// The path heuristic: use_register_path, use_batch_path, then choose_radix_plan, each within what
-// the device can run (clusters, shared memory per CTA); a radix plan whose CTA does not fit gives
-// way to one streaming CTA per row, which needs the least. RadixPath::Block / Cluster / Batch /
+// The path heuristic: use_register_path, register_cluster (sorted ops), use_batch_path, then
+// choose_radix_plan, each within what the device can run (clusters, shared memory per CTA); a
+// radix plan whose CTA does not fit gives way to one streaming CTA per row, which needs the least. RadixPath::Block / Cluster / Batch /
 // Register override it (one streaming CTA per row / the largest cached cluster / the batch kernel
 // / the register kernel, which takes rows of any length) for benchmarks and tests, where the
 // device can run them.
-PathChoice choose_path(RadixPath path, int64_t rows, int64_t max_len, int32_t k, const DeviceCaps& caps) {
+PathChoice choose_path(RadixPath path, int64_t rows, int64_t max_len, int32_t k, bool sorted, const DeviceCaps& caps) {
   PathChoice choice;
   // A forced path the device cannot run is the heuristic's choice.
   if ((path == RadixPath::Register && !register_fits(k, caps)) || (path == RadixPath::Batch && !batch_fits(k, caps)) ||
@@ -500,6 +526,15 @@ PathChoice choose_path(RadixPath path, int64_t rows, int64_t max_len, int32_t k,
     choice.threads = few ? RegisterTopKPolicy900FewRows::kThreads : RegisterTopKPolicy900::kThreads;
     choice.smem_bytes = few ? register_smem_bytes<RegisterTopKPolicy900FewRows>() : register_smem_bytes<RegisterTopKPolicy900>();
     return choice;
+  }
+  if (path == RadixPath::Auto && sorted) {
+    if (const int c = register_cluster(rows, max_len, k, caps); c > 1) {
+      choice.kernel = PathKernel::Register;
+      choice.threads = RegisterTopKPolicy900FewRows::kThreads;
+      choice.plan = {c, false};
+      choice.smem_bytes = register_smem_bytes<RegisterTopKPolicy900FewRows>() + sizeof(ClusterRowStorage);
+      return choice;
+    }
   }
   if (path == RadixPath::Batch || (path == RadixPath::Auto && use_batch_path(rows, max_len, k, caps))) {
     choice.kernel = PathKernel::Batch;
@@ -531,7 +566,7 @@ std::string unfit_reason(Backend backend, const TopKConfig& cfg, RadixPath path,
   const DeviceCaps& caps = device_caps(device);
   if (caps.cc == 0) return {};  // an unknown device fails on its own when it is made current
   // The fallback, one streaming CTA per row, takes any row count: one row count checks them all.
-  if (choose_path(path, std::max<int64_t>(cfg.max_rows, 1), cfg.max_len, cfg.k, caps).kernel != PathKernel::None)
+  if (choose_path(path, std::max<int64_t>(cfg.max_rows, 1), cfg.max_len, cfg.k, cfg.sorted, caps).kernel != PathKernel::None)
     return {};
   return "no radix kernel of this build fits device " + std::to_string(device) + " (sm_" + std::to_string(caps.cc) +
          ", " + std::to_string(caps.smem_optin) + " bytes of shared memory per block; one streaming CTA per row needs " +
@@ -609,7 +644,8 @@ std::vector<std::pair<std::string, long long>> tuning_constants() {
           {"registerMaxK", RegisterTopKPolicy900::kMaxK},
           {"registerMaxLength", RegisterTopKPolicy900::kMaxLength},
           {"registerFewRowsThreads", RegisterTopKPolicy900FewRows::kThreads},
-          {"registerFewRowsItems", RegisterTopKPolicy900FewRows::kItems}};
+          {"registerFewRowsItems", RegisterTopKPolicy900FewRows::kItems},
+          {"registerMaxCluster", RegisterTopKPolicy900FewRows::kMaxCluster}};
 }
 
 }  // namespace nsa::cuda

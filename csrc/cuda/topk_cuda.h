@@ -43,7 +43,7 @@ enum class PathKernel : int32_t { None = 0, Batch = 1, Radix = 2, Register = 3 }
 struct PathChoice {
   PathKernel kernel = PathKernel::None;  // None: no kernel of this build fits the device
   int32_t threads = 0;                   // threads per CTA (the policy of the batch and register kernels)
-  RadixPlan plan = {1, false};           // Radix: CTAs per row (cache: as planned; chunk_cap says)
+  RadixPlan plan = {1, false};           // Radix, Register: CTAs per row (Radix's cache: as planned; chunk_cap says)
   int32_t region_words = 0;              // Radix: RadixParams' shared-memory shape
   int32_t chunk_cap = 0;
   int32_t cand_cap = 0;
@@ -51,8 +51,9 @@ struct PathChoice {
 };
 
 // The documented path heuristic (dispatch.cu), from the host-known row count (maxRows in
-// graph-safe mode), the op's maxLen, k and the device's capabilities; never from device data.
-PathChoice choose_path(RadixPath path, int64_t rows, int64_t max_len, int32_t k, const DeviceCaps& caps);
+// graph-safe mode), the op's maxLen, k, whether its output is sorted and the device's
+// capabilities; never from device data.
+PathChoice choose_path(RadixPath path, int64_t rows, int64_t max_len, int32_t k, bool sorted, const DeviceCaps& caps);
 
 // Why no kernel of this build can take the op's calls on `device` (empty when one can): checked
 // when an op is made, so that no call launches a kernel that does not fit the device.

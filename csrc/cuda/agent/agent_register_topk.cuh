@@ -1,6 +1,12 @@
-// The register top-k agent: one CTA selects the k greatest of a row short enough for its
-// registers (the policy's kItems scores per thread), reading each score once and keeping nothing
-// of the row in shared memory.
+// The register top-k agent: one CTA, or each CTA of a cluster, holds a row short enough for
+// their registers (the policy's kItems scores per thread), reading each score once and keeping
+// nothing of the row in shared memory, and they select its k greatest.
+//
+// Row (row_exchange.cuh): SoloRow, one CTA holds the whole row; ClusterRow, CTA c of a cluster
+// holds the chunk [c C, (c + 1) C) of it (C: a CTA's capacity), and the CTAs sum their
+// histograms and the select's statistics, exchange their counts for the output slots, and stage
+// their selections in the first CTA's shared memory, which writes the row. A cluster always
+// selects in the registers (no gather: the bin's members are spread over the CTAs).
 //
 // Stages (one method each):
 //  1. load(): every 16-byte load of the row issued at once; then each score's ordered key, one
@@ -43,12 +49,13 @@
 #include "../block/block_stage_write.cuh"
 #include "../block/coarse_bins.cuh"
 #include "../block/pick.cuh"
+#include "../block/row_exchange.cuh"
 #include "../block/warp_append.cuh"
 #include "agent_batch_topk.cuh"
 
 namespace nsa::cuda {
 
-template <class Policy, class Traits, bool kLarge>
+template <class Policy, class Traits, bool kLarge, class Row = SoloRow>
 struct AgentRegisterTopK {
   using Bits = typename Traits::Bits;
   static constexpr int kThreads = Policy::kThreads;
@@ -74,6 +81,7 @@ struct AgentRegisterTopK {
     typename Select::Storage select;
     uint32_t warp_total[kWarps];  // scan(): each warp's count
     uint32_t wrapped_ties;        // thread 0's wrapped elements tied with the cut
+    uint32_t wrapped_above;       // ... above it (ClusterRow: the CTA's count for the others)
     uint32_t gathered;            // gather(): keys appended
     Word cut;                     // rank_gathered()'s result
   };
@@ -82,26 +90,30 @@ struct AgentRegisterTopK {
   const BatchTopKParams& p;
   const int64_t r;
   const Window w;
-  const Bits* const row;
-  const uint32_t length, k;
+  const Row row;
+  const uint32_t chunk;  // the CTA's first position in the row
+  const Bits* const scores;  // the CTA's chunk of the row
+  const uint32_t length, k;  // length: the chunk's
   const bool aligned;  // the row is aligned for its type: whole vectors are loaded as such
   const uint32_t off;  // elements of the first aligned vector before the row
   uint32_t key[kVectors][kV];
 
   // w: row r's clamped window (the kernel's, which chose this agent by its length).
-  __device__ AgentRegisterTopK(TempStorage& ts_, const BatchTopKParams& p_, int64_t r_, Window w_)
+  __device__ AgentRegisterTopK(TempStorage& ts_, const BatchTopKParams& p_, int64_t r_, Window w_, Row row_ = Row{})
       : ts(ts_),
         p(p_),
         r(r_),
         w(w_),
-        row(row_window<Traits>(p_.a, r_, w)),
-        length(uint32_t(w.length)),
+        row(row_),
+        chunk(row_.rank() * kCapacity),
+        scores(row_window<Traits>(p_.a, r_, w) + chunk),
+        length(uint32_t(min(max(w.length - int64_t(chunk), int64_t(0)), int64_t(kCapacity)))),
         k(uint32_t(p_.out.k)),
-        aligned(reinterpret_cast<uintptr_t>(row) % sizeof(Bits) == 0),
-        off(aligned ? uint32_t(reinterpret_cast<uintptr_t>(row) % 16 / sizeof(Bits)) : 0u) {}
+        aligned(reinterpret_cast<uintptr_t>(scores) % sizeof(Bits) == 0),
+        off(aligned ? uint32_t(reinterpret_cast<uintptr_t>(scores) % 16 / sizeof(Bits)) : 0u) {}
 
-  // Whether a row of `length` fits one CTA.
-  __device__ static bool fits(int64_t length) { return length <= int64_t(kCapacity); }
+  // Whether a row of `length` fits `ctas` CTAs.
+  __device__ static bool fits(int64_t length, unsigned ctas = 1) { return length <= int64_t(ctas) * kCapacity; }
 
   __device__ static uint32_t* stage_positions() { return batch_topk_smem; }
   __device__ static uint32_t* stage_keys() { return batch_topk_smem + kMaxK; }
@@ -109,17 +121,22 @@ struct AgentRegisterTopK {
   __device__ static uint32_t* gathered() { return batch_topk_smem; }
 
   __device__ void run() {
-    if (Policy::kCountOnLoad && length > k) {  // the select's histogram, counted as the loads arrive
+    const uint32_t row_length = uint32_t(w.length);
+    row.arrive();
+    if (Policy::kCountOnLoad && row_length > k) {  // the select's histogram, counted as the loads arrive
       clear_bins();
       load<true>();
     } else {
       load<false>();
     }
-    // length <= k: every element of the row (keys >= 1)
-    const Word cut = length <= k ? Word{1u, 0u, true} : select();
-    const uint32_t m = min(length, k);
+    row.wait();
+    // row_length <= k: every element of the row (keys >= 1)
+    const Word cut = row_length <= k ? Word{1u, 0u, true} : select();
+    const uint32_t m = min(row_length, k);
     stage(cut, m);
-    Write::run(p.a, p.out, p.sorted, r, row, m,
+    row.sync();  // ClusterRow: the selections staged in the first CTA, which writes them
+    if (row.rank() != 0) return;
+    Write::run(p.a, p.out, p.sorted, r, scores - chunk, m,
                {stage_positions(), stage_keys(), reinterpret_cast<typename Write::SortStorage*>(scratch())});
   }
 
@@ -147,7 +164,7 @@ struct AgentRegisterTopK {
   }
   template <bool kFull, bool kCount>
   __device__ void load_vectors() {
-    const uint4* const vec = reinterpret_cast<const uint4*>(row - off);
+    const uint4* const vec = reinterpret_cast<const uint4*>(scores - off);
     uint4 raw[kVectors];
 #pragma unroll
     for (int j = 0; j < kVectors; ++j)
@@ -164,7 +181,7 @@ struct AgentRegisterTopK {
 #pragma unroll
         for (int q = 0; q < kV; ++q) {
           const uint32_t i = position(first_of(j) + q);
-          key[j][q] = i < length ? Traits::key(row[i]) : 0u;
+          key[j][q] = i < length ? Traits::key(scores[i]) : 0u;
         }
         if constexpr (kCount) count_vector<false>(j);
       }
@@ -194,12 +211,16 @@ struct AgentRegisterTopK {
     }
     uint32_t* const hist = scratch();
     __syncthreads();  // the histogram's counts
+    row.merge_hist(hist, Bins::kBins);
     Select::Bucket::run(ts.select.bucket, hist, Bins::kBins, k);
     const uint32_t remain = k - ts.select.bucket.above, in_bin = hist[ts.select.bucket.bin];
     const typename Bins::Range bin = Bins::range(ts.select.bucket.bin);
     if (in_bin == remain) return {bin.lo, remain, true};
     Word cut;
-    if (in_bin <= kThreads / 2) {
+    if constexpr (Row::kShared) {
+      cut = Select::select_word(ts.select, remain, [&](auto&& f) { each([&](bool, uint32_t x) { f(bin.holds(x), x); }); },
+                                hist, row);
+    } else if (in_bin <= kThreads / 2) {
       gather(bin);
       __syncthreads();
       cut = rank_gathered(in_bin, remain);
@@ -378,43 +399,60 @@ struct AgentRegisterTopK {
     const uint32_t wrap_mask = threadIdx.x == 0 ? (1u << off) - 1u : 0u;
     const uint32_t above_wrapped = above & wrap_mask;
     above &= ~wrap_mask;
+    if constexpr (Row::kShared)
+      if (threadIdx.x == 0) ts.wrapped_above = uint32_t(__popc(above_wrapped));  // scan's barriers order it
     uint32_t base[kVectors];
     const uint32_t above_total = scan(above, base);
     uint32_t selected = above, selected_wrapped = above_wrapped, base_wrapped = above_total;
-    if (!cut.exact) {  // the cut lies in a run of ties: `take` of them, by position
+    // The CTA's count above the cut, for the CTAs after it (ClusterRow).
+    const uint32_t above_count = Row::kShared ? above_total + ts.wrapped_above : 0u;
+    uint32_t above_before = 0;  // ClusterRow: the selections of the CTAs before this one come first
+    if (cut.exact) {
+      if constexpr (Row::kShared) above_before = row.exchange(above_count, 0u).above_before;
+    } else {  // the cut lies in a run of ties: `take` of them, by position
       uint32_t tied = mask_of([&](uint32_t x) { return x == cut.value; });
       const uint32_t tied_wrapped = tied & wrap_mask;
       tied &= ~wrap_mask;
       if (threadIdx.x == 0) ts.wrapped_ties = uint32_t(__popc(tied_wrapped));  // scan's barriers order it
       uint32_t tied_base[kVectors];
       const uint32_t tied_total = scan(tied, tied_base);
-      const uint32_t take = cut.remain, skip = kLarge ? tied_total + ts.wrapped_ties - take : 0u;
-      // Ties before the e-th that are taken, and which ties of a mask (the e-th on) are.
+      // Ties are numbered over the row: the CTA's e-th is the row's (c.tied_before + e)-th.
+      const RowCounts c = row.exchange(above_count, tied_total + ts.wrapped_ties);
+      above_before = c.above_before;
+      const uint32_t take = cut.remain, skip = kLarge ? c.tied_all - take : 0u;
+      // Ties before the row's e-th that are taken, and which ties of a mask (the e-th on) are.
       const auto taken_before = [&](uint32_t e) { return kLarge ? (e > skip ? e - skip : 0u) : min(e, take); };
       const auto taken = [&](uint32_t mask, uint32_t e) {
         return kLarge ? mask & ~lowest(mask, skip > e ? skip - e : 0u) : lowest(mask, take > e ? take - e : 0u);
       };
 #pragma unroll
       for (int j = 0; j < kVectors; ++j) {
-        selected |= taken(slot_bits(tied, j), tied_base[j]) << (j * kV);
-        base[j] += taken_before(tied_base[j]);
+        selected |= taken(slot_bits(tied, j), c.tied_before + tied_base[j]) << (j * kV);
+        base[j] += taken_before(c.tied_before + tied_base[j]);
       }
-      selected_wrapped |= taken(tied_wrapped, tied_total);
-      base_wrapped += taken_before(tied_total);
+      selected_wrapped |= taken(tied_wrapped, c.tied_before + tied_total);
+      base_wrapped += taken_before(c.tied_before + tied_total);
+    }
+    if constexpr (Row::kShared) {
+#pragma unroll
+      for (int j = 0; j < kVectors; ++j) base[j] += above_before;
+      base_wrapped += above_before;
     }
     if (p.sorted) put<true>(selected, base, selected_wrapped, base_wrapped, m);
     else put<false>(selected, base, selected_wrapped, base_wrapped, m);
   }
 
-  // Stages the selections: slot j's in ascending position from base[j], the wrapped ones from
-  // base_wrapped; keys too for sorted output.
+  // Stages the selections (in the first CTA of a ClusterRow): slot j's in ascending position from
+  // base[j], the wrapped ones from base_wrapped; keys too for sorted output.
   template <bool kSorted>
   __device__ void put(uint32_t selected, const uint32_t (&base)[kVectors], uint32_t selected_wrapped,
                       uint32_t base_wrapped, uint32_t m) const {
+    uint32_t* const positions = row.at_first(stage_positions());
+    uint32_t* const keys = row.at_first(stage_keys());
     const auto put_one = [&](uint32_t rank, uint32_t position, uint32_t x) {
       const uint32_t slot = kSorted && kLarge ? m - 1 - rank : rank;
-      stage_positions()[slot] = position;
-      if constexpr (kSorted) stage_keys()[slot] = x;
+      positions[slot] = chunk + position;
+      if constexpr (kSorted) keys[slot] = x;
     };
     // Every element in turn, predicated: no loop over set bits, whose count differs by lane.
 #pragma unroll

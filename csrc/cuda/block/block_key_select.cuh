@@ -16,6 +16,7 @@
 #include <cstdint>
 
 #include "bucket_select.cuh"
+#include "row_exchange.cuh"
 #include "warp_append.cuh"
 
 namespace nsa::cuda {
@@ -73,9 +74,11 @@ struct BlockKeySelect {
   // The Word of the remain-th greatest among the members that `each` visits (1 <= remain <= their
   // number): each(f) calls f(member, word) for every entry the calling thread holds, the lanes of
   // a warp together (f uses warp votes). Entries may live anywhere: in shared memory (entries()),
-  // or in registers. Every thread must call; begins with a barrier.
-  template <class Each>
-  __device__ static Word select_word(Storage& s, uint32_t remain, Each&& each, uint32_t* hist) {
+  // or in registers. `row`: the CTAs that hold the row's members (row_exchange.cuh), whose
+  // statistics and histograms are summed before each decision. Every thread must call; begins
+  // with a barrier.
+  template <class Each, class Row = SoloRow>
+  __device__ static Word select_word(Storage& s, uint32_t remain, Each&& each, uint32_t* hist, const Row& row = Row{}) {
     __syncthreads();
     if (threadIdx.x == 0) {
       s.any = s.count = 0;
@@ -99,11 +102,14 @@ struct BlockKeySelect {
       atomicAdd(&s.count, count);
     }
     __syncthreads();
-    const uint32_t differ = s.any ^ s.all;
-    if (!differ) return {s.all, remain, s.count == remain};
+    any = s.any;  // the block's (the row's once merged)
+    all = s.all;
+    count = s.count;
+    row.merge_stats(any, all, count);
+    const uint32_t differ = any ^ all, members = count;
+    if (!differ) return {all, remain, members == remain};
     int resolved = __clz(int(differ));  // bits every member shares
-    uint32_t prefix = resolved ? s.all >> (32 - resolved) : 0u;
-    const uint32_t members = s.count;
+    uint32_t prefix = resolved ? all >> (32 - resolved) : 0u;
     bool sparse = false;  // few members left (the previous pass's bin): warps seldom share a bin
     for (;;) {
       const int bits = min(kDigitBits, 32 - resolved);
@@ -129,6 +135,7 @@ struct BlockKeySelect {
         });
       }
       __syncthreads();
+      row.merge_hist(hist, 1 << bits);
       Bucket::run(s.bucket, hist, 1 << bits, remain);
       const uint32_t b = s.bucket.bin;
       remain -= s.bucket.above;

@@ -1,19 +1,23 @@
-// The register top-k kernel: one CTA per row; rows that fit its registers (the policy's
-// kThreads x kItems scores) take AgentRegisterTopK, longer ones (device lengths past the op's
-// maxLen, or any row under the forced `register` path) the batch agent of the policy's Fallback,
-// so that the kernel is exact for any length the device data gives.
+// The register top-k kernel: one CTA per row, or one cluster of CTAs per row (kCluster: the
+// cluster's size is the launch's, a chunk of the row per CTA); rows that fit their registers (the
+// policy's kThreads x kItems scores a CTA) take AgentRegisterTopK, longer ones (device lengths
+// past the op's maxLen, or any row under the forced `register` path) the batch agent of the
+// policy's Fallback on the cluster's first CTA, so that the kernel is exact for any length the
+// device data gives.
 #pragma once
 #include <cstdint>
 
 #include "../agent/agent_batch_topk.cuh"
 #include "../agent/agent_register_topk.cuh"
+#include "../block/cluster_ops.cuh"
+#include "../block/row_exchange.cuh"
 #include "pdl.cuh"
 
 namespace nsa::cuda {
 
-template <class Policy, class Traits, bool kLarge>
+template <class Policy, class Traits, bool kLarge, class Row = SoloRow>
 struct RegisterTopKAgents {
-  using Register = AgentRegisterTopK<Policy, Traits, kLarge>;
+  using Register = AgentRegisterTopK<Policy, Traits, kLarge, Row>;
   using Fallback = AgentBatchTopK<typename Policy::Fallback, Traits, kLarge>;
   union TempStorage {
     typename Register::TempStorage reg;
@@ -24,22 +28,47 @@ struct RegisterTopKAgents {
                                                   : Fallback::kDynamicSmemBytes;
 };
 
-template <class Policy, class Traits, bool kLarge>
+template <class Policy, class Traits, bool kLarge, bool kCluster>
 __global__ void __launch_bounds__(Policy::kThreads, Policy::kMinCtasPerSm) register_topk_kernel(const BatchTopKParams p) {
-  using Agents = RegisterTopKAgents<Policy, Traits, kLarge>;
-  __shared__ typename Agents::TempStorage storage;
   // Before the agents: their constructors already read lengths and row starts (pdl.cuh).
   pdl_wait();
   pdl_launch_dependents();
-  const int64_t r = int64_t(blockIdx.x);
-  if (r >= p.a.rows) return;
-  const Window w = clamp_window(p.a.stride, p.a.row_starts, p.a.lengths, r);
-  if (Agents::Register::fits(w.length)) {
-    typename Agents::Register agent(storage.reg, p, r, w);
-    agent.run();
+  if constexpr (!kCluster) {
+    using Agents = RegisterTopKAgents<Policy, Traits, kLarge>;
+    __shared__ typename Agents::TempStorage storage;
+    const int64_t r = int64_t(blockIdx.x);
+    if (r >= p.a.rows) return;
+    const Window w = clamp_window(p.a.stride, p.a.row_starts, p.a.lengths, r);
+    if (Agents::Register::fits(w.length)) {
+      typename Agents::Register agent(storage.reg, p, r, w);
+      agent.run();
+    } else {
+      typename Agents::Fallback agent(storage.batch, p, r);
+      agent.run();
+    }
   } else {
-    typename Agents::Fallback agent(storage.batch, p, r);
-    agent.run();
+#if NSA_TOPK_HAS_CLUSTERS
+    using Row = ClusterRow<Policy::kThreads>;
+    using Agents = RegisterTopKAgents<Policy, Traits, kLarge, Row>;
+    static_assert(Policy::kMaxCluster <= ClusterRowStorage::kMaxCtas &&
+                      Agents::Register::kGatherCapacity >= Agents::Register::Bins::kBins + ClusterRowStorage::kMaxCtas,
+                  "the exchange's counts, and merge_hist's receiving area in the gather's");
+    __shared__ typename Agents::TempStorage storage;
+    __shared__ typename Row::Storage exchange;
+    const Row row(exchange, Agents::Register::gathered());
+    const int64_t r = int64_t(blockIdx.x / row.size());
+    if (r >= p.a.rows) return;  // the whole cluster (a cluster's CTAs share their row)
+    const Window w = clamp_window(p.a.stride, p.a.row_starts, p.a.lengths, r);
+    if (Agents::Register::fits(w.length, row.size())) {
+      typename Agents::Register agent(storage.reg, p, r, w, row);
+      agent.run();
+    } else if (row.rank() == 0) {  // no CTA touches another's shared memory on this path
+      typename Agents::Fallback agent(storage.batch, p, r);
+      agent.run();
+    }
+#else
+    __trap();  // never launched without clusters (dispatch.cu)
+#endif
   }
 }
 
