@@ -88,6 +88,29 @@ describeGpu('TopK op', () => {
     for (const x of [op, dScores, dLengths, dStarts, out, stream]) x.dispose();
   });
 
+  // Sorted decode ops of up to 16 x 8192 scores take the register kernel on a cluster of CTAs per
+  // row (2 for maxLen 16384, 16 for 131072): rows as long as maxLen and shorter (as a graph-safe
+  // op replays them), and rows longer than maxLen (a stride past it, with lengths), which the
+  // cluster's first CTA takes with the batch agent.
+  test('sorted decode rows on the register kernel\'s clusters, shorter and longer than maxLen', async () => {
+    const shapes: [number, number, number[]][] = [
+      [16384, 16384, [16384, 16383, 8193, 8192, 2049, 0]],
+      [131072, 131072, [131072, 100000, 65537, 9000, 2048, 1]],
+      [16384, 40000, [40000, 16385, 30001, 100, 16384, 24000]],
+    ];
+    for (const [maxLen, stride, lengths] of shapes) {
+      const scores = makeScores('f32', lengths.length, stride, ['relu', 'normal', 'fewDistinct'], maxLen + stride);
+      for (const tieBreak of ['small', 'large'] as const) {
+        const o: RefOptions = { k: 2048, rows: lengths.length, stride, tieBreak, sorted: true, values: true, lengths };
+        for (const graph of [false, true]) {
+          const got = await runOp(scores, o, { backend: 'radix', maxLen, graph });
+          const where = { maxLen, stride, tieBreak, graph };
+          expect({ ...where, errors: checkTopk(got, scores, o) }).toEqual({ ...where, errors: [] });
+        }
+      }
+    }
+  });
+
   test('bad run arguments are refused before any launch', async () => {
     const op = new TopK({ k, maxRows: rows, maxLen: stride, values: true });
     const stream = new Stream();
