@@ -99,7 +99,7 @@ struct AgentRegisterTopK {
   uint32_t key[kVectors][kV];
 
   // w: row r's clamped window (the kernel's, which chose this agent by its length).
-  __device__ AgentRegisterTopK(TempStorage& ts_, const BatchTopKParams& p_, int64_t r_, Window w_, Row row_ = Row{})
+  __device__ AgentRegisterTopK(TempStorage& ts_, const BatchTopKParams& p_, int64_t r_, Window w_, Row row_)
       : ts(ts_),
         p(p_),
         r(r_),
@@ -113,7 +113,7 @@ struct AgentRegisterTopK {
         off(aligned ? uint32_t(reinterpret_cast<uintptr_t>(scores) % 16 / sizeof(Bits)) : 0u) {}
 
   // Whether a row of `length` fits `ctas` CTAs.
-  __device__ static bool fits(int64_t length, unsigned ctas = 1) { return length <= int64_t(ctas) * kCapacity; }
+  __device__ static bool fits(int64_t length, unsigned ctas) { return length <= int64_t(ctas) * kCapacity; }
 
   __device__ static uint32_t* stage_positions() { return batch_topk_smem; }
   __device__ static uint32_t* stage_keys() { return batch_topk_smem + kMaxK; }

@@ -24,6 +24,7 @@ struct RowCounts {
 struct SoloRow {
   static constexpr bool kShared = false;
   __device__ static constexpr unsigned rank() { return 0; }
+  __device__ static constexpr unsigned size() { return 1; }
   __device__ static void arrive() {}
   __device__ static void wait() {}
   __device__ static void sync() {}
@@ -48,6 +49,7 @@ template <int kThreads>
 struct ClusterRow {
   static constexpr bool kShared = true;
   using Storage = ClusterRowStorage;
+  using Ops = ClusterOps<ClusterRowStorage::kMaxCtas>;  // rank, barrier, remote address
 
   Storage& s;
   uint32_t* const recv;  // merge_hist's receiving area: bins + kMaxCtas words
@@ -56,7 +58,7 @@ struct ClusterRow {
   __device__ ClusterRow(Storage& s_, uint32_t* recv_)
       : s(s_),
         recv(recv_),
-        rank_(cooperative_groups::this_cluster().block_rank()),
+        rank_(Ops::rank()),
         size_(cooperative_groups::this_cluster().num_blocks()) {}
 
   __device__ unsigned rank() const { return rank_; }
@@ -67,12 +69,10 @@ struct ClusterRow {
   __device__ static void arrive() { asm volatile("barrier.cluster.arrive.relaxed.aligned;\n" ::: "memory"); }
   __device__ static void wait() { asm volatile("barrier.cluster.wait.aligned;\n" ::: "memory"); }
   // The stores of every CTA before it, seen by every CTA after it.
-  __device__ static void sync() { cooperative_groups::this_cluster().sync(); }
+  __device__ static void sync() { Ops::sync(); }
 
   template <typename T>
-  __device__ static T* at(T* p, unsigned r) {
-    return cooperative_groups::this_cluster().map_shared_rank(p, r);
-  }
+  __device__ static T* at(T* p, unsigned r) { return Ops::remote(p, r); }
   // The first CTA's copy of a shared-memory object (where the row's selections are staged).
   template <typename T>
   __device__ static T* at_first(T* p) { return at(p, 0); }

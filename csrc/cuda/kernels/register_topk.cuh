@@ -9,7 +9,6 @@
 
 #include "../agent/agent_batch_topk.cuh"
 #include "../agent/agent_register_topk.cuh"
-#include "../block/cluster_ops.cuh"
 #include "../block/row_exchange.cuh"
 #include "pdl.cuh"
 
@@ -28,6 +27,23 @@ struct RegisterTopKAgents {
                                                   : Fallback::kDynamicSmemBytes;
 };
 
+// Row r on its CTA (SoloRow) or cluster (ClusterRow): the register agent when the row fits the
+// row's CTAs, else the Fallback batch agent on the first CTA (the others leave: no CTA touches
+// another's shared memory on that path).
+template <class Agents, class Row>
+__device__ void register_topk_row(typename Agents::TempStorage& storage, const BatchTopKParams& p, int64_t r,
+                                  const Row& row) {
+  if (r >= p.a.rows) return;  // the whole cluster (a cluster's CTAs share their row)
+  const Window w = clamp_window(p.a.stride, p.a.row_starts, p.a.lengths, r);
+  if (Agents::Register::fits(w.length, row.size())) {
+    typename Agents::Register agent(storage.reg, p, r, w, row);
+    agent.run();
+  } else if (row.rank() == 0) {
+    typename Agents::Fallback agent(storage.batch, p, r);
+    agent.run();
+  }
+}
+
 template <class Policy, class Traits, bool kLarge, bool kCluster>
 __global__ void __launch_bounds__(Policy::kThreads, Policy::kMinCtasPerSm) register_topk_kernel(const BatchTopKParams p) {
   // Before the agents: their constructors already read lengths and row starts (pdl.cuh).
@@ -36,16 +52,7 @@ __global__ void __launch_bounds__(Policy::kThreads, Policy::kMinCtasPerSm) regis
   if constexpr (!kCluster) {
     using Agents = RegisterTopKAgents<Policy, Traits, kLarge>;
     __shared__ typename Agents::TempStorage storage;
-    const int64_t r = int64_t(blockIdx.x);
-    if (r >= p.a.rows) return;
-    const Window w = clamp_window(p.a.stride, p.a.row_starts, p.a.lengths, r);
-    if (Agents::Register::fits(w.length)) {
-      typename Agents::Register agent(storage.reg, p, r, w);
-      agent.run();
-    } else {
-      typename Agents::Fallback agent(storage.batch, p, r);
-      agent.run();
-    }
+    register_topk_row<Agents>(storage, p, int64_t(blockIdx.x), SoloRow{});
   } else {
 #if NSA_TOPK_HAS_CLUSTERS
     using Row = ClusterRow<Policy::kThreads>;
@@ -56,16 +63,7 @@ __global__ void __launch_bounds__(Policy::kThreads, Policy::kMinCtasPerSm) regis
     __shared__ typename Agents::TempStorage storage;
     __shared__ typename Row::Storage exchange;
     const Row row(exchange, Agents::Register::gathered());
-    const int64_t r = int64_t(blockIdx.x / row.size());
-    if (r >= p.a.rows) return;  // the whole cluster (a cluster's CTAs share their row)
-    const Window w = clamp_window(p.a.stride, p.a.row_starts, p.a.lengths, r);
-    if (Agents::Register::fits(w.length, row.size())) {
-      typename Agents::Register agent(storage.reg, p, r, w, row);
-      agent.run();
-    } else if (row.rank() == 0) {  // no CTA touches another's shared memory on this path
-      typename Agents::Fallback agent(storage.batch, p, r);
-      agent.run();
-    }
+    register_topk_row<Agents>(storage, p, int64_t(blockIdx.x / row.size()), row);
 #else
     __trap();  // never launched without clusters (dispatch.cu)
 #endif
