@@ -29,6 +29,7 @@ function choose(device: NativeDeviceCaps, rows: number, maxLen: number, k: numbe
 function summary(c: NativePathChoice): string {
   if (c.kernel === NativePathKernel.Radix) return `radix ${c.ctasPerRow} ${c.chunkCap > 0 ? 'cached' : 'streaming'}`;
   if (c.kernel === NativePathKernel.Register) return `register ${c.threads}${c.ctasPerRow > 1 ? ` x${c.ctasPerRow}` : ''}`;
+  if (c.kernel === NativePathKernel.Spread) return `spread ${c.threads}`;
   return c.kernel === NativePathKernel.Batch ? 'batch' : 'none';
 }
 
@@ -58,6 +59,10 @@ describeCuda('choosePath', () => {
       [132, 8192, 2049, 'radix 1 cached'],      // k above the register policy's maximum
       [1, 16384, 512, 'radix 2 cached'],        // no chunk shorter than 8192 elements
       [8, 32768, 512, 'radix 4 cached'],
+      [1, 131073, 2048, 'spread 512'],          // longer than a register cluster holds: the spread kernels
+      [33, 1 << 20, 2048, 'spread 512'],        // up to a quarter of the SMs
+      [34, 1 << 20, 2048, 'radix 2 streaming'],
+      [1, 1 << 20, 4096, 'radix 8 streaming'],  // k above the register policy's
     ];
     for (const [rows, maxLen, k, want] of cases) expect([rows, maxLen, k, summary(choose(H200, rows, maxLen, k))]).toEqual([rows, maxLen, k, want]);
     // Sorted output: fewer rows than SMs of up to 16 x 8192 scores take the register kernel on a
@@ -70,7 +75,7 @@ describeCuda('choosePath', () => {
       [8, 32768, 512, 'register 512 x4'],
       [64, 16384, 2048, 'register 512 x2'],
       [64, 32768, 2048, 'radix 2 cached'],
-      [1, 131073, 2048, 'radix 8 streaming'],   // longer than 16 CTAs hold
+      [1, 131073, 2048, 'spread 512'],          // longer than 16 CTAs hold: the spread kernels
       [1, 131072, 4096, 'radix 8 cached'],      // k above the register policy's
       [132, 16384, 2048, 'radix 1 cached'],     // as many rows as SMs
       [1, 8192, 2048, 'register 512'],          // one CTA holds the row
@@ -103,7 +108,7 @@ describeCuda('choosePath', () => {
 
   test('every choice fits its device: clusters only where there are any, shared memory within the opt-in limit', () => {
     for (const [name, gpu] of Object.entries(GPUS)) {
-      for (const path of [NativeRadixPath.Auto, NativeRadixPath.Block, NativeRadixPath.Cluster, NativeRadixPath.Batch, NativeRadixPath.Register]) {
+      for (const path of [NativeRadixPath.Auto, NativeRadixPath.Block, NativeRadixPath.Cluster, NativeRadixPath.Batch, NativeRadixPath.Register, NativeRadixPath.Spread]) {
         for (const rows of [1, 3, 16, 64, 100, 132, 1024]) {
           for (const maxLen of [1, 4096, 16384, 16385, 65536, 131072, 1 << 20]) {
             for (const [k, sorted] of [1, 512, 2048, 4096, 8192, 65536].flatMap((k) => [[k, false], [k, true]] as const)) {
@@ -131,6 +136,11 @@ describeCuda('choosePath', () => {
     expect(summary(choose(H200, 1, 131072, 2048, NativeRadixPath.Register))).toBe('register 512');
     expect(summary(choose(H200, 1, 131072, 2048, NativeRadixPath.Cluster))).toBe('radix 8 cached');
     expect(summary(choose(H200, 1, 131072, 2048, NativeRadixPath.Batch))).toBe('batch');
+    // The spread kernels take rows of any length within the register kernel's k.
+    expect(summary(choose(H200, 1, 1 << 20, 2048, NativeRadixPath.Spread))).toBe('spread 512');
+    expect(summary(choose(H200, 64, 8192, 512, NativeRadixPath.Spread))).toBe('spread 512');
+    expect(choose(H200, 1, 1 << 20, 4096, NativeRadixPath.Spread)).toEqual(choose(H200, 1, 1 << 20, 4096));
+    expect(choose(ada, 1, 1 << 20, 2048, NativeRadixPath.Spread)).toEqual(choose(ada, 1, 1 << 20, 2048));
   });
 
   test('a device with too little shared memory for any kernel gets none', () => {

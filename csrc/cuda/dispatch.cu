@@ -20,6 +20,7 @@
 #include "kernels/read_probe.cuh"
 #include "kernels/register_topk.cuh"
 #include "kernels/sort_rows.cuh"
+#include "kernels/spread_topk.cuh"
 #include "topk_cuda.h"
 #include "tuning.h"
 #include "tuning/batch_topk_policy.cuh"
@@ -41,9 +42,26 @@ int64_t rows_per_sort(int64_t seg) {
   return std::max<int64_t>(1, int64_t(std::numeric_limits<int>::max()) / std::max<int64_t>(seg, 1));
 }
 
+// The spread path's agent (its workspace and shared memory are the same for every dtype and
+// tie-break).
+using SpreadPolicy = RegisterTopKPolicy900FewRows;
+template <class Traits, bool kLarge>
+using SpreadAgent = AgentSpreadTopK<SpreadPolicy, Traits, kLarge>;
+using SomeSpreadAgent = SpreadAgent<DTypeTraits<DType::F32>, false>;
+
 // Workspace regions, computed the same way for sizing (from the op's maxima) and for each call.
-// Every region is written before it is read within one call; nothing carries over between calls.
+// Every region is written before it is read within one call, but for the spread path's
+// histograms, flags and bounds, [0, zeroed): zero when the workspace is allocated, and left zero
+// by every call (agent_spread_topk.cuh). An op whose calls may take the spread path (some row
+// count up to its maxRows) has its regions first, then those of the other paths.
 struct Layout {
+  size_t spread_hist = 0;    // uint32 [rows, bins]
+  size_t spread_status = 0;  // uint32 [rows, chunks]
+  size_t spread_bounds = 0;  // uint32 [rows, chunks, 2]
+  size_t spread_above = 0;   // uint32 [rows, 2, kMaxK]
+  size_t spread_cand = 0;    // uint32 [rows, 2, kCandidates]
+  uint32_t spread_chunks = 0;
+  size_t zeroed = 0;
   size_t positions = 0;  // int32 [rows, k]: radix selections awaiting the sort (sorted output)
   size_t words_a = 0;    // uint64 [rows, seg]: composites (or positions), double buffer A
   size_t words_b = 0;    // uint64 [rows, seg]: double buffer B
@@ -64,7 +82,8 @@ size_t sort_temp_bytes(int64_t rows, int64_t seg, int key_bits) {
   return bytes;
 }
 
-Layout make_layout(Backend backend, const TopKConfig& cfg) {
+// spread: whether the op's calls may take the spread path (uses_spread).
+Layout make_layout(Backend backend, const TopKConfig& cfg, bool spread) {
   Layout l;
   const int64_t rows = std::max<int64_t>(cfg.max_rows, 1), k = cfg.k;
   const int key_bits = 32 + int(dtype_size(cfg.dtype) * 8);
@@ -74,6 +93,18 @@ Layout make_layout(Backend backend, const TopKConfig& cfg) {
     at = add_sat(at, align_up(bytes));
     return here;
   };
+  if (spread) {
+    using Agent = SomeSpreadAgent;
+    const int64_t chunks = std::max<int64_t>(1, (cfg.max_len + Agent::kCapacity - 1) / Agent::kCapacity);
+    l.spread_chunks = uint32_t(std::min<int64_t>(chunks, std::numeric_limits<uint32_t>::max()));
+    l.spread_hist = take(mul_sat(size_t(rows), Agent::Bins::kBins * sizeof(uint32_t)));
+    l.spread_status = take(mul_sat(size_t(rows) * size_t(chunks), sizeof(uint32_t)));
+    l.spread_bounds = take(mul_sat(size_t(rows) * size_t(chunks), 2 * sizeof(uint32_t)));
+    l.zeroed = at;
+    l.spread_above = take(mul_sat(size_t(rows), 2 * Agent::kMaxK * sizeof(uint32_t)));
+    l.spread_cand = take(mul_sat(size_t(rows), 2 * Agent::kCandidates * sizeof(uint32_t)));
+  }
+  l.total = at;
   if (backend == Backend::Radix && !cfg.sorted) return l;  // writes straight to the outputs
   if (backend == Backend::Radix) {
     l.seg = k;
@@ -220,24 +251,21 @@ std::optional<RadixShape> radix_shape(int64_t max_len, int32_t k, RadixPlan plan
   return RadixShape{int32_t(2 * cand), 0, 0};
 }
 
-// The shape of a call's first launch: CTAs in clusters of `cluster` when above 1.
-struct FirstLaunch {
-  unsigned blocks;
+// The shape of a launch: CTAs in clusters of `cluster` when above 1.
+struct LaunchShape {
+  dim3 blocks;
   unsigned threads;
   size_t smem;
   int cluster;
 };
 
-// Launches the first kernel of a call, the only one that may overlap the kernel before it on the
-// stream: with cfg.pdl, with programmatic stream serialization (PDL). The kernel starts once the
+// Launches a kernel, with `pdl` with programmatic stream serialization (PDL): it starts once the
 // previous kernel's CTAs have all triggered (or exited) and waits for it at its pdl_wait()
-// (kernels/pdl.cuh) before touching global memory. Later kernels of the call launch plainly:
-// each waits for the whole kernel before it, as stream order always has.
+// (kernels/pdl.cuh) before touching global memory.
 template <class... Params, class... Args>
-cudaError_t launch_first(const TopKConfig& cfg, void (*kernel)(Params...), FirstLaunch shape, cudaStream_t stream,
-                         Args&&... args) {
+cudaError_t launch_kernel(bool pdl, void (*kernel)(Params...), LaunchShape shape, cudaStream_t stream, Args&&... args) {
   cudaLaunchConfig_t launch = {};
-  launch.gridDim = dim3(shape.blocks);
+  launch.gridDim = shape.blocks;
   launch.blockDim = dim3(shape.threads);
   launch.dynamicSmemBytes = shape.smem;
   launch.stream = stream;
@@ -250,7 +278,7 @@ cudaError_t launch_first(const TopKConfig& cfg, void (*kernel)(Params...), First
     attrs[n].val.clusterDim.z = 1;
     ++n;
   }
-  if (cfg.pdl) {
+  if (pdl) {
     attrs[n].id = cudaLaunchAttributeProgrammaticStreamSerialization;
     attrs[n].val.programmaticStreamSerializationAllowed = 1;
     ++n;
@@ -258,6 +286,15 @@ cudaError_t launch_first(const TopKConfig& cfg, void (*kernel)(Params...), First
   launch.attrs = attrs;
   launch.numAttrs = n;
   return cudaLaunchKernelEx(&launch, kernel, std::forward<Args>(args)...);
+}
+// The first kernel of a call, the only one that may overlap the kernel before it on the stream,
+// with PDL when the op asks for it (cfg.pdl). Later kernels of a call launch plainly (each waits
+// for the whole kernel before it, as stream order always has), but for the spread path's, which
+// wait at their pdl_wait() for the kernel before them in the call.
+template <class... Params, class... Args>
+cudaError_t launch_first(const TopKConfig& cfg, void (*kernel)(Params...), LaunchShape shape, cudaStream_t stream,
+                         Args&&... args) {
+  return launch_kernel(cfg.pdl, kernel, shape, stream, std::forward<Args>(args)...);
 }
 
 template <class Traits, int C>
@@ -359,6 +396,59 @@ cudaError_t run_register(const TopKConfig& cfg, const PathChoice& choice, const 
   return run_register_policy<RegisterTopKPolicy900, Traits, false>(cfg, args, 1, device, stream);
 }
 
+// The spread path's shared memory per CTA, static and dynamic: the finish kernel's, the largest.
+constexpr size_t spread_smem_bytes() {
+  return sizeof(typename SomeSpreadAgent::TempStorage) + SomeSpreadAgent::kDynamicSmemBytes;
+}
+
+// Whether the spread path can take a call: the register kernel's k and policies, and its finish
+// kernel's shared memory.
+bool spread_fits(int32_t k, const DeviceCaps& caps) {
+  return register_fits(k, caps) && size_t(caps.smem_optin) >= spread_smem_bytes();
+}
+
+// The spread path: three launches (count, split, finish), the first as a call's first launch,
+// the others with PDL behind the one before (kernels/spread_topk.cuh). The chunks of a row: as
+// many as its stride holds, at most the workspace's (longer rows are the finish kernel's alone).
+template <class Traits, bool kLarge>
+cudaError_t launch_spread(const TopKConfig& cfg, const TopKArgs& args, const Layout& l, void* ws, int device,
+                          cudaStream_t stream) {
+  using Agent = SpreadAgent<Traits, kLarge>;
+  constexpr auto count = spread_topk_kernel<SpreadPolicy, Traits, false, SpreadStage::Count>;  // no tie-break yet
+  constexpr auto split = spread_topk_kernel<SpreadPolicy, Traits, kLarge, SpreadStage::Split>;
+  constexpr auto finish = spread_topk_kernel<SpreadPolicy, Traits, kLarge, SpreadStage::Finish>;
+  cudaError_t err = allow_smem<count>(device);
+  if (err == cudaSuccess) err = allow_smem<split>(device);
+  if (err == cudaSuccess) err = allow_smem<finish>(device);
+  if (err != cudaSuccess) return err;
+  SpreadParams s;
+  zero(s);
+  s.p.a = args;
+  set_output(s.p.out, cfg, nullptr);
+  s.p.sorted = cfg.sorted;
+  s.hist = region<uint32_t>(ws, l.spread_hist);
+  s.status = region<uint32_t>(ws, l.spread_status);
+  s.bounds = region<uint32_t>(ws, l.spread_bounds);
+  s.above = region<uint32_t>(ws, l.spread_above);
+  s.cand = region<uint32_t>(ws, l.spread_cand);
+  s.chunks = l.spread_chunks;
+  const int64_t stride_chunks = (args.stride + Agent::kCapacity - 1) / Agent::kCapacity;
+  const dim3 grid(unsigned(std::clamp<int64_t>(stride_chunks, 1, l.spread_chunks)), unsigned(args.rows));
+  err = launch_first(cfg, count, {grid, SpreadPolicy::kThreads, Agent::Chunk::kDynamicSmemBytes, 1}, stream, s);
+  if (err == cudaSuccess)
+    err = launch_kernel(true, split, {grid, SpreadPolicy::kThreads, Agent::Chunk::kDynamicSmemBytes, 1}, stream, s);
+  if (err == cudaSuccess)
+    err = launch_kernel(true, finish, {dim3(unsigned(args.rows)), SpreadPolicy::kThreads, Agent::kDynamicSmemBytes, 1},
+                        stream, s);
+  return err;
+}
+template <class Traits>
+cudaError_t run_spread(const TopKConfig& cfg, const TopKArgs& args, const Layout& l, void* ws, int device,
+                       cudaStream_t stream) {
+  return cfg.tie_break == TieBreak::Large ? launch_spread<Traits, true>(cfg, args, l, ws, device, stream)
+                                          : launch_spread<Traits, false>(cfg, args, l, ws, device, stream);
+}
+
 // Whether the batch kernel takes its small-k policy (four 256-thread CTAs per SM): k up to its
 // maximum, every dtype (four CTAs per SM beat the large policy's two for 16-bit scores too:
 // kernel-notes, v6 step 5).
@@ -382,10 +472,14 @@ template <class Traits>
 cudaError_t run_radix(const TopKConfig& cfg, RadixPath path, const TopKArgs& args, const Layout& l, void* ws,
                       int device, cudaStream_t stream) {
   const int64_t shape_rows = cfg.graph_safe ? std::max(cfg.max_rows, args.rows) : args.rows;
-  const PathChoice choice =
-      choose_path(path, shape_rows, cfg.max_len, cfg.k, cfg.sorted, device_caps(device));
+  // No row is longer than its stride or the op's maxLen, so the shorter of the two is the path's
+  // maxLen: an op built for the longest rows takes the path of the rows it is called with when
+  // their stride says they are shorter (the stride is the call's shape, not device data).
+  const int64_t span = std::min<int64_t>(cfg.max_len, std::max<int64_t>(args.stride, 1));
+  const PathChoice choice = choose_path(path, shape_rows, span, cfg.k, cfg.sorted, device_caps(device));
   if (choice.kernel == PathKernel::Register) return run_register<Traits>(cfg, choice, args, device, stream);
   if (choice.kernel == PathKernel::Batch) return run_batch<Traits>(cfg, args, device, stream);
+  if (choice.kernel == PathKernel::Spread) return run_spread<Traits>(cfg, args, l, ws, device, stream);
   if (choice.kernel != PathKernel::Radix) return cudaErrorInvalidConfiguration;  // unfit_reason refused such ops
   const int cluster = choice.plan.cluster;
   RadixParams p;
@@ -497,6 +591,18 @@ int register_cluster(int64_t rows, int64_t max_len, int32_t k, const DeviceCaps&
   return int64_t(c) * Policy::kMaxLength >= max_len && rows * c <= caps.sms ? c : 0;
 }
 
+// Decode rows longer than a register cluster holds (16 x 8192) take the spread kernels, while the
+// rows are at most a quarter of the SMs (where the radix path gives each row a cluster of 4 or
+// more CTAs): on the H200 they beat the radix kernel's clusters at every measured shape of 1 to 32
+// rows of 196608 to 1048576 scores, f32 and bf16, k 512 and 2048, sorted, deterministic and ReLU
+// rows (1 x 1048576: 74.7 -> 20.4 us; 32 x 1048576 221 -> 197), and lost at 64 rows (262144: 76
+// -> 109) and at 131072 (1 x 16.4 -> 18.3: the three kernels' fixed costs; kernel-notes, v6 step
+// 12).
+bool use_spread_path(int64_t rows, int64_t max_len, int32_t k, const DeviceCaps& caps) {
+  using Policy = RegisterTopKPolicy900FewRows;
+  return rows <= caps.sms / 4 && max_len > int64_t(Policy::kMaxCluster) * Policy::kMaxLength && spread_fits(k, caps);
+}
+
 // The batch path (one CTA per row, each score read once) when the rows alone fill the SMs, the
 // op's rows are as long as the policy's kMinLength and the kernel fits (batch_fits); the radix
 // path otherwise (measured on the H200: docs/kernel-notes.md, v6 step 6).
@@ -508,18 +614,25 @@ bool use_batch_path(int64_t rows, int64_t max_len, int32_t k, const DeviceCaps& 
 
 }  // namespace
 
-// The path heuristic: use_register_path, register_cluster (sorted ops), use_batch_path, then
-// choose_radix_plan, each within what the device can run (clusters, shared memory per CTA); a
-// radix plan whose CTA does not fit gives way to one streaming CTA per row, which needs the least. RadixPath::Block / Cluster / Batch /
-// Register override it (one streaming CTA per row / the largest cached cluster / the batch kernel
-// / the register kernel, which takes rows of any length) for benchmarks and tests, where the
-// device can run them.
+// The path heuristic: use_spread_path, use_register_path, register_cluster (sorted ops),
+// use_batch_path, then choose_radix_plan, each within what the device can run (clusters, shared
+// memory per CTA); a radix plan whose CTA does not fit gives way to one streaming CTA per row,
+// which needs the least. RadixPath::Block / Cluster / Batch / Register / Spread override it (one
+// streaming CTA per row / the largest cached cluster / the batch kernel / the register kernel,
+// which takes rows of any length / the spread kernels) for benchmarks and tests, where the device
+// can run them.
 PathChoice choose_path(RadixPath path, int64_t rows, int64_t max_len, int32_t k, bool sorted, const DeviceCaps& caps) {
   PathChoice choice;
   // A forced path the device cannot run is the heuristic's choice.
-  if ((path == RadixPath::Register && !register_fits(k, caps)) || (path == RadixPath::Batch && !batch_fits(k, caps)) ||
-      (path == RadixPath::Cluster && !caps.clusters))
+  if ((path == RadixPath::Register && !register_fits(k, caps)) || (path == RadixPath::Spread && !spread_fits(k, caps)) ||
+      (path == RadixPath::Batch && !batch_fits(k, caps)) || (path == RadixPath::Cluster && !caps.clusters))
     path = RadixPath::Auto;
+  if (path == RadixPath::Spread || (path == RadixPath::Auto && use_spread_path(rows, max_len, k, caps))) {
+    choice.kernel = PathKernel::Spread;
+    choice.threads = SpreadPolicy::kThreads;
+    choice.smem_bytes = spread_smem_bytes();
+    return choice;
+  }
   if (path == RadixPath::Register || (path == RadixPath::Auto && use_register_path(max_len, k, caps))) {
     choice.kernel = PathKernel::Register;
     const bool few = few_rows_register_policy(rows, caps);
@@ -574,20 +687,34 @@ std::string unfit_reason(Backend backend, const TopKConfig& cfg, RadixPath path,
          "); the sort backend (backend: 'sort') runs there";
 }
 
-size_t workspace_bytes(Backend backend, const TopKConfig& cfg, int) { return make_layout(backend, cfg).total; }
+// Whether an op's calls may take the spread path: the choice depends on the row count, and the
+// spread path takes fewer rows rather than more, so one row or maxRows tells.
+static bool uses_spread(Backend backend, const TopKConfig& cfg, RadixPath path, int device) {
+  const auto spread = [&](int64_t rows) {
+    return choose_path(path, rows, cfg.max_len, cfg.k, cfg.sorted, device_caps(device)).kernel == PathKernel::Spread;
+  };
+  return backend == Backend::Radix && (spread(1) || spread(std::max<int64_t>(cfg.max_rows, 1)));
+}
+
+size_t workspace_bytes(Backend backend, const TopKConfig& cfg, RadixPath path, int device) {
+  return make_layout(backend, cfg, uses_spread(backend, cfg, path, device)).total;
+}
+size_t workspace_zeroed_bytes(Backend backend, const TopKConfig& cfg, RadixPath path, int device) {
+  return make_layout(backend, cfg, uses_spread(backend, cfg, path, device)).zeroed;
+}
 
 cudaError_t run_topk(Backend backend, const TopKConfig& cfg, RadixPath path, const TopKArgs& args, void* workspace,
                      size_t workspace_size, cudaStream_t stream) {
   if (args.rows == 0) return cudaSuccess;
   if (cfg.k < 1 || args.rows < 0 || args.stride < 0 || (backend != Backend::Radix && backend != Backend::Sort))
     return cudaErrorInvalidValue;
-  // The workspace was sized for the op's maxima; a call beyond them would overrun it.
-  const Layout l = make_layout(backend, cfg);
-  const bool fits = args.rows <= std::max<int64_t>(cfg.max_rows, 1) && (backend != Backend::Sort || args.stride <= l.seg);
-  if (!fits || workspace_size < l.total) return cudaErrorInvalidValue;
   int device = 0;
   cudaError_t err = cudaGetDevice(&device);
   if (err != cudaSuccess) return err;
+  // The workspace was sized for the op's maxima; a call beyond them would overrun it.
+  const Layout l = make_layout(backend, cfg, uses_spread(backend, cfg, path, device));
+  const bool fits = args.rows <= std::max<int64_t>(cfg.max_rows, 1) && (backend != Backend::Sort || args.stride <= l.seg);
+  if (!fits || workspace_size < l.total) return cudaErrorInvalidValue;
   return dispatch_dtype(cfg.dtype, [&](auto traits) {
     using Traits = decltype(traits);
     return backend == Backend::Radix ? run_radix<Traits>(cfg, path, args, l, workspace, device, stream)

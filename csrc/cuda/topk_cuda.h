@@ -15,12 +15,12 @@ namespace nsa::cuda {
 // Which kernel covers a row. Auto is the documented heuristic (choose_path); Block forces the
 // radix kernel with one CTA per row streaming from global memory, Cluster its largest cluster of
 // CTAs with shared-memory caching, Batch the batch kernel (one CTA per row, each score read
-// once) and Register the register kernel (one CTA per row holding the row in registers; rows
-// longer than its registers hold take the batch agent in the same kernel), for benchmarking and
-// tests. A forced path the
-// device cannot run (Batch, Register: k above the policy's maximum or too little shared memory per
-// CTA; Cluster: no thread-block clusters) is Auto.
-enum class RadixPath : int32_t { Auto = 0, Block = 1, Cluster = 2, Batch = 3, Register = 4 };
+// once), Register the register kernel (one CTA per row holding the row in registers; rows
+// longer than its registers hold take the batch agent in the same kernel) and Spread the spread
+// kernels (a row over a grid of register CTAs, a chunk each, in three kernels), for benchmarking
+// and tests. A forced path the device cannot run (Batch, Register, Spread: k above the policy's
+// maximum or too little shared memory per CTA; Cluster: no thread-block clusters) is Auto.
+enum class RadixPath : int32_t { Auto = 0, Block = 1, Cluster = 2, Batch = 3, Register = 4, Spread = 5 };
 
 // A radix launch: CTAs per row (1, 2, 4 or 8) and whether CTAs cache their chunk of the row.
 struct RadixPlan {
@@ -37,7 +37,7 @@ struct DeviceCaps {
   bool clusters = false;  // thread-block clusters and distributed shared memory (sm_90 on)
 };
 
-enum class PathKernel : int32_t { None = 0, Batch = 1, Radix = 2, Register = 3 };
+enum class PathKernel : int32_t { None = 0, Batch = 1, Radix = 2, Register = 3, Spread = 4 };
 
 // The kernel that takes a call, and the shape of its CTAs.
 struct PathChoice {
@@ -59,8 +59,12 @@ PathChoice choose_path(RadixPath path, int64_t rows, int64_t max_len, int32_t k,
 // when an op is made, so that no call launches a kernel that does not fit the device.
 std::string unfit_reason(Backend backend, const TopKConfig& cfg, RadixPath path, int device);
 
-// Bytes of device workspace an op needs for its configured maxima. Allocated once per op.
-size_t workspace_bytes(Backend backend, const TopKConfig& cfg, int device);
+// Bytes of device workspace an op needs for its configured maxima (and its path). Allocated once
+// per op.
+size_t workspace_bytes(Backend backend, const TopKConfig& cfg, RadixPath path, int device);
+// The first bytes of that workspace, which must be zero when it is allocated (or handed to a call
+// with a different op's configuration): the calls leave them zero.
+size_t workspace_zeroed_bytes(Backend backend, const TopKConfig& cfg, RadixPath path, int device);
 
 // Enqueue one top-k on `stream`. No host synchronization, no allocation, no host read of device
 // data: safe inside a CUDA graph capture. Returns the first CUDA error met (launch or config).

@@ -2,6 +2,8 @@
 // is sized once, and bad run arguments or a disposed op are refused before any launch.
 import { DeviceBuffer, NsaTopkError, Stream, TopK, captureGraph } from '../../lib';
 import { checkTopk, makeScores, randomInts, runOp } from '../../lib/reference';
+import type { ScoreKind } from '../../lib/reference';
+import type { DType } from '../../lib';
 import { describeGpu } from '../helpers/gpu';
 import { RefOptions, referenceTopk } from '../reference';
 
@@ -105,6 +107,41 @@ describeGpu('TopK op', () => {
         for (const graph of [false, true]) {
           const got = await runOp(scores, o, { backend: 'radix', maxLen, graph });
           const where = { maxLen, stride, tieBreak, graph };
+          expect({ ...where, errors: checkTopk(got, scores, o) }).toEqual({ ...where, errors: [] });
+        }
+      }
+    }
+  });
+
+  // The spread kernels (path 'spread'): a row over a grid of register CTAs, 8192 scores each, in
+  // three kernels. Rows as long as maxLen and shorter (graph-safe replays, after a first call on
+  // zeros), of at most k, past maxLen (a stride past it, with lengths: the finish kernel's batch
+  // agent), starting off a 16-byte boundary; plateaus whose k-th's bin overflows the candidates
+  // with one key (relu, equal, fewDistinct, zeros) and with several (lowBits, denormal: the batch
+  // agent); unsorted (deterministic or not) and sorted, every tie-break, f32 and bf16.
+  test('rows spread over a grid of register CTAs (path spread)', async () => {
+    const shapes: [DType, number, number, number, ScoreKind[], number[], number[]?][] = [
+      // dtype, k, maxLen, stride, kinds, lengths, row starts
+      ['f32', 2048, 300000, 300000, ['normal', 'relu', 'fewDistinct', 'lowBits'], [300000, 299999, 150001, 8193]],
+      ['f32', 2048, 65536, 65536, ['normal', 'equal', 'denormal', 'sparse', 'special', 'wideRange'], [65536, 2048, 2049, 0, 1, 40000]],
+      ['f32', 512, 40000, 70000, ['normal', 'relu', 'lowBits', 'normal'], [70000, 39999, 40001, 20000], [0, 3, 5, 1]],
+      ['bf16', 2048, 100000, 100003, ['normal', 'relu', 'fewDistinct'], [100000, 99999, 65537], [3, 1, 2]],
+    ];
+    const modes: Partial<RefOptions>[] = [
+      { tieBreak: 'small', deterministic: true },
+      { tieBreak: 'large', deterministic: true },
+      { tieBreak: 'none' },
+      { tieBreak: 'large', sorted: true },
+      { tieBreak: 'small', sorted: true },
+    ];
+    for (const [dtype, k, maxLen, stride, kinds, lengths, rowStarts] of shapes) {
+      const rows = lengths.length;
+      const scores = makeScores(dtype, rows, stride, kinds, maxLen + stride + k);
+      for (const mode of modes) {
+        const o: RefOptions = { k, rows, stride, dtype, values: true, lengths, rowStarts, ...mode };
+        for (const graph of [false, true]) {
+          const got = await runOp(scores, o, { backend: 'radix', path: 'spread', maxLen, graph });
+          const where = { dtype, maxLen, stride, ...mode, graph };
           expect({ ...where, errors: checkTopk(got, scores, o) }).toEqual({ ...where, errors: [] });
         }
       }

@@ -35,6 +35,13 @@ struct SoloRow {
   __device__ static RowCounts exchange(uint32_t, uint32_t tied) { return {0u, 0u, tied}; }
 };
 
+// One CTA's chunk of a row spread over the CTAs of a grid (the spread kernels): its rank is the
+// chunk's index. Those CTAs exchange through global memory between kernels, never within one.
+struct ChunkRow : SoloRow {
+  unsigned index;
+  __device__ unsigned rank() const { return index; }
+};
+
 // A ClusterRow's shared memory besides the histograms (static: the kernel's).
 struct ClusterRowStorage {
   static constexpr int kMaxCtas = 16;  // Hopper's largest (non-portable) cluster

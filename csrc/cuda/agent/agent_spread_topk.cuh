@@ -1,0 +1,388 @@
+// The spread top-k agent: a row longer than one CTA's registers hold, for few rows (decode),
+// spread over a grid of CTAs, a chunk of the register agent's capacity each (ChunkRow), in three
+// kernels whose boundaries are the row's only synchronization:
+//  1. count(): each chunk's keys in the register agent's coarse histogram, added into the row's
+//     histogram in global memory.
+//  2. split(): each chunk loads again, finds the k-th's bin from the row's histogram, and ranks its
+//     elements above that bin and its members of it by position. A chunk publishes its two counts
+//     as soon as it has them and sums its predecessors' (a look-back over flags: the chunks before
+//     it were scheduled before it), so it writes its elements above the bin in their final order
+//     (positions, and keys for sorted output) and its members in row order, as candidates.
+//  3. finish(): one CTA per row selects the remaining of the candidates by (key, position in the
+//     tie-break's order), merges them into the elements above the bin by position, and writes the
+//     row as the register agent does (sorted on chip when asked).
+// The set and its order follow from keys and positions alone: deterministic, with no cost.
+//
+// Candidates: the bin's members all, when they fit kCandidates (normal rows: a few hundred of
+// 1M); otherwise the first kCandidates in position order (tie-break large: the last), which serve
+// when the bin holds one key only (plateaus of equal scores: the selected are then the first or
+// last `remain` of its members). A bin that holds more distinct keys than fit, and rows longer
+// than the chunks hold (device lengths past maxLen), take the batch agent in the finish kernel:
+// exact, one CTA reading the row.
+//
+// Between calls the row histograms and the chunks' flags are zero: finish() clears what count()
+// and split() wrote, and the workspace is zeroed when it is allocated (dispatch.cu).
+#pragma once
+#include <cstdint>
+
+#include "../block/pick.cuh"
+#include "../block/row_exchange.cuh"
+#include "agent_batch_topk.cuh"
+#include "agent_register_topk.cuh"
+
+namespace nsa::cuda {
+
+struct SpreadParams {
+  BatchTopKParams p;
+  uint32_t* hist;    // [rows][bins]: the rows' coarse histograms
+  uint32_t* status;  // [rows][chunks]: each chunk's flag and counts (split)
+  uint32_t* bounds;  // [rows][chunks][2]: the least and greatest key of a chunk's members (split, when they overflow)
+  uint32_t* above;   // [rows][2][kMaxK]: positions, then keys, of the elements above the bin, by position
+  uint32_t* cand;    // [rows][2][kCandidates]: keys, then positions, of the kept members, by position
+  uint32_t chunks;   // chunks per row of status and bounds: the rows the spread kernels hold are at most
+                     // chunks x kCapacity long
+};
+
+template <class Policy, class Traits, bool kLarge>
+struct AgentSpreadTopK {
+  using Chunk = AgentRegisterTopK<Policy, Traits, kLarge, ChunkRow>;
+  using Fallback = AgentBatchTopK<typename Policy::Fallback, Traits, kLarge>;
+  using Bins = typename Chunk::Bins;
+  using Select = typename Chunk::Select;
+  using Write = typename Chunk::Write;
+  using Threshold = typename Select::Threshold;
+  static constexpr int kThreads = Policy::kThreads;
+  static constexpr int kVectors = Chunk::kVectors;
+  static constexpr int kV = Chunk::kV;
+  static constexpr uint32_t kCapacity = Chunk::kCapacity;
+  static constexpr uint32_t kMaxK = Policy::kMaxK;
+  static constexpr uint32_t kCandidates = 2 * kMaxK;
+  static constexpr int kCandidatesPerThread = int(kCandidates) / kThreads;
+  static_assert(kCandidates % kThreads == 0, "the candidates' scan takes whole runs per thread");
+  // A chunk's flag word: bit 31 set once published, its count above the bin in bits 16-30, its
+  // members in bits 0-15.
+  static_assert(kCapacity < (1u << 15), "a chunk's counts fit its flag word");
+  using Scan = cub::BlockScan<uint32_t, kThreads>;
+
+  // finish()'s shared memory past the register agent's (its stage and scratch), in words.
+  static constexpr uint32_t kCandKeys = 0, kCandCodes = kCandidates, kAbovePos = 2 * kCandidates,
+                            kAboveKeys = kAbovePos + kMaxK, kSelPos = kAboveKeys + kMaxK, kSelKeys = kSelPos + kMaxK,
+                            kFinishWords = kSelKeys + kMaxK;
+  static constexpr size_t kFinishSmemBytes = Chunk::kDynamicSmemBytes + kFinishWords * sizeof(uint32_t);
+  static constexpr size_t kDynamicSmemBytes =
+      kFinishSmemBytes > Fallback::kDynamicSmemBytes ? kFinishSmemBytes : Fallback::kDynamicSmemBytes;
+
+  struct SplitStorage {
+    uint32_t wrapped[2];  // thread 0's wrapped elements above the bin, and members of it
+    uint32_t before[2];   // the chunks before this one: their elements above the bin, their members
+    uint32_t lo, hi;      // the least and greatest key of this chunk's members
+  };
+  struct FinishStorage {
+    typename Select::Storage select;
+    typename Scan::TempStorage scan;
+    uint32_t sums[2];  // the row's elements above the bin and members of it
+    uint32_t lo, hi;   // the least and greatest key of its members
+  };
+  struct ChunkStorage {
+    typename Chunk::TempStorage chunk;
+    SplitStorage split;
+  };
+  union TempStorage {
+    ChunkStorage c;
+    FinishStorage finish;
+    typename Fallback::TempStorage batch;
+  };
+
+  // Whether the spread kernels take a row of `length`: longer than k (shorter ones are selected
+  // whole by finish() alone) and within the chunks.
+  __device__ static bool spread(int64_t length, const SpreadParams& s) {
+    return length > int64_t(s.p.out.k) && length <= int64_t(s.chunks) * kCapacity;
+  }
+
+  // Kernel 1, a CTA per chunk (blockIdx.x) and row (blockIdx.y).
+  __device__ static void count(TempStorage& ts, const SpreadParams& s) {
+    const int64_t r = blockIdx.y;
+    if (r >= s.p.a.rows) return;
+    const Window w = clamp_window(s.p.a.stride, s.p.a.row_starts, s.p.a.lengths, r);
+    if (!spread(w.length, s) || int64_t(blockIdx.x) * kCapacity >= w.length) return;
+    Chunk chunk(ts.c.chunk, s.p, r, w, ChunkRow{{}, blockIdx.x});
+    chunk.clear_bins();
+    chunk.template load<true>();
+    __syncthreads();  // the chunk's counts
+    uint32_t* const hist = s.hist + r * Bins::kBins;
+    for (int b = threadIdx.x; b < Bins::kBins; b += kThreads)
+      if (const uint32_t n = Chunk::scratch()[b]) atomicAdd(hist + b, n);
+  }
+
+  // Kernel 2, the same grid.
+  __device__ static void split(TempStorage& ts, const SpreadParams& s) {
+    const int64_t r = blockIdx.y;
+    if (r >= s.p.a.rows) return;
+    const Window w = clamp_window(s.p.a.stride, s.p.a.row_starts, s.p.a.lengths, r);
+    const unsigned c = blockIdx.x;
+    if (!spread(w.length, s) || int64_t(c) * kCapacity >= w.length) return;
+    SplitStorage& ss = ts.c.split;
+    Chunk chunk(ts.c.chunk, s.p, r, w, ChunkRow{{}, c});
+    chunk.template load<false>();
+    // The k-th's bin, from the row's histogram.
+    uint32_t* const hist = Chunk::scratch();
+    const uint4* const row_hist = reinterpret_cast<const uint4*>(s.hist + r * Bins::kBins);
+    for (int i = threadIdx.x; i < Bins::kBins / 4; i += kThreads) reinterpret_cast<uint4*>(hist)[i] = row_hist[i];
+    if (threadIdx.x == 0) {
+      ss.before[0] = ss.before[1] = 0;
+      ss.lo = ~0u;
+      ss.hi = 0;
+    }
+    __syncthreads();
+    const uint32_t k = uint32_t(s.p.out.k);
+    Select::Bucket::run(ts.c.chunk.select.bucket, hist, Bins::kBins, k);
+    const typename Bins::Range bin = Bins::range(ts.c.chunk.select.bucket.bin);
+    const uint32_t members_all = hist[ts.c.chunk.select.bucket.bin];
+    // The thread's elements above the bin and in it; thread 0's wrapped ones (the first `off` of
+    // its slot 0) come last in position order.
+    const uint32_t wrap = threadIdx.x == 0 ? (1u << chunk.off) - 1u : 0u;
+    uint32_t above = chunk.mask_of([&](uint32_t x) { return x > bin.hi; });
+    uint32_t member = chunk.mask_of([&](uint32_t x) { return bin.holds(x); });
+    const uint32_t above_wrapped = above & wrap, member_wrapped = member & wrap;
+    above &= ~wrap;
+    member &= ~wrap;
+    if (threadIdx.x == 0) {  // the scans' barriers order these
+      ss.wrapped[0] = uint32_t(__popc(above_wrapped));
+      ss.wrapped[1] = uint32_t(__popc(member_wrapped));
+    }
+    const bool overflow = members_all > kCandidates;
+    if (overflow) {  // the members' least and greatest key: whether the bin holds one key
+      uint32_t lo = ~0u, hi = 0;
+#pragma unroll
+      for (int j = 0; j < kVectors; ++j)
+#pragma unroll
+        for (int q = 0; q < kV; ++q)
+          if ((member | member_wrapped) >> (j * kV + q) & 1u) {
+            lo = min(lo, chunk.key[j][q]);
+            hi = max(hi, chunk.key[j][q]);
+          }
+      lo = __reduce_min_sync(0xffffffffu, lo);
+      hi = __reduce_max_sync(0xffffffffu, hi);
+      if ((threadIdx.x & 31u) == 0) {
+        atomicMin(&ss.lo, lo);
+        atomicMax(&ss.hi, hi);
+      }
+    }
+    uint32_t above_base[kVectors], member_base[kVectors];
+    const uint32_t above_n = chunk.scan(above, above_base);
+    const uint32_t member_n = chunk.scan(member, member_base);
+    const uint32_t above_count = above_n + ss.wrapped[0], member_count = member_n + ss.wrapped[1];
+    // Publish this chunk's counts, then sum those of the chunks before it.
+    uint32_t* const status = s.status + r * s.chunks;
+    if (threadIdx.x == 0) {
+      if (overflow) {
+        s.bounds[(r * s.chunks + c) * 2] = ss.lo;
+        s.bounds[(r * s.chunks + c) * 2 + 1] = ss.hi;
+      }
+      store_release(status + c, 0x80000000u | above_count << 16 | member_count);
+    }
+    uint32_t above_before = 0, member_before = 0;
+    for (unsigned t = threadIdx.x; t < c; t += kThreads) {
+      uint32_t v;
+      do v = load_acquire(status + t);
+      while (!(v >> 31));
+      above_before += (v >> 16) & 0x7fffu;
+      member_before += v & 0xffffu;
+    }
+    above_before = __reduce_add_sync(0xffffffffu, above_before);
+    member_before = __reduce_add_sync(0xffffffffu, member_before);
+    if ((threadIdx.x & 31u) == 0 && (above_before | member_before)) {
+      atomicAdd(&ss.before[0], above_before);
+      atomicAdd(&ss.before[1], member_before);
+    }
+    __syncthreads();
+    above_before = ss.before[0];
+    member_before = ss.before[1];
+    // The elements above the bin at their final slots; the members kept as candidates.
+    uint32_t* const above_pos = s.above + r * 2 * kMaxK;
+    uint32_t* const above_key = above_pos + kMaxK;
+    uint32_t* const cand_key = s.cand + r * 2 * kCandidates;
+    uint32_t* const cand_pos = cand_key + kCandidates;
+    const bool keys = s.p.sorted;
+    const uint32_t skip = kLarge && overflow ? members_all - kCandidates : 0u;  // members before the kept ones
+    const uint32_t origin = c * kCapacity;
+    const auto put_above = [&](uint32_t slot, uint32_t position, uint32_t x) {
+      above_pos[slot] = origin + position;
+      if (keys) above_key[slot] = x;
+    };
+    const auto put_member = [&](uint32_t rank, uint32_t position, uint32_t x) {
+      if (kLarge ? rank < skip : rank >= kCandidates) return;
+      cand_key[rank - skip] = x;
+      cand_pos[rank - skip] = origin + position;
+    };
+#pragma unroll
+    for (int j = 0; j < kVectors; ++j) {
+      if (!Chunk::slot_bits(above | member, j)) continue;
+      uint32_t ra = above_before + above_base[j], rm = member_before + member_base[j];
+      const uint32_t first = Chunk::first_of(j) - chunk.off;
+#pragma unroll
+      for (int q = 0; q < kV; ++q) {
+        const uint32_t bit = uint32_t(j * kV + q);
+        if (above >> bit & 1u) put_above(ra++, first + uint32_t(q), chunk.key[j][q]);
+        if (member >> bit & 1u) put_member(rm++, first + uint32_t(q), chunk.key[j][q]);
+      }
+    }
+    for (uint32_t bits = above_wrapped | member_wrapped; bits; bits &= bits - 1u) {  // thread 0's, rarely any
+      const uint32_t q = uint32_t(__ffs(int(bits)) - 1), below = (1u << q) - 1u;
+      const uint32_t position = q + kCapacity - chunk.off, x = pick(chunk.key[0], q);  // no dynamic index: keys stay in registers
+      if (above_wrapped >> q & 1u) put_above(above_before + above_n + uint32_t(__popc(above_wrapped & below)), position, x);
+      else put_member(member_before + member_n + uint32_t(__popc(member_wrapped & below)), position, x);
+    }
+  }
+
+  // Kernel 3, a CTA per row (blockIdx.x).
+  __device__ static void finish(TempStorage& ts, const SpreadParams& s) {
+    const int64_t r = blockIdx.x;
+    if (r >= s.p.a.rows) return;
+    const Window w = clamp_window(s.p.a.stride, s.p.a.row_starts, s.p.a.lengths, r);
+    const uint32_t k = uint32_t(s.p.out.k);
+    const typename Traits::Bits* const row = row_window<Traits>(s.p.a, r, w);
+    const bool sorted = s.p.sorted;
+    uint32_t* const stage_pos = Chunk::stage_positions();
+    uint32_t* const stage_keys = Chunk::stage_keys();
+    const typename Write::Stage stage{stage_pos, stage_keys, reinterpret_cast<typename Write::SortStorage*>(Chunk::scratch())};
+    if (!spread(w.length, s)) {
+      if (w.length > int64_t(k)) {  // longer than the chunks hold
+        Fallback agent(ts.batch, s.p, r);
+        agent.run();
+        return;
+      }
+      const uint32_t m = uint32_t(w.length);  // every element, by position
+      for (uint32_t i = threadIdx.x; i < m; i += kThreads) {
+        const uint32_t slot = sorted && kLarge ? m - 1 - i : i;
+        stage_pos[slot] = i;
+        if (sorted) stage_keys[slot] = Traits::key(row[i]);
+      }
+      Write::run(s.p.a, s.p.out, sorted, r, row, m, stage);
+      return;
+    }
+    FinishStorage& fs = ts.finish;
+    // The chunks' counts, and the members' bounds where they overflowed; then the row's histogram
+    // and flags cleared for the next call.
+    const uint32_t chunks = uint32_t((w.length + kCapacity - 1) / kCapacity);
+    uint32_t* const status = s.status + r * s.chunks;
+    if (threadIdx.x == 0) {
+      fs.sums[0] = fs.sums[1] = 0;
+      fs.lo = ~0u;
+      fs.hi = 0;
+    }
+    __syncthreads();
+    uint32_t above_all = 0, members_all = 0, lo = ~0u, hi = 0;
+    for (uint32_t t = threadIdx.x; t < chunks; t += kThreads) {
+      const uint32_t v = status[t];
+      above_all += (v >> 16) & 0x7fffu;
+      members_all += v & 0xffffu;
+      if (v & 0xffffu) {
+        lo = min(lo, s.bounds[(r * s.chunks + t) * 2]);
+        hi = max(hi, s.bounds[(r * s.chunks + t) * 2 + 1]);
+      }
+    }
+    above_all = __reduce_add_sync(0xffffffffu, above_all);
+    members_all = __reduce_add_sync(0xffffffffu, members_all);
+    lo = __reduce_min_sync(0xffffffffu, lo);
+    hi = __reduce_max_sync(0xffffffffu, hi);
+    if ((threadIdx.x & 31u) == 0) {
+      atomicAdd(&fs.sums[0], above_all);
+      atomicAdd(&fs.sums[1], members_all);
+      atomicMin(&fs.lo, lo);
+      atomicMax(&fs.hi, hi);
+    }
+    __syncthreads();
+    above_all = fs.sums[0];
+    members_all = fs.sums[1];
+    const bool overflow = members_all > kCandidates;
+    const bool one_key = fs.lo == fs.hi;
+    for (uint32_t t = threadIdx.x; t < chunks; t += kThreads) status[t] = 0;
+    for (int b = threadIdx.x; b < Bins::kBins; b += kThreads) s.hist[r * Bins::kBins + b] = 0;
+    if (overflow && !one_key) {  // more distinct keys in the bin than the candidates hold
+      __syncthreads();  // fs is the batch agent's storage too
+      Fallback agent(ts.batch, s.p, r);
+      agent.run();
+      return;
+    }
+    // The elements above the bin, by position; the candidates with their codes.
+    uint32_t* const smem = batch_topk_smem + Chunk::kDynamicSmemBytes / sizeof(uint32_t);
+    const uint32_t* const above_pos = s.above + r * 2 * kMaxK;
+    const uint32_t* const cand_key = s.cand + r * 2 * kCandidates;
+    const uint32_t n = min(members_all, kCandidates), remain = k - above_all;
+    for (uint32_t i = threadIdx.x; i < above_all; i += kThreads) {
+      smem[kAbovePos + i] = above_pos[i];
+      if (sorted) smem[kAboveKeys + i] = above_pos[kMaxK + i];
+    }
+    for (uint32_t i = threadIdx.x; i < n; i += kThreads) {
+      smem[kCandKeys + i] = cand_key[i];
+      smem[kCandCodes + i] = Fallback::code_of(cand_key[kCandidates + i]);
+    }
+    // The remain greatest candidates by (key, code): all of them when the bin holds just those.
+    const Threshold t = members_all == remain ? Threshold{0u, 0u}
+                                               : Select::select(fs.select, smem + kCandKeys, smem + kCandCodes, n, remain,
+                                                                Chunk::scratch());
+    __syncthreads();
+    // Compacted in position order: thread i's run of kCandidatesPerThread, a block scan of counts.
+    const uint32_t first = threadIdx.x * kCandidatesPerThread;
+    uint32_t kept = 0;
+#pragma unroll
+    for (int j = 0; j < kCandidatesPerThread; ++j) {
+      const uint32_t i = first + uint32_t(j);
+      kept += i < n && Select::kept(smem[kCandKeys + i], smem[kCandCodes + i], t);
+    }
+    uint32_t at;
+    Scan(fs.scan).ExclusiveSum(kept, at);
+#pragma unroll
+    for (int j = 0; j < kCandidatesPerThread; ++j) {
+      const uint32_t i = first + uint32_t(j);
+      if (i < n && Select::kept(smem[kCandKeys + i], smem[kCandCodes + i], t)) {
+        smem[kSelPos + at] = Fallback::pos_of(smem[kCandCodes + i]);
+        smem[kSelKeys + at] = smem[kCandKeys + i];
+        ++at;
+      }
+    }
+    __syncthreads();
+    // Merged by position: each entry's slot is its index plus the other list's entries before it.
+    const auto put = [&](uint32_t slot, uint32_t position, uint32_t x) {
+      slot = sorted && kLarge ? k - 1 - slot : slot;
+      stage_pos[slot] = position;
+      if (sorted) stage_keys[slot] = x;
+    };
+    for (uint32_t i = threadIdx.x; i < above_all; i += kThreads) {
+      const uint32_t position = smem[kAbovePos + i];
+      put(i + lower_bound(smem + kSelPos, remain, position), position, sorted ? smem[kAboveKeys + i] : 0u);
+    }
+    for (uint32_t i = threadIdx.x; i < remain; i += kThreads) {
+      const uint32_t position = smem[kSelPos + i];
+      put(i + lower_bound(smem + kAbovePos, above_all, position), position, smem[kSelKeys + i]);
+    }
+    Write::run(s.p.a, s.p.out, sorted, r, row, k, stage);
+  }
+
+ private:
+  // Entries of the ascending list a[0, n) below x.
+  __device__ static uint32_t lower_bound(const uint32_t* a, uint32_t n, uint32_t x) {
+    uint32_t lo = 0;
+    while (n) {
+      const uint32_t half = n / 2;
+      if (a[lo + half] < x) {
+        lo += half + 1;
+        n -= half + 1;
+      } else {
+        n = half;
+      }
+    }
+    return lo;
+  }
+  __device__ static void store_release(uint32_t* p, uint32_t v) {
+    asm volatile("st.release.gpu.global.u32 [%0], %1;" ::"l"(p), "r"(v) : "memory");
+  }
+  __device__ static uint32_t load_acquire(const uint32_t* p) {
+    uint32_t v;
+    asm volatile("ld.acquire.gpu.global.u32 %0, [%1];" : "=r"(v) : "l"(p) : "memory");
+    return v;
+  }
+};
+
+}  // namespace nsa::cuda

@@ -1,0 +1,26 @@
+// The spread top-k kernels (agent_spread_topk.cuh), one template per stage: count and split take
+// a CTA per chunk (blockIdx.x) and row (blockIdx.y), finish a CTA per row (one per SM: its shared
+// memory and registers are the largest). Each waits for the kernel before it (PDL: launched
+// early, they wait before touching global memory).
+#pragma once
+
+#include "../agent/agent_spread_topk.cuh"
+#include "pdl.cuh"
+
+namespace nsa::cuda {
+
+enum class SpreadStage { Count, Split, Finish };
+
+template <class Policy, class Traits, bool kLarge, SpreadStage kStage>
+__global__ void __launch_bounds__(Policy::kThreads, kStage == SpreadStage::Finish ? 1 : Policy::kMinCtasPerSm)
+    spread_topk_kernel(const SpreadParams s) {
+  using Agent = AgentSpreadTopK<Policy, Traits, kLarge>;
+  pdl_wait();
+  pdl_launch_dependents();
+  __shared__ typename Agent::TempStorage storage;
+  if constexpr (kStage == SpreadStage::Count) Agent::count(storage, s);
+  else if constexpr (kStage == SpreadStage::Split) Agent::split(storage, s);
+  else Agent::finish(storage, s);
+}
+
+}  // namespace nsa::cuda
