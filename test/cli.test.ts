@@ -29,6 +29,15 @@ test('info --json is machine-readable', async () => {
   expect(info.cuda).toMatchObject({ compiled: cudaStatus().compiled, usable: cudaStatus().usable });
 });
 
+// The README runs the command as `npx nsa-topk` in a clone: npm runs the package's own bin file,
+// which the build must leave executable (tsc writes it 0644).
+test('the package bin is an executable node script', () => {
+  const pkg = JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'package.json'), 'utf8')) as { bin: Record<string, string> };
+  const bin = path.join(__dirname, '..', pkg.bin['nsa-topk']);
+  expect(fs.statSync(bin).mode & 0o111).toBe(0o111);
+  expect(fs.readFileSync(bin, 'utf8').split('\n')[0]).toBe('#!/usr/bin/env node');
+});
+
 test('--version prints the version', async () => {
   const r = await cli('--version');
   expect(r.code).toBe(0);
