@@ -58,7 +58,10 @@ struct AgentSpreadTopK {
   static constexpr uint32_t kMaxK = Policy::kMaxK;
   static constexpr uint32_t kCandidates = 2 * kMaxK;
   static constexpr int kCandidatesPerThread = int(kCandidates) / kThreads;
-  static_assert(kCandidates % kThreads == 0, "the candidates' scan takes whole runs per thread");
+  static constexpr int kAbovePerThread = int(kMaxK) / kThreads;
+  static constexpr int kHistVectors = Bins::kBins / 4 / kThreads;  // 16-byte parts of a row histogram per thread
+  static_assert(Bins::kBins % (4 * kThreads) == 0, "the row histogram splits evenly over the threads");
+  static_assert(kCandidates % kThreads == 0 && kMaxK % kThreads == 0, "finish() takes whole runs per thread");
   // A chunk's flag word: bit 31 set once published, its count above the bin in bits 16-30, its
   // members in bits 0-15.
   static_assert(kCapacity < (1u << 15), "a chunk's counts fit its flag word");
@@ -123,11 +126,16 @@ struct AgentSpreadTopK {
     if (!spread(w.length, s) || int64_t(c) * kCapacity >= w.length) return;
     SplitStorage& ss = ts.c.split;
     Chunk chunk(ts.c.chunk, s.p, r, w, ChunkRow{{}, c});
-    chunk.template load<false>();
-    // The k-th's bin, from the row's histogram.
-    uint32_t* const hist = Chunk::scratch();
+    // The row's histogram loaded beside the chunk (two round trips in flight at once, not one
+    // after the other), then the k-th's bin from it.
     const uint4* const row_hist = reinterpret_cast<const uint4*>(s.hist + r * Bins::kBins);
-    for (int i = threadIdx.x; i < Bins::kBins / 4; i += kThreads) reinterpret_cast<uint4*>(hist)[i] = row_hist[i];
+    uint4 part[kHistVectors];
+#pragma unroll
+    for (int j = 0; j < kHistVectors; ++j) part[j] = row_hist[threadIdx.x + j * kThreads];
+    chunk.template load<false>();
+    uint32_t* const hist = Chunk::scratch();
+#pragma unroll
+    for (int j = 0; j < kHistVectors; ++j) reinterpret_cast<uint4*>(hist)[threadIdx.x + j * kThreads] = part[j];
     if (threadIdx.x == 0) {
       ss.before[0] = ss.before[1] = 0;
       ss.lo = ~0u;
@@ -262,8 +270,8 @@ struct AgentSpreadTopK {
       return;
     }
     FinishStorage& fs = ts.finish;
-    // The chunks' counts, and the members' bounds where they overflowed; then the row's histogram
-    // and flags cleared for the next call.
+    // The chunks' counts (and, where the members overflowed, their bounds: a second round trip
+    // only then); then the row's histogram and flags cleared for the next call.
     const uint32_t chunks = uint32_t((w.length + kCapacity - 1) / kCapacity);
     uint32_t* const status = s.status + r * s.chunks;
     if (threadIdx.x == 0) {
@@ -272,30 +280,38 @@ struct AgentSpreadTopK {
       fs.hi = 0;
     }
     __syncthreads();
-    uint32_t above_all = 0, members_all = 0, lo = ~0u, hi = 0;
+    uint32_t above_all = 0, members_all = 0;
     for (uint32_t t = threadIdx.x; t < chunks; t += kThreads) {
       const uint32_t v = status[t];
       above_all += (v >> 16) & 0x7fffu;
       members_all += v & 0xffffu;
-      if (v & 0xffffu) {
-        lo = min(lo, s.bounds[(r * s.chunks + t) * 2]);
-        hi = max(hi, s.bounds[(r * s.chunks + t) * 2 + 1]);
-      }
     }
     above_all = __reduce_add_sync(0xffffffffu, above_all);
     members_all = __reduce_add_sync(0xffffffffu, members_all);
-    lo = __reduce_min_sync(0xffffffffu, lo);
-    hi = __reduce_max_sync(0xffffffffu, hi);
     if ((threadIdx.x & 31u) == 0) {
       atomicAdd(&fs.sums[0], above_all);
       atomicAdd(&fs.sums[1], members_all);
-      atomicMin(&fs.lo, lo);
-      atomicMax(&fs.hi, hi);
     }
     __syncthreads();
     above_all = fs.sums[0];
     members_all = fs.sums[1];
     const bool overflow = members_all > kCandidates;
+    if (overflow) {  // whether the bin holds one key (bounds of the chunks with members)
+      uint32_t lo = ~0u, hi = 0;
+      for (uint32_t t = threadIdx.x; t < chunks; t += kThreads) {
+        if (status[t] & 0xffffu) {
+          lo = min(lo, s.bounds[(r * s.chunks + t) * 2]);
+          hi = max(hi, s.bounds[(r * s.chunks + t) * 2 + 1]);
+        }
+      }
+      lo = __reduce_min_sync(0xffffffffu, lo);
+      hi = __reduce_max_sync(0xffffffffu, hi);
+      if ((threadIdx.x & 31u) == 0) {
+        atomicMin(&fs.lo, lo);
+        atomicMax(&fs.hi, hi);
+      }
+      __syncthreads();
+    }
     const bool one_key = fs.lo == fs.hi;
     for (uint32_t t = threadIdx.x; t < chunks; t += kThreads) status[t] = 0;
     for (int b = threadIdx.x; b < Bins::kBins; b += kThreads) s.hist[r * Bins::kBins + b] = 0;
@@ -305,18 +321,37 @@ struct AgentSpreadTopK {
       agent.run();
       return;
     }
-    // The elements above the bin, by position; the candidates with their codes.
+    // The elements above the bin, by position, and the candidates with their codes: every load in
+    // flight before the first store (they come from L2, a round trip each).
     uint32_t* const smem = batch_topk_smem + Chunk::kDynamicSmemBytes / sizeof(uint32_t);
     const uint32_t* const above_pos = s.above + r * 2 * kMaxK;
     const uint32_t* const cand_key = s.cand + r * 2 * kCandidates;
     const uint32_t n = min(members_all, kCandidates), remain = k - above_all;
-    for (uint32_t i = threadIdx.x; i < above_all; i += kThreads) {
-      smem[kAbovePos + i] = above_pos[i];
-      if (sorted) smem[kAboveKeys + i] = above_pos[kMaxK + i];
+    uint32_t apos[kAbovePerThread], akey[kAbovePerThread], ckey[kCandidatesPerThread], cpos[kCandidatesPerThread];
+#pragma unroll
+    for (int j = 0; j < kAbovePerThread; ++j) {
+      const uint32_t i = threadIdx.x + uint32_t(j * kThreads);
+      apos[j] = i < above_all ? above_pos[i] : ~0u;
+      akey[j] = i < above_all && sorted ? above_pos[kMaxK + i] : 0u;
     }
-    for (uint32_t i = threadIdx.x; i < n; i += kThreads) {
-      smem[kCandKeys + i] = cand_key[i];
-      smem[kCandCodes + i] = Fallback::code_of(cand_key[kCandidates + i]);
+#pragma unroll
+    for (int j = 0; j < kCandidatesPerThread; ++j) {
+      const uint32_t i = threadIdx.x + uint32_t(j * kThreads);
+      ckey[j] = i < n ? cand_key[i] : 0u;
+      cpos[j] = i < n ? cand_key[kCandidates + i] : 0u;
+    }
+#pragma unroll
+    for (int j = 0; j < kAbovePerThread; ++j) {
+      const uint32_t i = threadIdx.x + uint32_t(j * kThreads);
+      if (i < above_all) smem[kAbovePos + i] = apos[j];
+    }
+#pragma unroll
+    for (int j = 0; j < kCandidatesPerThread; ++j) {
+      const uint32_t i = threadIdx.x + uint32_t(j * kThreads);
+      if (i < n) {
+        smem[kCandKeys + i] = ckey[j];
+        smem[kCandCodes + i] = Fallback::code_of(cpos[j]);
+      }
     }
     // The remain greatest candidates by (key, code): all of them when the bin holds just those.
     const Threshold t = members_all == remain ? Threshold{0u, 0u}
@@ -349,31 +384,42 @@ struct AgentSpreadTopK {
       stage_pos[slot] = position;
       if (sorted) stage_keys[slot] = x;
     };
-    for (uint32_t i = threadIdx.x; i < above_all; i += kThreads) {
-      const uint32_t position = smem[kAbovePos + i];
-      put(i + lower_bound(smem + kSelPos, remain, position), position, sorted ? smem[kAboveKeys + i] : 0u);
+    uint32_t before[kAbovePerThread];
+    count_below(smem + kSelPos, remain, apos, before);
+#pragma unroll
+    for (int j = 0; j < kAbovePerThread; ++j) {
+      const uint32_t i = threadIdx.x + uint32_t(j * kThreads);
+      if (i < above_all) put(i + before[j], apos[j], akey[j]);
     }
-    for (uint32_t i = threadIdx.x; i < remain; i += kThreads) {
-      const uint32_t position = smem[kSelPos + i];
-      put(i + lower_bound(smem + kAbovePos, above_all, position), position, smem[kSelKeys + i]);
+    uint32_t spos[kAbovePerThread];  // the selected candidates' positions (remain <= kMaxK)
+#pragma unroll
+    for (int j = 0; j < kAbovePerThread; ++j) {
+      const uint32_t i = threadIdx.x + uint32_t(j * kThreads);
+      spos[j] = i < remain ? smem[kSelPos + i] : ~0u;
+    }
+    count_below(smem + kAbovePos, above_all, spos, before);
+#pragma unroll
+    for (int j = 0; j < kAbovePerThread; ++j) {
+      const uint32_t i = threadIdx.x + uint32_t(j * kThreads);
+      if (i < remain) put(i + before[j], spos[j], smem[kSelKeys + i]);
     }
     Write::run(s.p.a, s.p.out, sorted, r, row, k, stage);
   }
 
  private:
-  // Entries of the ascending list a[0, n) below x.
-  __device__ static uint32_t lower_bound(const uint32_t* a, uint32_t n, uint32_t x) {
-    uint32_t lo = 0;
-    while (n) {
-      const uint32_t half = n / 2;
-      if (a[lo + half] < x) {
-        lo += half + 1;
-        n -= half + 1;
-      } else {
-        n = half;
-      }
+  // For each x[j], the entries of the ascending list a[0, n) below it, by binary lifting: the
+  // same steps for every search (as many as n has bits), so a thread's searches run side by side
+  // and their shared-memory loads overlap.
+  template <int kItems>
+  __device__ static void count_below(const uint32_t* a, uint32_t n, const uint32_t (&x)[kItems],
+                                     uint32_t (&below)[kItems]) {
+#pragma unroll
+    for (int j = 0; j < kItems; ++j) below[j] = 0;
+    for (uint32_t step = n ? 1u << (31 - __clz(int(n))) : 0u; step; step >>= 1) {
+#pragma unroll
+      for (int j = 0; j < kItems; ++j)
+        if (below[j] + step <= n && a[below[j] + step - 1] < x[j]) below[j] += step;
     }
-    return lo;
   }
   __device__ static void store_release(uint32_t* p, uint32_t v) {
     asm volatile("st.release.gpu.global.u32 [%0], %1;" ::"l"(p), "r"(v) : "memory");

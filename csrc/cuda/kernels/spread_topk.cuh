@@ -13,7 +13,7 @@ enum class SpreadStage { Count, Split, Finish };
 
 template <class Policy, class Traits, bool kLarge, SpreadStage kStage>
 __global__ void __launch_bounds__(Policy::kThreads, kStage == SpreadStage::Finish ? 1 : Policy::kMinCtasPerSm)
-    spread_topk_kernel(const SpreadParams s) {
+    spread_topk_kernel(const __grid_constant__ SpreadParams s) {
   using Agent = AgentSpreadTopK<Policy, Traits, kLarge>;
   pdl_wait();
   pdl_launch_dependents();
