@@ -67,7 +67,7 @@ struct AgentRegisterTopK {
   static constexpr uint32_t kMaxK = Policy::kMaxK;
   using Select = BlockKeySelect<kThreads, Policy::kDigitBits>;
   using Word = typename Select::Word;
-  using Bins = CoarseBins<Traits>;
+  using Bins = CoarseBins<Traits, Row::kZeroAlone>;
   static_assert(Bins::kBins == Select::kBins, "the coarse pass uses the select's bucket scan and histogram");
   static constexpr uint32_t kGatherCapacity = 2 * kMaxK;  // keys: the stage's words, before the stage
   using Write = BlockStageWrite<kThreads, kMaxK, Traits>;

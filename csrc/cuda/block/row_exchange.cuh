@@ -23,6 +23,7 @@ struct RowCounts {
 
 struct SoloRow {
   static constexpr bool kShared = false;
+  static constexpr bool kZeroAlone = false;  // CoarseBins: 0.0 shares its bin with the tiniest positives
   __device__ static constexpr unsigned rank() { return 0; }
   __device__ static constexpr unsigned size() { return 1; }
   __device__ static void arrive() {}
@@ -37,7 +38,11 @@ struct SoloRow {
 
 // One CTA's chunk of a row spread over the CTAs of a grid (the spread kernels): its rank is the
 // chunk's index. Those CTAs exchange through global memory between kernels, never within one.
+// 0.0 has a bin of its own (CoarseBins): a spread row whose k-th's bin overflows the candidates
+// with several keys takes the batch agent, and ReLU rows' bin of zeros would otherwise hold the
+// rare positive score below 2^-15 too.
 struct ChunkRow : SoloRow {
+  static constexpr bool kZeroAlone = true;
   unsigned index;
   __device__ unsigned rank() const { return index; }
 };
@@ -55,6 +60,7 @@ struct ClusterRowStorage {
 template <int kThreads>
 struct ClusterRow {
   static constexpr bool kShared = true;
+  static constexpr bool kZeroAlone = false;
   using Storage = ClusterRowStorage;
   using Ops = ClusterOps<ClusterRowStorage::kMaxCtas>;  // rank, barrier, remote address
 
