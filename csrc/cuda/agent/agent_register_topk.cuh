@@ -17,8 +17,8 @@
 //     as it arrives.
 //  2. select(): the k-th greatest key: the key that exactly k reach, or the key of a run of ties
 //     of which `remain` are taken. The histogram gives the bin of the k-th. That bin's members
-//     are gathered into shared memory; a thread per key ranks a few (rank_gathered), BlockKeySelect
-//     selects among more. A bin too large to gather (plateaus, rows of nearly equal scores) is
+//     are gathered into shared memory; rank_gathered ranks a few (a thread a key, or by warp
+//     ballots: the policy's kBallotRank), BlockKeySelect selects among more. A bin too large to gather (plateaus, rows of nearly equal scores) is
 //     selected in the registers instead, over its members only.
 //  3. stage(): a selection's output slot is its rank by position. Each thread's vectors give
 //     masks of the elements above the cut and tied with it; block scans of their counts (of the
@@ -240,11 +240,33 @@ struct AgentRegisterTopK {
   }
 
   // The Word of the remain-th greatest of the n gathered keys (n <= kThreads), by counting for
-  // each key those above it and equal to it: n steps for a thread per key, cheaper than radix
-  // passes over the histogram while n is small. Every thread must call; ends with a barrier.
+  // each key those above it and equal to it. Up to the policy's kBallotRank keys (a normal
+  // 8192-long row's bin holds ~40): each warp ranks some against all at once, a lane holding
+  // two, by ballots. Otherwise a thread per key loops over the n (still cheaper than radix passes
+  // while n is small). Every thread must call; ends with a barrier.
+  static constexpr uint32_t kBallotRank = uint32_t(Policy::kBallotRank);
+  static_assert(kBallotRank <= 64 && kBallotRank % kWarps == 0, "two keys a lane; each warp as many keys");
   __device__ Word rank_gathered(uint32_t n, uint32_t remain) {
     const uint32_t i = threadIdx.x;
-    if (i < n) {
+    // x is the k-th's key; of the keys equal to it, the first in the list (`first`) writes.
+    const auto found = [&](uint32_t x, uint32_t above, uint32_t equal, bool first) {
+      if (above < remain && remain <= above + equal && first) ts.cut = Word{x, remain - above, above + equal == remain};
+    };
+    if (kBallotRank > 0 && n <= kBallotRank) {
+      const uint32_t lane = i & 31u;
+      // Keys past n read as 0, which is below every key.
+      const uint32_t y0 = lane < n ? gathered()[lane] : 0u, y1 = lane + 32u < n ? gathered()[lane + 32u] : 0u;
+#pragma unroll
+      for (uint32_t u = 0; u < kBallotRank / kWarps; ++u) {
+        const uint32_t t = (i >> 5) + u * kWarps;
+        if (t >= n) break;  // uniform in the warp
+        const uint32_t x = gathered()[t];
+        const uint32_t eq0 = __ballot_sync(0xffffffffu, y0 == x), eq1 = __ballot_sync(0xffffffffu, y1 == x);
+        const uint32_t above = uint32_t(__popc(__ballot_sync(0xffffffffu, y0 > x)) + __popc(__ballot_sync(0xffffffffu, y1 > x)));
+        const uint32_t first = eq0 ? uint32_t(__ffs(int(eq0)) - 1) : 32u + uint32_t(__ffs(int(eq1)) - 1);
+        if (lane == 0) found(x, above, uint32_t(__popc(eq0) + __popc(eq1)), first == t);
+      }
+    } else if (i < n) {
       const uint32_t x = gathered()[i];
       uint32_t above = 0, equal = 0, equal_before = 0;
       for (uint32_t u = 0; u < n; ++u) {
@@ -253,9 +275,7 @@ struct AgentRegisterTopK {
         equal += y == x;
         equal_before += y == x && u < i;
       }
-      // x is the k-th's key; of the keys equal to it, the first in the list writes.
-      if (above < remain && remain <= above + equal && equal_before == 0)
-        ts.cut = Word{x, remain - above, above + equal == remain};
+      found(x, above, equal, equal_before == 0);
     }
     __syncthreads();
     Word cut = ts.cut;

@@ -71,14 +71,20 @@ struct BatchTopKPolicy900 {
 // kCountOnLoad: each vector's keys go into the select's histogram as the vector arrives, not in
 // a pass after the loads (a lone CTA's counting then overlaps its loads in flight; with other
 // CTAs on the SM it made plateau rows 1.16-1.17x slower: kernel-notes, v6 step 10).
+// kBallotRank: a k-th's bin of at most this many keys is ranked by ballots, each warp taking some
+// of its keys against all at once (a lone CTA's chain gets shorter; where CTAs share an SM the
+// extra instructions cost more than the chain saves: kernel-notes, v6 step 14); 0: a thread per
+// key loops over the others.
 // kMaxCluster: rows of up to kMaxCluster x kMaxLength scores may be held by a cluster of CTAs, a
 // chunk of kMaxLength each (1: a CTA per row only).
-template <int kThreads_, int kMinCtasPerSm_, int kItems_, bool kCountOnLoad_, int kMaxCluster_, class Fallback_>
+template <int kThreads_, int kMinCtasPerSm_, int kItems_, bool kCountOnLoad_, int kBallotRank_, int kMaxCluster_,
+          class Fallback_>
 struct RegisterTopKPolicyHopper {
   static constexpr int kThreads = kThreads_;
   static constexpr int kMinCtasPerSm = kMinCtasPerSm_;
   static constexpr int kItems = kItems_;
   static constexpr bool kCountOnLoad = kCountOnLoad_;
+  static constexpr int kBallotRank = kBallotRank_;
   static constexpr int kMaxCluster = kMaxCluster_;
   static constexpr int kDigitBits = 11;
   static constexpr int kMaxK = 2048;
@@ -89,16 +95,17 @@ struct RegisterTopKPolicyHopper {
 };
 
 // Rows that fill the SMs: 256 threads a row, 32 scores a thread (eight 16-byte loads of f32, four
-// of 16-bit scores), four CTAs per SM, counted after the loads; the small-k batch agent for
-// longer rows.
-using RegisterTopKPolicy900 = RegisterTopKPolicyHopper<256, 4, 32, false, 1, BatchTopKPolicy900SmallK>;
+// of 16-bit scores), four CTAs per SM, counted after the loads, the k-th's bin ranked a thread a
+// key; the small-k batch agent for longer rows.
+using RegisterTopKPolicy900 = RegisterTopKPolicyHopper<256, 4, 32, false, 0, 1, BatchTopKPolicy900SmallK>;
 
 // Fewer rows than SMs (decode: an SM per row at most): twice the threads a row, each holding half
 // as many scores (four 16-byte loads of f32, two of 16-bit scores), so that a lone row's CTA has
 // 16 warps to overlap its latencies instead of 8 and half the work per thread (kernel-notes, v6
-// step 9), counted as the loads arrive (v6 step 10); rows of up to 16 x 8192 scores on a cluster
+// step 9), counted as the loads arrive (v6 step 10), a bin of up to 64 keys ranked by ballots (v6
+// step 14); rows of up to 16 x 8192 scores on a cluster
 // of up to 16 CTAs (Hopper's non-portable limit; v6 step 11); the large batch agent (512
 // threads) for longer rows.
-using RegisterTopKPolicy900FewRows = RegisterTopKPolicyHopper<512, 2, 16, true, 16, BatchTopKPolicy900>;
+using RegisterTopKPolicy900FewRows = RegisterTopKPolicyHopper<512, 2, 16, true, 64, 16, BatchTopKPolicy900>;
 
 }  // namespace nsa::cuda
