@@ -18,8 +18,9 @@
 //  2. select(): the k-th greatest key: the key that exactly k reach, or the key of a run of ties
 //     of which `remain` are taken. The histogram gives the bin of the k-th. That bin's members
 //     are gathered into shared memory; rank_gathered ranks a few (a thread a key, or by warp
-//     ballots: the policy's kBallotRank), BlockKeySelect selects among more. A bin too large to gather (plateaus, rows of nearly equal scores) is
-//     selected in the registers instead, over its members only.
+//     ballots: the policy's kBallotRank), BlockKeySelect selects among more. A bin too large to
+//     gather (plateaus, rows of nearly equal scores) is selected in the registers instead, over
+//     its members only.
 //  3. stage(): a selection's output slot is its rank by position. Each thread's vectors give
 //     masks of the elements above the cut and tied with it; block scans of their counts (of the
 //     ties only when the cut falls in a run of them) give each vector's rank base, the ties are
