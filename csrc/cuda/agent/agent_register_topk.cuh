@@ -80,7 +80,7 @@ struct AgentRegisterTopK {
 
   struct TempStorage {
     typename Select::Storage select;
-    uint32_t warp_total[kWarps];  // scan(): each warp's count
+    uint32_t warp_total[2][kWarps];  // scan<b>(): each warp's count, in buffer b
     uint32_t wrapped_ties;        // thread 0's wrapped elements tied with the cut
     uint32_t wrapped_above;       // ... above it (ClusterRow: the CTA's count for the others)
     uint32_t gathered;            // gather(): keys appended
@@ -222,11 +222,11 @@ struct AgentRegisterTopK {
       cut = Select::select_word(ts.select, remain, [&](auto&& f) { each([&](bool, uint32_t x) { f(bin.holds(x), x); }); },
                                 hist, row);
     } else if (in_bin <= kThreads / 2) {
-      gather(bin);
+      gather(bin, in_bin);
       __syncthreads();
       cut = rank_gathered(in_bin, remain);
     } else if (in_bin <= kGatherCapacity) {
-      gather(bin);
+      gather(bin, in_bin);
       __syncthreads();
       cut = Select::select_word(ts.select, remain,
                                 Select::entries(in_bin, [](uint32_t i) { return gathered()[i]; }, [](uint32_t) { return true; }),
@@ -318,17 +318,26 @@ struct AgentRegisterTopK {
   }
 
   // Appends the keys of `bin`'s members to gathered(), in no particular order (the select needs
-  // none). A warp adds its count to the cursor once.
-  __device__ void gather(typename Bins::Range bin) {
+  // none). Few members in all (up to kBallotRank): a thread holding some adds their count to the
+  // cursor. More: a warp adds its count once, after a scan of its lanes' (a thread's add each
+  // would queue hundreds on one word).
+  __device__ void gather(typename Bins::Range bin, uint32_t members) {
     const uint32_t mask = mask_of([&](uint32_t x) { return bin.holds(x); });
-    const uint32_t lane = threadIdx.x & 31u, n = uint32_t(__popc(mask));
-    uint32_t incl = n;
+    const uint32_t n = uint32_t(__popc(mask));
+    uint32_t at;
+    if (kBallotRank > 0 && members <= kBallotRank) {
+      if (!mask) return;
+      at = atomicAdd(&ts.gathered, n);
+    } else {
+      const uint32_t lane = threadIdx.x & 31u;
+      uint32_t incl = n;
 #pragma unroll
-    for (int d = 1; d < 32; d *= 2) {
-      const uint32_t y = __shfl_up_sync(0xffffffffu, incl, d);
-      if (lane >= uint32_t(d)) incl += y;
+      for (int d = 1; d < 32; d *= 2) {
+        const uint32_t y = __shfl_up_sync(0xffffffffu, incl, d);
+        if (lane >= uint32_t(d)) incl += y;
+      }
+      at = warp_add(__shfl_sync(0xffffffffu, incl, 31), &ts.gathered) + incl - n;
     }
-    uint32_t at = warp_add(__shfl_sync(0xffffffffu, incl, 31), &ts.gathered) + incl - n;
 #pragma unroll
     for (int j = 0; j < kVectors; ++j) {
       if (!slot_bits(mask, j)) continue;
@@ -356,8 +365,9 @@ struct AgentRegisterTopK {
   // Block-wide exclusive prefix, in position order, of the per-slot counts of `mask`'s bits:
   // base[j] for each of the thread's slots; returns the CTA's total. Slots are scanned two to a
   // word over the warp's lanes (16-bit fields: a warp's slot holds at most 32 kV elements), then
-  // over the warps. Every thread must call (it holds two barriers: the first orders a previous
-  // scan's reads of the warp totals before this one's writes).
+  // over the warps. Every thread must call (it holds a barrier). A stage's two scans take the two
+  // buffers of warp totals, so that neither waits for the other's reads.
+  template <int kBuffer>
   __device__ uint32_t scan(uint32_t mask, uint32_t (&base)[kVectors]) {
     const uint32_t lane = threadIdx.x & 31u, warp = threadIdx.x >> 5;
     constexpr int kPairs = kVectors / 2;
@@ -382,13 +392,12 @@ struct AgentRegisterTopK {
       base[2 * i + 1] = in_warp + (excl >> 16);
       in_warp += total >> 16;
     }
-    __syncthreads();  // a previous scan's totals are read
-    if (lane == 0) ts.warp_total[warp] = in_warp;
+    if (lane == 0) ts.warp_total[kBuffer][warp] = in_warp;
     __syncthreads();
     uint32_t before = 0, all = 0;
 #pragma unroll
     for (int u = 0; u < kWarps; ++u) {
-      const uint32_t t = ts.warp_total[u];
+      const uint32_t t = ts.warp_total[kBuffer][u];
       all += t;
       if (uint32_t(u) < warp) before += t;
     }
@@ -423,7 +432,7 @@ struct AgentRegisterTopK {
     if constexpr (Row::kShared)
       if (threadIdx.x == 0) ts.wrapped_above = uint32_t(__popc(above_wrapped));  // scan's barriers order it
     uint32_t base[kVectors];
-    const uint32_t above_total = scan(above, base);
+    const uint32_t above_total = scan<0>(above, base);
     uint32_t selected = above, selected_wrapped = above_wrapped, base_wrapped = above_total;
     // The CTA's count above the cut, for the CTAs after it (ClusterRow).
     const uint32_t above_count = Row::kShared ? above_total + ts.wrapped_above : 0u;
@@ -436,7 +445,7 @@ struct AgentRegisterTopK {
       tied &= ~wrap_mask;
       if (threadIdx.x == 0) ts.wrapped_ties = uint32_t(__popc(tied_wrapped));  // scan's barriers order it
       uint32_t tied_base[kVectors];
-      const uint32_t tied_total = scan(tied, tied_base);
+      const uint32_t tied_total = scan<1>(tied, tied_base);
       // Ties are numbered over the row: the CTA's e-th is the row's (c.tied_before + e)-th.
       const RowCounts c = row.exchange(above_count, tied_total + ts.wrapped_ties);
       above_before = c.above_before;

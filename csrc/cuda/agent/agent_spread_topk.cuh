@@ -177,8 +177,8 @@ struct AgentSpreadTopK {
       }
     }
     uint32_t above_base[kVectors], member_base[kVectors];
-    const uint32_t above_n = chunk.scan(above, above_base);
-    const uint32_t member_n = chunk.scan(member, member_base);
+    const uint32_t above_n = chunk.template scan<0>(above, above_base);
+    const uint32_t member_n = chunk.template scan<1>(member, member_base);
     const uint32_t above_count = above_n + ss.wrapped[0], member_count = member_n + ss.wrapped[1];
     // Publish this chunk's counts, then sum those of the chunks before it.
     uint32_t* const status = s.status + r * s.chunks;

@@ -3,44 +3,72 @@
 #pragma once
 #include <cstdint>
 
-#include <cub/block/block_scan.cuh>
-
 namespace nsa::cuda {
 
 template <int kThreads, int kMaxBins>
 struct BucketSelect {
-  using Scan = cub::BlockScan<uint32_t, kThreads>;
-  static constexpr int kMaxPer = (kMaxBins + kThreads - 1) / kThreads;
+  static constexpr int kWarps = kThreads / 32;
+  static constexpr int kPer = kMaxBins / kThreads;  // bins a thread sums
+  static_assert(kThreads % 32 == 0 && kMaxBins % kThreads == 0, "whole warps, whole runs of bins");
 
   struct Storage {
-    typename Scan::TempStorage scan;
+    alignas(16) uint32_t warp_total[kWarps];  // read as vectors
     uint32_t bin;    // the chosen bin b
     uint32_t above;  // elements (row-wide) in bins > b
   };
 
-  // Bin b with above(b) < kRemain <= above(b) + hist[b], for 1 <= kRemain <= sum(hist).
-  // Thread t owns a run of bins in descending bin order, so an exclusive scan over threads counts
-  // the elements above each run. Every thread of the block must call it; ends with a barrier.
+  // Bin b with above(b) < kRemain <= above(b) + hist[b], for 1 <= kRemain <= sum(hist[0, nbins)).
+  // `hist` holds kMaxBins words (those from nbins on count as 0) and is 16-byte aligned. Thread t
+  // owns kPer bins in descending bin order (thread 0 the highest), read as 16-byte vectors, so
+  // that a warp scan and one exchange of the warps' totals count the elements above each run; the
+  // thread whose run holds the kRemain-th finds its bin in its registers. Every thread of the
+  // block must call it; ends with a barrier. (Strided runs read twice, 4- to 8-way bank conflicts
+  // each, and cub::BlockScan cost 256-thread batch CTAs 4-6%: kernel-notes, v6 step 15.)
   __device__ static void run(Storage& s, const uint32_t* hist, int nbins, uint32_t kRemain) {
-    const int per = (nbins + kThreads - 1) / kThreads;
-    const int first = nbins - 1 - int(threadIdx.x) * per;  // highest bin of this thread's run
-    uint32_t sum = 0;
-    for (int i = 0; i < per; ++i) {
-      const int b = first - i;
-      if (b >= 0) sum += hist[b];
+    const uint32_t lane = threadIdx.x & 31u, warp = threadIdx.x >> 5;
+    const int low = kMaxBins - int(threadIdx.x + 1) * kPer;  // the run's lowest bin
+    uint32_t h[kPer];
+    if constexpr (kPer % 4 == 0) {
+#pragma unroll
+      for (int j = 0; j < kPer / 4; ++j) {
+        const uint4 v = reinterpret_cast<const uint4*>(hist + low)[j];
+        h[4 * j] = v.x;
+        h[4 * j + 1] = v.y;
+        h[4 * j + 2] = v.z;
+        h[4 * j + 3] = v.w;
+      }
+    } else {
+#pragma unroll
+      for (int i = 0; i < kPer; ++i) h[i] = hist[low + i];
     }
-    uint32_t above;
-    Scan(s.scan).ExclusiveSum(sum, above);
+    uint32_t sum = 0;
+#pragma unroll
+    for (int i = 0; i < kPer; ++i) {
+      if (low + i >= nbins) h[i] = 0;
+      sum += h[i];
+    }
+    uint32_t incl = sum;
+#pragma unroll
+    for (int d = 1; d < 32; d *= 2) {
+      const uint32_t y = __shfl_up_sync(0xffffffffu, incl, d);
+      if (lane >= uint32_t(d)) incl += y;
+    }
+    // A previous call's reads of the totals came before its closing barrier.
+    if (lane == 31) s.warp_total[warp] = incl;
+    __syncthreads();
+    uint32_t above = incl - sum;
+#pragma unroll
+    for (int u = 0; u < kWarps; ++u)
+      if (uint32_t(u) < warp) above += s.warp_total[u];
     if (above < kRemain && kRemain <= above + sum) {
-      for (int i = 0; i < per; ++i) {
-        const int b = first - i;
-        const uint32_t h = hist[b];
-        if (kRemain <= above + h) {
-          s.bin = uint32_t(b);
+#pragma unroll
+      for (int i = kPer - 1; i >= 0; --i) {
+        if (kRemain <= above + h[i]) {
+          s.bin = uint32_t(low + i);
           s.above = above;
           break;
         }
-        above += h;
+        above += h[i];
       }
     }
     __syncthreads();
