@@ -394,13 +394,9 @@ struct AgentRegisterTopK {
     }
     if (lane == 0) ts.warp_total[kBuffer][warp] = in_warp;
     __syncthreads();
-    uint32_t before = 0, all = 0;
-#pragma unroll
-    for (int u = 0; u < kWarps; ++u) {
-      const uint32_t t = ts.warp_total[kBuffer][u];
-      all += t;
-      if (uint32_t(u) < warp) before += t;
-    }
+    // Lane u reads warp u's total; two reductions sum those before this warp and all of them.
+    const uint32_t t = lane < uint32_t(kWarps) ? ts.warp_total[kBuffer][lane] : 0u;
+    const uint32_t before = __reduce_add_sync(0xffffffffu, lane < warp ? t : 0u), all = __reduce_add_sync(0xffffffffu, t);
 #pragma unroll
     for (int j = 0; j < kVectors; ++j) base[j] += before;
     return all;
