@@ -426,7 +426,7 @@ struct AgentRegisterTopK {
     const uint32_t above_wrapped = above & wrap_mask;
     above &= ~wrap_mask;
     if constexpr (Row::kShared)
-      if (threadIdx.x == 0) ts.wrapped_above = uint32_t(__popc(above_wrapped));  // scan's barriers order it
+      if (threadIdx.x == 0) ts.wrapped_above = uint32_t(__popc(above_wrapped));  // scan's barrier orders it
     uint32_t base[kVectors];
     const uint32_t above_total = scan<0>(above, base);
     uint32_t selected = above, selected_wrapped = above_wrapped, base_wrapped = above_total;
@@ -439,7 +439,7 @@ struct AgentRegisterTopK {
       uint32_t tied = mask_of([&](uint32_t x) { return x == cut.value; });
       const uint32_t tied_wrapped = tied & wrap_mask;
       tied &= ~wrap_mask;
-      if (threadIdx.x == 0) ts.wrapped_ties = uint32_t(__popc(tied_wrapped));  // scan's barriers order it
+      if (threadIdx.x == 0) ts.wrapped_ties = uint32_t(__popc(tied_wrapped));  // scan's barrier orders it
       uint32_t tied_base[kVectors];
       const uint32_t tied_total = scan<1>(tied, tied_base);
       // Ties are numbered over the row: the CTA's e-th is the row's (c.tied_before + e)-th.
