@@ -366,13 +366,12 @@ constexpr size_t register_smem_bytes() {
 }
 
 // Whether the register kernel can take a call: k within its policies, on a device the Hopper
-// policies are tuned for (batch_fits; its CTA, the fallback batch agent's shared memory, is no
-// larger than the large batch policy's).
+// policies are tuned for (batch_fits), with both policies' CTAs (the fallback batch agent's shared
+// memory included) within the opt-in limit.
 bool register_fits(int32_t k, const DeviceCaps& caps) {
-  static_assert(register_smem_bytes<RegisterTopKPolicy900>() <= batch_smem_bytes<BatchTopKPolicy900>() &&
-                    register_smem_bytes<RegisterTopKPolicy900FewRows>() <= batch_smem_bytes<BatchTopKPolicy900>(),
-                "fits wherever the batch kernel does");
-  return k <= RegisterTopKPolicy900::kMaxK && batch_fits(k, caps);
+  const size_t smem =
+      std::max(register_smem_bytes<RegisterTopKPolicy900>(), register_smem_bytes<RegisterTopKPolicy900FewRows>());
+  return k <= RegisterTopKPolicy900::kMaxK && batch_fits(k, caps) && size_t(caps.smem_optin) >= smem;
 }
 
 // The register kernel's policy for a row count (maxRows in graph-safe mode): fewer rows than SMs

@@ -46,6 +46,7 @@
 #include <cstdint>
 
 #include "../../common/key_traits.h"
+#include "../block/block_exclusive_sum.cuh"
 #include "../block/block_key_select.cuh"
 #include "../block/block_stage_write.cuh"
 #include "../block/coarse_bins.cuh"
@@ -80,7 +81,7 @@ struct AgentRegisterTopK {
 
   struct TempStorage {
     typename Select::Storage select;
-    uint32_t warp_total[2][kWarps];  // scan<b>(): each warp's count, in buffer b
+    typename BlockExclusiveSum<kThreads>::Storage sums[2];  // scan<b>(): the warps' counts, in buffer b
     uint32_t wrapped_ties;        // thread 0's wrapped elements tied with the cut
     uint32_t wrapped_above;       // ... above it (ClusterRow: the CTA's count for the others)
     uint32_t gathered;            // gather(): keys appended
@@ -329,13 +330,7 @@ struct AgentRegisterTopK {
       if (!mask) return;
       at = atomicAdd(&ts.gathered, n);
     } else {
-      const uint32_t lane = threadIdx.x & 31u;
-      uint32_t incl = n;
-#pragma unroll
-      for (int d = 1; d < 32; d *= 2) {
-        const uint32_t y = __shfl_up_sync(0xffffffffu, incl, d);
-        if (lane >= uint32_t(d)) incl += y;
-      }
+      const uint32_t incl = BlockExclusiveSum<kThreads>::warp_inclusive(n);
       at = warp_add(__shfl_sync(0xffffffffu, incl, 31), &ts.gathered) + incl - n;
     }
 #pragma unroll
@@ -369,7 +364,7 @@ struct AgentRegisterTopK {
   // buffers of warp totals, so that neither waits for the other's reads.
   template <int kBuffer>
   __device__ uint32_t scan(uint32_t mask, uint32_t (&base)[kVectors]) {
-    const uint32_t lane = threadIdx.x & 31u, warp = threadIdx.x >> 5;
+    const uint32_t lane = threadIdx.x & 31u;
     constexpr int kPairs = kVectors / 2;
     uint32_t pair[kPairs], incl[kPairs];
 #pragma unroll
@@ -392,11 +387,8 @@ struct AgentRegisterTopK {
       base[2 * i + 1] = in_warp + (excl >> 16);
       in_warp += total >> 16;
     }
-    if (lane == 0) ts.warp_total[kBuffer][warp] = in_warp;
-    __syncthreads();
-    // Lane u reads warp u's total; two reductions sum those before this warp and all of them.
-    const uint32_t t = lane < uint32_t(kWarps) ? ts.warp_total[kBuffer][lane] : 0u;
-    const uint32_t before = __reduce_add_sync(0xffffffffu, lane < warp ? t : 0u), all = __reduce_add_sync(0xffffffffu, t);
+    uint32_t all;
+    const uint32_t before = BlockExclusiveSum<kThreads>::warps_before(ts.sums[kBuffer], in_warp, all);
 #pragma unroll
     for (int j = 0; j < kVectors; ++j) base[j] += before;
     return all;

@@ -25,6 +25,7 @@
 #pragma once
 #include <cstdint>
 
+#include "../block/block_exclusive_sum.cuh"
 #include "../block/pick.cuh"
 #include "../block/row_exchange.cuh"
 #include "agent_batch_topk.cuh"
@@ -65,7 +66,7 @@ struct AgentSpreadTopK {
   // A chunk's flag word: bit 31 set once published, its count above the bin in bits 16-30, its
   // members in bits 0-15.
   static_assert(kCapacity < (1u << 15), "a chunk's counts fit its flag word");
-  using Scan = cub::BlockScan<uint32_t, kThreads>;
+  using Sum = BlockExclusiveSum<kThreads>;
 
   // finish()'s shared memory past the register agent's (its stage and scratch), in words.
   static constexpr uint32_t kCandKeys = 0, kCandCodes = kCandidates, kAbovePos = 2 * kCandidates,
@@ -82,7 +83,7 @@ struct AgentSpreadTopK {
   };
   struct FinishStorage {
     typename Select::Storage select;
-    typename Scan::TempStorage scan;
+    typename Sum::Storage sum;
     uint32_t sums[2];  // the row's elements above the bin and members of it
     uint32_t lo, hi;   // the least and greatest key of its members
   };
@@ -366,8 +367,8 @@ struct AgentSpreadTopK {
       const uint32_t i = first + uint32_t(j);
       kept += i < n && Select::kept(smem[kCandKeys + i], smem[kCandCodes + i], t);
     }
-    uint32_t at;
-    Scan(fs.scan).ExclusiveSum(kept, at);
+    uint32_t all;
+    uint32_t at = Sum::run(fs.sum, kept, all);
 #pragma unroll
     for (int j = 0; j < kCandidatesPerThread; ++j) {
       const uint32_t i = first + uint32_t(j);

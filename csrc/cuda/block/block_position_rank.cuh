@@ -7,15 +7,15 @@
 #pragma once
 #include <cstdint>
 
-#include <cub/block/block_scan.cuh>
+#include "block_exclusive_sum.cuh"
 
 namespace nsa::cuda {
 
 template <int kThreads>
 struct BlockPositionRank {
-  using Scan = cub::BlockScan<uint32_t, kThreads>;
+  using Sum = BlockExclusiveSum<kThreads>;
   struct Storage {
-    typename Scan::TempStorage scan;
+    typename Sum::Storage sum;
   };
 
   // For m entries whose positions pos(i) (i < m) are distinct and lie in [0, length), calls
@@ -44,8 +44,8 @@ struct BlockPositionRank {
       const uint32_t w0 = threadIdx.x * per, w1 = min(nwords, w0 + per);
       uint32_t sum = 0;
       for (uint32_t w = w0; w < w1; ++w) sum += __popc(bitmap[w]);
-      uint32_t before, total;
-      Scan(s.scan).ExclusiveSum(sum, before, total);
+      uint32_t total;
+      uint32_t before = Sum::run(s.sum, sum, total);
       for (uint32_t w = w0; w < w1; ++w) {
         first[w] = before;
         before += __popc(bitmap[w]);

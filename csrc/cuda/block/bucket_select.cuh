@@ -3,16 +3,18 @@
 #pragma once
 #include <cstdint>
 
+#include "block_exclusive_sum.cuh"
+
 namespace nsa::cuda {
 
 template <int kThreads, int kMaxBins>
 struct BucketSelect {
-  static constexpr int kWarps = kThreads / 32;
+  using Sum = BlockExclusiveSum<kThreads>;
   static constexpr int kPer = kMaxBins / kThreads;  // bins a thread sums
-  static_assert(kThreads % 32 == 0 && kThreads <= 1024 && kMaxBins % kThreads == 0, "whole warps, whole runs of bins");
+  static_assert(kMaxBins % kThreads == 0, "whole runs of bins");
 
   struct Storage {
-    uint32_t warp_total[kWarps];
+    typename Sum::Storage sum;
     uint32_t bin;    // the chosen bin b
     uint32_t above;  // elements (row-wide) in bins > b
   };
@@ -20,12 +22,11 @@ struct BucketSelect {
   // Bin b with above(b) < kRemain <= above(b) + hist[b], for 1 <= kRemain <= sum(hist[0, nbins)).
   // `hist` holds kMaxBins words (those from nbins on count as 0) and is 16-byte aligned. Thread t
   // owns kPer bins in descending bin order (thread 0 the highest), read as 16-byte vectors, so
-  // that a warp scan and one exchange of the warps' totals count the elements above each run; the
-  // thread whose run holds the kRemain-th finds its bin in its registers. Every thread of the
+  // that an exclusive sum over the threads counts the elements above each run; the thread whose
+  // run holds the kRemain-th finds its bin in its registers. Every thread of the
   // block must call it; ends with a barrier. (Strided runs read twice, 4- to 8-way bank conflicts
   // each, and cub::BlockScan cost 256-thread batch CTAs 4-6%: kernel-notes, v6 step 15.)
   __device__ static void run(Storage& s, const uint32_t* hist, int nbins, uint32_t kRemain) {
-    const uint32_t lane = threadIdx.x & 31u, warp = threadIdx.x >> 5;
     const int low = kMaxBins - int(threadIdx.x + 1) * kPer;  // the run's lowest bin
     uint32_t h[kPer];
     if constexpr (kPer % 4 == 0) {
@@ -47,19 +48,9 @@ struct BucketSelect {
       if (low + i >= nbins) h[i] = 0;
       sum += h[i];
     }
-    uint32_t incl = sum;
-#pragma unroll
-    for (int d = 1; d < 32; d *= 2) {
-      const uint32_t y = __shfl_up_sync(0xffffffffu, incl, d);
-      if (lane >= uint32_t(d)) incl += y;
-    }
-    // A previous call's reads of the totals came before its closing barrier.
-    if (lane == 31) s.warp_total[warp] = incl;
-    __syncthreads();
-    // The warps before this one: lane u reads warp u's total, one reduction sums those below (a
-    // loop over the totals, each tested against the warp, cost a lone CTA ~500 cycles: v6 step 16).
-    const uint32_t total = lane < uint32_t(kWarps) ? s.warp_total[lane] : 0u;
-    uint32_t above = incl - sum + __reduce_add_sync(0xffffffffu, lane < warp ? total : 0u);
+    // A previous call's reads of the sum's storage came before its closing barrier.
+    uint32_t all;
+    uint32_t above = Sum::run(s.sum, sum, all);
     if (above < kRemain && kRemain <= above + sum) {
 #pragma unroll
       for (int i = kPer - 1; i >= 0; --i) {

@@ -10,7 +10,7 @@
 #pragma once
 #include <cstdint>
 
-#include <cub/block/block_scan.cuh>
+#include "block_exclusive_sum.cuh"
 
 namespace nsa::cuda {
 
@@ -18,10 +18,10 @@ template <int kThreads>
 struct RunRank {
   static constexpr int kRun = 32;  // entries per thread per round: one mask bit each
   static_assert(kThreads * kRun < (1 << 16), "two 16-bit counts are packed into one word");
-  using Scan = cub::BlockScan<uint32_t, kThreads>;
+  using Sum = BlockExclusiveSum<kThreads>;
 
   struct Storage {
-    typename Scan::TempStorage scan;
+    typename Sum::Storage sum;
   };
 
   // Visits entries [0, n). flags(i, a, b) sets entry i's two flags (at most one of them);
@@ -48,8 +48,8 @@ struct RunRank {
           mb |= uint32_t(b) << j;
         }
       }
-      uint32_t before, all;
-      Scan(s.scan).ExclusiveSum((uint32_t(__popc(ma)) << 16) | uint32_t(__popc(mb)), before, all);
+      uint32_t all;
+      const uint32_t before = Sum::run(s.sum, (uint32_t(__popc(ma)) << 16) | uint32_t(__popc(mb)), all);
       // Only the flagged entries, lowest index first (the order does not matter for the ranks).
       for (uint32_t left = ma | mb; left; left &= left - 1u) {
         const int32_t j = __ffs(left) - 1;
