@@ -388,7 +388,7 @@ struct AgentRegisterTopK {
       in_warp += total >> 16;
     }
     uint32_t all;
-    const uint32_t before = BlockExclusiveSum<kThreads>::warps_before(ts.sums[kBuffer], in_warp, all);
+    const uint32_t before = BlockExclusiveSum<kThreads>::warps_before(ts.sums[kBuffer], in_warp, &all);
 #pragma unroll
     for (int j = 0; j < kVectors; ++j) base[j] += before;
     return all;

@@ -367,8 +367,7 @@ struct AgentSpreadTopK {
       const uint32_t i = first + uint32_t(j);
       kept += i < n && Select::kept(smem[kCandKeys + i], smem[kCandCodes + i], t);
     }
-    uint32_t all;
-    uint32_t at = Sum::run(fs.sum, kept, all);
+    uint32_t at = Sum::run(fs.sum, kept);
 #pragma unroll
     for (int j = 0; j < kCandidatesPerThread; ++j) {
       const uint32_t i = first + uint32_t(j);

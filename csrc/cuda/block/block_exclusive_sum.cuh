@@ -19,14 +19,15 @@ struct BlockExclusiveSum {
     uint32_t warp_total[kWarps];
   };
 
-  // The sum of the warps' totals before the calling thread's warp; `all`, of every warp's. Lane 31
-  // of each warp gives its warp's total (in_warp). Every thread must call; holds one barrier.
-  __device__ static uint32_t warps_before(Storage& s, uint32_t in_warp, uint32_t& all) {
+  // The sum of the warps' totals before the calling thread's warp; *all, of every warp's, where
+  // `all` is given (a null one, known at compile time, drops that reduction). Lane 31 of each warp
+  // gives its warp's total (in_warp). Every thread must call; holds one barrier.
+  __device__ static uint32_t warps_before(Storage& s, uint32_t in_warp, uint32_t* all = nullptr) {
     const uint32_t lane = threadIdx.x & 31u, warp = threadIdx.x >> 5;
     if (lane == 31) s.warp_total[warp] = in_warp;
     __syncthreads();
     const uint32_t t = lane < uint32_t(kWarps) ? s.warp_total[lane] : 0u;
-    all = __reduce_add_sync(0xffffffffu, t);
+    if (all) *all = __reduce_add_sync(0xffffffffu, t);
     return __reduce_add_sync(0xffffffffu, lane < warp ? t : 0u);
   }
 
@@ -41,9 +42,9 @@ struct BlockExclusiveSum {
     return x;
   }
 
-  // x's exclusive prefix over the block; `all`, the block's sum. Every thread must call; holds
-  // one barrier.
-  __device__ static uint32_t run(Storage& s, uint32_t x, uint32_t& all) {
+  // x's exclusive prefix over the block; *all, the block's sum, where `all` is given. Every thread
+  // must call; holds one barrier.
+  __device__ static uint32_t run(Storage& s, uint32_t x, uint32_t* all = nullptr) {
     const uint32_t incl = warp_inclusive(x);
     return warps_before(s, incl, all) + incl - x;
   }

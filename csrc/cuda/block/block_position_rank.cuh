@@ -45,7 +45,7 @@ struct BlockPositionRank {
       uint32_t sum = 0;
       for (uint32_t w = w0; w < w1; ++w) sum += __popc(bitmap[w]);
       uint32_t total;
-      uint32_t before = Sum::run(s.sum, sum, total);
+      uint32_t before = Sum::run(s.sum, sum, &total);
       for (uint32_t w = w0; w < w1; ++w) {
         first[w] = before;
         before += __popc(bitmap[w]);

@@ -49,8 +49,7 @@ struct BucketSelect {
       sum += h[i];
     }
     // A previous call's reads of the sum's storage came before its closing barrier.
-    uint32_t all;
-    uint32_t above = Sum::run(s.sum, sum, all);
+    uint32_t above = Sum::run(s.sum, sum);
     if (above < kRemain && kRemain <= above + sum) {
 #pragma unroll
       for (int i = kPer - 1; i >= 0; --i) {

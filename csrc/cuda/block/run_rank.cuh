@@ -49,7 +49,7 @@ struct RunRank {
         }
       }
       uint32_t all;
-      const uint32_t before = Sum::run(s.sum, (uint32_t(__popc(ma)) << 16) | uint32_t(__popc(mb)), all);
+      const uint32_t before = Sum::run(s.sum, (uint32_t(__popc(ma)) << 16) | uint32_t(__popc(mb)), &all);
       // Only the flagged entries, lowest index first (the order does not matter for the ranks).
       for (uint32_t left = ma | mb; left; left &= left - 1u) {
         const int32_t j = __ffs(left) - 1;
