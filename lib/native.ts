@@ -220,4 +220,10 @@ export interface NativePathChoice {
   candCap: number;
   /** Shared memory per CTA, static and dynamic. */
   smemBytes: number;
+  /**
+   * Spread: rows of at most this many scores on the device take the radix kernel an op of this
+   * maxLen would, beside the spread kernels, in calls that give lengths or row starts (the length
+   * split); 0 when the spread kernels take every row.
+   */
+  splitLength: number;
 }

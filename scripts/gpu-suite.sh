@@ -131,11 +131,13 @@ if part bench; then
   step "nsa-topk bench --graph" bench-graph.log node dist/cli/main.js bench --graph --no-torch --json "$OUT_DIR/bench-graph.json"
   # The same graphs of N calls with PDL launches, against bench.json's (issue 10).
   step "nsa-topk bench --pdl" bench-pdl.log node dist/cli/main.js bench --pdl --no-torch --json "$OUT_DIR/bench-pdl.json"
-  # Issue 10's adaptation on the device: an op built for 8 x 1048576 running rows of 32768, and a
+  # Issue 10's adaptation on the device: an op built for 8 x 1048576 running rows of 32768 (at
+  # stride 32768, and at its own stride with device lengths of 32768: the length split), and a
   # batch mixing 4096- and 1048576-long rows, each against the shapes' own ops.
   step "nsa-topk bench --max-len/--row-lengths" bench-adapt.log bash -c '
     node dist/cli/main.js bench --rows 8 --lengths 32768,1048576 --no-torch &&
     node dist/cli/main.js bench --rows 8 --lengths 32768 --max-len 1048576 --no-torch &&
+    node dist/cli/main.js bench --rows 8 --lengths 1048576 --row-lengths 32768 --max-rows 8 --max-len 1048576 --no-torch &&
     node dist/cli/main.js bench --rows 8 --lengths 1048576 --row-lengths 4096,1048576 --no-torch'
   step "examples/quickstart.js" quickstart.log node examples/quickstart.js
 fi

@@ -92,6 +92,19 @@ describeCuda('choosePath', () => {
     expect(choose(H200, 132, 131072, 2049).smemBytes).toBeGreaterThan(104 * KB);
   });
 
+  test('the length split: unsorted spread ops leave rows short on the device to the radix kernel', () => {
+    // Rows of at most 131072 scores on the device take what an op of that maxLen takes (radix
+    // clusters), beside the spread kernels; sorted ops, forced paths and other paths do not split.
+    for (const [rows, k] of [[1, 2048], [8, 2048], [33, 512]]) {
+      expect([rows, k, choose(H200, rows, 1 << 20, k).splitLength]).toEqual([rows, k, 131072]);
+      expect(summary(choose(H200, rows, 131072, k))).toMatch(/^radix /);
+    }
+    expect(choose(H200, 1, 1 << 20, 2048, NativeRadixPath.Auto, true).splitLength).toBe(0);
+    expect(choose(H200, 1, 1 << 20, 2048, NativeRadixPath.Spread).splitLength).toBe(0);
+    expect(choose(H200, 1, 131072, 2048).splitLength).toBe(0);
+    expect(choose(H200, 34, 1 << 20, 2048).splitLength).toBe(0);
+  });
+
   test('a batch shape and a decode shape on each GPU class', () => {
     const got = Object.fromEntries(Object.entries(GPUS).map(([name, gpu]) =>
       [name, [summary(choose(gpu, 256, 131072, 2048)), summary(choose(gpu, 1, 131072, 2048))]]));

@@ -180,6 +180,7 @@ Napi::Value ChoosePath(const Napi::CallbackInfo& info) {
   o.Set("chunkCap", c.chunk_cap);
   o.Set("candCap", c.cand_cap);
   o.Set("smemBytes", double(c.smem_bytes));
+  o.Set("splitLength", double(c.split_length));
   return o;
 }
 

@@ -70,6 +70,8 @@ TopKOp::TopKOp(const Napi::CallbackInfo& info) : Napi::ObjectWrap<TopKOp>(info) 
              "allocating a " + std::to_string(workspace_bytes_) + "-byte workspace");
   if (const size_t zeroed = cuda::workspace_zeroed_bytes(backend_, cfg_, path_, device_))
     check_cuda(env, cudaMemset(workspace_, 0, zeroed), "clearing the workspace");
+  if (cuda::may_branch(backend_, cfg_, path_, device_))
+    check_cuda(env, cuda::open_branch(branch_), "making the op's branch stream and events");
 }
 
 TopKOp::~TopKOp() { release(); }
@@ -77,9 +79,12 @@ TopKOp::~TopKOp() { release(); }
 cudaError_t TopKOp::release() {
   if (disposed_) return cudaSuccess;
   disposed_ = true;
-  if (!workspace_) return cudaSuccess;
+  if (!workspace_ && !branch_.stream) return cudaSuccess;
   DeviceGuard guard(device_);
-  return guard.error() != cudaSuccess ? guard.error() : cudaFree(workspace_);
+  if (guard.error() != cudaSuccess) return guard.error();
+  const cudaError_t branch = cuda::close_branch(branch_);
+  const cudaError_t freed = workspace_ ? cudaFree(workspace_) : cudaSuccess;
+  return freed != cudaSuccess ? freed : branch;
 }
 
 Napi::Value TopKOp::Device(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), device_); }
@@ -121,7 +126,9 @@ TopKOp::Call TopKOp::unpack_run(Napi::Value value) const {
 void TopKOp::enqueue(Napi::Env env, const Call& call) const {
   DeviceGuard guard(device_);
   check_cuda(env, guard.error(), "selecting device " + std::to_string(device_));
-  check_cuda(env, cuda::run_topk(backend_, cfg_, path_, call.args, workspace_, workspace_bytes_, call.stream->handle()),
+  check_cuda(env,
+             cuda::run_topk(backend_, cfg_, path_, call.args, workspace_, workspace_bytes_, call.stream->handle(),
+                            branch_.stream ? &branch_ : nullptr),
              "running top-k");
 }
 

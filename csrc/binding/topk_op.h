@@ -52,6 +52,7 @@ class TopKOp : public Napi::ObjectWrap<TopKOp> {
   int device_ = 0;
   void* workspace_ = nullptr;
   size_t workspace_bytes_ = 0;
+  cuda::Branch branch_;  // where calls may split their rows by length (cuda::may_branch); else empty
   bool disposed_ = false;
 };
 

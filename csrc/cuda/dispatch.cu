@@ -411,7 +411,7 @@ bool spread_fits(int32_t k, const DeviceCaps& caps) {
 // many as its stride holds, at most the workspace's (longer rows are the finish kernel's alone).
 template <class Traits, bool kLarge>
 cudaError_t launch_spread(const TopKConfig& cfg, const TopKArgs& args, const Layout& l, void* ws, int device,
-                          cudaStream_t stream) {
+                          cudaStream_t stream, int64_t shorter) {
   using Agent = SpreadAgent<Traits, kLarge>;
   constexpr auto count = spread_topk_kernel<SpreadPolicy, Traits, false, SpreadStage::Count>;  // no tie-break yet
   constexpr auto split = spread_topk_kernel<SpreadPolicy, Traits, kLarge, SpreadStage::Split>;
@@ -431,6 +431,7 @@ cudaError_t launch_spread(const TopKConfig& cfg, const TopKArgs& args, const Lay
   s.above = region<uint32_t>(ws, l.spread_above);
   s.cand = region<uint32_t>(ws, l.spread_cand);
   s.chunks = l.spread_chunks;
+  s.shorter = shorter;
   const int64_t stride_chunks = (args.stride + Agent::kCapacity - 1) / Agent::kCapacity;
   const dim3 grid(unsigned(std::clamp<int64_t>(stride_chunks, 1, l.spread_chunks)), unsigned(args.rows));
   err = launch_first(cfg, count, {grid, SpreadPolicy::kThreads, Agent::Chunk::kDynamicSmemBytes, 1}, stream, s);
@@ -441,11 +442,12 @@ cudaError_t launch_spread(const TopKConfig& cfg, const TopKArgs& args, const Lay
                         stream, s);
   return err;
 }
+// shorter: rows of at most this many scores are the radix kernel's (run_split); -1: none.
 template <class Traits>
 cudaError_t run_spread(const TopKConfig& cfg, const TopKArgs& args, const Layout& l, void* ws, int device,
-                       cudaStream_t stream) {
-  return cfg.tie_break == TieBreak::Large ? launch_spread<Traits, true>(cfg, args, l, ws, device, stream)
-                                          : launch_spread<Traits, false>(cfg, args, l, ws, device, stream);
+                       cudaStream_t stream, int64_t shorter) {
+  return cfg.tie_break == TieBreak::Large ? launch_spread<Traits, true>(cfg, args, l, ws, device, stream, shorter)
+                                          : launch_spread<Traits, false>(cfg, args, l, ws, device, stream, shorter);
 }
 
 // Whether the batch kernel takes its small-k policy (four 256-thread CTAs per SM): k up to its
@@ -467,9 +469,54 @@ cudaError_t run_batch(const TopKConfig& cfg, const TopKArgs& args, int device, c
   return run_batch_policy<BatchTopKPolicy900, Traits>(cfg, args, device, stream);
 }
 
+// The radix kernel as `choice` plans it, on the rows of at most `longest` scores (the others are
+// left to the spread kernels: run_split); sorted output goes to `positions`.
+template <class Traits>
+cudaError_t launch_radix_plan(const TopKConfig& cfg, const PathChoice& choice, const TopKArgs& args, int32_t* positions,
+                              int64_t longest, int device, cudaStream_t stream) {
+  RadixParams p;
+  zero(p);
+  p.a = args;
+  set_output(p.out, cfg, positions);
+  p.region_words = choice.region_words;
+  p.chunk_cap = choice.chunk_cap;
+  p.cand_cap = choice.cand_cap;
+  p.longest = longest;
+  const int cluster = choice.plan.cluster;
+  return cluster == 8   ? launch_radix<Traits, 8>(cfg, p, device, stream)
+         : cluster == 4 ? launch_radix<Traits, 4>(cfg, p, device, stream)
+         : cluster == 2 ? launch_radix<Traits, 2>(cfg, p, device, stream)
+                        : launch_radix<Traits, 1>(cfg, p, device, stream);
+}
+
+// The length split (graph-safe decode ops built for long rows, issue 10): the launch follows the
+// op's maxLen, but rows may turn out short on the device. Rows of at most choice.split_length
+// take the radix kernel planned for that length on the op's branch, beside the spread kernels on
+// the stream, which take the longer rows; each kernel leaves the other's rows at once, so a call
+// costs about what its longest rows cost. The branch forks from the stream and joins it again
+// (two events; in a stream capture, a fork and a join of the graph), also when a launch fails,
+// so that a capture stays whole.
+template <class Traits>
+cudaError_t run_split(const TopKConfig& cfg, const PathChoice& choice, int64_t shape_rows, const TopKArgs& args,
+                      const Layout& l, void* ws, int device, cudaStream_t stream, const Branch& branch) {
+  const PathChoice short_rows = choose_path(RadixPath::Auto, shape_rows, choice.split_length, cfg.k, false, device_caps(device));
+  if (short_rows.kernel != PathKernel::Radix) return cudaErrorInvalidConfiguration;  // choose_path said it would be
+  cudaError_t err = cudaEventRecord(branch.fork, stream);
+  if (err == cudaSuccess) err = cudaStreamWaitEvent(branch.stream, branch.fork, 0);
+  if (err != cudaSuccess) return err;
+  // Plain launch on the branch: its stream's last work is the fork, not a kernel to overlap (PDL).
+  TopKConfig plain = cfg;
+  plain.pdl = false;
+  err = launch_radix_plan<Traits>(plain, short_rows, args, nullptr, choice.split_length, device, branch.stream);
+  const cudaError_t spread = run_spread<Traits>(cfg, args, l, ws, device, stream, choice.split_length);
+  cudaError_t join = cudaEventRecord(branch.join, branch.stream);
+  if (join == cudaSuccess) join = cudaStreamWaitEvent(stream, branch.join, 0);
+  return err != cudaSuccess ? err : spread != cudaSuccess ? spread : join;
+}
+
 template <class Traits>
 cudaError_t run_radix(const TopKConfig& cfg, RadixPath path, const TopKArgs& args, const Layout& l, void* ws,
-                      int device, cudaStream_t stream) {
+                      int device, cudaStream_t stream, const Branch* branch) {
   const int64_t shape_rows = cfg.graph_safe ? std::max(cfg.max_rows, args.rows) : args.rows;
   // No row is longer than its stride or the op's maxLen, so the shorter of the two is the path's
   // maxLen: an op built for the longest rows takes the path of the rows it is called with when
@@ -478,20 +525,15 @@ cudaError_t run_radix(const TopKConfig& cfg, RadixPath path, const TopKArgs& arg
   const PathChoice choice = choose_path(path, shape_rows, span, cfg.k, cfg.sorted, device_caps(device));
   if (choice.kernel == PathKernel::Register) return run_register<Traits>(cfg, choice, args, device, stream);
   if (choice.kernel == PathKernel::Batch) return run_batch<Traits>(cfg, args, device, stream);
-  if (choice.kernel == PathKernel::Spread) return run_spread<Traits>(cfg, args, l, ws, device, stream);
+  if (choice.kernel == PathKernel::Spread) {
+    // Rows shorter than the stride only come with lengths or row starts.
+    if (branch && choice.split_length > 0 && (args.lengths || args.row_starts))
+      return run_split<Traits>(cfg, choice, shape_rows, args, l, ws, device, stream, *branch);
+    return run_spread<Traits>(cfg, args, l, ws, device, stream, -1);
+  }
   if (choice.kernel != PathKernel::Radix) return cudaErrorInvalidConfiguration;  // unfit_reason refused such ops
-  const int cluster = choice.plan.cluster;
-  RadixParams p;
-  zero(p);
-  p.a = args;
-  set_output(p.out, cfg, cfg.sorted ? region<int32_t>(ws, l.positions) : nullptr);
-  p.region_words = choice.region_words;
-  p.chunk_cap = choice.chunk_cap;
-  p.cand_cap = choice.cand_cap;
-  cudaError_t err = cluster == 8   ? launch_radix<Traits, 8>(cfg, p, device, stream)
-                    : cluster == 4 ? launch_radix<Traits, 4>(cfg, p, device, stream)
-                    : cluster == 2 ? launch_radix<Traits, 2>(cfg, p, device, stream)
-                                   : launch_radix<Traits, 1>(cfg, p, device, stream);
+  cudaError_t err = launch_radix_plan<Traits>(cfg, choice, args, cfg.sorted ? region<int32_t>(ws, l.positions) : nullptr,
+                                              std::numeric_limits<int64_t>::max(), device, stream);
   if (err != cudaSuccess || !cfg.sorted) return err;
   // Sorted output: order the k selections of each row by (key desc, position), then finish.
   auto* a = region<uint64_t>(ws, l.words_a);
@@ -590,6 +632,9 @@ int register_cluster(int64_t rows, int64_t max_len, int32_t k, const DeviceCaps&
   return int64_t(c) * Policy::kMaxLength >= max_len && rows * c <= caps.sms ? c : 0;
 }
 
+// The most scores a register cluster holds (16 x 8192): longer decode rows take the spread kernels.
+constexpr int64_t kRegisterClusterHolds = int64_t(RegisterTopKPolicy900FewRows::kMaxCluster) * RegisterTopKPolicy900FewRows::kMaxLength;
+
 // Decode rows longer than a register cluster holds (16 x 8192) take the spread kernels, while the
 // rows are at most a quarter of the SMs (where the radix path gives each row a cluster of 4 or
 // more CTAs): on the H200 they beat the radix kernel's clusters at every measured shape of 1 to 32
@@ -598,8 +643,7 @@ int register_cluster(int64_t rows, int64_t max_len, int32_t k, const DeviceCaps&
 // -> 109) and at 131072 (1 x 16.4 -> 18.3: the three kernels' fixed costs; kernel-notes, v6 step
 // 12).
 bool use_spread_path(int64_t rows, int64_t max_len, int32_t k, const DeviceCaps& caps) {
-  using Policy = RegisterTopKPolicy900FewRows;
-  return rows <= caps.sms / 4 && max_len > int64_t(Policy::kMaxCluster) * Policy::kMaxLength && spread_fits(k, caps);
+  return rows <= caps.sms / 4 && max_len > kRegisterClusterHolds && spread_fits(k, caps);
 }
 
 // The batch path (one CTA per row, each score read once) when the rows alone fill the SMs, the
@@ -630,6 +674,12 @@ PathChoice choose_path(RadixPath path, int64_t rows, int64_t max_len, int32_t k,
     choice.kernel = PathKernel::Spread;
     choice.threads = SpreadPolicy::kThreads;
     choice.smem_bytes = spread_smem_bytes();
+    // Unsorted, the rows that turn out no longer than the spread path's threshold take the radix
+    // kernel an op of that maxLen would (run_split). Sorted, the radix path sorts in three more
+    // kernels over every row, so the spread kernels keep them all.
+    if (path == RadixPath::Auto && !sorted &&
+        choose_path(path, rows, kRegisterClusterHolds, k, false, caps).kernel == PathKernel::Radix)
+      choice.split_length = kRegisterClusterHolds;
     return choice;
   }
   if (path == RadixPath::Register || (path == RadixPath::Auto && use_register_path(max_len, k, caps))) {
@@ -686,13 +736,40 @@ std::string unfit_reason(Backend backend, const TopKConfig& cfg, RadixPath path,
          "); the sort backend (backend: 'sort') runs there";
 }
 
-// Whether an op's calls may take the spread path: the choice depends on the row count, and the
-// spread path takes fewer rows rather than more, so one row or maxRows tells.
+// Whether the path of an op's calls may pass `test`, where it holds for the spread path: the choice
+// depends on the row count, and the spread path takes fewer rows rather than more, so one row or
+// maxRows tells.
+template <class Test>
+static bool some_call_takes(Backend backend, const TopKConfig& cfg, RadixPath path, int device, Test&& test) {
+  const auto takes = [&](int64_t rows) { return test(choose_path(path, rows, cfg.max_len, cfg.k, cfg.sorted, device_caps(device))); };
+  return backend == Backend::Radix && (takes(1) || takes(std::max<int64_t>(cfg.max_rows, 1)));
+}
+
+// Whether an op's calls may take the spread path.
 static bool uses_spread(Backend backend, const TopKConfig& cfg, RadixPath path, int device) {
-  const auto spread = [&](int64_t rows) {
-    return choose_path(path, rows, cfg.max_len, cfg.k, cfg.sorted, device_caps(device)).kernel == PathKernel::Spread;
-  };
-  return backend == Backend::Radix && (spread(1) || spread(std::max<int64_t>(cfg.max_rows, 1)));
+  return some_call_takes(backend, cfg, path, device, [](const PathChoice& c) { return c.kernel == PathKernel::Spread; });
+}
+
+bool may_branch(Backend backend, const TopKConfig& cfg, RadixPath path, int device) {
+  return some_call_takes(backend, cfg, path, device, [](const PathChoice& c) { return c.split_length > 0; });
+}
+
+cudaError_t open_branch(Branch& b) {
+  cudaError_t err = cudaStreamCreateWithFlags(&b.stream, cudaStreamNonBlocking);
+  if (err == cudaSuccess) err = cudaEventCreateWithFlags(&b.fork, cudaEventDisableTiming);
+  if (err == cudaSuccess) err = cudaEventCreateWithFlags(&b.join, cudaEventDisableTiming);
+  if (err != cudaSuccess) close_branch(b);
+  return err;
+}
+
+cudaError_t close_branch(Branch& b) {
+  cudaError_t err = cudaSuccess;
+  const auto keep_first = [&](cudaError_t e) { if (err == cudaSuccess) err = e; };
+  if (b.join) keep_first(cudaEventDestroy(b.join));
+  if (b.fork) keep_first(cudaEventDestroy(b.fork));
+  if (b.stream) keep_first(cudaStreamDestroy(b.stream));
+  b = Branch{};
+  return err;
 }
 
 size_t workspace_bytes(Backend backend, const TopKConfig& cfg, RadixPath path, int device) {
@@ -703,7 +780,7 @@ size_t workspace_zeroed_bytes(Backend backend, const TopKConfig& cfg, RadixPath 
 }
 
 cudaError_t run_topk(Backend backend, const TopKConfig& cfg, RadixPath path, const TopKArgs& args, void* workspace,
-                     size_t workspace_size, cudaStream_t stream) {
+                     size_t workspace_size, cudaStream_t stream, const Branch* branch) {
   if (args.rows == 0) return cudaSuccess;
   if (cfg.k < 1 || args.rows < 0 || args.stride < 0 || (backend != Backend::Radix && backend != Backend::Sort))
     return cudaErrorInvalidValue;
@@ -716,7 +793,7 @@ cudaError_t run_topk(Backend backend, const TopKConfig& cfg, RadixPath path, con
   if (!fits || workspace_size < l.total) return cudaErrorInvalidValue;
   return dispatch_dtype(cfg.dtype, [&](auto traits) {
     using Traits = decltype(traits);
-    return backend == Backend::Radix ? run_radix<Traits>(cfg, path, args, l, workspace, device, stream)
+    return backend == Backend::Radix ? run_radix<Traits>(cfg, path, args, l, workspace, device, stream, branch)
                                      : run_sort<Traits>(cfg, args, l, workspace, device, stream);
   });
 }

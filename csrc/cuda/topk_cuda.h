@@ -48,6 +48,9 @@ struct PathChoice {
   int32_t chunk_cap = 0;
   int32_t cand_cap = 0;
   size_t smem_bytes = 0;                 // shared memory per CTA, static and dynamic
+  int64_t split_length = 0;              // Spread: rows of at most this many scores on the device take the
+                                         // radix kernel planned for this maxLen, beside the spread kernels,
+                                         // in calls with lengths or row starts given a Branch; 0: none
 };
 
 // The documented path heuristic (dispatch.cu), from the host-known row count (maxRows in
@@ -66,10 +69,22 @@ size_t workspace_bytes(Backend backend, const TopKConfig& cfg, RadixPath path, i
 // with a different op's configuration): the calls leave them zero.
 size_t workspace_zeroed_bytes(Backend backend, const TopKConfig& cfg, RadixPath path, int device);
 
-// Enqueue one top-k on `stream`. No host synchronization, no allocation, no host read of device
-// data: safe inside a CUDA graph capture. Returns the first CUDA error met (launch or config).
+// A second stream of the op's device and two events, for calls that fork a branch off their stream
+// and join it again (PathChoice::split_length); in a stream capture, a fork and a join of the graph.
+struct Branch {
+  cudaStream_t stream = nullptr;
+  cudaEvent_t fork = nullptr, join = nullptr;
+};
+// Whether an op's calls may fork a branch (an op that may split its rows by length holds one).
+bool may_branch(Backend backend, const TopKConfig& cfg, RadixPath path, int device);
+// Makes one on the current device (closed again on failure); closes one (what is null is skipped).
+cudaError_t open_branch(Branch& b);
+cudaError_t close_branch(Branch& b);
+// Enqueue one top-k on `stream` (and, where it splits, on `branch`, joined back into `stream`). No
+// host synchronization, no allocation, no host read of device data: safe inside a CUDA graph
+// capture. Returns the first CUDA error met (launch or config).
 cudaError_t run_topk(Backend backend, const TopKConfig& cfg, RadixPath path, const TopKArgs& args,
-                     void* workspace, size_t workspace_size, cudaStream_t stream);
+                     void* workspace, size_t workspace_size, cudaStream_t stream, const Branch* branch = nullptr);
 
 // Enqueue a plain read of `bytes` bytes at `data` (sum into a tiny device sink inside
 // `workspace`, at least 256 bytes): the memory-bandwidth reference that `nsa-topk bench` times

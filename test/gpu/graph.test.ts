@@ -68,26 +68,33 @@ function lengthsFor(kind: string, rows: number, stride: number, k: number, seed:
     overlong: () => stride * 2,
     negative: () => -5,
     mixed: (r) => [0, 1, k - 1, k, k + 1, 4096, stride / 2, stride][r % 8],
+    // Both sides of the spread path's length split (rows of up to 131072 take the radix kernel).
+    split: (r) => [131_073, 131_072, 4096, stride, 0, 131_071, k + 1, 200_000][r % 8],
   };
   if (kind === 'random') return randomInts(rows, 0, stride, seed);
   return Int32Array.from({ length: rows }, (_, r) => pick[kind](r));
 }
 
-const SCENARIOS = ['capture', 'longer', 'shorter', 'zero', 'belowK', 'exactlyK', 'aboveK', 'full', 'overlong', 'negative', 'mixed', 'random'];
+const SCENARIOS = ['capture', 'longer', 'shorter', 'zero', 'belowK', 'exactlyK', 'aboveK', 'full', 'overlong', 'negative', 'mixed', 'random', 'split'];
 
 describeGpu('graph-safe TopK', () => {
   // maxLen 131072: lengths from 1000 to 131072 would pick different paths (one CTA per row, a
-  // cluster per row) if the host chose from the data; a graph-safe op must not.
+  // cluster per row) if the host chose from the data; a graph-safe op must not. maxLen 300000:
+  // the spread kernels, which leave rows of up to 131072 on the device to the radix kernel beside
+  // them when unsorted (the length split), both in one captured graph.
   const rows = 8;
-  const stride = 131_072;
   const k = 2048;
 
   test.each([
-    ['f32', 'small', false],
-    ['f32', 'large', true],
-    ['f32', 'none', false],
-    ['bf16', 'small', true],
-  ] as const)('%s tieBreak %s sorted %s: one capture replays every length scenario like eager', async (dtype, tieBreak, sorted) => {
+    ['f32', 'small', false, 131_072],
+    ['f32', 'large', true, 131_072],
+    ['f32', 'none', false, 131_072],
+    ['bf16', 'small', true, 131_072],
+    ['f32', 'small', false, 300_000],
+    ['f32', 'large', false, 300_000],
+    ['bf16', 'none', false, 300_000],
+    ['f32', 'large', true, 300_000],
+  ] as const)('%s tieBreak %s sorted %s maxLen %d: one capture replays every length scenario like eager', async (dtype, tieBreak, sorted, stride) => {
     const owned = new Owned();
     try {
       const stream = owned.keep(new Stream());
@@ -106,7 +113,7 @@ describeGpu('graph-safe TopK', () => {
         }
         const lengths = lengthsFor(kind, rows, stride, k, 200 + i);
         // Starts at 0 for the long windows, else anywhere (the kernel clamps what overhangs).
-        const rowStarts = kind === 'full' || kind === 'overlong' ? new Int32Array(rows) : randomInts(rows, 0, stride / 2, 300 + i);
+        const rowStarts = kind === 'full' || kind === 'overlong' || kind === 'split' ? new Int32Array(rows) : randomInts(rows, 0, stride / 2, 300 + i);
         await dLengths.copyFromAsync(lengths, { stream });
         await dStarts.copyFromAsync(rowStarts, { stream });
         const r = await p.both({ scores: dScores, rows, stride, lengths: dLengths, rowStarts: dStarts });

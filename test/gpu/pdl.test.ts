@@ -29,6 +29,8 @@ interface Case {
   length: number;
   k: number;
   op: Pick<TopKOpOptions, 'backend' | 'path' | 'sorted'>;
+  /** The top-k's row lengths on the device (none: whole rows). */
+  lengths?: number[];
 }
 
 /** One case per kernel path that can be a call's first kernel (the batch shape fills the SMs). */
@@ -40,6 +42,9 @@ function cases(sms: number): [string, Case][] {
     ['radix, streamed', { rows: 8, length: 65536, k: 2048, op: { backend: 'radix', path: 'block' } }],
     ['radix, sorted (radix kernel, then the sort kernels)', { rows: 8, length: 16384, k: 512, op: { backend: 'radix', sorted: true } }],
     ['sort backend', { rows: 6, length: 8192, k: 512, op: { backend: 'sort' } }],
+    // The spread kernels on the stream and, for the rows short on the device, the radix kernel on
+    // the op's branch: each is a first kernel (after the fork).
+    ['spread, with the length split', { rows: 4, length: 140000, k: 2048, op: { backend: 'radix' }, lengths: [140000, 50000, 131073, 4096] }],
   ];
 }
 
@@ -59,12 +64,13 @@ function chain(owned: Owned, c: Case, stream: Stream, graphSafe = false) {
   const source = f32(rows * length);
   const scores = f32(rows * length);
   const out = { producer: i32(rows * length), topk: i32(rows * k), dependent: i32(rows * DEPENDENT_K) };
+  const lengths = c.lengths ? owned.keep(DeviceBuffer.from(Int32Array.from(c.lengths))) : undefined;
   const values = { topk: f32(rows * k), dependent: f32(rows * DEPENDENT_K) };
   const enqueue = (poison = true) => {
     // 0xff bytes: NaN in every slot, the decoys the producer overwrites.
     if (poison) for (const b of [scores, out.topk, out.dependent, values.topk, values.dependent]) b.fill(0xff, { stream });
     producer.run({ scores: source, rows, stride: length, out: out.producer, values: scores, stream });
-    topk.run({ scores, rows, stride: length, out: out.topk, values: values.topk, stream });
+    topk.run({ scores, rows, stride: length, lengths, out: out.topk, values: values.topk, stream });
     dependent.run({ scores: values.topk, rows, stride: k, out: out.dependent, values: values.dependent, stream });
   };
   const read = () => {
@@ -80,7 +86,7 @@ function chain(owned: Owned, c: Case, stream: Stream, graphSafe = false) {
 /** What the CPU backend returns for the top-k and for the dependent over its values. */
 function expected(c: Case, host: Float32Array) {
   const options = { rows: c.rows, backend: 'cpu', tieBreak: 'small', deterministic: true, values: true } as const;
-  const topk = topkSync(host, { ...options, k: c.k, sorted: c.op.sorted });
+  const topk = topkSync(host, { ...options, k: c.k, sorted: c.op.sorted, lengths: c.lengths });
   const dependent = topkSync(topk.values as Float32Array, { ...options, k: DEPENDENT_K });
   return { topk, dependent };
 }

@@ -20,6 +20,9 @@
 // than the chunks hold (device lengths past maxLen), take the batch agent in the finish kernel:
 // exact, one CTA reading the row.
 //
+// In a length split (dispatch.cu's run_split) the radix kernel, beside these on a branch of the
+// stream, takes the rows of at most SpreadParams::shorter scores, and all three kernels leave them.
+//
 // Between calls the row histograms and the chunks' flags are zero: finish() clears what count()
 // and split() wrote, and the workspace is zeroed when it is allocated (dispatch.cu).
 #pragma once
@@ -42,6 +45,8 @@ struct SpreadParams {
   uint32_t* cand;    // [rows][2][kCandidates]: keys, then positions, of the kept members, by position
   uint32_t chunks;   // chunks per row of status and bounds: the rows the spread kernels hold are at most
                      // chunks x kCapacity long
+  int64_t shorter;   // rows at most this long on the device are the radix kernel's, launched beside these
+                     // (dispatch.cu's length split); -1 when these take every row
 };
 
 template <class Policy, class Traits, bool kLarge>
@@ -103,12 +108,19 @@ struct AgentSpreadTopK {
     return length > int64_t(s.p.out.k) && length <= int64_t(s.chunks) * kCapacity;
   }
 
+  // Whether row r is these kernels' at all (in the call, and not the radix kernel's: s.shorter),
+  // and its clamped window.
+  __device__ static bool own(const SpreadParams& s, int64_t r, Window& w) {
+    if (r >= s.p.a.rows) return false;
+    w = clamp_window(s.p.a.stride, s.p.a.row_starts, s.p.a.lengths, r);
+    return w.length > s.shorter;
+  }
+
   // Kernel 1, a CTA per chunk (blockIdx.x) and row (blockIdx.y).
   __device__ static void count(TempStorage& ts, const SpreadParams& s) {
     const int64_t r = blockIdx.y;
-    if (r >= s.p.a.rows) return;
-    const Window w = clamp_window(s.p.a.stride, s.p.a.row_starts, s.p.a.lengths, r);
-    if (!spread(w.length, s) || int64_t(blockIdx.x) * kCapacity >= w.length) return;
+    Window w;
+    if (!own(s, r, w) || !spread(w.length, s) || int64_t(blockIdx.x) * kCapacity >= w.length) return;
     Chunk chunk(ts.c.chunk, s.p, r, w, ChunkRow{{}, blockIdx.x});
     chunk.clear_bins();
     chunk.template load<true>();
@@ -121,10 +133,9 @@ struct AgentSpreadTopK {
   // Kernel 2, the same grid.
   __device__ static void split(TempStorage& ts, const SpreadParams& s) {
     const int64_t r = blockIdx.y;
-    if (r >= s.p.a.rows) return;
-    const Window w = clamp_window(s.p.a.stride, s.p.a.row_starts, s.p.a.lengths, r);
     const unsigned c = blockIdx.x;
-    if (!spread(w.length, s) || int64_t(c) * kCapacity >= w.length) return;
+    Window w;
+    if (!own(s, r, w) || !spread(w.length, s) || int64_t(c) * kCapacity >= w.length) return;
     SplitStorage& ss = ts.c.split;
     Chunk chunk(ts.c.chunk, s.p, r, w, ChunkRow{{}, c});
     // The row's histogram loaded beside the chunk (two round trips in flight at once, not one
@@ -247,8 +258,8 @@ struct AgentSpreadTopK {
   // Kernel 3, a CTA per row (blockIdx.x).
   __device__ static void finish(TempStorage& ts, const SpreadParams& s) {
     const int64_t r = blockIdx.x;
-    if (r >= s.p.a.rows) return;
-    const Window w = clamp_window(s.p.a.stride, s.p.a.row_starts, s.p.a.lengths, r);
+    Window w;
+    if (!own(s, r, w)) return;
     const uint32_t k = uint32_t(s.p.out.k);
     const typename Traits::Bits* const row = row_window<Traits>(s.p.a, r, w);
     const bool sorted = s.p.sorted;

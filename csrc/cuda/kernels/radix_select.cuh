@@ -41,6 +41,9 @@ struct RadixParams {
   int32_t region_words;
   int32_t chunk_cap;
   int32_t cand_cap;
+  // Rows longer than this on the device are left to the spread kernels, launched beside this one
+  // (dispatch.cu's length split); INT64_MAX when this kernel takes every row.
+  int64_t longest;
 };
 
 // Dynamic shared memory of one CTA: its histogram, the cluster's summed histogram (C > 1), and
@@ -226,6 +229,7 @@ __device__ __forceinline__ void radix_select_row(const RadixParams& p) {
   if (r >= p.a.rows) return;  // every CTA of a cluster has the same row
   const unsigned me = Cluster::rank();
   const Window w = clamp_window(p.a.stride, p.a.row_starts, p.a.lengths, r);
+  if (w.length > p.longest) return;  // the whole cluster: before any cluster barrier
   const Bits* const row = row_window<Traits>(p.a, r, w);
   const int32_t k = p.out.k;
 
