@@ -504,11 +504,13 @@ cudaError_t run_split(const TopKConfig& cfg, const PathChoice& choice, int64_t s
   cudaError_t err = cudaEventRecord(branch.fork, stream);
   if (err == cudaSuccess) err = cudaStreamWaitEvent(branch.stream, branch.fork, 0);
   if (err != cudaSuccess) return err;
-  // Plain launch on the branch: its stream's last work is the fork, not a kernel to overlap (PDL).
+  // Both launch plainly (no PDL): the branch's last work is the fork, not a kernel to overlap, and
+  // a PDL edge into the spread kernels' first launch cost the split 1.9 us at 8 x 32768 on the
+  // H200 (kernel-notes, v6 step 19).
   TopKConfig plain = cfg;
   plain.pdl = false;
   err = launch_radix_plan<Traits>(plain, short_rows, args, nullptr, choice.split_length, device, branch.stream);
-  const cudaError_t spread = run_spread<Traits>(cfg, args, l, ws, device, stream, choice.split_length);
+  const cudaError_t spread = run_spread<Traits>(plain, args, l, ws, device, stream, choice.split_length);
   cudaError_t join = cudaEventRecord(branch.join, branch.stream);
   if (join == cudaSuccess) join = cudaStreamWaitEvent(stream, branch.join, 0);
   return err != cudaSuccess ? err : spread != cudaSuccess ? spread : join;
