@@ -65,13 +65,17 @@ TopKOp::TopKOp(const Napi::CallbackInfo& info) : Napi::ObjectWrap<TopKOp>(info) 
   check_cuda(env, guard.error(), "selecting device " + std::to_string(device_));
   if (const std::string why = cuda::unfit_reason(backend_, cfg_, path_, device_); !why.empty())
     throw_error(env, ErrorCode::CudaUnavailable, why);
+  // A constructor that throws gets no destructor: what was made is released first.
+  const auto check = [&](cudaError_t err, const std::string& what) {
+    if (err != cudaSuccess) release();
+    check_cuda(env, err, what);
+  };
   workspace_bytes_ = cuda::workspace_bytes(backend_, cfg_, path_, device_);
-  check_cuda(env, cudaMalloc(&workspace_, workspace_bytes_),
-             "allocating a " + std::to_string(workspace_bytes_) + "-byte workspace");
+  check(cudaMalloc(&workspace_, workspace_bytes_), "allocating a " + std::to_string(workspace_bytes_) + "-byte workspace");
   if (const size_t zeroed = cuda::workspace_zeroed_bytes(backend_, cfg_, path_, device_))
-    check_cuda(env, cudaMemset(workspace_, 0, zeroed), "clearing the workspace");
+    check(cudaMemset(workspace_, 0, zeroed), "clearing the workspace");
   if (cuda::may_branch(backend_, cfg_, path_, device_))
-    check_cuda(env, cuda::open_branch(branch_), "making the op's branch stream and events");
+    check(cuda::open_branch(branch_), "making the op's branch stream and events");
 }
 
 TopKOp::~TopKOp() { release(); }

@@ -496,6 +496,19 @@ cudaError_t launch_radix_plan(const TopKConfig& cfg, const PathChoice& choice, c
 // costs about what its longest rows cost. The branch forks from the stream and joins it again
 // (two events; in a stream capture, a fork and a join of the graph), also when a launch fails,
 // so that a capture stays whole.
+// Whether the branch may fork from `stream` now. A capture keeps every stream it pulled in (the
+// branch, by a fork's wait) until the capture ends, so a branch in a capture serves only calls on
+// a stream of that same capture; a fork from any other stream would break that capture. Such calls
+// leave every row to the spread kernels (exact, as before the split).
+bool branch_serves(const Branch& b, cudaStream_t stream) {
+  cudaStreamCaptureStatus branch = cudaStreamCaptureStatusNone, caller = cudaStreamCaptureStatusNone;
+  unsigned long long branch_id = 0, caller_id = 0;
+  if (cudaStreamGetCaptureInfo(b.stream, &branch, &branch_id) != cudaSuccess) return false;
+  if (branch == cudaStreamCaptureStatusNone) return true;
+  return cudaStreamGetCaptureInfo(stream, &caller, &caller_id) == cudaSuccess &&
+         branch == cudaStreamCaptureStatusActive && caller == cudaStreamCaptureStatusActive && caller_id == branch_id;
+}
+
 template <class Traits>
 cudaError_t run_split(const TopKConfig& cfg, const PathChoice& choice, int64_t shape_rows, const TopKArgs& args,
                       const Layout& l, void* ws, int device, cudaStream_t stream, const Branch& branch) {
@@ -529,7 +542,7 @@ cudaError_t run_radix(const TopKConfig& cfg, RadixPath path, const TopKArgs& arg
   if (choice.kernel == PathKernel::Batch) return run_batch<Traits>(cfg, args, device, stream);
   if (choice.kernel == PathKernel::Spread) {
     // Rows shorter than the stride only come with lengths or row starts.
-    if (branch && choice.split_length > 0 && (args.lengths || args.row_starts))
+    if (branch && choice.split_length > 0 && (args.lengths || args.row_starts) && branch_serves(*branch, stream))
       return run_split<Traits>(cfg, choice, shape_rows, args, l, ws, device, stream, *branch);
     return run_spread<Traits>(cfg, args, l, ws, device, stream, -1);
   }

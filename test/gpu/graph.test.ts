@@ -233,6 +233,44 @@ describeGpu('graph-safe TopK', () => {
     }
   });
 
+  test('an op whose branch a capture holds runs right on another stream meanwhile', async () => {
+    // A call that splits its rows by length forks the op's branch stream into the caller's
+    // capture, where it stays until the capture ends; a call of the same op on a stream outside
+    // that capture must not fork (it would break the capture) and keeps its rows on the spread
+    // kernels.
+    const owned = new Owned();
+    try {
+      const s1 = owned.keep(new Stream());
+      const s2 = owned.keep(new Stream());
+      const n = 4;
+      const len = 140_000;
+      const kk = 2048;
+      const opts: TopKOpOptions = { k: kk, maxRows: n, maxLen: len, tieBreak: 'small', deterministic: true };
+      const op = owned.keep(new TopK(opts));
+      const scores = makeScores('f32', n, len, ['normal', 'relu'], 80);
+      const lengths = Int32Array.from([4096, len, 50_000, 131_073]);
+      const dScores = owned.keep(DeviceBuffer.from(scores));
+      const dLengths = owned.keep(DeviceBuffer.from(lengths));
+      const outs = [0, 1].map(() => owned.keep(DeviceBuffer.alloc({ dtype: 'i32', length: n * kk })));
+      for (const o of outs) o.fill(0xff, { stream: s2 });
+      await s2.synchronizeAsync();
+      const inputs = { scores: dScores, rows: n, stride: len, lengths: dLengths };
+      const graph = owned.keep(captureGraph(s1, () => {
+        op.run({ ...inputs, out: outs[0], stream: s1 });
+        op.run({ ...inputs, out: outs[1], stream: s2 });
+      }));
+      await s2.synchronizeAsync();
+      graph.replay(s1);
+      await s1.synchronizeAsync();
+      for (const [i, out] of outs.entries()) {
+        const got = download(out, 'i32', n * kk) as Int32Array;
+        expect({ i, errors: checkTopk({ indices: got }, scores, { ...opts, rows: n, lengths }) }).toEqual({ i, errors: [] });
+      }
+    } finally {
+      owned.dispose();
+    }
+  });
+
   test('captureGraph holds several ops and other work; graph-safe ops enqueue into it', async () => {
     const owned = new Owned();
     try {
