@@ -489,13 +489,6 @@ cudaError_t launch_radix_plan(const TopKConfig& cfg, const PathChoice& choice, c
                         : launch_radix<Traits, 1>(cfg, p, device, stream);
 }
 
-// The length split (graph-safe decode ops built for long rows, issue 10): the launch follows the
-// op's maxLen, but rows may turn out short on the device. Rows of at most choice.split_length
-// take the radix kernel planned for that length on the op's branch, beside the spread kernels on
-// the stream, which take the longer rows; each kernel leaves the other's rows at once, so a call
-// costs about what its longest rows cost. The branch forks from the stream and joins it again
-// (two events; in a stream capture, a fork and a join of the graph), also when a launch fails,
-// so that a capture stays whole.
 // Whether the branch may fork from `stream` now. A capture keeps every stream it pulled in (the
 // branch, by a fork's wait) until the capture ends, so a branch in a capture serves only calls on
 // a stream of that same capture; a fork from any other stream would break that capture. Such calls
@@ -509,6 +502,13 @@ bool branch_serves(const Branch& b, cudaStream_t stream) {
          branch == cudaStreamCaptureStatusActive && caller == cudaStreamCaptureStatusActive && caller_id == branch_id;
 }
 
+// The length split (graph-safe decode ops built for long rows, issue 10): the launch follows the
+// op's maxLen, but rows may turn out short on the device. Rows of at most choice.split_length
+// take the radix kernel planned for that length on the op's branch, beside the spread kernels on
+// the stream, which take the longer rows; each kernel leaves the other's rows at once, so a call
+// costs about what its longest rows cost. The branch forks from the stream and joins it again
+// (two events; in a stream capture, a fork and a join of the graph), also when a launch fails,
+// so that a capture stays whole.
 template <class Traits>
 cudaError_t run_split(const TopKConfig& cfg, const PathChoice& choice, int64_t shape_rows, const TopKArgs& args,
                       const Layout& l, void* ws, int device, cudaStream_t stream, const Branch& branch) {
