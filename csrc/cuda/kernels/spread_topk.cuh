@@ -11,8 +11,16 @@ namespace nsa::cuda {
 
 enum class SpreadStage { Count, Split, Finish };
 
+// The CTAs per SM each stage's registers are bounded for: finish one (a CTA per row, the largest),
+// count three (40 registers without spills: a third more of its loads in flight; kernel-notes,
+// v6 step 20), split the policy's.
+template <class Policy, SpreadStage kStage>
+constexpr int spread_min_ctas_per_sm() {
+  return kStage == SpreadStage::Finish ? 1 : kStage == SpreadStage::Count ? 3 : Policy::kMinCtasPerSm;
+}
+
 template <class Policy, class Traits, bool kLarge, SpreadStage kStage>
-__global__ void __launch_bounds__(Policy::kThreads, kStage == SpreadStage::Finish ? 1 : Policy::kMinCtasPerSm)
+__global__ void __launch_bounds__(Policy::kThreads, spread_min_ctas_per_sm<Policy, kStage>())
     spread_topk_kernel(const __grid_constant__ SpreadParams s) {
   using Agent = AgentSpreadTopK<Policy, Traits, kLarge>;
   pdl_wait();
