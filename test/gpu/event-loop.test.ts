@@ -29,8 +29,14 @@ function cpuRow(scores: Float32Array, row: number, stride: number, k: number): n
 
 const ascending = (indices: Int32Array, row: number, k: number) => [...indices.subarray(row * k, (row + 1) * k)].sort((a, b) => a - b);
 
+// The most event-loop delay the tests allow. Work that waited on the GPU on the main thread would
+// stall the loop for the GPU's time (hundreds of ms here); the bound leaves room for a loaded
+// machine's scheduling jitter (5.6 ms measured once with the other GPU suites running beside
+// these), so that it tells blocking from load.
+const MAX_DELAY_MS = 20;
+
 describeGpu('the event loop while the GPU works', () => {
-  test('a 1 GiB topk(): max event-loop delay <= 5 ms, and the rows are right', async () => {
+  test(`a 1 GiB topk(): max event-loop delay <= ${MAX_DELAY_MS} ms, and the rows are right`, async () => {
     const rows = 2048;
     const stride = 131_072;
     const k = 2048;
@@ -47,14 +53,14 @@ describeGpu('the event loop while the GPU works', () => {
     delay.disable();
     const maxMs = delay.max / 1e6;
     console.log(`topk() of ${rows} x ${stride} f32 (1 GiB), k ${k}: ${ms.toFixed(0)} ms; event-loop delay max ${maxMs.toFixed(2)} ms, mean ${(delay.mean / 1e6).toFixed(2)} ms`);
-    expect(maxMs).toBeLessThanOrEqual(5);
+    expect(maxMs).toBeLessThanOrEqual(MAX_DELAY_MS);
 
     for (const row of [0, 1, rows - 1]) {
       expect({ row, indices: ascending(r.indices, row, k) }).toEqual({ row, indices: cpuRow(scores, row, stride, k) });
     }
   });
 
-  test('copyFromAsync, runAsync and copyToAsync behind 300 ms of GPU work: max event-loop delay <= 5 ms', async () => {
+  test(`copyFromAsync, runAsync and copyToAsync behind 300 ms of GPU work: max event-loop delay <= ${MAX_DELAY_MS} ms`, async () => {
     const hold = requireCuda('hold', 'the event-loop test');
     const stream = new Stream();
     const rows = 64;
@@ -94,7 +100,7 @@ describeGpu('the event loop while the GPU works', () => {
       const maxMs = delay.max / 1e6;
       console.log(`a 300 ms GPU hold, then 256 MiB in, a ${rows} x ${stride} run, its indices and 256 MiB out: enqueued in ${enqueueMs.toFixed(2)} ms, done in ${ms.toFixed(0)} ms; event-loop delay max ${maxMs.toFixed(2)} ms`);
       expect(ms).toBeGreaterThanOrEqual(300);
-      expect(maxMs).toBeLessThanOrEqual(5);
+      expect(maxMs).toBeLessThanOrEqual(MAX_DELAY_MS);
       expect(sameBytes(back, big)).toBe(true);
       for (const row of [0, rows - 1]) {
         expect({ row, indices: ascending(indices, row, k) }).toEqual({ row, indices: cpuRow(scores, row, stride, k) });
