@@ -415,9 +415,11 @@ cudaError_t launch_spread(const TopKConfig& cfg, const TopKArgs& args, const Lay
   using Agent = SpreadAgent<Traits, kLarge>;
   constexpr auto count = spread_topk_kernel<SpreadPolicy, Traits, false, SpreadStage::Count>;  // no tie-break yet
   constexpr auto split = spread_topk_kernel<SpreadPolicy, Traits, kLarge, SpreadStage::Split>;
+  constexpr auto split_dense = spread_topk_kernel<SpreadPolicy, Traits, kLarge, SpreadStage::Split, true>;
   constexpr auto finish = spread_topk_kernel<SpreadPolicy, Traits, kLarge, SpreadStage::Finish>;
   cudaError_t err = allow_smem<count>(device);
   if (err == cudaSuccess) err = allow_smem<split>(device);
+  if (err == cudaSuccess) err = allow_smem<split_dense>(device);
   if (err == cudaSuccess) err = allow_smem<finish>(device);
   if (err != cudaSuccess) return err;
   SpreadParams s;
@@ -435,8 +437,14 @@ cudaError_t launch_spread(const TopKConfig& cfg, const TopKArgs& args, const Lay
   const int64_t stride_chunks = (args.stride + Agent::kCapacity - 1) / Agent::kCapacity;
   const dim3 grid(unsigned(std::clamp<int64_t>(stride_chunks, 1, l.spread_chunks)), unsigned(args.rows));
   err = launch_first(cfg, count, {grid, SpreadPolicy::kThreads, Agent::Chunk::kDynamicSmemBytes, 1}, stream, s);
+  // A split grid of more than two waves at the policy's CTAs per SM takes the dense instance
+  // (three CTAs per SM): 0.94-0.97x at 8 and 32 rows of 1048576, where 8 rows of 262144 (256
+  // CTAs) were 1.11x slower with it (kernel-notes, v6 step 20). The grid follows the call's
+  // rows and stride, never the data.
+  const bool dense = int64_t(grid.x) * grid.y > 2 * int64_t(SpreadPolicy::kMinCtasPerSm) * device_caps(device).sms;
   if (err == cudaSuccess)
-    err = launch_kernel(true, split, {grid, SpreadPolicy::kThreads, Agent::Chunk::kDynamicSmemBytes, 1}, stream, s);
+    err = launch_kernel(true, dense ? split_dense : split,
+                        {grid, SpreadPolicy::kThreads, Agent::Chunk::kDynamicSmemBytes, 1}, stream, s);
   if (err == cudaSuccess)
     err = launch_kernel(true, finish, {dim3(unsigned(args.rows)), SpreadPolicy::kThreads, Agent::kDynamicSmemBytes, 1},
                         stream, s);

@@ -12,15 +12,18 @@ namespace nsa::cuda {
 enum class SpreadStage { Count, Split, Finish };
 
 // The CTAs per SM each stage's registers are bounded for: finish one (a CTA per row, the largest),
-// count three (40 registers without spills: a third more of its loads in flight; kernel-notes,
-// v6 step 20), split the policy's.
-template <class Policy, SpreadStage kStage>
+// count three (40 registers without spills: a third more of its loads in flight), split two, or
+// three where its grid is dense (kDense: 40 registers and 8-32 bytes of spills, which a grid of
+// several waves repays and a lone wave pays for; kernel-notes, v6 step 20).
+template <class Policy, SpreadStage kStage, bool kDense>
 constexpr int spread_min_ctas_per_sm() {
-  return kStage == SpreadStage::Finish ? 1 : kStage == SpreadStage::Count ? 3 : Policy::kMinCtasPerSm;
+  if constexpr (kStage == SpreadStage::Finish) return 1;
+  else if constexpr (kStage == SpreadStage::Count || kDense) return 3;
+  else return Policy::kMinCtasPerSm;
 }
 
-template <class Policy, class Traits, bool kLarge, SpreadStage kStage>
-__global__ void __launch_bounds__(Policy::kThreads, spread_min_ctas_per_sm<Policy, kStage>())
+template <class Policy, class Traits, bool kLarge, SpreadStage kStage, bool kDense = false>
+__global__ void __launch_bounds__(Policy::kThreads, spread_min_ctas_per_sm<Policy, kStage, kDense>())
     spread_topk_kernel(const __grid_constant__ SpreadParams s) {
   using Agent = AgentSpreadTopK<Policy, Traits, kLarge>;
   pdl_wait();
