@@ -837,6 +837,11 @@ cudaError_t run_hold(uint64_t nanoseconds, cudaStream_t stream) {
   return cudaGetLastError();
 }
 
+// The batch entries describe both batch policies where they agree (the GPU tests rebuild the
+// sample's positions from them).
+static_assert(BatchTopKPolicy900::kSample == BatchTopKPolicy900SmallK::kSample &&
+                  BatchTopKPolicy900::kSampleAboveK == BatchTopKPolicy900SmallK::kSampleAboveK,
+              "one sample rule for both batch policies");
 std::vector<std::pair<std::string, long long>> tuning_constants() {
   using namespace tuning;
   return {{"threads", kThreads},
@@ -860,6 +865,7 @@ std::vector<std::pair<std::string, long long>> tuning_constants() {
           {"batchMinLength", BatchTopKPolicy900::kMinLength},
           {"batchSmallKMinLength", BatchTopKPolicy900SmallK::kMinLength},
           {"batchSample", BatchTopKPolicy900::kSample},
+          {"batchSampleAboveK", BatchTopKPolicy900::kSampleAboveK},
           {"batchMinSampleRank", BatchTopKPolicy900::kMinSampleRank},
           {"batchSampleTargetPercent", BatchTopKPolicy900::kSampleTargetPercent},
           {"batchSmallKThreads", BatchTopKPolicy900SmallK::kThreads},

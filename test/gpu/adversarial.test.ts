@@ -47,22 +47,24 @@ describeGpu('CUDA backends on adversarial data', () => {
     });
 
     test("the greatest scores on the batch kernel's sampled positions (its second read)", async () => {
-      // The batch kernel's first threshold comes from mv = min(sample, length / 16) / V evenly
-      // spaced 16-byte vectors of the row's aligned part (V scores each): vector
-      // floor(j * nvec / mv) of the nvec that follow the row's `head` unaligned scores. Distinct
+      // The batch kernel's first threshold comes from mv = min(sample, length / 16, aboveK *
+      // length / k) / V evenly spaced 16-byte vectors of the row's aligned part (V scores each):
+      // vector floor(j * nvec / mv) of the nvec that follow the row's `head` unaligned scores. Distinct
       // high scores on exactly those positions put it above the k-th, so fewer than k elements
       // reach it and the row must be read again. One equal high score there looks like a
       // plateau: its ties are taken in a second pass, which finds k of them (k <= sampled) or
       // too few (k > sampled: the row is read again).
-      const sample = loadNative().tuning().batchSample;
+      const { batchSample: sample, batchSampleAboveK: aboveK } = loadNative().tuning();
       for (const [spikes, dtype] of DTYPES.flatMap((d) => [['distinct', d], ['equal', d]] as const)) {
-        for (const [length, k] of [[20_000, 100], [100_003, 2048], [70_001, 4096]]) {
+        // The last two sample fewer than `sample` scores (aboveK * length / k is below it).
+        for (const [length, k] of [[20_000, 100], [100_003, 2048], [70_001, 4096], [32_771, 2048]]) {
           const rows = 3;
           const scores = makeScores(dtype, rows, length, ['normal', 'relu', 'equal'], 74);
           const bits = bitsOf(scores);
           const size = dtype === 'f32' ? 4 : 2;
           const perVector = 16 / size;
-          const mv = Math.floor(Math.min(sample, Math.floor(length / 16)) / perVector);
+          const taken = Math.min(sample, Math.floor(length / 16), Math.floor((aboveK * length) / k));
+          const mv = Math.floor(taken / perVector);
           for (let r = 0; r < rows; r++) {
             // Device buffers start 256-byte aligned, so row r starts r * length scores in.
             const head = ((16 - ((r * length * size) % 16)) % 16) / size;

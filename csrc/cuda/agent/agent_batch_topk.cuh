@@ -219,7 +219,9 @@ struct AgentBatchTopK {
   // kSampleTargetPercent / 100: about t k elements of the row reach it), so that the buffer
   // usually fills once, with the elements that can matter. The sample is m / kV evenly spaced
   // 16-byte vectors (sample_vector()): a quarter of the sectors that as many scattered scores
-  // would cost, and their latency is paid once.
+  // would cost, and their latency is paid once. m is kSample, or less where that many would put
+  // more than kSampleAboveK sampled scores at or above the row's k-th (short rows, large k): the
+  // sample's select costs in proportion to m, and that many already make a second read rare.
   // Elements below it never enter, which is exact whenever k elements of the row reach it
   // (stream() checks). When more than rank / 2 of the sample tie at that key, the row likely has
   // a plateau there (ReLU scores at 0.0): the elements above it and the first of its ties are
@@ -228,7 +230,8 @@ struct AgentBatchTopK {
   __device__ Plan sample() {
     const uint32_t length = uint32_t(w.length);
     if (length <= kTrigger) return {0u, false};
-    const uint32_t mv = min(uint32_t(kSample), length / 16u) / kV, m = mv * kV;
+    const uint64_t enough = uint64_t(Policy::kSampleAboveK) * length / k;
+    const uint32_t mv = uint32_t(min(uint64_t(min(uint32_t(kSample), length / 16u)), enough)) / kV, m = mv * kV;
     const uint32_t rank =
         min(m, max(uint32_t(Policy::kMinSampleRank),
                    uint32_t((uint64_t(m) * k * Policy::kSampleTargetPercent + 100ull * length - 1u) / (100ull * length))));
