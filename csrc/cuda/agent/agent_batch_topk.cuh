@@ -80,6 +80,8 @@ struct AgentBatchTopK {
   static_assert(kTrigger >= kMaxK, "after a cut (k left) a warp's tile must fit below the trigger");
   static constexpr int kSample = Policy::kSample;
   static_assert(kSample % kThreads == 0 && kSample <= int(kCapacity), "sample keys live in the buffer");
+  // A sampled row (longer than kTrigger, k <= kMaxK) takes at least one vector (sample()).
+  static_assert(uint64_t(Policy::kSampleAboveK) * (kTrigger + 1) / kMaxK >= uint64_t(kV), "a sample of no vector");
   static_assert(kCapacity >= 2 * kMaxK, "the stage keys live past the selections' keys");
   using Select = BlockKeySelect<kThreads, Policy::kDigitBits>;
   using Threshold = typename Select::Threshold;
