@@ -88,6 +88,7 @@ struct AgentBatchTopK {
   using Rank = BlockPositionRank<kThreads>;
   using Write = BlockStageWrite<kThreads, kMaxK, Traits>;
   static constexpr uint32_t kRankWords = kCapacity - kMaxK;  // BlockPositionRank's scratch
+  static_assert(kMaxK < 65536, "BlockPositionRank ranks fewer than 65536 entries");
   static_assert(sizeof(typename Write::SortStorage) <= kRankWords * 4,
                 "the block sort's storage must fit the rank scratch");
   static constexpr uint32_t kKeyMax = Traits::kKeyBits == 32 ? ~0u : (1u << Traits::kKeyBits) - 1u;  // NaN
@@ -571,7 +572,7 @@ struct AgentBatchTopK {
     uint32_t* const stage = scratch();
     const bool sorted = p.sorted;
     Rank::rank(
-        ts.rank, k, w.length, codes() + kMaxK, kRankWords / 2, [&](uint32_t i) { return pos_of(codes()[i]); },
+        ts.rank, k, w.length, codes() + kMaxK, kRankWords, [&](uint32_t i) { return pos_of(codes()[i]); },
         [&](uint32_t i, uint32_t at) {
           const uint32_t slot = sorted && kLarge ? k - 1 - at : at;
           stage[slot] = pos_of(codes()[i]);
