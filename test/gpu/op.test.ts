@@ -148,6 +148,35 @@ describeGpu('TopK op', () => {
     }
   });
 
+  // The one-CTA-per-row kernels write a row's indices four slots at a time where they start on a
+  // 16-byte boundary; indices 4 bytes into an allocation take the slot-by-slot loop instead.
+  test('indices at an address that is not 16-byte aligned hold what aligned ones hold', async () => {
+    const stream = new Stream();
+    // rows, length, k: the register kernel (few rows, and its batch policy), the batch kernel, the radix clusters
+    const shapes: [number, number, number][] = [[8, 8192, 2048], [140, 8192, 2048], [140, 33000, 2048], [8, 40000, 1024]];
+    for (const [rows, length, k] of shapes) {
+      const scores = makeScores('f32', rows, length, ['normal', 'relu'], 17);
+      const dScores = DeviceBuffer.from(scores);
+      const op = new TopK({ k, maxRows: rows, maxLen: length, backend: 'radix', tieBreak: 'small', deterministic: true });
+      const slots = rows * k;
+      const aligned = DeviceBuffer.alloc({ dtype: 'i32', length: slots });
+      const owner = DeviceBuffer.alloc({ dtype: 'i32', length: slots + 4 });
+      const shifted = DeviceBuffer.wrap(owner.ptr + 4n, slots * 4);
+      const got: Int32Array[] = [];
+      for (const out of [aligned, shifted]) {
+        await op.runAsync({ scores: dScores, rows, stride: length, out, stream });
+        const indices = new Int32Array(slots);
+        out.copyTo(indices);
+        got.push(indices);
+      }
+      const where = { rows, length, k };
+      expect({ ...where, errors: checkTopk({ indices: got[1] }, scores, { k, rows, tieBreak: 'small', deterministic: true }) }).toEqual({ ...where, errors: [] });
+      expect({ ...where, same: got[1].every((x, i) => x === got[0][i]) }).toEqual({ ...where, same: true });
+      for (const x of [shifted, owner, aligned, op, dScores]) x.dispose();
+    }
+    stream.dispose();
+  });
+
   test('bad run arguments are refused before any launch', async () => {
     const op = new TopK({ k, maxRows: rows, maxLen: stride, values: true });
     const stream = new Stream();

@@ -333,12 +333,13 @@ struct AgentRegisterTopK {
       const uint32_t incl = BlockExclusiveSum<kThreads>::warp_inclusive(n);
       at = warp_add(__shfl_sync(0xffffffffu, incl, 31), &ts.gathered) + incl - n;
     }
+    uint32_t* to = gathered() + at;  // stepped per member: no index to turn into an address each time
 #pragma unroll
     for (int j = 0; j < kVectors; ++j) {
-      if (!slot_bits(mask, j)) continue;
+      if (!slot_bits(mask, j)) continue;  // about half of a warp's slots hold no member
 #pragma unroll
       for (int q = 0; q < kV; ++q)
-        if (mask >> (j * kV + q) & 1u) gathered()[at++] = key[j][q];
+        if (mask >> (j * kV + q) & 1u) *to++ = key[j][q];
     }
   }
 
@@ -346,6 +347,20 @@ struct AgentRegisterTopK {
   static_assert(kVectors * kV <= 32, "one bit per element in a word");
   static constexpr uint32_t kSlotBits = (1u << kV) - 1u;
   __device__ static uint32_t slot_bits(uint32_t mask, int j) { return (mask >> (j * kV)) & kSlotBits; }
+  // The mask of the thread's elements whose key is at least `least` (none for 0): a carry chain, two
+  // instructions an element where a compare, a select and an OR took three. x + (2^32 - least)
+  // carries out exactly when x >= least (add.cc), and addc shifts that carry into the mask, last
+  // element first, so that element q of slot j lands on bit j kV + q.
+  __device__ uint32_t mask_at_least(uint32_t least) const {
+    const uint32_t minus = 0u - least;
+    uint32_t mask = 0;
+#pragma unroll
+    for (int e = kVectors * kV - 1; e >= 0; --e)
+      asm("{\n\t.reg .u32 d;\n\tadd.cc.u32 d, %1, %2;\n\taddc.u32 %0, %3, %3;\n\t}"
+          : "=r"(mask)
+          : "r"(key[e / kV][e % kV]), "r"(minus), "r"(mask));
+    return mask;
+  }
   // The mask of the thread's elements whose key passes `test`.
   template <class Test>
   __device__ uint32_t mask_of(Test&& test) const {
@@ -409,10 +424,9 @@ struct AgentRegisterTopK {
   // in the contract's order). m selections.
   __device__ void stage(const Word cut, uint32_t m) {
     // The thread's elements above the cut (key >= value when exact, > value otherwise; nothing is
-    // above a run of ties at the NaN key, where value + 1 wraps to 0).
+    // above a run of ties at the NaN key, where value + 1 wraps to 0: no key carries past 2^32).
     const uint32_t least = cut.exact ? cut.value : cut.value + 1u;
-    uint32_t above = mask_of([&](uint32_t x) { return x >= least; });
-    if (least == 0u) above = 0u;
+    uint32_t above = mask_at_least(least);
     // Thread 0's wrapped elements (slot 0's first `off`) are ranked after every other.
     const uint32_t wrap_mask = threadIdx.x == 0 ? (1u << off) - 1u : 0u;
     const uint32_t above_wrapped = above & wrap_mask;
@@ -467,20 +481,29 @@ struct AgentRegisterTopK {
                       uint32_t base_wrapped, uint32_t m) const {
     uint32_t* const positions = row.at_first(stage_positions());
     uint32_t* const keys = row.at_first(stage_keys());
+    constexpr bool kDown = kSorted && kLarge;  // ranks fill the slots from the last down
+    const auto slot = [&](uint32_t rank) { return kDown ? m - 1 - rank : rank; };
     const auto put_one = [&](uint32_t rank, uint32_t position, uint32_t x) {
-      const uint32_t slot = kSorted && kLarge ? m - 1 - rank : rank;
-      positions[slot] = chunk + position;
-      if constexpr (kSorted) keys[slot] = x;
+      positions[slot(rank)] = chunk + position;
+      if constexpr (kSorted) keys[slot(rank)] = x;
     };
-    // Every element in turn, predicated: no loop over set bits, whose count differs by lane.
+    // Every element in turn, predicated (no loop over set bits, whose count differs by lane): a
+    // store and a step of the slot pointers per selection, not a rank turned into an address each
+    // time. No test per vector either: nearly every warp has selections in every slot at k >= n / 16.
 #pragma unroll
     for (int j = 0; j < kVectors; ++j) {
-      if (!slot_bits(selected, j)) continue;  // a quarter to a third of the vectors at k = n / 4
-      uint32_t rank = base[j];
-      const uint32_t first = first_of(j) - off;
+      uint32_t* to = positions + slot(base[j]);
+      uint32_t* to_key = keys + slot(base[j]);
+      const uint32_t first = chunk + first_of(j) - off;
 #pragma unroll
-      for (int q = 0; q < kV; ++q)
-        if (selected >> (j * kV + q) & 1u) put_one(rank++, first + uint32_t(q), key[j][q]);
+      for (int q = 0; q < kV; ++q) {
+        if (selected >> (j * kV + q) & 1u) {
+          *to = first + uint32_t(q);
+          if constexpr (kSorted) *to_key = key[j][q];
+          to += kDown ? -1 : 1;
+          if constexpr (kSorted) to_key += kDown ? -1 : 1;
+        }
+      }
     }
     for (uint32_t bits = selected_wrapped; bits; bits &= bits - 1u) {  // thread 0's, rarely any
       const uint32_t q = uint32_t(__ffs(int(bits)) - 1);
