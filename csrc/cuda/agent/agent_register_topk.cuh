@@ -73,7 +73,7 @@ struct AgentRegisterTopK {
   static_assert(Bins::kBins == Select::kBins, "the coarse pass uses the select's bucket scan and histogram");
   static constexpr uint32_t kGatherCapacity = 2 * kMaxK;  // keys: the stage's words, before the stage
   using Write = BlockStageWrite<kThreads, kMaxK, Traits>;
-  static_assert(Policy::kItems % kV == 0 && kVectors % 2 == 0, "whole vectors, scanned two slots to a word");
+  static_assert(Policy::kItems % kV == 0, "whole vectors");
   static constexpr uint32_t kScratchWords = uint32_t(
       sizeof(typename Write::SortStorage) / 4 > (1u << Policy::kDigitBits) ? sizeof(typename Write::SortStorage) / 4
                                                                            : (1u << Policy::kDigitBits));
@@ -373,34 +373,46 @@ struct AgentRegisterTopK {
   }
 
   // Block-wide exclusive prefix, in position order, of the per-slot counts of `mask`'s bits:
-  // base[j] for each of the thread's slots; returns the CTA's total. Slots are scanned two to a
-  // word over the warp's lanes (16-bit fields: a warp's slot holds at most 32 kV elements), then
-  // over the warps. Every thread must call (it holds a barrier). A stage's two scans take the two
-  // buffers of warp totals, so that neither waits for the other's reads.
+  // base[j] for each of the thread's slots; returns the CTA's total. A SWAR popcount leaves each
+  // slot's count in the slot's own kV bits of the mask; two words take the even and the odd
+  // slots' counts in fields of 2 kV bits (a warp's slot holds at most 32 kV elements: 128 fits
+  // f32's 8-bit fields, 256 the 16-bit types' 16-bit ones), and are scanned over the warp's lanes,
+  // then over the warps: two words' shuffles where a word per two slots took twice as many for
+  // f32. Every thread must call (it holds a barrier). A stage's two scans take the two buffers of
+  // warp totals, so that neither waits for the other's reads.
   template <int kBuffer>
   __device__ uint32_t scan(uint32_t mask, uint32_t (&base)[kVectors]) {
+    static_assert(kV == 4 || kV == 8, "slots of 4 or 8 elements");
+    constexpr int kField = 2 * kV;
+    constexpr uint32_t kFieldMask = (1u << kField) - 1u;
+    static_assert(32 * kV <= int(kFieldMask), "a warp's count of a slot fits its field");
     const uint32_t lane = threadIdx.x & 31u;
-    constexpr int kPairs = kVectors / 2;
-    uint32_t pair[kPairs], incl[kPairs];
-#pragma unroll
-    for (int i = 0; i < kPairs; ++i)
-      incl[i] = pair[i] = uint32_t(__popc(slot_bits(mask, 2 * i))) | uint32_t(__popc(slot_bits(mask, 2 * i + 1))) << 16;
+    uint32_t c = mask - ((mask >> 1) & 0x55555555u);     // 2-bit counts
+    c = (c & 0x33333333u) + ((c >> 2) & 0x33333333u);    // 4-bit counts: f32's slots
+    if constexpr (kV == 8) c = (c + (c >> 4)) & 0x0F0F0F0Fu;  // 8-bit counts: 16-bit types' slots
+    constexpr uint32_t kEven = kV == 4 ? 0x0F0F0F0Fu : 0x00FF00FFu;
+    const uint32_t word[2] = {c & kEven, (c >> kV) & kEven};  // slots 0, 2, ... and 1, 3, ...
+    uint32_t incl[2] = {word[0], word[1]};
 #pragma unroll
     for (int d = 1; d < 32; d *= 2) {
 #pragma unroll
-      for (int i = 0; i < kPairs; ++i) {
+      for (int i = 0; i < 2; ++i) {
         const uint32_t y = __shfl_up_sync(0xffffffffu, incl[i], d);
         if (lane >= uint32_t(d)) incl[i] += y;
       }
     }
+    uint32_t total[2], excl[2];
+#pragma unroll
+    for (int i = 0; i < 2; ++i) {
+      total[i] = __shfl_sync(0xffffffffu, incl[i], 31);
+      excl[i] = incl[i] - word[i];
+    }
     uint32_t in_warp = 0;  // the warp's elements in slots before j
 #pragma unroll
-    for (int i = 0; i < kPairs; ++i) {
-      const uint32_t total = __shfl_sync(0xffffffffu, incl[i], 31), excl = incl[i] - pair[i];
-      base[2 * i] = in_warp + (excl & 0xffffu);
-      in_warp += total & 0xffffu;
-      base[2 * i + 1] = in_warp + (excl >> 16);
-      in_warp += total >> 16;
+    for (int j = 0; j < kVectors; ++j) {
+      const int shift = (j >> 1) * kField;
+      base[j] = in_warp + (excl[j & 1] >> shift & kFieldMask);
+      in_warp += total[j & 1] >> shift & kFieldMask;
     }
     uint32_t all;
     const uint32_t before = BlockExclusiveSum<kThreads>::warps_before(ts.sums[kBuffer], in_warp, &all);
