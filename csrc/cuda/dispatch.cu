@@ -867,7 +867,7 @@ std::vector<std::pair<std::string, long long>> tuning_constants() {
           {"batchSample", BatchTopKPolicy900::kSample},
           {"batchSampleAboveK", BatchTopKPolicy900::kSampleAboveK},
           {"batchMinSampleRank", BatchTopKPolicy900::kMinSampleRank},
-          {"batchSampleTargetPercent", BatchTopKPolicy900::kSampleTargetPercent},
+          {"batchSampleMarginSdTenths", BatchTopKPolicy900::kSampleMarginSdTenths},
           {"batchSmallKThreads", BatchTopKPolicy900SmallK::kThreads},
           {"batchSmallKCapacity", BatchTopKPolicy900SmallK::kCapacity},
           {"batchSmallKMaxK", BatchTopKPolicy900SmallK::kMaxK},

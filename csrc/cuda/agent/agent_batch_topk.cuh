@@ -218,26 +218,28 @@ struct AgentBatchTopK {
   };
 
   // A first threshold from an evenly spaced sample of the row: the key that the rank-th greatest
-  // of m sampled scores reaches (rank = max(kMinSampleRank, t k m / length), t the policy's
-  // kSampleTargetPercent / 100: about t k elements of the row reach it), so that the buffer
-  // usually fills once, with the elements that can matter. The sample is m / kV evenly spaced
-  // 16-byte vectors (sample_vector()): a quarter of the sectors that as many scattered scores
-  // would cost, and their latency is paid once. m is kSample, or less where that many would put
-  // more than kSampleAboveK sampled scores at or above the row's k-th (short rows, large k): the
-  // sample's select costs in proportion to m, and that many already make a second read rare.
-  // Elements below it never enter, which is exact whenever k elements of the row reach it
-  // (stream() checks). When more than rank / 2 of the sample tie at that key, the row likely has
-  // a plateau there (ReLU scores at 0.0): the elements above it and the first of its ties are
-  // then taken apart, so that the plateau never fills the buffer. Rows that fit below the
-  // trigger are not sampled: every element enters (key 0).
+  // of m sampled scores reaches, so that the buffer usually fills once, with the elements that
+  // can matter. Of the m, mu = k m / length are expected at or above the row's k-th; rank = mu +
+  // z sqrt(mu) (z the policy's margin in standard deviations, rank at least kMinSampleRank), so
+  // that about rank / mu x k elements of the row reach it and fewer than k (a second read) only
+  // when the sample is z standard deviations off, whatever the row's length. The sample is m /
+  // kV evenly spaced 16-byte vectors (sample_vector()): a quarter of the sectors that as many
+  // scattered scores would cost, and their latency is paid once. m is kSample, or less where
+  // that many would put more than kSampleAboveK sampled scores at or above the row's k-th
+  // (short rows, large k): the sample's select costs in proportion to m, and that many already
+  // make the threshold tight. Elements below it never enter, which is exact whenever k elements
+  // of the row reach it (stream() checks). When more than rank / 2 of the sample tie at that
+  // key, the row likely has a plateau there (ReLU scores at 0.0): the elements above it and the
+  // first of its ties are then taken apart, so that the plateau never fills the buffer. Rows that
+  // fit below the trigger are not sampled: every element enters (key 0).
   __device__ Plan sample() {
     const uint32_t length = uint32_t(w.length);
     if (length <= kTrigger) return {0u, false};
     const uint64_t enough = uint64_t(Policy::kSampleAboveK) * length / k;
     const uint32_t mv = uint32_t(min(uint64_t(min(uint32_t(kSample), length / 16u)), enough)) / kV, m = mv * kV;
-    const uint32_t rank =
-        min(m, max(uint32_t(Policy::kMinSampleRank),
-                   uint32_t((uint64_t(m) * k * Policy::kSampleTargetPercent + 100ull * length - 1u) / (100ull * length))));
+    const float mu = float(m) * float(k) / float(length);
+    const uint32_t rank = min(m, max(uint32_t(Policy::kMinSampleRank),
+                                     uint32_t(ceilf(mu + 0.1f * Policy::kSampleMarginSdTenths * sqrtf(mu)))));
     constexpr int kLoads = (kSample / kV + kThreads - 1) / kThreads;
     Bits e[kLoads][kV];
 #pragma unroll

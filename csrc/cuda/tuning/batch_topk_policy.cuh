@@ -23,25 +23,28 @@ struct BatchTopKPolicy900SmallK {
   static constexpr int kDigitBits = 11;  // radix digit of the candidate selection (2048 bins)
   // Candidate buffer of (key, code) pairs, 44 KB: with the 8 KB scratch below and the static
   // storage, four CTAs fit an SM's shared memory (4 x 55.4 KB of 228 KB). Its trigger (capacity
-  // less one warp's tile: 5120 for f32, 4608 for 16-bit scores) lies well above the ~1.75k
+  // less one warp's tile: 5120 for f32, 4608 for 16-bit scores) lies well above the 1.5-1.8k
   // elements the sampled threshold lets in, so a cut before the end is rare.
   static constexpr int kCapacity = 5632;
   static constexpr int kMaxK = 2048;
   // Scores read before the stream to set its first threshold (kSample / 4 evenly spaced 16-byte
-  // vectors of f32, kSample / 8 of 16-bit scores). The threshold is the
-  // key that max(kMinSampleRank, kSampleTargetPercent / 100 x k m / length) of the m sampled
-  // reach: about 1.75k elements of the row reach it. Fewer than k do (a second read of the row)
-  // when 1.75x the expected number of sampled scores reach the row's k-th: at k = 2048 and
-  // 131072, 56 where 32 are expected (sd 5.6), about once in 10^5 random rows. At 150% it was
-  // about once in 100 (measured), and one such row stretches a one-wave batch by a whole read.
+  // vectors of f32, kSample / 8 of 16-bit scores). Of the m sampled, mu = k m / length are
+  // expected at or above the row's k-th; the threshold is the key that the rank-th greatest of
+  // them reaches, rank = max(kMinSampleRank, mu + z sqrt(mu)) with z = kSampleMarginSdTenths /
+  // 10. Fewer than k elements of the row reach it (a second read of the row) when more than rank
+  // sampled scores lie at or above the row's k-th: at k = 2048 and 131072, 56 where 32 are
+  // expected (binomial tail 7e-5: a few rows in 10^5), at 32768 98 where 64 are (3e-5). One such
+  // row stretches a one-wave batch by a whole read (a rank of 1.5 mu at 131072 had one in about
+  // 100 rows read twice, measured). The rank lets in about 1.75k elements at 131072, 1.5k at
+  // 32768.
   static constexpr int kSample = 2048;
   // Fewer scores are sampled where kSample would expect more than this many of them at or above
-  // the row's k-th (rows shorter than 65536 at k = 2048): the rank is then 112 where 64 are
-  // expected (sd 8, so a second read is 6 sd away), and a row of 32768 spends half as long on
-  // its sample (4096 x 32768 10% faster; kernel-notes, v6 step 21).
+  // the row's k-th (rows shorter than 65536 at k = 2048): a row of 32768 spends half as long on
+  // its sample (4096 x 32768 10% faster; kernel-notes, v6 step 21). Twice as many, for a tighter
+  // rank, cost more in the sample's sectors than the tighter rank saved (v6 step 25).
   static constexpr int kSampleAboveK = 64;
   static constexpr int kMinSampleRank = 32;
-  static constexpr int kSampleTargetPercent = 175;
+  static constexpr int kSampleMarginSdTenths = 42;
   // Shorter rows (the op's maxLen) take the register path up to its kMaxLength, the radix path
   // above it: at 32768 the batch kernel is the faster (4096 rows: 375 us against 482), at 8192
   // the radix kernel (172 against 240), and the register kernel faster still (151; kernel-notes).
@@ -63,7 +66,7 @@ struct BatchTopKPolicy900 {
   static constexpr int kSample = 2048;
   static constexpr int kSampleAboveK = 64;
   static constexpr int kMinSampleRank = 32;
-  static constexpr int kSampleTargetPercent = 175;
+  static constexpr int kSampleMarginSdTenths = 42;
   // Shorter rows (the op's maxLen) take the radix path: at 32768 and k = 4096 the two are even
   // (4096 rows: radix 555 us, batch 564; kernel-notes).
   static constexpr int64_t kMinLength = 65536;
