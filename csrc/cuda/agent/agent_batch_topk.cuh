@@ -574,7 +574,7 @@ struct AgentBatchTopK {
     uint32_t* const stage = scratch();
     const bool sorted = p.sorted;
     Rank::rank(
-        ts.rank, k, w.length, codes() + kMaxK, kRankWords, [&](uint32_t i) { return pos_of(codes()[i]); },
+        ts.rank, k, uint32_t(w.length), codes() + kMaxK, kRankWords, [&](uint32_t i) { return pos_of(codes()[i]); },
         [&](uint32_t i, uint32_t at) {
           const uint32_t slot = sorted && kLarge ? k - 1 - at : at;
           stage[slot] = pos_of(codes()[i]);

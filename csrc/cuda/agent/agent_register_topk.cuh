@@ -287,7 +287,7 @@ struct AgentRegisterTopK {
 
   // The coarse histogram's zeros and the gather cursor, published by the next barrier.
   __device__ void clear_bins() {
-    for (int i = threadIdx.x; i < Bins::kBins; i += kThreads) scratch()[i] = 0;
+    Select::clear(scratch());
     if (threadIdx.x == 0) ts.gathered = 0;
   }
 

@@ -6,9 +6,10 @@
 // between equal keys are resolved by a second select over the codes of the tied entries only, run
 // only when the keys alone leave ties. Bits that every entry shares are skipped first (one AND and
 // one OR reduction), so a row whose keys are all equal goes straight to the codes, and normal rows
-// start at the first bits that tell entries apart. A warp whose entries all fall in one bin adds
-// once: plateaus of equal keys would otherwise serialize 32 atomics on one bin. A pass after one
-// whose bin held at most 1/16 of the members skips that test (members then seldom share a bin).
+// start at the first bits that tell entries apart. A member adds 1 to its bin: sm_90 compiles an
+// atomicAdd of 1 to ATOMS.POPC.INC, which merges a warp's lanes on one address, so plateaus of
+// equal keys cost no more than spread ones (a warp vote for the one-bin case cost 10 of a count's
+// 21 instructions an entry: kernel-notes, v6 step 26).
 // Key 0 marks an empty slot (no score has it: ordered_key maps every NaN to all ones): select()
 // counts no such entry and partition() keeps none (callers with empty slots hold more than k
 // filled entries, so the k-th key is a score's, above 0).
@@ -42,7 +43,8 @@ struct BlockKeySelect {
   }
 
   // k-th greatest of entries [0, n) (1 <= k <= the number of non-empty ones). `hist` holds kBins
-  // words. Every thread must call; begins and ends with a barrier.
+  // words, 16-byte aligned (every `hist` below too). Every thread must call; begins and ends with
+  // a barrier.
   __device__ static Threshold select(Storage& s, const uint32_t* keys, const uint32_t* codes, uint32_t n, uint32_t k,
                                      uint32_t* hist) {
     const Word by_key =
@@ -61,6 +63,18 @@ struct BlockKeySelect {
     return select_word(s, k, entries(n, [&](uint32_t i) { return keys[i]; }, [](uint32_t) { return true; }), hist).value;
   }
 
+  // Zeroes the kBins words of `hist` in 16-byte stores, a fixed number a thread (a loop over a
+  // pass's 1 << bits bins, its count known only at run time, cost ~45 instructions a pass:
+  // kernel-notes, v6 step 26). Published by the caller's next barrier.
+  __device__ static void clear(uint32_t* hist) {
+    constexpr int kVectors = kBins / 4;
+#pragma unroll
+    for (int j = 0; j < (kVectors + kThreads - 1) / kThreads; ++j) {
+      const int v = int(threadIdx.x) + j * kThreads;
+      if (kVectors % kThreads == 0 || v < kVectors) reinterpret_cast<uint4*>(hist)[v] = make_uint4(0u, 0u, 0u, 0u);
+    }
+  }
+
   // One select over 32-bit words: among the members, the word value holding the remain-th
   // greatest. exact: the members with word >= value are exactly `remain` (value's low bits may be
   // zero); otherwise value is a whole word shared by more members than needed, `remain` of which
@@ -72,11 +86,10 @@ struct BlockKeySelect {
   };
 
   // The Word of the remain-th greatest among the members that `each` visits (1 <= remain <= their
-  // number): each(f) calls f(member, word) for every entry the calling thread holds, the lanes of
-  // a warp together (f uses warp votes). Entries may live anywhere: in shared memory (entries()),
-  // or in registers. `row`: the CTAs that hold the row's members (row_exchange.cuh), whose
-  // statistics and histograms are summed before each decision. Every thread must call; begins
-  // with a barrier.
+  // number): each(f) calls f(member, word) for every entry the calling thread holds. Entries may
+  // live anywhere: in shared memory (entries()), or in registers. `row`: the CTAs that hold the
+  // row's members (row_exchange.cuh), whose statistics and histograms are summed before each
+  // decision. Every thread must call; begins with a barrier.
   template <class Each, class Row = SoloRow>
   __device__ static Word select_word(Storage& s, uint32_t remain, Each&& each, uint32_t* hist, const Row& row = Row{}) {
     __syncthreads();
@@ -106,37 +119,24 @@ struct BlockKeySelect {
     all = s.all;
     count = s.count;
     row.merge_stats(any, all, count);
-    const uint32_t differ = any ^ all, members = count;
-    if (!differ) return {all, remain, members == remain};
+    const uint32_t differ = any ^ all;
+    if (!differ) return {all, remain, count == remain};
     int resolved = __clz(int(differ));  // bits every member shares
     uint32_t prefix = resolved ? all >> (32 - resolved) : 0u;
-    bool sparse = false;  // few members left (the previous pass's bin): warps seldom share a bin
     for (;;) {
       const int bits = min(kDigitBits, 32 - resolved);
       const int shift = 32 - resolved - bits;
       const uint32_t high = resolved ? ~0u << (32 - resolved) : 0u;  // the bits already resolved
       const uint32_t want = resolved ? prefix << (32 - resolved) : 0u;
       const uint32_t mask = (1u << bits) - 1u;
-      for (int i = threadIdx.x; i < (1 << bits); i += kThreads) hist[i] = 0;
+      clear(hist);  // every bin: the bucket scan then takes kBins, a constant (bins past 1 << bits stay 0)
       __syncthreads();
-      if (sparse) {
-        each([&](bool in, uint32_t w) {
-          if (in && (w & high) == want) atomicAdd(&hist[(w >> shift) & mask], 1u);
-        });
-      } else {
-        each([&](bool in, uint32_t w) {
-          in = in && (w & high) == want;
-          const uint32_t bin = (w >> shift) & mask;
-          // One predicated atomic: lane 0 adds 32 for a warp all in one bin, else each member 1.
-          // (Every lane shuffles: no short-circuit may skip it.)
-          const uint32_t first = __shfl_sync(0xffffffffu, bin, 0);
-          const bool one_bin = __all_sync(0xffffffffu, in && bin == first);
-          if (in && (!one_bin || (threadIdx.x & 31u) == 0)) atomicAdd(&hist[bin], one_bin ? 32u : 1u);
-        });
-      }
+      each([&](bool in, uint32_t w) {
+        if (in && (w & high) == want) atomicAdd(&hist[(w >> shift) & mask], 1u);
+      });
       __syncthreads();
       row.merge_hist(hist, 1 << bits);
-      Bucket::run(s.bucket, hist, 1 << bits, remain);
+      Bucket::run(s.bucket, hist, kBins, remain);
       const uint32_t b = s.bucket.bin;
       remain -= s.bucket.above;
       prefix = (prefix << bits) | b;
@@ -145,7 +145,6 @@ struct BlockKeySelect {
       __syncthreads();  // hist and the bucket result are read before the next pass rewrites them
       if (in_bin == remain) return {resolved == 32 ? prefix : prefix << (32 - resolved), remain, true};
       if (resolved == 32) return {prefix, remain, false};
-      sparse = in_bin * 16u <= members;
     }
   }
 

@@ -21,25 +21,27 @@ struct BlockPositionRank {
   };
 
   // For m < 65536 entries whose positions pos(i) (i < m) are distinct and lie in [0, length),
-  // calls visit(i, rank) once per entry with its rank in ascending position order. `words` is
-  // scratch of scratch_words 32-bit words (a window's bitmap, then its words' first ranks within
-  // the window, 16 bits each). Every thread must call; begins and ends with a barrier.
+  // length < 2^31, calls visit(i, rank) once per entry with its rank in ascending position order.
+  // `words` is scratch of scratch_words 32-bit words (a window's bitmap, then its words' first
+  // ranks within the window, 16 bits each). Positions are taken in 32 bits: one unsigned compare
+  // tells whether a position lies in the window. Every thread must call; begins and ends with a
+  // barrier.
   template <class Pos, class Visit>
-  __device__ static void rank(Storage& s, uint32_t m, int64_t length, uint32_t* words, uint32_t scratch_words,
+  __device__ static void rank(Storage& s, uint32_t m, uint32_t length, uint32_t* words, uint32_t scratch_words,
                               Pos&& pos, Visit&& visit) {
     const uint32_t window_words = scratch_words / 3 * 2;
     uint32_t* const bitmap = words;
     uint16_t* const first = reinterpret_cast<uint16_t*>(words + window_words);
     uint32_t ranked = 0;
-    const int64_t window = int64_t(window_words) * 32;
-    for (int64_t lo = 0; lo < length; lo += window) {
-      const uint32_t nwords = uint32_t(min(int64_t(window_words), (length - lo + 31) / 32));
+    const uint32_t window = window_words * 32u;
+    for (uint32_t lo = 0; lo < length; lo += window) {
+      const uint32_t nwords = min(window_words, (length - lo + 31u) / 32u);
       __syncthreads();  // the previous window's readers are done
       for (uint32_t w = threadIdx.x; w < nwords; w += kThreads) bitmap[w] = 0;
       __syncthreads();
       for (uint32_t i = threadIdx.x; i < m; i += kThreads) {
-        const int64_t p = int64_t(pos(i)) - lo;
-        if (p >= 0 && p < window) atomicOr(&bitmap[p >> 5], 1u << (p & 31));
+        const uint32_t p = pos(i) - lo;
+        if (p < window) atomicOr(&bitmap[p >> 5], 1u << (p & 31u));
       }
       __syncthreads();
       // Thread t owns a contiguous run of words, so an exclusive scan over threads orders them.
@@ -55,9 +57,8 @@ struct BlockPositionRank {
       }
       __syncthreads();
       for (uint32_t i = threadIdx.x; i < m; i += kThreads) {
-        const int64_t p = int64_t(pos(i)) - lo;
-        if (p >= 0 && p < window)
-          visit(i, ranked + first[p >> 5] + uint32_t(__popc(bitmap[p >> 5] & ((1u << (p & 31)) - 1u))));
+        const uint32_t p = pos(i) - lo;
+        if (p < window) visit(i, ranked + first[p >> 5] + uint32_t(__popc(bitmap[p >> 5] & ((1u << (p & 31u)) - 1u))));
       }
       ranked += total;
     }
