@@ -15,6 +15,8 @@
 //  2. cut(): the k greatest candidates, exactly (BlockKeySelect), moved to the buffer's front.
 //  3. order(): ranks of the selections by ascending position (BlockPositionRank), staged in
 //     shared memory; with sorted output, a block radix sort by key then orders the stage.
+//     list_kept() does 2 and 3 at once for unsorted output of rows up to kListPositions: the k
+//     greatest are found and ranked by position where they lie, so the buffer is not compacted.
 //  4. finish(): the stage written out (BlockStageWrite: one converged pass writes indices through
 //     the fused transform, and values, the output modes being template parameters).
 //
@@ -32,11 +34,12 @@
 //   [0, kCapacity)              keys of the candidates (first the sample's keys); after the
 //                               last cut keys()[0, k) are the
 //                               selections' and [kMaxK, 2 kMaxK) holds the stage keys (sorted
-//                               output)
+//                               output); list_kept() stages the positions in [0, k) and
+//                               its ranks' table past kMaxK
 //   [kCapacity, 2 kCapacity)    codes of the candidates; after the last cut [kCapacity + kMaxK,
 //                               2 kCapacity) is BlockPositionRank's scratch, then the block sort's
 //   [2 kCapacity, + kScratchWords)  scratch: radix histogram, partition holes, then the stage
-//                               positions (k words)
+//                               positions (k words), or list_kept()'s bitmap
 #pragma once
 #include <cstdint>
 
@@ -89,6 +92,11 @@ struct AgentBatchTopK {
   using Write = BlockStageWrite<kThreads, kMaxK, Traits>;
   static constexpr uint32_t kRankWords = kCapacity - kMaxK;  // BlockPositionRank's scratch
   static_assert(kMaxK < 65536, "BlockPositionRank ranks fewer than 65536 entries");
+  // list_kept(): rows of up to kListPositions, the bitmap in the scratch, the ranks' table (16 bits
+  // a word) in the keys past the stage; Rank admits at most 32 entries a thread.
+  static constexpr uint32_t kListPositions = 32u * Policy::kScratchWords;
+  static_assert(kMaxK + Policy::kScratchWords / 2 <= kCapacity, "list_kept()'s table lives past the stage");
+  static_assert(kCapacity <= 32 * kThreads, "BlockPositionRank admits at most 32 entries a thread");
   static_assert(sizeof(typename Write::SortStorage) <= kRankWords * 4,
                 "the block sort's storage must fit the rank scratch");
   static constexpr uint32_t kKeyMax = Traits::kKeyBits == 32 ? ~0u : (1u << Traits::kKeyBits) - 1u;  // NaN
@@ -99,6 +107,10 @@ struct AgentBatchTopK {
     uint32_t count;     // candidates in the buffer
     uint32_t finished;  // warps at the end of their part of the row
     uint32_t tied;      // sampled keys equal to the sampled threshold
+    // In a ties pass the buffer holds tied_above entries above tied_key (fewer than k) and ties at
+    // tied_key only, so the k-th key is tied_key (select()); tied_above is ~0u outside one. In
+    // shared memory: read by the cuts only, it holds no register through the stream.
+    uint32_t tied_key, tied_above;
   };
   static constexpr size_t kDynamicSmemBytes = size_t(2 * kCapacity + Policy::kScratchWords) * sizeof(uint32_t);
 
@@ -142,6 +154,10 @@ struct AgentBatchTopK {
   __device__ static uint32_t pos_of(uint32_t code) { return kLarge ? code & 0x7fffffffu : ~code; }
   __device__ uint32_t* stage_keys() const { return keys() + kMaxK; }
 
+  // kList: list_kept() where it applies. The other kernels' fallback agents, which take only rows
+  // past those kernels' capacity, go without it: in the register kernel the step's first version
+  // of it took the spills from 176 to 436 bytes (kernel-notes, v6 step 27).
+  template <bool kList = true>
   __device__ void run() {
     if (w.length <= int64_t(k)) {  // the whole window is selected
       const uint32_t m = uint32_t(w.length);
@@ -150,13 +166,18 @@ struct AgentBatchTopK {
         scratch()[slot] = i;
         if (p.sorted) stage_keys()[slot] = Traits::key(row[i]);
       }
-      finish(m);
+      finish(m, scratch());
       return;
     }
     const uint32_t n = stream();
+    if (kList && !p.sorted && uint32_t(w.length) <= kListPositions) {
+      list_kept(n);
+      finish(k, keys());
+      return;
+    }
     if (n > k) cut(n);
     order();
-    finish(k);
+    finish(k, scratch());
   }
 
   // What enters: elements that beat the float `t` (strictly; `open` 0: none do, ~0: the test
@@ -196,6 +217,7 @@ struct AgentBatchTopK {
     // above it, then its ties in the tie-break's order. Otherwise: the elements from it up. Last,
     // when the sample misled (fewer than k reach its key): every element. Rare on real scores.
     Stage stage = plan.plateau ? Stage::Above : Stage::From;
+    uint32_t above = 0;  // what the Above pass found
     for (;;) {
       const bool ties = stage == Stage::Ties;
       const Bar bar = ties                    ? Bar::tied(plan.key)
@@ -204,8 +226,9 @@ struct AgentBatchTopK {
                                               : Bar::from(0u);
       // The ties pass keeps what the pass above found and meets as soon as k are held, so that
       // the first cut tells every warp where the ties it still needs end.
-      const uint32_t n = pass(bar, !ties, ties ? k - 1u : kTrigger);
+      const uint32_t n = pass(bar, !ties, ties ? k - 1u : kTrigger, ties ? above : ~0u);
       if (n >= k) return n;
+      above = n;
       stage = stage == Stage::Above ? Stage::Ties : Stage::All;
     }
   }
@@ -281,7 +304,8 @@ struct AgentBatchTopK {
 
   // One read of the row into the buffer (emptied first when `reset`), entering what `bar` lets
   // in; the warps meet when the count passes `trigger`, kTrigger after the first cut. Returns the
-  // number of candidates.
+  // number of candidates. A ties pass gives the number of entries above its key (`above`;
+  // ~0u otherwise) for its cuts and the select after it (select()).
   //
   // Warps stream without barriers: a warp reads the candidate count before each tile, and its
   // append of the tile returns the count after its add; once either is past the trigger the warp
@@ -293,11 +317,13 @@ struct AgentBatchTopK {
   // stopped, so warps can be at different steps of the row when a cut happens: an element tied
   // with the k-th still enters where it comes before the k-th in the tie-break's order (careful
   // steps below), which keeps the strict test exact.
-  __device__ uint32_t pass(Bar bar, bool reset, uint32_t trigger) {
+  __device__ uint32_t pass(Bar bar, bool reset, uint32_t trigger, uint32_t above) {
     __syncthreads();  // every thread has read the previous pass's count
     if (threadIdx.x == 0) {
       if (reset) ts.count = 0;
       ts.finished = 0;
+      ts.tied_key = bar.key;
+      ts.tied_above = above;
     }
     __syncthreads();
     uint32_t unit = 0;
@@ -559,13 +585,37 @@ struct AgentBatchTopK {
     return end;
   }
 
+  // The k-th greatest of the buffer's n candidates. In a ties pass its key is known: the key
+  // select's passes (four on a ReLU row's plateau at 0.0, whose bin holds nearly every entry at
+  // each digit) are skipped (kernel-notes, v6 step 27).
+  __device__ Threshold select(uint32_t n) {
+    return Select::select(ts.select, keys(), codes(), n, k, scratch(), {ts.tied_key, ts.tied_above});
+  }
+
   // Cuts the buffer's n candidates to the k greatest, moved to its front; returns the k-th.
   __device__ Threshold cut(uint32_t n) {
-    const Threshold t = Select::select(ts.select, keys(), codes(), n, k, scratch());
+    const Threshold t = select(n);
     Select::partition(ts.select, keys(), codes(), n, k, t, scratch());
     if (threadIdx.x == 0) ts.count = k;
     __syncthreads();
     return t;
+  }
+
+  // Stages 2 and 3 for unsorted output, the row's positions in one bitmap: the k greatest of the
+  // buffer's n candidates (all of them when n = k: no empty slot then) ranked by position
+  // straight from the buffer and staged in keys()[0, k), the ranks' table past them. cut()'s
+  // partition, ~550 warp instructions a warp and row of 32768, is not needed (kernel-notes, v6
+  // step 27).
+  __device__ void list_kept(uint32_t n) {
+    const Threshold t = n > k ? select(n) : Threshold{0u, 0u};
+    Rank::list(
+        ts.rank, n, uint32_t(w.length), scratch(), reinterpret_cast<uint16_t*>(keys() + kMaxK),
+        [&](uint32_t i, uint32_t& pos) {
+          const uint32_t code = codes()[i];
+          pos = pos_of(code);
+          return Select::kept(keys()[i], code, t);
+        },
+        [&](uint32_t i) { return pos_of(codes()[i]); }, [&](uint32_t i, uint32_t at) { keys()[at] = pos_of(codes()[i]); });
   }
 
   // Stage 3: the selections staged by ascending position (descending for sorted output with
@@ -582,10 +632,11 @@ struct AgentBatchTopK {
         });
   }
 
-  // Stage 4 (and the sort of sorted output): the first m slots of the stage, then padding.
-  __device__ void finish(uint32_t m) {
+  // Stage 4 (and the sort of sorted output): the first m slots of the stage (its positions at
+  // `positions`), then padding.
+  __device__ void finish(uint32_t m, uint32_t* positions) {
     Write::run(p.a, p.out, p.sorted, r, row, m,
-               {scratch(), stage_keys(), reinterpret_cast<typename Write::SortStorage*>(codes() + kMaxK)});
+               {positions, stage_keys(), reinterpret_cast<typename Write::SortStorage*>(codes() + kMaxK)});
   }
 };
 

@@ -269,7 +269,7 @@ struct AgentSpreadTopK {
     if (!spread(w.length, s)) {
       if (w.length > int64_t(k)) {  // longer than the chunks hold
         Fallback agent(ts.batch, s.p, r);
-        agent.run();
+        agent.template run<false>();
         return;
       }
       const uint32_t m = uint32_t(w.length);  // every element, by position
@@ -330,7 +330,7 @@ struct AgentSpreadTopK {
     if (overflow && !one_key) {  // more distinct keys in the bin than the candidates hold
       __syncthreads();  // fs is the batch agent's storage too
       Fallback agent(ts.batch, s.p, r);
-      agent.run();
+      agent.template run<false>();
       return;
     }
     // The elements above the bin, by position, and the candidates with their codes: every load in

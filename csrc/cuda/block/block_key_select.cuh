@@ -42,17 +42,27 @@ struct BlockKeySelect {
     return key > t.key || (key == t.key && code >= t.code);
   }
 
+  // What a caller may know of the k-th key before the select: that it is `key`, with `above`
+  // entries (fewer than k) lying above it. ~0u above: nothing known.
+  struct Known {
+    uint32_t key = 0u, above = ~0u;
+  };
+
   // k-th greatest of entries [0, n) (1 <= k <= the number of non-empty ones). `hist` holds kBins
-  // words, 16-byte aligned (every `hist` below too). Every thread must call; begins and ends with
-  // a barrier.
+  // words, 16-byte aligned (every `hist` below too). With the k-th key `known`, only the codes of
+  // the entries at it are selected. Every thread must call; begins and ends with a barrier.
   __device__ static Threshold select(Storage& s, const uint32_t* keys, const uint32_t* codes, uint32_t n, uint32_t k,
-                                     uint32_t* hist) {
-    const Word by_key =
-        select_word(s, k, entries(n, [&](uint32_t i) { return keys[i]; }, [&](uint32_t i) { return keys[i] != 0u; }), hist);
-    if (by_key.exact) return {by_key.value, 0u};
-    const uint32_t tied = by_key.value;
+                                     uint32_t* hist, Known known = {}) {
+    uint32_t tied = known.key, remain = k - known.above;
+    if (known.above == ~0u) {
+      const Word by_key = select_word(
+          s, k, entries(n, [&](uint32_t i) { return keys[i]; }, [&](uint32_t i) { return keys[i] != 0u; }), hist);
+      if (by_key.exact) return {by_key.value, 0u};
+      tied = by_key.value;
+      remain = by_key.remain;
+    }
     const Word by_code = select_word(
-        s, by_key.remain, entries(n, [&](uint32_t i) { return codes[i]; }, [&](uint32_t i) { return keys[i] == tied; }), hist);
+        s, remain, entries(n, [&](uint32_t i) { return codes[i]; }, [&](uint32_t i) { return keys[i] == tied; }), hist);
     return {tied, by_code.value};
   }
 

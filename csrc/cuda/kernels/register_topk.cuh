@@ -40,7 +40,7 @@ __device__ void register_topk_row(typename Agents::TempStorage& storage, const B
     agent.run();
   } else if (row.rank() == 0) {
     typename Agents::Fallback agent(storage.batch, p, r);
-    agent.run();
+    agent.template run<false>();
   }
 }
 
