@@ -109,7 +109,8 @@ struct AgentBatchTopK {
     uint32_t tied;      // sampled keys equal to the sampled threshold
     // In a ties pass the buffer holds tied_above entries above tied_key (fewer than k) and ties at
     // tied_key only, so the k-th key is tied_key (select()); tied_above is ~0u outside one. In
-    // shared memory: read by the cuts only, it holds no register through the stream.
+    // shared memory: read by the selects only (cut(), list_kept()), it holds no register through
+    // the stream.
     uint32_t tied_key, tied_above;
   };
   static constexpr size_t kDynamicSmemBytes = size_t(2 * kCapacity + Policy::kScratchWords) * sizeof(uint32_t);

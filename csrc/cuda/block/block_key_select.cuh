@@ -49,8 +49,9 @@ struct BlockKeySelect {
   };
 
   // k-th greatest of entries [0, n) (1 <= k <= the number of non-empty ones). `hist` holds kBins
-  // words, 16-byte aligned (every `hist` below too). With the k-th key `known`, only the codes of
-  // the entries at it are selected. Every thread must call; begins and ends with a barrier.
+  // words, 16-byte aligned (every `hist` below too). With the k-th key `known` (exactly
+  // known.above entries above known.key, at least k - known.above at it), only the codes of the
+  // entries at it are selected. Every thread must call; begins and ends with a barrier.
   __device__ static Threshold select(Storage& s, const uint32_t* keys, const uint32_t* codes, uint32_t n, uint32_t k,
                                      uint32_t* hist, Known known = {}) {
     uint32_t tied = known.key, remain = k - known.above;

@@ -42,11 +42,12 @@ struct BlockPositionRank {
     __syncthreads();
   }
 
-  // rank() for the entries that take(i, p) admits, setting p = pos(i), in one window: length <=
-  // 32 x bitmap_words. The bitmap and the words' first ranks (bitmap_words / 2 words) are given
-  // apart, and take() is asked once an entry, before any visit, so that the visits may overwrite
-  // what take() read (the batch agent lists its kept candidates into their own keys' storage).
-  // Every thread must call; begins and ends with a barrier.
+  // rank() for the entries that take(i, p) admits, setting p = pos(i), in one window: `bitmap`
+  // holds ceil(length / 32) words and `first` as many 16-bit entries (the words' first ranks),
+  // given apart, and take() is asked once an entry, before any visit, so that the visits may
+  // overwrite what take() read (the batch agent lists its kept candidates into their own keys'
+  // storage). m <= 32 kThreads, fewer than 65536 admitted. Every thread must call; begins and
+  // ends with a barrier.
   template <class Take, class Pos, class Visit>
   __device__ static void list(Storage& s, uint32_t m, uint32_t length, uint32_t* bitmap, uint16_t* first, Take&& take,
                               Pos&& pos, Visit&& visit) {
