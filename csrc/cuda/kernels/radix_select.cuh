@@ -53,9 +53,10 @@ constexpr size_t radix_smem_bytes(int cluster, int32_t region_words) {
 }
 
 // The kernel's static shared memory: its __shared__ objects (radix_select_row), in the order
-// declared there, each at its alignment, as ptxas lays them out (-Xptxas=-v: 4960 bytes, 4976
-// with the cluster's words). The opt-in limit covers it and the dynamic part together
-// (radix_shape in dispatch.cu); a launch that still exceeded it would fail, not run.
+// declared there, each at its alignment, as ptxas lays them out, in whole 16-byte units (nvcc
+// 13.0, -Xptxas=-v: 656 bytes, 672 with the cluster's words, where the structs hold 652 and 664).
+// The opt-in limit covers it and the dynamic part together (radix_shape in dispatch.cu); a
+// launch that still exceeded it would fail, not run.
 struct RadixBlockStatic {
   using Rank = TileRank<tuning::kThreads, tuning::kItems>;  // ordered ranks over row tiles
   using Run = RunRank<tuning::kThreads>;                     // ... over shared-memory arrays
@@ -69,7 +70,7 @@ struct RadixClusterStatic : RadixBlockStatic {
   uint32_t published[2];
 };
 constexpr size_t radix_static_smem_bytes(int cluster) {
-  return cluster == 1 ? sizeof(RadixBlockStatic) : sizeof(RadixClusterStatic);
+  return ((cluster == 1 ? sizeof(RadixBlockStatic) : sizeof(RadixClusterStatic)) + 15) / 16 * 16;
 }
 
 // Calls fn(key, pos, valid) for each tile of [begin, end) of a row, in position order, striped so
