@@ -52,6 +52,7 @@
 #include "../block/coarse_bins.cuh"
 #include "../block/pick.cuh"
 #include "../block/row_exchange.cuh"
+#include "../block/timeline.cuh"
 #include "../block/warp_append.cuh"
 #include "agent_batch_topk.cuh"
 
@@ -99,6 +100,9 @@ struct AgentRegisterTopK {
   const bool aligned;  // the row is aligned for its type: whole vectors are loaded as such
   const uint32_t off;  // elements of the first aligned vector before the row
   uint32_t key[kVectors][kV];
+  // Marks (NSA_TOPK_TIMELINE builds): start; loads; the histogram's counts; the bucket; the cut;
+  // the stage; the write.
+  Timeline timeline;
 
   // w: row r's clamped window (the kernel's, which chose this agent by its length).
   __device__ AgentRegisterTopK(TempStorage& ts_, const BatchTopKParams& p_, int64_t r_, Window w_, Row row_)
@@ -124,6 +128,7 @@ struct AgentRegisterTopK {
 
   __device__ void run() {
     const uint32_t row_length = uint32_t(w.length);
+    timeline.mark();
     row.arrive();
     if (Policy::kCountOnLoad && row_length > k) {  // the select's histogram, counted as the loads arrive
       clear_bins();
@@ -132,14 +137,18 @@ struct AgentRegisterTopK {
       load<false>();
     }
     row.wait();
+    timeline.mark();
     // row_length <= k: every element of the row (keys >= 1)
     const Word cut = row_length <= k ? Word{1u, 0u, true} : select();
+    timeline.mark();
     const uint32_t m = min(row_length, k);
     stage(cut, m);
+    timeline.mark();
     row.sync();  // ClusterRow: the selections staged in the first CTA, which writes them
     if (row.rank() != 0) return;
     Write::run(p.a, p.out, p.sorted, r, scores - chunk, m,
                {stage_positions(), stage_keys(), reinterpret_cast<typename Write::SortStorage*>(scratch())});
+    timeline.mark();
   }
 
   // Slot j's first element in the aligned span.
@@ -213,8 +222,10 @@ struct AgentRegisterTopK {
     }
     uint32_t* const hist = scratch();
     __syncthreads();  // the histogram's counts
+    timeline.mark();
     row.merge_hist(hist, Bins::kBins);
     Select::Bucket::run(ts.select.bucket, hist, Bins::kBins, k);
+    timeline.mark();
     const uint32_t remain = k - ts.select.bucket.above, in_bin = hist[ts.select.bucket.bin];
     const typename Bins::Range bin = Bins::range(ts.select.bucket.bin);
     if (in_bin == remain) return {bin.lo, remain, true};

@@ -29,6 +29,7 @@
 #include "../tuning.h"
 #include "output.cuh"
 #include "pdl.cuh"
+#include "../block/timeline.cuh"
 
 namespace nsa::cuda {
 
@@ -220,6 +221,10 @@ __device__ __forceinline__ void radix_select_row(const RadixParams& p) {
     for (int i = threadIdx.x; i < (1 << bits); i += tuning::kThreads) hist[i] = 0;
     __syncthreads();
   };
+  // Marks (NSA_TOPK_TIMELINE builds): entry; the first pass's start, end and bin; the candidate
+  // list; each later pass's histogram and bin; the output offsets; the end.
+  Timeline timeline;
+  timeline.mark();
   // Pass 1's histogram is shared memory only: cleared before the PDL wait, it overlaps the
   // previous kernel's tail; nothing of global memory is touched before the wait.
   clear_hist(tuning::kFirstDigitBits);
@@ -309,9 +314,12 @@ __device__ __forceinline__ void radix_select_row(const RadixParams& p) {
     __syncthreads();
   };
   // Pass 1 (its histogram cleared above).
+  timeline.mark();
   if (cached) first_pass<Traits, true>(row, begin, end, cache, hist, kKeyBits - tuning::kFirstDigitBits);
   else first_pass<Traits, false>(row, begin, end, cache, hist, kKeyBits - tuning::kFirstDigitBits);
+  timeline.mark();
   choose_bin(tuning::kFirstDigitBits);
+  timeline.mark();
 
   if (tied > remain && resolved < kKeyBits) {
     // Compact this CTA's elements at or above the bin, in position order, when they fit.
@@ -351,6 +359,7 @@ __device__ __forceinline__ void radix_select_row(const RadixParams& p) {
       __syncthreads();
       source = Source::List;
     }
+    timeline.mark();
     while (tied > remain && resolved < kKeyBits) {  // further passes over the elements still tied
       const int bits = min(tuning::kLaterDigitBits, kKeyBits - resolved);
       const int shift = kKeyBits - resolved - bits;
@@ -360,7 +369,9 @@ __device__ __forceinline__ void radix_select_row(const RadixParams& p) {
         for (int u = 0; u < kI; ++u)
           if (valid[u] && prefix_of(key[u]) == prefix) atomicAdd(&hist[(key[u] >> shift) & ((1u << bits) - 1u)], 1u);
       });
+      timeline.mark();
       choose_bin(bits);
+      timeline.mark();
     }
   }
 
@@ -379,6 +390,7 @@ __device__ __forceinline__ void radix_select_row(const RadixParams& p) {
     }
     Cluster::sync();  // no CTA leaves while another still reads its shared memory
   }
+  timeline.mark();
   const uint32_t dropped = tied - remain;
   const bool large = p.out.tie_break == TieBreak::Large;
   auto taken = [&](uint32_t ties_before) {
@@ -421,6 +433,7 @@ __device__ __forceinline__ void radix_select_row(const RadixParams& p) {
           put(above, above_run + above_before, ties_run + ties_before, list ? cand_pos[i] : int32_t(begin) + i);
         });
   }
+  timeline.mark();
 }
 
 template <class Traits, int C>

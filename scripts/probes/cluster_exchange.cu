@@ -1,0 +1,226 @@
+// What one round of a cluster's histogram exchange costs on the GPU, by the way it is made: the
+// numbers behind the choice of the radix clusters' exchange (docs/kernel-notes.md, "Cluster
+// exchanges measured"). Standalone: no project code; build and run it on the GPU machine with
+//   nvcc -O3 -std=c++17 -arch=sm_90a -o /tmp/cluster_exchange scripts/probes/cluster_exchange.cu
+//   /tmp/cluster_exchange [clusters...]          (default: 1 8 16 clusters of each size)
+//
+// Each cluster of C CTAs (512 threads, the radix kernel's) runs kRounds rounds of an all-reduce
+// of a 2048-bin histogram (the radix kernel's first digit), every bin nonzero, and checks the
+// sums. A round's cost is the kernel's time over kRounds (CUDA events, median of 7 launches),
+// which takes out the launch. Ways:
+//   barrier     a cluster barrier alone (arrive.release + wait.acquire), no data
+//   relaxed     a cluster barrier with arrive.relaxed: no release fence (what the fence costs)
+//   scatter     v6 step 27's: barrier; each CTA sums its slice of the bins from every CTA's
+//               histogram (remote loads) and stores the sums into every CTA; barrier
+//   atomics     v6 step 29's: each CTA adds its bins into every CTA's total by remote atomics,
+//               then one barrier (totals alternate between two buffers by round)
+//   mbarrier    no cluster barrier after the start: each CTA sends slice r of its histogram to
+//               CTA r by st.async (16 bytes a store), which counts the bytes on CTA r's
+//               mbarrier; CTA r waits for them, sums the slice and sends the sums to every CTA
+//               the same way; every CTA waits for the whole histogram. Buffers and mbarriers
+//               alternate by round.
+#include <cooperative_groups.h>
+#include <cuda_runtime.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <vector>
+
+namespace cg = cooperative_groups;
+
+constexpr int kThreads = 512;
+constexpr int kBins = 2048;
+constexpr int kRounds = 256;
+
+enum Way { kBarrier, kRelaxed, kScatter, kAtomics, kMbarrier, kWays };
+const char* const kWayNames[kWays] = {"barrier", "relaxed", "scatter", "atomics", "mbarrier"};
+
+__device__ __forceinline__ uint32_t smem_addr(const void* p) { return uint32_t(__cvta_generic_to_shared(p)); }
+__device__ __forceinline__ uint32_t map_rank(uint32_t addr, uint32_t rank) {
+  uint32_t out;
+  asm volatile("mapa.shared::cluster.u32 %0, %1, %2;" : "=r"(out) : "r"(addr), "r"(rank));
+  return out;
+}
+__device__ __forceinline__ void arrive_release() { asm volatile("barrier.cluster.arrive.release.aligned;" ::: "memory"); }
+__device__ __forceinline__ void arrive_relaxed() { asm volatile("barrier.cluster.arrive.relaxed.aligned;" ::: "memory"); }
+__device__ __forceinline__ void wait_acquire() { asm volatile("barrier.cluster.wait.acquire.aligned;" ::: "memory"); }
+
+__device__ __forceinline__ void mbar_init(uint64_t* bar, uint32_t count) {
+  asm volatile("mbarrier.init.shared::cta.b64 [%0], %1;" ::"r"(smem_addr(bar)), "r"(count) : "memory");
+}
+__device__ __forceinline__ void mbar_expect(uint64_t* bar, uint32_t bytes) {
+  asm volatile("mbarrier.arrive.expect_tx.shared::cta.b64 _, [%0], %1;" ::"r"(smem_addr(bar)), "r"(bytes) : "memory");
+}
+__device__ __forceinline__ void mbar_wait(uint64_t* bar, uint32_t parity) {
+  asm volatile(
+      "{\n .reg .pred done;\n wait_%=:\n"
+      " mbarrier.try_wait.parity.shared::cta.b64 done, [%0], %1;\n"
+      " @!done bra wait_%=;\n}" ::"r"(smem_addr(bar)),
+      "r"(parity)
+      : "memory");
+}
+// 16 bytes into CTA `rank`'s copy of `dst`, counted on its copy of `bar`.
+__device__ __forceinline__ void send16(const uint4& v, uint32_t dst, uint64_t* bar, uint32_t rank) {
+  asm volatile("st.async.shared::cluster.mbarrier::complete_tx::bytes.v4.b32 [%0], {%1, %2, %3, %4}, [%5];" ::"r"(
+                   map_rank(dst, rank)),
+               "r"(v.x), "r"(v.y), "r"(v.z), "r"(v.w), "r"(map_rank(smem_addr(bar), rank))
+               : "memory");
+}
+
+// The histogram of CTA `rank` in round `round`, bin `b`: nonzero, different per CTA and round.
+__device__ __host__ inline uint32_t count_of(uint32_t rank, uint32_t round, uint32_t b) {
+  return (rank + 1) * 7 + (b * 13 + round) % 97;
+}
+
+template <int C, Way W>
+__global__ void __launch_bounds__(kThreads) exchange_kernel(uint32_t* errors) {
+  __shared__ __align__(16) uint32_t hist[kBins];
+  __shared__ __align__(16) uint32_t total[2][kBins];
+  __shared__ __align__(16) uint32_t slice[2][kBins];  // mbarrier: the slices sent to this CTA
+  __shared__ __align__(8) uint64_t bars[2][2];        // mbarrier: [buffer][slices in, sums in]
+  auto cluster = cg::this_cluster();
+  const uint32_t me = cluster.block_rank();
+  constexpr int kSlice = kBins / C;
+
+  for (int i = threadIdx.x; i < kBins; i += kThreads) total[0][i] = total[1][i] = 0;
+  if (W == kMbarrier && threadIdx.x == 0) {
+    for (auto& pair : bars)
+      for (auto& bar : pair) mbar_init(&bar, 1);
+    asm volatile("fence.mbarrier_init.release.cluster;" ::: "memory");
+  }
+  __syncthreads();
+  cluster.sync();  // every CTA started, its buffers zeroed and mbarriers made
+
+  uint32_t bad = 0;
+  for (uint32_t round = 0; round < kRounds; ++round) {
+    const int buf = round & 1;
+    for (int i = threadIdx.x; i < kBins; i += kThreads) hist[i] = count_of(me, round, i);
+    __syncthreads();
+    if constexpr (W == kBarrier || W == kRelaxed) {
+      if (W == kBarrier) arrive_release();
+      else arrive_relaxed();
+      wait_acquire();
+      continue;
+    } else if constexpr (W == kScatter) {
+      cluster.sync();
+      for (int i = me * kSlice + threadIdx.x; i < (me + 1) * kSlice; i += kThreads) {
+        uint32_t s = 0;
+        for (int c = 0; c < C; ++c) s += cluster.map_shared_rank(hist, c)[i];
+        for (int c = 0; c < C; ++c) cluster.map_shared_rank(total[0], c)[i] = s;
+      }
+      cluster.sync();
+      for (int i = threadIdx.x; i < kBins; i += kThreads) {
+        uint32_t want = 0;
+        for (int c = 0; c < C; ++c) want += count_of(c, round, i);
+        bad += total[0][i] != want;
+      }
+      // Like step 27: peers read hist and write total only between a round's two barriers.
+    } else if constexpr (W == kAtomics) {
+      for (int step = 0; step < C; ++step) {
+        const uint32_t to = (me + step) % C;
+        uint32_t* dst = cluster.map_shared_rank(total[buf], to);
+        for (int i = threadIdx.x; i < kBins; i += kThreads) atomicAdd(dst + i, hist[i]);
+      }
+      for (int i = threadIdx.x; i < kBins; i += kThreads) total[buf ^ 1][i] = 0;
+      cluster.sync();
+      for (int i = threadIdx.x; i < kBins; i += kThreads) {
+        uint32_t want = 0;
+        for (int c = 0; c < C; ++c) want += count_of(c, round, i);
+        bad += total[buf][i] != want;
+      }
+      __syncthreads();
+    } else {
+      // mbarrier: this round's phase of bars[buf] is its (round / 2)-th.
+      const uint32_t parity = (round >> 1) & 1;
+      if (threadIdx.x == 0) {
+        mbar_expect(&bars[buf][0], C * kSlice * 4);  // every CTA's copy of our slice
+        mbar_expect(&bars[buf][1], kBins * 4);       // every slice's sums
+      }
+      // Our slice r's 16-byte pieces to CTA r, at slot [me] of its slice buffer.
+      constexpr int kPieces = kSlice / 4;
+      for (int i = threadIdx.x; i < C * kPieces; i += kThreads) {
+        const uint32_t to = i / kPieces, piece = i % kPieces;
+        const uint4 v = reinterpret_cast<const uint4*>(hist + to * kSlice)[piece];
+        send16(v, smem_addr(&slice[buf][me * kSlice + piece * 4]), &bars[buf][0], to);
+      }
+      mbar_wait(&bars[buf][0], parity);
+      for (int i = threadIdx.x; i < C * kPieces; i += kThreads) {
+        const uint32_t to = i / kPieces, piece = i % kPieces;
+        uint4 s = make_uint4(0, 0, 0, 0);
+        for (int c = 0; c < C; ++c) {
+          const uint4 v = reinterpret_cast<const uint4*>(&slice[buf][c * kSlice])[piece];
+          s.x += v.x, s.y += v.y, s.z += v.z, s.w += v.w;
+        }
+        send16(s, smem_addr(&total[buf][me * kSlice + piece * 4]), &bars[buf][1], to);
+      }
+      mbar_wait(&bars[buf][1], parity);
+      for (int i = threadIdx.x; i < kBins; i += kThreads) {
+        uint32_t want = 0;
+        for (int c = 0; c < C; ++c) want += count_of(c, round, i);
+        bad += total[buf][i] != want;
+      }
+      __syncthreads();  // hist is rewritten next round
+    }
+  }
+  if (bad) atomicAdd(errors, bad);
+  if constexpr (W == kMbarrier) cluster.sync();  // no CTA leaves while sends into it may be in flight
+}
+
+template <int C, Way W>
+float time_way(int clusters, uint32_t* errors) {
+  cudaLaunchConfig_t cfg{};
+  cfg.gridDim = dim3(clusters * C);
+  cfg.blockDim = dim3(kThreads);
+  cudaLaunchAttribute attr{};
+  attr.id = cudaLaunchAttributeClusterDimension;
+  attr.val.clusterDim.x = C, attr.val.clusterDim.y = 1, attr.val.clusterDim.z = 1;
+  cfg.attrs = &attr;
+  cfg.numAttrs = 1;
+  cudaEvent_t start, stop;
+  cudaEventCreate(&start);
+  cudaEventCreate(&stop);
+  std::vector<float> ms;
+  for (int rep = 0; rep < 8; ++rep) {
+    cudaEventRecord(start);
+    cudaLaunchKernelEx(&cfg, exchange_kernel<C, W>, errors);
+    cudaEventRecord(stop);
+    cudaEventSynchronize(stop);
+    float t = 0;
+    cudaEventElapsedTime(&t, start, stop);
+    if (rep) ms.push_back(t);  // the first launch loads the module
+  }
+  cudaEventDestroy(start);
+  cudaEventDestroy(stop);
+  std::sort(ms.begin(), ms.end());
+  return ms[ms.size() / 2] * 1e3f / kRounds;  // us per round
+}
+
+template <int C>
+void run_size(const std::vector<int>& clusters, uint32_t* errors) {
+  for (int n : clusters) {
+    printf("C = %d, %3d clusters:", C, n);
+    float t[kWays] = {time_way<C, kBarrier>(n, errors), time_way<C, kRelaxed>(n, errors),
+                      time_way<C, kScatter>(n, errors), time_way<C, kAtomics>(n, errors),
+                      time_way<C, kMbarrier>(n, errors)};
+    for (int w = 0; w < kWays; ++w) printf("  %s %.3f", kWayNames[w], t[w]);
+    printf("   us/round\n");
+  }
+}
+
+int main(int argc, char** argv) {
+  std::vector<int> clusters;
+  for (int i = 1; i < argc; ++i) clusters.push_back(atoi(argv[i]));
+  if (clusters.empty()) clusters = {1, 8, 16};
+  uint32_t* errors = nullptr;
+  cudaMalloc(&errors, sizeof(uint32_t));
+  cudaMemset(errors, 0, sizeof(uint32_t));
+  run_size<2>(clusters, errors);
+  run_size<4>(clusters, errors);
+  run_size<8>(clusters, errors);
+  uint32_t host_errors = 0;
+  const cudaError_t err = cudaMemcpy(&host_errors, errors, sizeof(uint32_t), cudaMemcpyDeviceToHost);
+  printf("%s; wrong sums: %u\n", cudaGetErrorString(err), host_errors);
+  return err != cudaSuccess || host_errors != 0;
+}

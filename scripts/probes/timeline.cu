@@ -1,0 +1,178 @@
+// Where a call's time goes inside its kernel: the stage marks of csrc/cuda/block/timeline.cuh
+// (thread 0 of each of the first CTAs stamps its SM clock and the global timer at each stage
+// boundary), read from the last call of a graph of N calls over inputs rotated past the L2 cache
+// (the bench's method), median over the replays. The marks themselves cost time (v6 step 14's
+// harness: ~0.8 us a call at 1 x 8192), so compare stages with each other, not with the bench.
+// Runs on the GPU machine without Node: build there with
+//   nvcc -O3 -std=c++17 --generate-code=arch=compute_90,code=sm_90 --expt-relaxed-constexpr \
+//        -ftz=false -DNDEBUG -DNSA_TOPK_WITH_CUDA=1 -Icsrc -o /tmp/timeline scripts/probes/timeline.cu
+//   /tmp/timeline --rows 1 --len 131072 [--k 2048] [--dist normal|relu] [--path auto|block|
+//                 cluster|batch|register|spread] [--graph 20] [--reps 10] [--pdl]
+// The radix kernel's marks are listed where it declares them (radix_select_row).
+#define NSA_TOPK_TIMELINE 1
+#include "cuda/dispatch.cu"
+
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <random>
+#include <vector>
+
+namespace {
+
+using nsa::cuda::kTimelineCtas;
+using nsa::cuda::kTimelineMarks;
+using Marks = unsigned long long[kTimelineCtas][kTimelineMarks][2];
+
+void check(cudaError_t err, const char* what) {
+  if (err == cudaSuccess) return;
+  fprintf(stderr, "%s: %s\n", what, cudaGetErrorString(err));
+  exit(1);
+}
+
+template <typename T>
+T median(std::vector<T> v) {
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
+struct Options {
+  int64_t rows = 1, len = 131072;
+  int32_t k = 2048;
+  bool relu = false, pdl = false;
+  nsa::cuda::RadixPath path = nsa::cuda::RadixPath::Auto;
+  int graph = 20, reps = 10;
+};
+
+Options parse(int argc, char** argv) {
+  Options o;
+  const char* const paths[] = {"auto", "block", "cluster", "batch", "register", "spread"};
+  for (int i = 1; i < argc; ++i) {
+    const char* a = argv[i];
+    const char* v = i + 1 < argc ? argv[i + 1] : "";
+    if (!strcmp(a, "--pdl")) { o.pdl = true; continue; }
+    if (!strcmp(a, "--rows")) o.rows = atoll(v);
+    else if (!strcmp(a, "--len")) o.len = atoll(v);
+    else if (!strcmp(a, "--k")) o.k = atoi(v);
+    else if (!strcmp(a, "--graph")) o.graph = atoi(v);
+    else if (!strcmp(a, "--reps")) o.reps = atoi(v);
+    else if (!strcmp(a, "--dist")) o.relu = !strcmp(v, "relu");
+    else if (!strcmp(a, "--path")) {
+      int p = -1;
+      for (int j = 0; j < 6; ++j) if (!strcmp(v, paths[j])) p = j;
+      if (p < 0) { fprintf(stderr, "unknown path %s\n", v); exit(2); }
+      o.path = nsa::cuda::RadixPath(p);
+    } else { fprintf(stderr, "unknown option %s\n", a); exit(2); }
+    ++i;
+  }
+  if (o.rows < 1 || o.len < 1 || o.k < 1 || o.graph < 1 || o.reps < 1) { fprintf(stderr, "bad sizes\n"); exit(2); }
+  return o;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using nsa::Backend;
+  namespace tk = nsa::cuda;
+  const Options o = parse(argc, argv);
+  nsa::TopKConfig cfg;
+  cfg.k = o.k;
+  cfg.max_rows = o.rows;
+  cfg.max_len = o.len;
+  cfg.pdl = o.pdl;
+  int device = 0;
+  check(cudaGetDevice(&device), "device");
+  const std::string unfit = tk::unfit_reason(Backend::Radix, cfg, o.path, device);
+  if (!unfit.empty()) { fprintf(stderr, "%s\n", unfit.c_str()); return 1; }
+  const tk::PathChoice choice = tk::choose_path(o.path, o.rows, o.len, o.k, false, tk::device_caps(device));
+  const char* const kernels[] = {"none", "batch", "radix", "register", "spread"};
+  printf("%lld x %lld, k %d, %s%s: %s kernel, %d CTAs a row, %d threads\n", (long long)o.rows, (long long)o.len, o.k,
+         o.relu ? "ReLU plateau" : "normal", o.pdl ? ", PDL" : "", kernels[int(choice.kernel)], choice.plan.cluster,
+         choice.threads);
+
+  // Inputs: one set of scores, copied until the copies pass twice the L2 cache.
+  const size_t bytes = size_t(o.rows) * size_t(o.len) * sizeof(float);
+  const int copies = int(std::max<size_t>(2, (size_t(120) << 20) / bytes + 1));
+  std::vector<float> host(size_t(o.rows) * size_t(o.len));
+  std::mt19937 gen(1);
+  std::normal_distribution<float> normal;
+  for (float& x : host) x = o.relu ? std::max(0.0f, normal(gen) - 3.2f) : normal(gen);
+  float* scores = nullptr;
+  int32_t* out = nullptr;
+  check(cudaMalloc(&scores, bytes * copies), "scores");
+  for (int c = 0; c < copies; ++c)
+    check(cudaMemcpy(reinterpret_cast<char*>(scores) + bytes * c, host.data(), bytes, cudaMemcpyHostToDevice), "copy");
+  check(cudaMalloc(&out, size_t(o.rows) * o.k * sizeof(int32_t)), "out");
+  const size_t ws_bytes = tk::workspace_bytes(Backend::Radix, cfg, o.path, device);
+  void* ws = nullptr;
+  check(cudaMalloc(&ws, std::max<size_t>(ws_bytes, 1)), "workspace");
+  check(cudaMemset(ws, 0, tk::workspace_zeroed_bytes(Backend::Radix, cfg, o.path, device)), "zero");
+  tk::Branch branch;
+  const bool branches = tk::may_branch(Backend::Radix, cfg, o.path, device);
+  if (branches) check(tk::open_branch(branch), "branch");
+
+  cudaStream_t stream;
+  check(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking), "stream");
+  cudaGraph_t graph;
+  check(cudaStreamBeginCapture(stream, cudaStreamCaptureModeThreadLocal), "capture");
+  for (int i = 0; i < o.graph; ++i) {
+    nsa::TopKArgs args;
+    args.scores = reinterpret_cast<char*>(scores) + bytes * (i % copies);
+    args.rows = o.rows;
+    args.stride = o.len;
+    args.out_indices = out;
+    check(tk::run_topk(Backend::Radix, cfg, o.path, args, ws, ws_bytes, stream, branches ? &branch : nullptr),
+          "run_topk");
+  }
+  check(cudaStreamEndCapture(stream, &graph), "end capture");
+  cudaGraphExec_t exec;
+  check(cudaGraphInstantiate(&exec, graph, 0), "instantiate");
+  void* marks_at = nullptr;
+  check(cudaGetSymbolAddress(&marks_at, tk::timeline_marks), "marks");
+
+  cudaEvent_t start, stop;
+  check(cudaEventCreate(&start), "event");
+  check(cudaEventCreate(&stop), "event");
+  check(cudaGraphLaunch(exec, stream), "warm-up");
+  std::vector<float> per_call;
+  std::vector<std::vector<std::vector<double>>> cycles(kTimelineCtas, std::vector<std::vector<double>>(kTimelineMarks));
+  std::vector<std::vector<double>> start_ns(kTimelineCtas), end_ns(kTimelineCtas);
+  std::vector<int> reached(kTimelineCtas, 0);
+  static Marks marks;
+  for (int rep = 0; rep < o.reps; ++rep) {
+    check(cudaMemsetAsync(marks_at, 0, sizeof(Marks), stream), "clear");
+    check(cudaEventRecord(start, stream), "record");
+    check(cudaGraphLaunch(exec, stream), "launch");
+    check(cudaEventRecord(stop, stream), "record");
+    check(cudaStreamSynchronize(stream), "sync");
+    float ms = 0;
+    check(cudaEventElapsedTime(&ms, start, stop), "elapsed");
+    per_call.push_back(ms * 1e3f / o.graph);
+    check(cudaMemcpy(marks, marks_at, sizeof(Marks), cudaMemcpyDeviceToHost), "read marks");
+    unsigned long long first = ~0ull;
+    for (int c = 0; c < kTimelineCtas; ++c)
+      if (marks[c][0][1]) first = std::min(first, marks[c][0][1]);
+    for (int c = 0; c < kTimelineCtas; ++c) {
+      int n = 0;
+      while (n < kTimelineMarks && marks[c][n][1]) ++n;
+      if (!n) continue;
+      reached[c] = std::max(reached[c], n);
+      start_ns[c].push_back(double(marks[c][0][1] - first));
+      end_ns[c].push_back(double(marks[c][n - 1][1] - first));
+      for (int m = 1; m < n; ++m) cycles[c][m].push_back(double(marks[c][m][0] - marks[c][m - 1][0]));
+    }
+  }
+  printf("graph of %d calls: %.2f us a call (median of %d replays, marks included)\n", o.graph, median(per_call), o.reps);
+  printf("per CTA (thread 0): start and end in ns after the earliest CTA's first mark; then the cycles\n"
+         "from each mark to the next (medians over the replays)\n");
+  for (int c = 0; c < kTimelineCtas; ++c) {
+    if (!reached[c]) continue;
+    printf("CTA %2d: start %6.0f end %6.0f |", c, median(start_ns[c]), median(end_ns[c]));
+    for (int m = 1; m < reached[c]; ++m)
+      printf(" %d:%.0f", m, cycles[c][m].empty() ? NAN : median(cycles[c][m]));
+    printf("\n");
+  }
+  if (branches) tk::close_branch(branch);
+  return 0;
+}
