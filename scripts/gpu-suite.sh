@@ -1,17 +1,17 @@
 #!/usr/bin/env bash
 # What the GPU machine runs, in parts: `tests` (the GPU test suites; a GPU is required),
 # `sanitize` (compute-sanitizer runs; only with --sanitize), `checks` (`nsa-topk verify` and
-# `fuzz`) and `bench` (`nsa-topk bench`, the quickstart). Logs go to ${OUT:-/tmp}; a short summary
-# is printed last. `--only PART` (repeatable) runs the named parts alone, so that a machine lent
+# `fuzz`), `bench` (`nsa-topk bench`, the quickstart) and `probes` (scripts/probes; only with
+# --only probes). Logs go to ${OUT:-/tmp}; a short summary is printed last. `--only PART` (repeatable) runs the named parts alone, so that a machine lent
 # for a few minutes at a time can take the suite in several calls; `--step-timeout S` stops any
 # one step after S seconds (reported as TIMEOUT, the run goes on), so that one slow step cannot
 # take the rest of a lent machine's time.
-# Usage: scripts/gpu-suite.sh [--sanitize] [--step-timeout S] [--only tests|sanitize|checks|bench]...
+# Usage: scripts/gpu-suite.sh [--sanitize] [--step-timeout S] [--only tests|sanitize|checks|bench|probes]...
 set -uo pipefail
 cd "$(dirname "$0")/.."
 OUT_DIR="${OUT:-/tmp}"
 mkdir -p "$OUT_DIR"
-USAGE="usage: $0 [--sanitize] [--step-timeout S] [--only tests|sanitize|checks|bench]..."
+USAGE="usage: $0 [--sanitize] [--step-timeout S] [--only tests|sanitize|checks|bench|probes]..."
 SANITIZE=0
 ONLY=""
 STEP_TIMEOUT=0  # 0: no limit
@@ -23,8 +23,8 @@ while [ $# -gt 0 ]; do
       STEP_TIMEOUT="$2"; shift ;;
     --only)
       case "${2:-}" in
-        tests | sanitize | checks | bench) ONLY="$ONLY $2"; shift ;;
-        *) echo "--only takes tests, sanitize, checks or bench ($USAGE)" >&2; exit 2 ;;
+        tests | sanitize | checks | bench | probes) ONLY="$ONLY $2"; shift ;;
+        *) echo "--only takes tests, sanitize, checks, bench or probes ($USAGE)" >&2; exit 2 ;;
       esac ;;
     *) echo "unknown argument: $1 ($USAGE)" >&2; exit 2 ;;
   esac
@@ -32,7 +32,7 @@ while [ $# -gt 0 ]; do
 done
 [ -n "$ONLY" ] && [[ " $ONLY " == *" sanitize "* ]] && SANITIZE=1
 part() {  # part NAME: whether this run includes the part
-  if [ -n "$ONLY" ]; then [[ " $ONLY " == *" $1 "* ]]; elif [ "$1" = sanitize ]; then [ "$SANITIZE" = 1 ]; else true; fi
+  if [ -n "$ONLY" ]; then [[ " $ONLY " == *" $1 "* ]]; elif [ "$1" = sanitize ]; then [ "$SANITIZE" = 1 ]; else [ "$1" != probes ]; fi
 }
 
 declare -a SUMMARY=()
@@ -140,6 +140,18 @@ if part bench; then
     node dist/cli/main.js bench --rows 8 --lengths 1048576 --row-lengths 32768 --max-rows 8 --max-len 1048576 --no-torch &&
     node dist/cli/main.js bench --rows 8 --lengths 1048576 --row-lengths 4096,1048576 --no-torch'
   step "examples/quickstart.js" quickstart.log node examples/quickstart.js
+fi
+if part probes; then
+  # What one round of a cluster's histogram exchange costs by the way it is made, and the stage
+  # marks of issue 10's decode shapes (kernel-notes: "Without a GPU (session 40)"). Built here
+  # unless build/probes was carried.
+  [ -x build/probes/cluster_exchange ] && [ -x build/probes/timeline ] || scripts/probes/build.sh >"$OUT_DIR/probes-build.log" 2>&1
+  step "probe: cluster exchange" probe-exchange.log build/probes/cluster_exchange
+  step "probe: timelines" probe-timeline.log bash -c '
+    for shape in "1 8192" "8 8192" "1 32768" "8 32768" "64 32768" "1 131072" "8 131072"; do
+      set -- $shape; build/probes/timeline --rows "$1" --len "$2" || exit 1
+    done
+    build/probes/timeline --rows 1 --len 131072 --dist relu'
 fi
 
 echo

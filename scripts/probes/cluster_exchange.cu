@@ -1,8 +1,8 @@
 // What one round of a cluster's histogram exchange costs on the GPU, by the way it is made: the
-// numbers behind the choice of the radix clusters' exchange (docs/kernel-notes.md, "Cluster
-// exchanges measured"). Standalone: no project code; build and run it on the GPU machine with
-//   nvcc -O3 -std=c++17 -arch=sm_90a -o /tmp/cluster_exchange scripts/probes/cluster_exchange.cu
-//   /tmp/cluster_exchange [clusters...]          (default: 1 8 16 clusters of each size)
+// numbers behind the choice of the radix clusters' exchange (docs/kernel-notes.md, "Without a
+// GPU (session 40)"). Standalone: no project code. scripts/probes/build.sh builds it into
+// build/probes; on the GPU machine: build/probes/cluster_exchange [clusters...] (default: 1, 8
+// and 16 clusters of each size), or scripts/gpu-suite.sh --only probes.
 //
 // Each cluster of C CTAs (512 threads, the radix kernel's) runs kRounds rounds of an all-reduce
 // of a 2048-bin histogram (the radix kernel's first digit), every bin nonzero, and checks the

@@ -3,11 +3,9 @@
 // boundary), read from the last call of a graph of N calls over inputs rotated past the L2 cache
 // (the bench's method), median over the replays. The marks themselves cost time (v6 step 14's
 // harness: ~0.8 us a call at 1 x 8192), so compare stages with each other, not with the bench.
-// Runs on the GPU machine without Node: build there with
-//   nvcc -O3 -std=c++17 --generate-code=arch=compute_90,code=sm_90 --expt-relaxed-constexpr \
-//        -ftz=false -DNDEBUG -DNSA_TOPK_WITH_CUDA=1 -Icsrc -o /tmp/timeline scripts/probes/timeline.cu
-//   /tmp/timeline --rows 1 --len 131072 [--k 2048] [--dist normal|relu] [--path auto|block|
-//                 cluster|batch|register|spread] [--graph 20] [--reps 10] [--pdl]
+// Runs on the GPU machine without Node; scripts/probes/build.sh builds it into build/probes:
+//   build/probes/timeline --rows 1 --len 131072 [--k 2048] [--dist normal|relu] [--path auto|
+//                 block|cluster|batch|register|spread] [--graph 20] [--reps 10] [--pdl]
 // The radix kernel's marks are listed where it declares them (radix_select_row).
 #define NSA_TOPK_TIMELINE 1
 #include "cuda/dispatch.cu"
