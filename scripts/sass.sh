@@ -10,13 +10,16 @@
 #
 # Usage:
 #   scripts/sass.sh --fetch                 get nvdisasm into .tools (root, Debian bookworm)
-#   scripts/sass.sh [-k REGEX] [-s] [FILE.cu | FILE.cubin]
+#   scripts/sass.sh [-k REGEX] [-s | -l | -p] [FILE.cu | FILE.cubin]
 #       compiles FILE.cu (default csrc/cuda/dispatch.cu) to build/sass/NAME.cubin with the
 #       addon's CUDA flags (or takes a cubin built elsewhere, e.g. from another commit's tree)
 #       and writes the SASS to build/sass/NAME.sass;
 #       -k: only the functions whose mangled names match REGEX; -s: a summary per function
 #       (instructions, barriers, cluster barriers, memory fences, atomics, local-memory traffic)
-#       instead of the listing on stdout.
+#       instead of the listing on stdout; -l: the listing with the source line of each run of
+#       instructions (-lineinfo); -p: the source lines that compile to the most instructions,
+#       in the selected functions together (static counts: a loop's body once, however often
+#       it runs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tools=.tools
@@ -41,11 +44,13 @@ fetch() {
 
 if [[ "${1:-}" == "--fetch" ]]; then fetch; exit 0; fi
 
-kernel=""; summary=0
-while getopts "k:s" opt; do
+kernel=""; mode=listing
+while getopts "k:slp" opt; do
   case "$opt" in
     k) kernel="$OPTARG" ;;
-    s) summary=1 ;;
+    s) mode=summary ;;
+    l) mode=lines ;;
+    p) mode=per_line ;;
     *) sed -n '2,/^set -euo/p' "$0" | sed '$d' >&2; exit 2 ;;
   esac
 done
@@ -58,7 +63,7 @@ name="$(basename "${src%.*}")"
 mkdir -p build/sass
 cubin="build/sass/$name.cubin"
 # The addon's CUDA flags (CMakeLists.txt) and defines; one cubin for sm_90.
-if [[ "$src" == *.cubin ]]; then cp "$src" "$cubin"; else nvcc -cubin -O3 -DNDEBUG -DNSA_TOPK_WITH_CUDA=1 --generate-code=arch=compute_90,code=sm_90 \
+if [[ "$src" == *.cubin ]]; then [[ "$src" -ef "$cubin" ]] || cp "$src" "$cubin"; else nvcc -cubin -O3 -DNDEBUG -DNSA_TOPK_WITH_CUDA=1 --generate-code=arch=compute_90,code=sm_90 \
   --expt-relaxed-constexpr -lineinfo -ftz=false -std=c++17 -Icsrc -o "$cubin" "$src"; fi
 python3 - "$cubin" "$cubin.v7" <<'PY'
 import struct, sys
@@ -69,7 +74,8 @@ struct.pack_into('<I', elf, 0x30, 0x5a055a)    # e_flags: sm_90 in 11.8's encodi
 open(sys.argv[2], 'wb').write(elf)
 PY
 sass="build/sass/$name.sass"
-"$nvdisasm" -c "$cubin.v7" >"$sass"
+# -g: the source line of each run of instructions, as comments ("//## File ..., line N").
+"$nvdisasm" -c -g "$cubin.v7" >"$sass"
 rm "$cubin.v7"
 
 # Keeps the sections (".text.<function>:") whose function matches the filter.
@@ -78,7 +84,7 @@ keep_functions() {
                        /^[ \t]*\.section/ && !/\.text\./ { keep = 0 }
                        keep' "$sass"
 }
-if ((summary)); then
+if [[ $mode == summary ]]; then
   keep_functions | awk '
     /^[ \t]*\.section[ \t]+\.text\./ { split($2, a, ","); f = substr(a[1], 7); order[++n] = f; next }
     /\/\*[0-9a-f][0-9a-f][0-9a-f][0-9a-f]+\*\// && f != "" {
@@ -94,6 +100,17 @@ if ((summary)); then
       for (i = 1; i <= n; i++) { f = order[i]
         printf "%8d %6d %6d %6d %6d %6d  %s\n", ins[f], bar[f], cbar[f], fence[f], atom[f], local_[f], f }
     }'
-else
+elif [[ $mode == per_line ]]; then
+  # Each instruction counts for the last source line named before it; paths relative to the
+  # repository, CUDA's own headers by their file name.
+  keep_functions | awk -v root="$PWD/" '
+    /^[ \t]*\/\/## File/ { f = $3; gsub(/[",]/, "", f); sub(root, "", f)
+                          while (sub(/[^\/.][^\/]*\/\.\.\//, "", f)) {}  # dir/../ away
+                          if (f ~ /^\//) sub(/.*\//, "", f); at = f ":" $5; next }
+    /\/\*[0-9a-f][0-9a-f][0-9a-f][0-9a-f]+\*\// && at != "" { n[at]++ }
+    END { for (a in n) printf "%7d  %s\n", n[a], a }' | sort -rn | head -n 60
+elif [[ $mode == lines ]]; then
   keep_functions
+else
+  keep_functions | grep -v '^[[:space:]]*//## File'
 fi

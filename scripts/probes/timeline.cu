@@ -45,7 +45,8 @@ struct Options {
 
 Options parse(int argc, char** argv) {
   Options o;
-  const char* const paths[] = {"auto", "block", "cluster", "batch", "register", "spread"};
+  // Indices are RadixPath's values ("chunked": 6, on trees with v6 step 28).
+  const char* const paths[] = {"auto", "block", "cluster", "batch", "register", "spread", "chunked"};
   for (int i = 1; i < argc; ++i) {
     const char* a = argv[i];
     const char* v = i + 1 < argc ? argv[i + 1] : "";
@@ -58,7 +59,7 @@ Options parse(int argc, char** argv) {
     else if (!strcmp(a, "--dist")) o.relu = !strcmp(v, "relu");
     else if (!strcmp(a, "--path")) {
       int p = -1;
-      for (int j = 0; j < 6; ++j) if (!strcmp(v, paths[j])) p = j;
+      for (int j = 0; j < int(std::size(paths)); ++j) if (!strcmp(v, paths[j])) p = j;
       if (p < 0) { fprintf(stderr, "unknown path %s\n", v); exit(2); }
       o.path = nsa::cuda::RadixPath(p);
     } else { fprintf(stderr, "unknown option %s\n", a); exit(2); }
@@ -84,12 +85,17 @@ int main(int argc, char** argv) {
   const std::string unfit = tk::unfit_reason(Backend::Radix, cfg, o.path, device);
   if (!unfit.empty()) { fprintf(stderr, "%s\n", unfit.c_str()); return 1; }
   const tk::PathChoice choice = tk::choose_path(o.path, o.rows, o.len, o.k, false, tk::device_caps(device));
-  const char* const kernels[] = {"none", "batch", "radix", "register", "spread"};
+  // PathKernel's values (Chunked = 5 on trees with v6 step 28).
+  const char* const kernels[] = {"none", "batch", "radix", "register", "spread", "chunked"};
+  const int kernel = int(choice.kernel);
   printf("%lld x %lld, k %d, %s%s: %s kernel, %d CTAs a row, %d threads\n", (long long)o.rows, (long long)o.len, o.k,
-         o.relu ? "ReLU plateau" : "normal", o.pdl ? ", PDL" : "", kernels[int(choice.kernel)], choice.plan.cluster,
-         choice.threads);
+         o.relu ? "ReLU plateau" : "normal", o.pdl ? ", PDL" : "",
+         kernel >= 0 && kernel < int(std::size(kernels)) ? kernels[kernel] : "unknown", choice.plan.cluster, choice.threads);
+  if (kernel == 1 || kernel == 4) printf("(the batch and spread kernels have no marks)\n");
+  if (kernel == 5) printf("(the marks are the second stage's: the top-k over the chunks' candidates)\n");
 
-  // Inputs: one set of scores, copied until the copies pass twice the L2 cache.
+  // Inputs: one set of scores, copied until the copies pass twice the L2 cache; a graph reads
+  // each copy at least once (calls >= copies), so that no replay finds its inputs in L2.
   const size_t bytes = size_t(o.rows) * size_t(o.len) * sizeof(float);
   const int copies = int(std::max<size_t>(2, (size_t(120) << 20) / bytes + 1));
   std::vector<float> host(size_t(o.rows) * size_t(o.len));
@@ -101,11 +107,15 @@ int main(int argc, char** argv) {
   check(cudaMalloc(&scores, bytes * copies), "scores");
   for (int c = 0; c < copies; ++c)
     check(cudaMemcpy(reinterpret_cast<char*>(scores) + bytes * c, host.data(), bytes, cudaMemcpyHostToDevice), "copy");
+  const int calls = std::max(o.graph, copies);
   check(cudaMalloc(&out, size_t(o.rows) * o.k * sizeof(int32_t)), "out");
   const size_t ws_bytes = tk::workspace_bytes(Backend::Radix, cfg, o.path, device);
   void* ws = nullptr;
   check(cudaMalloc(&ws, std::max<size_t>(ws_bytes, 1)), "workspace");
   check(cudaMemset(ws, 0, tk::workspace_zeroed_bytes(Backend::Radix, cfg, o.path, device)), "zero");
+  // The copies and the zeroing went by the legacy stream, which the non-blocking stream below does
+  // not wait for.
+  check(cudaDeviceSynchronize(), "setup");
   tk::Branch branch;
   const bool branches = tk::may_branch(Backend::Radix, cfg, o.path, device);
   if (branches) check(tk::open_branch(branch), "branch");
@@ -114,7 +124,7 @@ int main(int argc, char** argv) {
   check(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking), "stream");
   cudaGraph_t graph;
   check(cudaStreamBeginCapture(stream, cudaStreamCaptureModeThreadLocal), "capture");
-  for (int i = 0; i < o.graph; ++i) {
+  for (int i = 0; i < calls; ++i) {
     nsa::TopKArgs args;
     args.scores = reinterpret_cast<char*>(scores) + bytes * (i % copies);
     args.rows = o.rows;
@@ -146,7 +156,7 @@ int main(int argc, char** argv) {
     check(cudaStreamSynchronize(stream), "sync");
     float ms = 0;
     check(cudaEventElapsedTime(&ms, start, stop), "elapsed");
-    per_call.push_back(ms * 1e3f / o.graph);
+    per_call.push_back(ms * 1e3f / calls);
     check(cudaMemcpy(marks, marks_at, sizeof(Marks), cudaMemcpyDeviceToHost), "read marks");
     unsigned long long first = ~0ull;
     for (int c = 0; c < kTimelineCtas; ++c)
@@ -158,10 +168,16 @@ int main(int argc, char** argv) {
       reached[c] = std::max(reached[c], n);
       start_ns[c].push_back(double(marks[c][0][1] - first));
       end_ns[c].push_back(double(marks[c][n - 1][1] - first));
-      for (int m = 1; m < n; ++m) cycles[c][m].push_back(double(marks[c][m][0] - marks[c][m - 1][0]));
+      for (int m = 1; m < n; ++m) {
+        // A mark older than the one before it was left by another kernel (or an earlier call).
+        if (marks[c][m][0] < marks[c][m - 1][0]) fprintf(stderr, "CTA %d: mark %d precedes mark %d\n", c, m, m - 1);
+        cycles[c][m].push_back(double(int64_t(marks[c][m][0] - marks[c][m - 1][0])));
+      }
     }
   }
-  printf("graph of %d calls: %.2f us a call (median of %d replays, marks included)\n", o.graph, median(per_call), o.reps);
+  printf("graph of %d calls over %d inputs: %.2f us a call (median of %d replays, marks included)\n", calls, copies,
+         median(per_call), o.reps);
+  if (std::count(reached.begin(), reached.end(), 0) == kTimelineCtas) printf("no CTA wrote a mark\n");
   printf("per CTA (thread 0): start and end in ns after the earliest CTA's first mark; then the cycles\n"
          "from each mark to the next (medians over the replays)\n");
   for (int c = 0; c < kTimelineCtas; ++c) {
