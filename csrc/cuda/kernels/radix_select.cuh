@@ -15,16 +15,19 @@
 //     ties the tie-break takes (smallest or largest positions), with output slots from ordered
 //     ranks (RunRank or TileRank): no atomics decide anything, so the bytes are the same on
 //     every run.
-// In a cluster every exchange is a push: each CTA adds its counts of a pass into every CTA's
-// summed histogram (distributed shared-memory atomics) and its counts above and tied into the
-// CTAs holding later positions, then one cluster barrier; every read is of its own shared memory.
-// Each CTA's output slots start after the selections of the CTAs holding earlier positions.
+// In a cluster every exchange is a push: asynchronous stores into the other CTAs' shared memory,
+// counted on their mbarriers (block/cluster_exchange.cuh): a pass's counts by slices, the slices'
+// sums and the pick of the bin, then each CTA's counts above and tied to the CTAs holding later
+// positions; every read is of the CTA's own shared memory, and no cluster barrier follows the
+// start's but the exit's. Each CTA's output slots start after the selections of the CTAs holding
+// earlier positions.
 #pragma once
 #include <algorithm>
 #include <cstdint>
 
 #include "../../common/key_traits.h"
 #include "../block/bucket_select.cuh"
+#include "../block/cluster_exchange.cuh"
 #include "../block/cluster_ops.cuh"
 #include "../block/run_rank.cuh"
 #include "../block/tile_rank.cuh"
@@ -49,15 +52,15 @@ struct RadixParams {
   int64_t longest;
 };
 
-// Dynamic shared memory of one CTA: its histogram, the cluster's summed histogram in two buffers
-// that alternate pass by pass (C > 1: radix_select_row's choose_bin), and the region.
+// Dynamic shared memory of one CTA: its histogram, two areas that receive the other CTAs' slices
+// of theirs, alternating pass by pass (C > 1: ClusterExchange::pick), and the region.
 constexpr size_t radix_smem_bytes(int cluster, int32_t region_words) {
   return (size_t(cluster == 1 ? 1 : 3) * tuning::kMaxBins + size_t(region_words)) * sizeof(uint32_t);
 }
 
 // The kernel's static shared memory: its __shared__ objects (radix_select_row), in the order
 // declared there, each at its alignment, as ptxas lays them out, in whole 16-byte units (nvcc
-// 13.0, -Xptxas=-v: 656 bytes, 720 with the cluster's words, where the structs hold 652 and 716).
+// 13.0, -Xptxas=-v: 656 bytes, 944 with the cluster's, where the structs hold 652 and 944).
 // The opt-in limit covers it and the dynamic part together (radix_shape in dispatch.cu); a
 // launch that still exceeded it would fail, not run.
 struct RadixBlockStatic {
@@ -68,8 +71,10 @@ struct RadixBlockStatic {
   Run::Storage run;
   Select::Storage select;
 };
+using RadixExchangeStorage = ClusterExchangeStorage<tuning::kThreads, tuning::kMaxClusterSize>;
 struct RadixClusterStatic : RadixBlockStatic {
-  uint32_t published[2 * tuning::kMaxClusterSize];
+  alignas(8) uint32_t published[2 * tuning::kMaxClusterSize];
+  RadixExchangeStorage exchange;
 };
 constexpr size_t radix_static_smem_bytes(int cluster) {
   return ((cluster == 1 ? sizeof(RadixBlockStatic) : sizeof(RadixClusterStatic)) + 15) / 16 * 16;
@@ -208,20 +213,21 @@ __device__ __forceinline__ void radix_select_row(const RadixParams& p) {
   using Positions = const int32_t (&)[kI];
   using Valid = const bool (&)[kI];
   static_assert(C <= tuning::kMaxClusterSize, "published[] holds the counts of kMaxClusterSize CTAs");
+  using Exchange = ClusterExchange<C, tuning::kThreads, tuning::kMaxClusterSize>;
 
   extern __shared__ __align__(16) uint32_t smem[];
   uint32_t* const hist = smem;  // this CTA's counts
-  // The row's counts: C == 1, hist itself; C > 1, two buffers that the passes alternate between,
-  // the first pass's totals[0], each summed by every CTA's atomics (choose_bin).
-  uint32_t* const totals = C == 1 ? smem : smem + tuning::kMaxBins;
+  // C > 1: the two areas that receive the other CTAs' slices of their counts (choose_bin).
+  uint32_t* const areas = smem + tuning::kMaxBins;
   uint32_t* const region = smem + (C == 1 ? 1 : 3) * tuning::kMaxBins;
   __shared__ typename Rank::Storage rank_s;
   __shared__ typename Run::Storage run_s;
   __shared__ typename Select::Storage select_s;
-  // C > 1: (above, tied) of CTA c at [2c, 2c + 1], pushed by each CTA c < me before the last
-  // cluster barrier. This CTA's own slot [2 me] counts its elements above the chosen bins, pass by
-  // pass (no other CTA writes it).
-  __shared__ uint32_t published[2 * tuning::kMaxClusterSize];
+  // C > 1: (above, tied) of CTA c at [2c, 2c + 1], sent by each CTA c < me (Exchange::send_counts).
+  // This CTA's own slot [2 me] counts its elements above the chosen bins, pass by pass (no other
+  // CTA writes it).
+  __shared__ alignas(8) uint32_t published[2 * tuning::kMaxClusterSize];  // 8-byte sends
+  __shared__ RadixExchangeStorage exchange_s;
 
   auto clear_hist = [&](int bits) {
     for (int i = threadIdx.x; i < (1 << bits); i += tuning::kThreads) hist[i] = 0;
@@ -231,17 +237,13 @@ __device__ __forceinline__ void radix_select_row(const RadixParams& p) {
   // list; each later pass's histogram and bin; the output offsets; the end.
   Timeline timeline;
   timeline.mark();
-  // Zeroes a summed-histogram buffer: all kMaxBins words, one 16-byte store a thread.
-  auto zero_total = [&](uint32_t* t) {
-    for (int i = threadIdx.x; i < tuning::kMaxBins / 4; i += tuning::kThreads)
-      reinterpret_cast<uint4*>(t)[i] = make_uint4(0u, 0u, 0u, 0u);
-  };
+  Exchange exchange(exchange_s);
   const unsigned me = Cluster::rank();
-  // Pass 1's histogram (and, C > 1, the buffer pass 1 sums into, and this CTA's count above) is
-  // shared memory only: cleared before the PDL wait, it overlaps the previous kernel's tail;
-  // nothing of global memory is touched before the wait.
+  // Pass 1's histogram (and, C > 1, the exchange's mbarriers and this CTA's count above) is shared
+  // memory only: made before the PDL wait, it overlaps the previous kernel's tail; nothing of
+  // global memory is touched before the wait.
   if constexpr (C > 1) {
-    zero_total(totals);
+    exchange.init();
     if (threadIdx.x == 0) published[2 * me] = 0;
   }
   clear_hist(tuning::kFirstDigitBits);
@@ -260,10 +262,10 @@ __device__ __forceinline__ void radix_select_row(const RadixParams& p) {
       emit<Traits>(p.out, p.a, r, i, i < w.length ? int32_t(i) : -1, row);
     return;
   }
-  // The split barrier's first half (C > 1): every CTA's totals[0] was zeroed above, and no CTA adds
-  // into it before the second half, at the end of pass 1 (choose_bin), so pass 1's loads overlap
-  // the other CTAs' arrival. Past the early returns, which are the whole cluster's.
-  if constexpr (C > 1) Cluster::arrive();
+  // The start's cluster barrier, first half (C > 1): the mbarriers made above are published, and
+  // no CTA sends before the second half, at the end of pass 1 (choose_bin), so pass 1's loads
+  // overlap the other CTAs' arrival. Past the early returns, which are the whole cluster's.
+  if constexpr (C > 1) Exchange::begin();
   const int64_t begin = w.length * me / C, end = w.length * (me + 1) / C;
   const bool cached = end - begin <= p.chunk_cap;
   uint32_t* const cache = region + cache_pad<Traits>(row + begin);
@@ -292,56 +294,38 @@ __device__ __forceinline__ void radix_select_row(const RadixParams& p) {
 
   // The end of a radix pass, once `hist` holds this CTA's counts of the next `bits` bits of the
   // elements still tied: sum over the cluster, pick the bin, narrow the selection state.
-  int pass = 0;  // passes done; C > 1: the current pass sums into totals[pass % 2]
+  int pass = 0;  // passes done; C > 1: the current pass's slices arrive in areas[pass % 2]
   auto choose_bin = [&](int bits) {
     const int nbins = 1 << bits;
-    uint32_t* const total = totals + (C == 1 ? 0 : (pass % 2) * tuning::kMaxBins);
-    __syncthreads();  // the pass's counts are all in (pass 1's wait() orders only what preceded arrive())
+    __syncthreads();  // the pass's counts are all in
+    uint32_t b, above, count;  // the bin, the row's counts above it and in it
     if constexpr (C > 1) {
-      // One cluster barrier a pass: every CTA adds its counts into every CTA's total (an integer
-      // sum: the same whatever the order), then each reads its own. The buffer was zeroed by its
-      // CTA before the barrier that every CTA passes ahead of these atomics: the split barrier's
-      // (pass 1) or the previous pass's.
-      if (pass == 0) Cluster::wait();
-      constexpr int kPer = tuning::kMaxBins / tuning::kThreads;
-      uint32_t h[kPer];
-#pragma unroll
-      for (int u = 0; u < kPer; ++u) {
-        const int i = u * tuning::kThreads + int(threadIdx.x);
-        h[u] = i < nbins ? hist[i] : 0u;
-      }
-      // A warp's atomics of one step go to one CTA; the CTAs start at their own ranks, apart.
-#pragma unroll
-      for (unsigned j = 0; j < unsigned(C); ++j) {
-        uint32_t* const to = Cluster::remote(total, (me + j) % unsigned(C));
-#pragma unroll
-        for (int u = 0; u < kPer; ++u)
-          if (h[u]) atomicAdd(to + u * tuning::kThreads + int(threadIdx.x), h[u]);  // most bins are empty
-      }
-      // The other buffer, for the next pass: this CTA's reads of it (two passes back) ended at
-      // that choose_bin's closing barrier, and no CTA adds into it before passing the barrier below.
-      zero_total(totals + ((pass + 1) % 2) * tuning::kMaxBins);
-      Cluster::sync();
-    }
-    Select::run(select_s, total, nbins, remain);
-    const uint32_t b = select_s.bin;
-    if constexpr (C == 1) {
-      my_above += select_s.above;  // this CTA's counts are the row's
-    } else {
+      if (pass == 0) Exchange::ready();  // every CTA's mbarriers made
+      const auto pick = exchange.pick(hist, nbins, remain, pass, areas + (pass % 2) * tuning::kMaxBins,
+                                      [&](const uint32_t* counts, int n, uint32_t want, uint32_t& bin, uint32_t& up) {
+                                        Select::run(select_s, counts, n, want);
+                                        bin = select_s.bin;
+                                        up = select_s.above;
+                                      });
+      b = pick.bin, above = pick.above, count = pick.count;
       uint32_t mine = 0;
       for (int i = int(b) + 1 + int(threadIdx.x); i < nbins; i += tuning::kThreads) mine += hist[i];
       if (mine) atomicAdd(&published[2 * me], mine);  // a running count over the passes
       __syncthreads();
       my_above = published[2 * me];
+    } else {
+      Select::run(select_s, hist, nbins, remain);
+      b = select_s.bin, above = select_s.above, count = hist[b];
+      my_above += above;  // this CTA's counts are the row's
     }
     my_tied = hist[b];
-    remain -= select_s.above;
-    tied = total[b];
+    remain -= above;
+    tied = count;
     prefix = (prefix << bits) | b;
     resolved += bits;
     ++pass;
-    // Reads of hist, total and this CTA's count above are done before the next pass clears hist,
-    // zeroes this total (ahead of its barrier) or adds to the count.
+    // Reads of hist, of this pass's area and of this CTA's count above are done before the next
+    // pass clears hist or adds to the count (and, two passes on, receives into the area).
     __syncthreads();
   };
   // Pass 1 (its histogram cleared above).
@@ -409,15 +393,12 @@ __device__ __forceinline__ void radix_select_row(const RadixParams& p) {
   // Output slots: elements above before position j, plus the ties taken before j.
   uint32_t above_run = 0, ties_run = 0;
   if constexpr (C > 1) {
-    // Each CTA pushes its counts into the CTAs holding later positions, then the cluster's last
-    // barrier: every write into a CTA's shared memory comes before it and every read after it is
-    // of the CTA's own, so each CTA may leave as soon as it is done.
-    if (threadIdx.x > me && threadIdx.x < unsigned(C)) {
-      uint32_t* const o = Cluster::remote(published, threadIdx.x);
-      o[2 * me] = my_above;
-      o[2 * me + 1] = my_tied;
-    }
-    Cluster::sync();
+    // Each CTA sends its counts to the CTAs holding later positions and waits for the earlier
+    // ones'. The exit's cluster barrier (first half here, relaxed; after the wait, so that every
+    // CTA's arrival means it has every byte sent to it) keeps every CTA until all sends landed.
+    exchange.send_counts(my_above, my_tied, published);
+    exchange.wait_counts();
+    Exchange::begin();
     for (unsigned c = 0; c < me; ++c) {
       above_run += published[2 * c];
       ties_run += published[2 * c + 1];
@@ -467,6 +448,7 @@ __device__ __forceinline__ void radix_select_row(const RadixParams& p) {
         });
   }
   timeline.mark();
+  if constexpr (C > 1) Exchange::ready();  // the exit's cluster barrier, second half
 }
 
 template <class Traits, int C>
