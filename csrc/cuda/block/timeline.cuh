@@ -1,8 +1,8 @@
 // Stage marks inside a kernel, for finding where a row's time goes on the GPU
 // (scripts/probes/timeline.cu). Only a build with NSA_TOPK_TIMELINE=1 records them: thread 0 of
 // each of the grid's first kTimelineCtas CTAs (of its first row of blocks) stores its SM clock
-// and the global timer at every mark; the last launch's marks are what remain. In every other build a mark is nothing and the
-// kernels compile as without it.
+// and the global timer at every mark; the last launch's marks are what remain. In every other
+// build a mark is nothing and the kernels compile as without it.
 #pragma once
 #include <cstdint>
 
@@ -27,7 +27,8 @@ class Timeline {
  public:
   __device__ __forceinline__ void mark() {
 #if NSA_TOPK_TIMELINE
-    if (threadIdx.x == 0 && blockIdx.x < kTimelineCtas && blockIdx.y == 0 && blockIdx.z == 0 && next_ < kTimelineMarks) {
+    if (threadIdx.x == 0 && blockIdx.x < kTimelineCtas && blockIdx.y == 0 && blockIdx.z == 0 &&
+        next_ < kTimelineMarks) {
       unsigned long long now;
       asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(now));
       timeline_marks[blockIdx.x][next_][0] = clock64();
