@@ -11,7 +11,7 @@ export const NATIVE_DTYPE: Record<DType, NativeDType> = { f32: NativeDType.F32, 
 export const NATIVE_TIE_BREAK: Record<TieBreak, NativeTieBreak> = { none: NativeTieBreak.None, small: NativeTieBreak.Small, large: NativeTieBreak.Large };
 export const NATIVE_TRANSFORM: Record<FuseName, NativeTransform> = { none: NativeTransform.None, ragged: NativeTransform.Ragged, 'page-table': NativeTransform.PageTable };
 export const NATIVE_BACKEND: Record<ResolvedBackend, NativeBackend> = { cpu: NativeBackend.Cpu, radix: NativeBackend.Radix, sort: NativeBackend.Sort };
-export const NATIVE_PATH: Record<RadixPathName, NativeRadixPath> = { auto: NativeRadixPath.Auto, block: NativeRadixPath.Block, cluster: NativeRadixPath.Cluster, batch: NativeRadixPath.Batch, register: NativeRadixPath.Register, spread: NativeRadixPath.Spread };
+export const NATIVE_PATH: Record<RadixPathName, NativeRadixPath> = { auto: NativeRadixPath.Auto, block: NativeRadixPath.Block, cluster: NativeRadixPath.Cluster, batch: NativeRadixPath.Batch, register: NativeRadixPath.Register, spread: NativeRadixPath.Spread, chunked: NativeRadixPath.Chunked };
 
 /** The native config from the options topk() and TopK share: the one place they are unpacked. */
 export function nativeConfig(

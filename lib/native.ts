@@ -6,8 +6,8 @@ export const enum NativeDType { F32 = 0, F16 = 1, BF16 = 2 }
 export const enum NativeTieBreak { None = 0, Small = 1, Large = 2 }
 export const enum NativeTransform { None = 0, Ragged = 1, PageTable = 2 }
 export const enum NativeBackend { Cpu = 0, Radix = 1, Sort = 2 }
-export const enum NativeRadixPath { Auto = 0, Block = 1, Cluster = 2, Batch = 3, Register = 4, Spread = 5 }
-export const enum NativePathKernel { None = 0, Batch = 1, Radix = 2, Register = 3, Spread = 4 }
+export const enum NativeRadixPath { Auto = 0, Block = 1, Cluster = 2, Batch = 3, Register = 4, Spread = 5, Chunked = 6 }
+export const enum NativePathKernel { None = 0, Batch = 1, Radix = 2, Register = 3, Spread = 4, Chunked = 5 }
 
 /** Fixed for the life of an op; unpacked into nsa::TopKConfig. */
 export interface NativeConfig {
@@ -226,4 +226,6 @@ export interface NativePathChoice {
    * split); 0 when the spread kernels take every row.
    */
   splitLength: number;
+  /** Chunked: chunks per row, each a row of the batch kernel (threads: its policy); 0 otherwise. */
+  chunks: number;
 }

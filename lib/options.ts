@@ -12,13 +12,13 @@ export type TieBreak = 'none' | 'small' | 'large';
 export type BackendName = 'auto' | 'radix' | 'sort' | 'cpu';
 export type ResolvedBackend = Exclude<BackendName, 'auto'>;
 export type FuseName = 'none' | 'ragged' | 'page-table';
-export type RadixPathName = 'auto' | 'block' | 'cluster' | 'batch' | 'register' | 'spread';
+export type RadixPathName = 'auto' | 'block' | 'cluster' | 'batch' | 'register' | 'spread' | 'chunked';
 
 export const DTYPES: readonly DType[] = ['f32', 'f16', 'bf16'];
 export const TIE_BREAKS: readonly TieBreak[] = ['none', 'small', 'large'];
 export const BACKENDS: readonly BackendName[] = ['auto', 'radix', 'sort', 'cpu'];
 export const FUSES: readonly FuseName[] = ['none', 'ragged', 'page-table'];
-export const RADIX_PATHS: readonly RadixPathName[] = ['auto', 'block', 'cluster', 'batch', 'register', 'spread'];
+export const RADIX_PATHS: readonly RadixPathName[] = ['auto', 'block', 'cluster', 'batch', 'register', 'spread', 'chunked'];
 
 export function dtypeBytes(dtype: DType | 'i32'): number {
   return dtype === 'f16' || dtype === 'bf16' ? 2 : 4;

@@ -25,8 +25,9 @@ function choose(device: NativeDeviceCaps, rows: number, maxLen: number, k: numbe
   return native.choosePath!(device, { rows, maxLen, k, sorted }, path);
 }
 
-/** "register 256", "register 512 x16", "batch", "radix 8 cached", "radix 1 streaming", "none": the kernel and how its CTAs take a row. */
+/** "register 256", "register 512 x16", "batch", "chunked 8", "radix 8 cached", "radix 1 streaming", "none": the kernel and how its CTAs take a row. */
 function summary(c: NativePathChoice): string {
+  if (c.kernel === NativePathKernel.Chunked) return `chunked ${c.chunks}`;
   if (c.kernel === NativePathKernel.Radix) return `radix ${c.ctasPerRow} ${c.chunkCap > 0 ? 'cached' : 'streaming'}`;
   if (c.kernel === NativePathKernel.Register) return `register ${c.threads}${c.ctasPerRow > 1 ? ` x${c.ctasPerRow}` : ''}`;
   if (c.kernel === NativePathKernel.Spread) return `spread ${c.threads}`;
@@ -40,8 +41,9 @@ describeCuda('choosePath', () => {
       [1, 131072, 2048, 'radix 8 cached'],      // decode: 8-CTA clusters, 16384-element chunks cached
       [4, 131072, 2048, 'radix 8 cached'],
       [17, 131072, 2048, 'radix 4 streaming'],  // 8 CTAs a row would need 136 SMs
-      [64, 131072, 2048, 'radix 2 streaming'],  // kernel-notes v5: 2-CTA streaming clusters
-      [131, 131072, 2048, 'radix 1 streaming'],
+      [57, 131072, 2048, 'radix 2 streaming'],  // kernel-notes v5: 2-CTA streaming clusters
+      [58, 131072, 2048, 'chunked 4'],          // 4 x 58 x 4 >= 7 x 132: the batch kernel on chunks of 32768
+      [131, 131072, 2048, 'chunked 4'],
       [132, 131072, 2048, 'batch'],             // the rows fill the SMs and are long
       [256, 131072, 4096, 'batch'],
       [256, 131072, 4097, 'radix 1 streaming'], // k above the batch policy's maximum
@@ -60,8 +62,16 @@ describeCuda('choosePath', () => {
       [1, 16384, 512, 'radix 2 cached'],        // no chunk shorter than 8192 elements
       [8, 32768, 512, 'radix 4 cached'],
       [1, 131073, 2048, 'spread 512'],          // longer than a register cluster holds: the spread kernels
-      [33, 1 << 20, 2048, 'spread 512'],        // up to a quarter of the SMs
-      [34, 1 << 20, 2048, 'radix 2 streaming'],
+      [14, 1 << 20, 2048, 'spread 512'],        // up to a quarter of the SMs, and too few rows for 16 chunks
+      [15, 1 << 20, 2048, 'chunked 16'],        // 4 x 15 x 16 >= 7 x 132
+      [16, 1 << 20, 2048, 'chunked 16'],
+      [29, 1 << 20, 2048, 'chunked 8'],
+      [33, 1 << 20, 4096, 'chunked 8'],         // the large-k policy
+      [28, 262144, 2048, 'spread 512'],         // 16 chunks would be shorter than 32768
+      [29, 262144, 2048, 'chunked 8'],
+      [64, 262144, 2048, 'chunked 4'],
+      [131, 1 << 20, 2048, 'chunked 4'],
+      [33, 1 << 20, 4097, 'radix 4 streaming'], // k above the batch kernel's
       [1, 1 << 20, 4096, 'radix 8 streaming'],  // k above the register policy's
     ];
     for (const [rows, maxLen, k, want] of cases) expect([rows, maxLen, k, summary(choose(H200, rows, maxLen, k))]).toEqual([rows, maxLen, k, want]);
@@ -75,6 +85,7 @@ describeCuda('choosePath', () => {
       [8, 32768, 512, 'register 512 x4'],
       [64, 16384, 2048, 'register 512 x2'],
       [64, 32768, 2048, 'radix 2 cached'],
+      [64, 131072, 2048, 'chunked 4'],          // sorted too: the candidates' top-k sorts
       [1, 131073, 2048, 'spread 512'],          // longer than 16 CTAs hold: the spread kernels
       [1, 131072, 4096, 'radix 8 cached'],      // k above the register policy's
       [132, 16384, 2048, 'radix 1 cached'],     // as many rows as SMs
@@ -86,7 +97,7 @@ describeCuda('choosePath', () => {
     // candidates (2k + 4096) each; the batch kernel's buffer and scratch plus its statics: 52 KB
     // (four CTAs per SM) up to k = 2048, 104 KB (two) above.
     expect(choose(H200, 1, 131072, 2048)).toMatchObject({ regionWords: 16384 + 4 + 2 * 1024, chunkCap: 16384, candCap: 1024 });
-    expect(choose(H200, 64, 131072, 2048)).toMatchObject({ regionWords: 2 * 8192, chunkCap: 0 });
+    expect(choose(H200, 57, 131072, 2048)).toMatchObject({ regionWords: 2 * 8192, chunkCap: 0 });
     expect(choose(H200, 132, 131072, 2048).smemBytes).toBeGreaterThan(52 * KB);
     expect(4 * (choose(H200, 132, 131072, 2048).smemBytes + KB)).toBeLessThanOrEqual(228 * KB);
     expect(choose(H200, 132, 131072, 2049).smemBytes).toBeGreaterThan(104 * KB);
@@ -95,14 +106,16 @@ describeCuda('choosePath', () => {
   test('the length split: unsorted spread ops leave rows short on the device to the radix kernel', () => {
     // Rows of at most 131072 scores on the device take what an op of that maxLen takes (radix
     // clusters), beside the spread kernels; sorted ops, forced paths and other paths do not split.
-    for (const [rows, k] of [[1, 2048], [8, 2048], [33, 512]]) {
+    for (const [rows, k] of [[1, 2048], [8, 2048], [14, 512]]) {
       expect([rows, k, choose(H200, rows, 1 << 20, k).splitLength]).toEqual([rows, k, 131072]);
       expect(summary(choose(H200, rows, 131072, k))).toMatch(/^radix /);
     }
     expect(choose(H200, 1, 1 << 20, 2048, NativeRadixPath.Auto, true).splitLength).toBe(0);
     expect(choose(H200, 1, 1 << 20, 2048, NativeRadixPath.Spread).splitLength).toBe(0);
     expect(choose(H200, 1, 131072, 2048).splitLength).toBe(0);
-    expect(choose(H200, 34, 1 << 20, 2048).splitLength).toBe(0);
+    expect(summary(choose(H200, 34, 196608, 2048))).toBe('radix 2 streaming');  // past a quarter of the SMs
+    expect(choose(H200, 34, 196608, 2048).splitLength).toBe(0);
+    expect(choose(H200, 15, 1 << 20, 2048).splitLength).toBe(0);  // chunked
   });
 
   test('a batch shape and a decode shape on each GPU class', () => {
@@ -121,7 +134,7 @@ describeCuda('choosePath', () => {
 
   test('every choice fits its device: clusters only where there are any, shared memory within the opt-in limit', () => {
     for (const [name, gpu] of Object.entries(GPUS)) {
-      for (const path of [NativeRadixPath.Auto, NativeRadixPath.Block, NativeRadixPath.Cluster, NativeRadixPath.Batch, NativeRadixPath.Register, NativeRadixPath.Spread]) {
+      for (const path of [NativeRadixPath.Auto, NativeRadixPath.Block, NativeRadixPath.Cluster, NativeRadixPath.Batch, NativeRadixPath.Register, NativeRadixPath.Spread, NativeRadixPath.Chunked]) {
         for (const rows of [1, 3, 16, 64, 100, 132, 1024]) {
           for (const maxLen of [1, 4096, 16384, 16385, 65536, 131072, 1 << 20]) {
             for (const [k, sorted] of [1, 512, 2048, 4096, 8192, 65536].flatMap((k) => [[k, false], [k, true]] as const)) {
@@ -154,6 +167,18 @@ describeCuda('choosePath', () => {
     expect(summary(choose(H200, 64, 8192, 512, NativeRadixPath.Spread))).toBe('spread 512');
     expect(choose(H200, 1, 1 << 20, 4096, NativeRadixPath.Spread)).toEqual(choose(H200, 1, 1 << 20, 4096));
     expect(choose(ada, 1, 1 << 20, 2048, NativeRadixPath.Spread)).toEqual(choose(ada, 1, 1 << 20, 2048));
+    // The chunked path takes any shape within the batch kernel's k: 16 chunks a row where no
+    // count gives the batch kernel 7/4 CTAs per SM, else the fewest that do.
+    expect(summary(choose(H200, 1, 1 << 20, 2048, NativeRadixPath.Chunked))).toBe('chunked 16');
+    expect(summary(choose(H200, 1, 4096, 512, NativeRadixPath.Chunked))).toBe('chunked 16');
+    expect(summary(choose(H200, 40, 1 << 20, 2048, NativeRadixPath.Chunked))).toBe('chunked 8');
+    expect(summary(choose(H200, 256, 131072, 2048, NativeRadixPath.Chunked))).toBe('chunked 4');
+    expect(summary(choose(H200, 256, 32768, 4096, NativeRadixPath.Chunked, true))).toBe('chunked 4');
+    expect(choose(H200, 1, 1 << 20, 4097, NativeRadixPath.Chunked)).toEqual(choose(H200, 1, 1 << 20, 4097));
+    expect(choose(ada, 64, 1 << 20, 2048, NativeRadixPath.Chunked)).toEqual(choose(ada, 64, 1 << 20, 2048));
+    expect(choose(a100, 64, 1 << 20, 2048, NativeRadixPath.Chunked).chunks).toBe(4);  // no clusters needed
+    // A forced path the device cannot run is Auto, which may be the chunked path.
+    expect(summary(choose(H200, 64, 1 << 20, 4096, NativeRadixPath.Register))).toBe('chunked 4');
   });
 
   test('a device with too little shared memory for any kernel gets none', () => {

@@ -167,7 +167,7 @@ Napi::Value ChoosePath(const Napi::CallbackInfo& info) {
   caps.smem_optin = int(int_arg(d.Get("maxSharedMemoryPerBlockOptin"), "device.maxSharedMemoryPerBlockOptin", 0, 1 << 30));
   caps.clusters = bool_arg(d.Get("clusterLaunch"), "device.clusterLaunch");
   const Napi::Object shape = object_arg(info[1], "shape");
-  const cuda::PathChoice c = cuda::choose_path(cuda::RadixPath(int_arg(info[2], "path", 0, 5)),
+  const cuda::PathChoice c = cuda::choose_path(cuda::RadixPath(int_arg(info[2], "path", 0, 6)),
                                                int_arg(shape.Get("rows"), "shape.rows", 1),
                                                int_arg(shape.Get("maxLen"), "shape.maxLen", 1, INT32_MAX),
                                                int32_t(int_arg(shape.Get("k"), "shape.k", 1, INT32_MAX)),
@@ -181,6 +181,7 @@ Napi::Value ChoosePath(const Napi::CallbackInfo& info) {
   o.Set("candCap", c.cand_cap);
   o.Set("smemBytes", double(c.smem_bytes));
   o.Set("splitLength", double(c.split_length));
+  o.Set("chunks", c.chunks);
   return o;
 }
 

@@ -60,7 +60,7 @@ TopKOp::TopKOp(const Napi::CallbackInfo& info) : Napi::ObjectWrap<TopKOp>(info) 
   cfg_ = unpack_config(info[0], "config");
   backend_ = Backend(int_arg(info[1], "backend (Radix = 1 or Sort = 2)", 1, 2));
   device_ = int(int_arg(info[2], "device", 0, 1 << 16));
-  path_ = cuda::RadixPath(int_arg(info[3], "path", 0, 5));
+  path_ = cuda::RadixPath(int_arg(info[3], "path", 0, 6));
   DeviceGuard guard(device_);
   check_cuda(env, guard.error(), "selecting device " + std::to_string(device_));
   if (const std::string why = cuda::unfit_reason(backend_, cfg_, path_, device_); !why.empty())

@@ -15,6 +15,7 @@
 #include <cub/device/device_segmented_radix_sort.cuh>
 
 #include "kernels/batch_topk.cuh"
+#include "kernels/chunk_rows.cuh"
 #include "kernels/radix_select.cuh"
 #include "kernels/hold.cuh"
 #include "kernels/read_probe.cuh"
@@ -53,7 +54,9 @@ using SomeSpreadAgent = SpreadAgent<DTypeTraits<DType::F32>, false>;
 // Every region is written before it is read within one call, but for the spread path's
 // histograms, flags and bounds, [0, zeroed): zero when the workspace is allocated, and left zero
 // by every call (agent_spread_topk.cuh). An op whose calls may take the spread path (some row
-// count up to its maxRows) has its regions first, then those of the other paths.
+// count up to its maxRows) has its regions first, then those of the chunked path (an op whose
+// calls may take it), then those of the other paths; the chunked path's top-k of the candidates
+// takes the radix path's regions of the op (the same rows and k).
 struct Layout {
   size_t spread_hist = 0;    // uint32 [rows, bins]
   size_t spread_status = 0;  // uint32 [rows, chunks]
@@ -62,6 +65,9 @@ struct Layout {
   size_t spread_cand = 0;    // uint32 [rows, 2, kCandidates]
   uint32_t spread_chunks = 0;
   size_t zeroed = 0;
+  size_t chunk_positions = 0;  // int32 [slots, k]: each chunk's candidates, positions in the chunk
+  size_t chunk_values = 0;     // dtype [slots, k]: their scores
+  size_t chunk_counts = 0;     // int32 [rows]: candidates per row
   size_t positions = 0;  // int32 [rows, k]: radix selections awaiting the sort (sorted output)
   size_t words_a = 0;    // uint64 [rows, seg]: composites (or positions), double buffer A
   size_t words_b = 0;    // uint64 [rows, seg]: double buffer B
@@ -82,8 +88,9 @@ size_t sort_temp_bytes(int64_t rows, int64_t seg, int key_bits) {
   return bytes;
 }
 
-// spread: whether the op's calls may take the spread path (uses_spread).
-Layout make_layout(Backend backend, const TopKConfig& cfg, bool spread) {
+// spread: whether the op's calls may take the spread path (uses_spread); chunk_slots: the most
+// chunks (rows x chunks per row) of a call on the chunked path (chunked_slots), 0: none.
+Layout make_layout(Backend backend, const TopKConfig& cfg, bool spread, int64_t chunk_slots) {
   Layout l;
   const int64_t rows = std::max<int64_t>(cfg.max_rows, 1), k = cfg.k;
   const int key_bits = 32 + int(dtype_size(cfg.dtype) * 8);
@@ -103,6 +110,12 @@ Layout make_layout(Backend backend, const TopKConfig& cfg, bool spread) {
     l.zeroed = at;
     l.spread_above = take(mul_sat(size_t(rows), 2 * Agent::kMaxK * sizeof(uint32_t)));
     l.spread_cand = take(mul_sat(size_t(rows), 2 * Agent::kCandidates * sizeof(uint32_t)));
+  }
+  if (chunk_slots > 0) {
+    const size_t candidates = mul_sat(size_t(chunk_slots), size_t(k));
+    l.chunk_positions = take(mul_sat(candidates, sizeof(int32_t)));
+    l.chunk_values = take(mul_sat(candidates, dtype_size(cfg.dtype)));
+    l.chunk_counts = take(mul_sat(size_t(rows), sizeof(int32_t)));
   }
   l.total = at;
   if (backend == Backend::Radix && !cfg.sorted) return l;  // writes straight to the outputs
@@ -289,8 +302,9 @@ cudaError_t launch_kernel(bool pdl, void (*kernel)(Params...), LaunchShape shape
 }
 // The first kernel of a call, the only one that may overlap the kernel before it on the stream,
 // with PDL when the op asks for it (cfg.pdl). Later kernels of a call launch plainly (each waits
-// for the whole kernel before it, as stream order always has), but for the spread path's, which
-// wait at their pdl_wait() for the kernel before them in the call.
+// for the whole kernel before it, as stream order always has), but for the spread path's and
+// the chunked path's stages, which wait at their pdl_wait() for the kernel before them in the
+// call.
 template <class... Params, class... Args>
 cudaError_t launch_first(const TopKConfig& cfg, void (*kernel)(Params...), LaunchShape shape, cudaStream_t stream,
                          Args&&... args) {
@@ -307,12 +321,12 @@ cudaError_t launch_radix(const TopKConfig& cfg, const RadixParams& p, int device
 }
 
 // The row kernels (batch, register) share their launch: a CTA per row (the register kernel: or a
-// cluster of `cluster` CTAs per row), BatchTopKParams. Shape<Policy, Traits, kLarge> (the batch
-// agent, or the register kernel's agents) gives the shared memory: its TempStorage (static) and
-// kDynamicSmemBytes.
+// cluster of `cluster` CTAs per row; the batch kernel with `chunk`: a CTA per chunk of a row),
+// BatchTopKParams. Shape<Policy, Traits, kLarge> (the batch agent, or the register kernel's
+// agents) gives the shared memory: its TempStorage (static) and kDynamicSmemBytes.
 template <template <class, class, bool> class Shape, class Policy, class Traits, bool kLarge, auto kernel>
 cudaError_t launch_row_kernel(const TopKConfig& cfg, const TopKArgs& args, int device, cudaStream_t stream,
-                              int cluster = 1) {
+                              int cluster = 1, ChunkRows chunk = {}) {
   cudaError_t err = cluster > 1 ? allow_smem<kernel, true>(device) : allow_smem<kernel>(device);
   if (err != cudaSuccess) return err;
   BatchTopKParams p;
@@ -320,9 +334,10 @@ cudaError_t launch_row_kernel(const TopKConfig& cfg, const TopKArgs& args, int d
   p.a = args;
   set_output(p.out, cfg, nullptr);
   p.sorted = cfg.sorted;
+  p.chunk = chunk;
   return launch_first(cfg, kernel,
-                      {unsigned(args.rows * cluster), Policy::kThreads, Shape<Policy, Traits, kLarge>::kDynamicSmemBytes,
-                       cluster},
+                      {unsigned((args.rows << chunk.shift) * cluster), Policy::kThreads,
+                       Shape<Policy, Traits, kLarge>::kDynamicSmemBytes, cluster},
                       stream, p);
 }
 
@@ -338,9 +353,10 @@ constexpr size_t row_kernel_smem_bytes() {
 }
 
 template <class Policy, class Traits, bool kLarge>
-cudaError_t launch_batch(const TopKConfig& cfg, const TopKArgs& args, int device, cudaStream_t stream) {
+cudaError_t launch_batch(const TopKConfig& cfg, const TopKArgs& args, int device, cudaStream_t stream,
+                         ChunkRows chunk) {
   return launch_row_kernel<AgentBatchTopK, Policy, Traits, kLarge, batch_topk_kernel<Policy, Traits, kLarge>>(
-      cfg, args, device, stream);
+      cfg, args, device, stream, 1, chunk);
 }
 template <class Policy>
 constexpr size_t batch_smem_bytes() {
@@ -466,15 +482,18 @@ bool small_batch_policy(int32_t k) { return k <= BatchTopKPolicy900SmallK::kMaxK
 // The batch path under the Hopper policies (tuned on the H200), wherever they fit: four small
 // CTAs per SM (small_batch_policy), or two large ones.
 template <class Policy, class Traits>
-cudaError_t run_batch_policy(const TopKConfig& cfg, const TopKArgs& args, int device, cudaStream_t stream) {
-  return cfg.tie_break == TieBreak::Large ? launch_batch<Policy, Traits, true>(cfg, args, device, stream)
-                                          : launch_batch<Policy, Traits, false>(cfg, args, device, stream);
+cudaError_t run_batch_policy(const TopKConfig& cfg, const TopKArgs& args, int device, cudaStream_t stream,
+                             ChunkRows chunk) {
+  return cfg.tie_break == TieBreak::Large ? launch_batch<Policy, Traits, true>(cfg, args, device, stream, chunk)
+                                          : launch_batch<Policy, Traits, false>(cfg, args, device, stream, chunk);
 }
+// chunk: the chunked path's stage 1 (run_chunked); zero: a CTA per row.
 template <class Traits>
-cudaError_t run_batch(const TopKConfig& cfg, const TopKArgs& args, int device, cudaStream_t stream) {
+cudaError_t run_batch(const TopKConfig& cfg, const TopKArgs& args, int device, cudaStream_t stream,
+                      ChunkRows chunk = {}) {
   if (small_batch_policy(cfg.k))
-    return run_batch_policy<BatchTopKPolicy900SmallK, Traits>(cfg, args, device, stream);
-  return run_batch_policy<BatchTopKPolicy900, Traits>(cfg, args, device, stream);
+    return run_batch_policy<BatchTopKPolicy900SmallK, Traits>(cfg, args, device, stream, chunk);
+  return run_batch_policy<BatchTopKPolicy900, Traits>(cfg, args, device, stream, chunk);
 }
 
 // The radix kernel as `choice` plans it, on the rows of at most `longest` scores (the others are
@@ -539,6 +558,64 @@ cudaError_t run_split(const TopKConfig& cfg, const PathChoice& choice, int64_t s
 
 template <class Traits>
 cudaError_t run_radix(const TopKConfig& cfg, RadixPath path, const TopKArgs& args, const Layout& l, void* ws,
+                      int device, cudaStream_t stream, const Branch* branch);
+
+// The chunked path (kernels/chunk_rows.cuh), three stages on the stream, each after the one
+// before with PDL (the first as a call's first launch):
+//  1. the batch kernel on each of a row's choice.chunks chunks: its k best in ascending position
+//     order, with their scores, as a row of the workspace's candidates, and the row's count;
+//  2. the top-k an op of chunks x k scores a row takes (never this path or the spread path:
+//     the static_assert below), over the candidates: slots to the outputs, with the values;
+//  3. chunk_gather_kernel: each slot to its position in the row, through the fused transform.
+template <class Traits>
+cudaError_t run_chunked(const TopKConfig& cfg, const PathChoice& choice, const TopKArgs& args, const Layout& l,
+                        void* ws, int device, cudaStream_t stream) {
+  int64_t shift = 0;
+  while ((int64_t(1) << shift) < choice.chunks) ++shift;
+  const ChunkRows chunk{shift, region<int32_t>(ws, l.chunk_counts)};
+  auto* const positions = region<int32_t>(ws, l.chunk_positions);
+  TopKConfig first = cfg;
+  first.sorted = false;
+  first.transform = Transform::None;
+  first.write_values = true;
+  TopKArgs chunks = args;
+  chunks.offsets = nullptr;
+  chunks.page_table = nullptr;
+  chunks.row_to_batch = nullptr;
+  chunks.page_table_starts = nullptr;
+  chunks.out_indices = positions;
+  chunks.out_values = region<void>(ws, l.chunk_values);
+  cudaError_t err = run_batch<Traits>(first, chunks, device, stream, chunk);
+  if (err != cudaSuccess) return err;
+  TopKConfig second = cfg;
+  second.max_len = int64_t(cfg.k) << shift;
+  second.transform = Transform::None;
+  second.pdl = true;
+  TopKArgs candidates;
+  candidates.scores = chunks.out_values;
+  candidates.rows = args.rows;
+  candidates.stride = second.max_len;
+  candidates.lengths = chunk.candidates;
+  candidates.out_indices = args.out_indices;
+  candidates.out_values = args.out_values;
+  err = run_radix<Traits>(second, RadixPath::Auto, candidates, l, ws, device, stream, nullptr);
+  if (err != cudaSuccess) return err;
+  const LaunchShape shape{dim3(elementwise_blocks(args.rows * cfg.k, device)), tuning::kElementwiseThreads, 0, 1};
+  switch (cfg.transform) {
+    case Transform::Ragged:
+      return launch_kernel(true, chunk_gather_kernel<Transform::Ragged>, shape, stream, args, cfg.k, cfg.page_size, chunk,
+                           static_cast<const int32_t*>(positions));
+    case Transform::PageTable:
+      return launch_kernel(true, chunk_gather_kernel<Transform::PageTable>, shape, stream, args, cfg.k, cfg.page_size,
+                           chunk, static_cast<const int32_t*>(positions));
+    default:
+      return launch_kernel(true, chunk_gather_kernel<Transform::None>, shape, stream, args, cfg.k, cfg.page_size, chunk,
+                           static_cast<const int32_t*>(positions));
+  }
+}
+
+template <class Traits>
+cudaError_t run_radix(const TopKConfig& cfg, RadixPath path, const TopKArgs& args, const Layout& l, void* ws,
                       int device, cudaStream_t stream, const Branch* branch) {
   const int64_t shape_rows = cfg.graph_safe ? std::max(cfg.max_rows, args.rows) : args.rows;
   // No row is longer than its stride or the op's maxLen, so the shorter of the two is the path's
@@ -548,6 +625,7 @@ cudaError_t run_radix(const TopKConfig& cfg, RadixPath path, const TopKArgs& arg
   const PathChoice choice = choose_path(path, shape_rows, span, cfg.k, cfg.sorted, device_caps(device));
   if (choice.kernel == PathKernel::Register) return run_register<Traits>(cfg, choice, args, device, stream);
   if (choice.kernel == PathKernel::Batch) return run_batch<Traits>(cfg, args, device, stream);
+  if (choice.kernel == PathKernel::Chunked) return run_chunked<Traits>(cfg, choice, args, l, ws, device, stream);
   if (choice.kernel == PathKernel::Spread) {
     // Rows shorter than the stride only come with lengths or row starts.
     if (branch && choice.split_length > 0 && (args.lengths || args.row_starts) && branch_serves(*branch, stream))
@@ -678,21 +756,72 @@ bool use_batch_path(int64_t rows, int64_t max_len, int32_t k, const DeviceCaps& 
   return rows >= caps.sms && max_len >= min_length && batch_fits(k, caps);
 }
 
+// A forced path the device cannot run is the heuristic's choice (Auto).
+RadixPath runnable_path(RadixPath path, int32_t k, const DeviceCaps& caps) {
+  const bool runs = path == RadixPath::Register  ? register_fits(k, caps)
+                    : path == RadixPath::Spread  ? spread_fits(k, caps)
+                    : path == RadixPath::Batch || path == RadixPath::Chunked ? batch_fits(k, caps)
+                    : path == RadixPath::Cluster ? caps.clusters
+                                                 : true;
+  return runs ? path : RadixPath::Auto;
+}
+
+// The batch kernel's launch for k (Batch, and Chunked's first stage): its policy's threads and
+// shared memory.
+PathChoice batch_choice(PathKernel kernel, int32_t k) {
+  PathChoice choice;
+  choice.kernel = kernel;
+  choice.threads = small_batch_policy(k) ? BatchTopKPolicy900SmallK::kThreads : BatchTopKPolicy900::kThreads;
+  choice.smem_bytes =
+      small_batch_policy(k) ? batch_smem_bytes<BatchTopKPolicy900SmallK>() : batch_smem_bytes<BatchTopKPolicy900>();
+  return choice;
+}
+
+// The chunked path's chunks per row (0: not chunked): when rows are fewer than SMs, the fewest of
+// 4, 8 and 16 that give the batch kernel 7/4 CTAs per SM (rows x chunks >= 7/4 SMs), where no
+// chunk of a maxLen row is then shorter than kChunkedMinLength. The batch kernel reads each score
+// once, at 1.6-1.9x the read once its rows fill the SMs, where the radix clusters and the spread
+// kernels took 4.2-4.8x at 64 x 131072 to 1048576 (kernel-notes, v6 step 28). On the H200: 15 or
+// more rows of 1048576, 29 of 262144, 58 of 131072. Forced: any shape, 16 chunks where no count
+// fills the SMs. Only the row count, maxLen and k decide, never device data.
+// The fewest rows that give the batch kernel 7/4 CTAs per SM with `chunks` chunks a row.
+int64_t rows_filling(int chunks, const DeviceCaps& caps) {
+  return (7 * int64_t(caps.sms) + 4 * chunks - 1) / (4 * chunks);
+}
+int chunked_count(RadixPath path, int64_t rows, int64_t max_len, int32_t k, const DeviceCaps& caps) {
+  if (!batch_fits(k, caps) || (path != RadixPath::Auto && path != RadixPath::Chunked)) return 0;
+  if (path == RadixPath::Auto && rows >= caps.sms) return 0;
+  for (int c = 4; c <= tuning::kChunkedMaxChunks; c *= 2) {
+    if (rows >= rows_filling(c, caps))
+      return path == RadixPath::Chunked || max_len / c >= tuning::kChunkedMinLength ? c : 0;
+  }
+  return path == RadixPath::Chunked ? tuning::kChunkedMaxChunks : 0;
+}
+
+// The chunked path's second top-k (chunks x k scores a row, at most kChunkedMaxChunks x the batch
+// kernel's k) takes neither this path, whose fewest chunks need rows of 4 x kChunkedMinLength, nor
+// the spread path, which takes rows longer than a register cluster holds.
+static_assert(int64_t(tuning::kChunkedMaxChunks) * BatchTopKPolicy900::kMaxK < 4 * tuning::kChunkedMinLength &&
+                  int64_t(tuning::kChunkedMaxChunks) * BatchTopKPolicy900::kMaxK <= kRegisterClusterHolds,
+              "the candidates' top-k never takes the chunked or the spread path");
+
 }  // namespace
 
-// The path heuristic: use_spread_path, use_register_path, register_cluster (sorted ops),
+// The path heuristic: chunked_count, use_spread_path, use_register_path, register_cluster (sorted ops),
 // use_batch_path, then choose_radix_plan, each within what the device can run (clusters, shared
 // memory per CTA); a radix plan whose CTA does not fit gives way to one streaming CTA per row,
-// which needs the least. RadixPath::Block / Cluster / Batch / Register / Spread override it (one
-// streaming CTA per row / the largest cached cluster / the batch kernel / the register kernel,
-// which takes rows of any length / the spread kernels) for benchmarks and tests, where the device
-// can run them.
+// which needs the least. RadixPath::Block / Cluster / Batch / Register / Spread / Chunked override
+// it (one streaming CTA per row / the largest cached cluster / the batch kernel / the register
+// kernel, which takes rows of any length / the spread kernels / the chunked path) for benchmarks
+// and tests, where the device can run them.
 PathChoice choose_path(RadixPath path, int64_t rows, int64_t max_len, int32_t k, bool sorted, const DeviceCaps& caps) {
   PathChoice choice;
-  // A forced path the device cannot run is the heuristic's choice.
-  if ((path == RadixPath::Register && !register_fits(k, caps)) || (path == RadixPath::Spread && !spread_fits(k, caps)) ||
-      (path == RadixPath::Batch && !batch_fits(k, caps)) || (path == RadixPath::Cluster && !caps.clusters))
-    path = RadixPath::Auto;
+  path = runnable_path(path, k, caps);
+  if (const int c = chunked_count(path, rows, max_len, k, caps); c > 0) {
+    choice = batch_choice(PathKernel::Chunked, k);
+    choice.chunks = c;
+    return choice;
+  }
   if (path == RadixPath::Spread || (path == RadixPath::Auto && use_spread_path(rows, max_len, k, caps))) {
     choice.kernel = PathKernel::Spread;
     choice.threads = SpreadPolicy::kThreads;
@@ -721,13 +850,8 @@ PathChoice choose_path(RadixPath path, int64_t rows, int64_t max_len, int32_t k,
       return choice;
     }
   }
-  if (path == RadixPath::Batch || (path == RadixPath::Auto && use_batch_path(rows, max_len, k, caps))) {
-    choice.kernel = PathKernel::Batch;
-    choice.threads = small_batch_policy(k) ? BatchTopKPolicy900SmallK::kThreads : BatchTopKPolicy900::kThreads;
-    choice.smem_bytes = small_batch_policy(k) ? batch_smem_bytes<BatchTopKPolicy900SmallK>()
-                                                           : batch_smem_bytes<BatchTopKPolicy900>();
-    return choice;
-  }
+  if (path == RadixPath::Batch || (path == RadixPath::Auto && use_batch_path(rows, max_len, k, caps)))
+    return batch_choice(PathKernel::Batch, k);
   const RadixPlan plan = path == RadixPath::Block                   ? RadixPlan{1, false}
                          : path == RadixPath::Cluster                 ? RadixPlan{tuning::kMaxClusterSize, true}
                                                                        : choose_radix_plan(rows, max_len, caps);
@@ -773,6 +897,32 @@ static bool uses_spread(Backend backend, const TopKConfig& cfg, RadixPath path, 
   return some_call_takes(backend, cfg, path, device, [](const PathChoice& c) { return c.kernel == PathKernel::Spread; });
 }
 
+// The most chunks (rows x chunks per row) of an op's calls on the chunked path, 0: none takes it.
+// A graph-safe op's calls take the path of maxRows. Otherwise, while the chunk count holds, rows x
+// chunks grows with the rows, and the count only falls as rows grow (chunked_count), halving at
+// rows_filling(c / 2): so the most is at the last row count before each halving, before the SM
+// count (Auto's last), or at maxRows. A call's span (its stride) decides only whether it is
+// chunked, never into how many chunks.
+static int64_t chunked_slots(Backend backend, const TopKConfig& cfg, RadixPath path, int device) {
+  if (backend != Backend::Radix) return 0;
+  const DeviceCaps& caps = device_caps(device);
+  path = runnable_path(path, cfg.k, caps);  // as choose_path takes it
+  const int64_t max_rows = std::max<int64_t>(cfg.max_rows, 1);
+  const auto slots = [&](int64_t rows) {
+    rows = std::clamp<int64_t>(rows, 1, max_rows);
+    return rows * chunked_count(path, rows, cfg.max_len, cfg.k, caps);
+  };
+  if (cfg.graph_safe) return slots(max_rows);
+  int64_t most = std::max(slots(max_rows), slots(int64_t(caps.sms) - 1));
+  for (int c = 4; c < tuning::kChunkedMaxChunks; c *= 2) most = std::max(most, slots(rows_filling(c, caps) - 1));
+  return most;
+}
+
+// The workspace layout of an op (for its maxima and path).
+static Layout op_layout(Backend backend, const TopKConfig& cfg, RadixPath path, int device) {
+  return make_layout(backend, cfg, uses_spread(backend, cfg, path, device), chunked_slots(backend, cfg, path, device));
+}
+
 bool may_branch(Backend backend, const TopKConfig& cfg, RadixPath path, int device) {
   return some_call_takes(backend, cfg, path, device, [](const PathChoice& c) { return c.split_length > 0; });
 }
@@ -796,10 +946,10 @@ cudaError_t close_branch(Branch& b) {
 }
 
 size_t workspace_bytes(Backend backend, const TopKConfig& cfg, RadixPath path, int device) {
-  return make_layout(backend, cfg, uses_spread(backend, cfg, path, device)).total;
+  return op_layout(backend, cfg, path, device).total;
 }
 size_t workspace_zeroed_bytes(Backend backend, const TopKConfig& cfg, RadixPath path, int device) {
-  return make_layout(backend, cfg, uses_spread(backend, cfg, path, device)).zeroed;
+  return op_layout(backend, cfg, path, device).zeroed;
 }
 
 cudaError_t run_topk(Backend backend, const TopKConfig& cfg, RadixPath path, const TopKArgs& args, void* workspace,
@@ -811,7 +961,7 @@ cudaError_t run_topk(Backend backend, const TopKConfig& cfg, RadixPath path, con
   cudaError_t err = cudaGetDevice(&device);
   if (err != cudaSuccess) return err;
   // The workspace was sized for the op's maxima; a call beyond them would overrun it.
-  const Layout l = make_layout(backend, cfg, uses_spread(backend, cfg, path, device));
+  const Layout l = op_layout(backend, cfg, path, device);
   const bool fits = args.rows <= std::max<int64_t>(cfg.max_rows, 1) && (backend != Backend::Sort || args.stride <= l.seg);
   if (!fits || workspace_size < l.total) return cudaErrorInvalidValue;
   return dispatch_dtype(cfg.dtype, [&](auto traits) {
@@ -856,6 +1006,8 @@ std::vector<std::pair<std::string, long long>> tuning_constants() {
           {"smemPerCta", kSmemPerCta},
           {"maxSmemPerCta", kMaxSmemPerCta},
           {"minChunk", kMinChunk},
+          {"chunkedMaxChunks", kChunkedMaxChunks},
+          {"chunkedMinLength", kChunkedMinLength},
           {"elementwiseThreads", kElementwiseThreads},
           {"batchThreads", BatchTopKPolicy900::kThreads},
           {"batchVectorsInFlight", BatchTopKPolicy900::kVectorsInFlight},

@@ -17,10 +17,12 @@ namespace nsa::cuda {
 // CTAs with shared-memory caching, Batch the batch kernel (one CTA per row, each score read
 // once), Register the register kernel (one CTA per row holding the row in registers; rows
 // longer than its registers hold take the batch agent in the same kernel) and Spread the spread
-// kernels (a row over a grid of register CTAs, a chunk each, in three kernels), for benchmarking
-// and tests. A forced path the device cannot run (Batch, Register, Spread: k above the policy's
-// maximum or too little shared memory per CTA; Cluster: no thread-block clusters) is Auto.
-enum class RadixPath : int32_t { Auto = 0, Block = 1, Cluster = 2, Batch = 3, Register = 4, Spread = 5 };
+// kernels (a row over a grid of register CTAs, a chunk each, in three kernels) and Chunked the
+// chunked path (each row cut into chunks that the batch kernel takes as rows, then a top-k of
+// their candidates), for benchmarking and tests. A forced path the device cannot run (Batch,
+// Register, Spread, Chunked: k above the policy's maximum or too little shared memory per CTA;
+// Cluster: no thread-block clusters) is Auto.
+enum class RadixPath : int32_t { Auto = 0, Block = 1, Cluster = 2, Batch = 3, Register = 4, Spread = 5, Chunked = 6 };
 
 // A radix launch: CTAs per row (1, 2, 4 or 8) and whether CTAs cache their chunk of the row.
 struct RadixPlan {
@@ -37,7 +39,7 @@ struct DeviceCaps {
   bool clusters = false;  // thread-block clusters and distributed shared memory (sm_90 on)
 };
 
-enum class PathKernel : int32_t { None = 0, Batch = 1, Radix = 2, Register = 3, Spread = 4 };
+enum class PathKernel : int32_t { None = 0, Batch = 1, Radix = 2, Register = 3, Spread = 4, Chunked = 5 };
 
 // The kernel that takes a call, and the shape of its CTAs.
 struct PathChoice {
@@ -51,6 +53,8 @@ struct PathChoice {
   int64_t split_length = 0;              // Spread: rows of at most this many scores on the device take the
                                          // radix kernel planned for this maxLen, beside the spread kernels,
                                          // in calls with lengths or row starts given a Branch; 0: none
+  int32_t chunks = 0;                    // Chunked: chunks per row (4, 8 or 16; the batch kernel's policy
+                                         // in `threads`)
 };
 
 // The documented path heuristic (dispatch.cu), from the host-known row count (maxRows in

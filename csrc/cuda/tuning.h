@@ -33,6 +33,12 @@ constexpr int kMaxSmemPerCta = 220 * 1024;  // under sm_90's and sm_100's 227 KB
 // double while every CTA still gets an SM of its own, but no chunk shorter than kMinChunk.
 constexpr int64_t kMinChunk = 8192;
 
+// The chunked path (chunked_count in dispatch.cu): decode rows cut into at most kChunkedMaxChunks
+// chunks (a power of two) for the batch kernel, none shorter than kChunkedMinLength, so that the
+// candidates' top-k (chunks x k scores a row) stays small beside the read.
+constexpr int kChunkedMaxChunks = 16;
+constexpr int64_t kChunkedMinLength = 32768;
+
 // Element-wise kernels (composites, finishing) and the read probe.
 constexpr int kElementwiseThreads = 256;
 constexpr int kProbeThreads = 512;

@@ -568,7 +568,7 @@ export function benchCommand(setExit: (code: number) => void): Command {
     .option('--deterministic', 'deterministic output order', false)
     .option('--sorted', 'sorted output', false)
     .addOption(new Option('--fuse <mode>', 'fused index transform').choices(FUSES).default('none'))
-    .addOption(new Option('--path <name>', 'radix: force one CTA per row (block), the largest cluster (cluster), the batch kernel (batch), the register kernel (register) or the spread kernels (spread: a row over a grid of register CTAs)').choices(RADIX_PATHS).default('auto'))
+    .addOption(new Option('--path <name>', 'radix: force one CTA per row (block), the largest cluster (cluster), the batch kernel (batch), the register kernel (register), the spread kernels (spread: a row over a grid of register CTAs) or the chunked path (chunked: rows cut into chunks for the batch kernel, then a top-k of their candidates)').choices(RADIX_PATHS).default('auto'))
     .addOption(new Option('--timing <method>', 'CUDA: calls as the nodes of CUDA graphs, or eager calls behind GPU holds').choices(TIMINGS).default('graph'))
     .option('--graph-calls <n>', 'graph timing: calls captured in one graph (10 to 50)', intInRange('--graph-calls', 10, 50), 20)
     .option('--replays <n>', 'graph timing: timed replays', intInRange('--replays', 1), 10)

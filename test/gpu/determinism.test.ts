@@ -49,7 +49,7 @@ describeGpu('determinism', () => {
     });
   });
 
-  test('radix paths block, cluster, batch and register give identical bytes', async () => {
+  test('radix paths block, cluster, batch, register and chunked give identical bytes', async () => {
     for (const stride of [4096, 300_000]) {
       const rows = 8;
       const scores = makeScores('f16', rows, stride, ['sparse', 'relu', 'fewDistinct', 'special'], 83);
@@ -58,7 +58,7 @@ describeGpu('determinism', () => {
           const o: RefOptions = { k: 2048, rows, dtype: 'f16', tieBreak, sorted, deterministic: true, values: true };
           const block = await runOp(scores, o, { backend: 'radix', path: 'block' });
           expect(checkTopk(block, scores, o)).toEqual([]);
-          for (const path of ['cluster', 'batch', 'register'] as const) {
+          for (const path of ['cluster', 'batch', 'register', 'chunked'] as const) {
             const other = await runOp(scores, o, { backend: 'radix', path });
             expect({ stride, tieBreak, sorted, path, indices: diffAt(other.indices, block.indices), values: diffAt(other.values!, block.values!) })
               .toEqual({ stride, tieBreak, sorted, path, indices: -1, values: -1 });

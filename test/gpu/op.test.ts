@@ -1,7 +1,7 @@
 // The reusable TopK op: run() enqueues and returns, runAsync() resolves when done, the workspace
 // is sized once, and bad run arguments or a disposed op are refused before any launch.
 import { DeviceBuffer, NsaTopkError, Stream, TopK, captureGraph } from '../../lib';
-import { checkTopk, makeScores, randomInts, runOp } from '../../lib/reference';
+import { checkTopk, makeScores, pageTableOperands, randomInts, runOp } from '../../lib/reference';
 import type { ScoreKind } from '../../lib/reference';
 import type { DType } from '../../lib';
 import { describeGpu } from '../helpers/gpu';
@@ -113,39 +113,74 @@ describeGpu('TopK op', () => {
     }
   });
 
-  // The spread kernels (path 'spread'): a row over a grid of register CTAs, 8192 scores each, in
-  // three kernels. Rows as long as maxLen and shorter (graph-safe replays, after a first call on
-  // zeros), of at most k, past maxLen (a stride past it, with lengths: the finish kernel's batch
-  // agent), starting off a 16-byte boundary; plateaus whose k-th's bin overflows the candidates
-  // with one key (relu, equal, fewDistinct, zeros) and with several (lowBits, denormal: the batch
-  // agent); unsorted (deterministic or not) and sorted, every tie-break, f32 and bf16.
-  test('rows spread over a grid of register CTAs (path spread)', async () => {
-    const shapes: [DType, number, number, number, ScoreKind[], number[], number[]?][] = [
-      // dtype, k, maxLen, stride, kinds, lengths, row starts
-      ['f32', 2048, 300000, 300000, ['normal', 'relu', 'fewDistinct', 'lowBits'], [300000, 299999, 150001, 8193]],
-      ['f32', 2048, 65536, 65536, ['normal', 'equal', 'denormal', 'sparse', 'special', 'wideRange'], [65536, 2048, 2049, 0, 1, 40000]],
-      ['f32', 512, 40000, 70000, ['normal', 'relu', 'lowBits', 'normal'], [70000, 39999, 40001, 20000], [0, 3, 5, 1]],
-      ['bf16', 2048, 100000, 100003, ['normal', 'relu', 'fewDistinct'], [100000, 99999, 65537], [3, 1, 2]],
-    ];
-    const modes: Partial<RefOptions>[] = [
-      { tieBreak: 'small', deterministic: true },
-      { tieBreak: 'large', deterministic: true },
-      { tieBreak: 'none' },
-      { tieBreak: 'large', sorted: true },
-      { tieBreak: 'small', sorted: true },
-    ];
-    for (const [dtype, k, maxLen, stride, kinds, lengths, rowStarts] of shapes) {
+  // A forced path on its shapes (dtype, k, maxLen, stride, kinds, lengths, row starts, operands)
+  // in every output mode, eager and as graph-safe replays (after a first call on zeros).
+  type ForcedShape = [DType, number, number, number, ScoreKind[], number[], number[]?, Partial<RefOptions>?];
+  const FORCED_MODES: Partial<RefOptions>[] = [
+    { tieBreak: 'small', deterministic: true },
+    { tieBreak: 'large', deterministic: true },
+    { tieBreak: 'none' },
+    { tieBreak: 'large', sorted: true },
+    { tieBreak: 'small', sorted: true },
+  ];
+  async function checkForcedPath(path: 'spread' | 'chunked' | undefined, shapes: ForcedShape[]): Promise<void> {
+    for (const [dtype, k, maxLen, stride, kinds, lengths, rowStarts, operands] of shapes) {
       const rows = lengths.length;
       const scores = makeScores(dtype, rows, stride, kinds, maxLen + stride + k);
-      for (const mode of modes) {
-        const o: RefOptions = { k, rows, stride, dtype, values: true, lengths, rowStarts, ...mode };
+      for (const mode of FORCED_MODES) {
+        const o: RefOptions = { k, rows, stride, dtype, values: true, lengths, rowStarts, ...operands, ...mode };
         for (const graph of [false, true]) {
-          const got = await runOp(scores, o, { backend: 'radix', path: 'spread', maxLen, graph });
-          const where = { dtype, maxLen, stride, ...mode, graph };
+          const got = await runOp(scores, o, { backend: 'radix', path, maxLen, graph });
+          const where = { path, dtype, rows, maxLen, stride, fuse: o.fuse, ...mode, graph };
           expect({ ...where, errors: checkTopk(got, scores, o) }).toEqual({ ...where, errors: [] });
         }
       }
     }
+  }
+
+  // The spread kernels (path 'spread'): a row over a grid of register CTAs, 8192 scores each, in
+  // three kernels. Rows as long as maxLen and shorter, of at most k, past maxLen (a stride past
+  // it, with lengths: the finish kernel's batch agent), starting off a 16-byte boundary; plateaus
+  // whose k-th's bin overflows the candidates with one key (relu, equal, fewDistinct, zeros) and
+  // with several (lowBits, denormal: the batch agent); f32 and bf16.
+  test('rows spread over a grid of register CTAs (path spread)', async () => {
+    await checkForcedPath('spread', [
+      ['f32', 2048, 300000, 300000, ['normal', 'relu', 'fewDistinct', 'lowBits'], [300000, 299999, 150001, 8193]],
+      ['f32', 2048, 65536, 65536, ['normal', 'equal', 'denormal', 'sparse', 'special', 'wideRange'], [65536, 2048, 2049, 0, 1, 40000]],
+      ['f32', 512, 40000, 70000, ['normal', 'relu', 'lowBits', 'normal'], [70000, 39999, 40001, 20000], [0, 3, 5, 1]],
+      ['bf16', 2048, 100000, 100003, ['normal', 'relu', 'fewDistinct'], [100000, 99999, 65537], [3, 1, 2]],
+    ]);
+  });
+
+  // The chunked path (path 'chunked'): each row cut on the device into equal chunks (16 a row for
+  // these few rows) that the batch kernel takes as rows, then a top-k of their k best each, then
+  // the slots mapped back to positions through the fused transform. Rows whose last chunk is
+  // short or empty (299999, 8193: chunks of k), of at most k and just past it, empty, starting off
+  // a 16-byte boundary; plateaus across chunk boundaries (relu, equal, fewDistinct: the tie-break
+  // by slot must be the one by position); ragged offsets and page tables; f32, bf16 and f16.
+  test('rows cut into chunks for the batch kernel (path chunked)', async () => {
+    await checkForcedPath('chunked', [
+      ['f32', 2048, 300000, 300000, ['normal', 'relu', 'fewDistinct', 'lowBits'], [300000, 299999, 150001, 8193]],
+      ['f32', 2048, 65536, 65536, ['normal', 'equal', 'denormal', 'sparse', 'special', 'wideRange'], [65536, 2048, 2049, 0, 1, 40000]],
+      ['f32', 512, 40000, 70000, ['normal', 'relu', 'lowBits', 'normal'], [70000, 39999, 40001, 20000], [0, 3, 5, 1],
+        { fuse: 'ragged', offsets: [5, 0, 1000, 77] }],
+      ['bf16', 2048, 100000, 100003, ['normal', 'relu', 'fewDistinct'], [100000, 99999, 65537], [3, 1, 2],
+        pageTableOperands(3, 100003, 64, 7)],
+      ['f16', 4096, 140000, 140000, ['relu', 'normal'], [140000, 4097]],
+    ]);
+  });
+
+  // The chunked path as the heuristic takes it: 60 rows of up to 131072, four chunks a row (on
+  // GPUs of up to 137 SMs: 4 x 60 x 4 >= 7 x SMs; on larger ones the radix clusters take them, and
+  // the case still checks those), rows shorter on the device in graph-safe replays.
+  test('chunked rows as the heuristic picks them, lengths from the device', async () => {
+    const rows = 60;
+    const lengths = Array.from({ length: rows }, (_, r) => [131072, 131071, 65536, 32769, 2048, 0][r % 6] - (r % 5));
+    await checkForcedPath(undefined, [
+      ['f32', 2048, 131072, 131072, ['normal', 'relu'], lengths.map((n) => Math.max(n, 0))],
+      ['bf16', 512, 131072, 131072, ['relu', 'fewDistinct'], lengths.map((n) => Math.max(n, 0)), undefined,
+        pageTableOperands(rows, 131072, 16, 11)],
+    ]);
   });
 
   // The one-CTA-per-row kernels write a row's indices four slots at a time where they start on a

@@ -31,15 +31,16 @@ export function describeGpu(name: string, fn: () => void): void {
 
 /**
  * The CUDA kernels a suite runs each case through (with runOp): the radix backend as the
- * heuristic picks (few rows: the radix kernel), the batch, register and spread kernels forced on
- * the same rows (the register kernel's rows longer than its registers go to its batch agent), and
- * the sort backend.
+ * heuristic picks (few rows: the radix kernel), the batch, register and spread kernels and the
+ * chunked path forced on the same rows (the register kernel's rows longer than its registers go to
+ * its batch agent), and the sort backend.
  */
 export const CUDA_RUNS: readonly [string, OpRun][] = [
   ['radix', { backend: 'radix' }],
   ['radix batch', { backend: 'radix', path: 'batch' }],
   ['radix register', { backend: 'radix', path: 'register' }],
   ['radix spread', { backend: 'radix', path: 'spread' }],
+  ['radix chunked', { backend: 'radix', path: 'chunked' }],
   ['sort', { backend: 'sort' }],
 ];
 

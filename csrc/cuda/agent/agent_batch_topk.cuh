@@ -49,6 +49,7 @@
 #include "../block/block_stage_write.cuh"
 #include "../block/pick.cuh"
 #include "../block/warp_append.cuh"
+#include "../kernels/chunk_rows.cuh"
 #include "../kernels/output.cuh"
 
 namespace nsa::cuda {
@@ -56,10 +57,25 @@ namespace nsa::cuda {
 // The batch kernel's dynamic shared memory (every extern __shared__ array starts at its base).
 extern __shared__ __align__(16) uint32_t batch_topk_smem[];
 
+// CTA b takes row b, or with chunk.candidates (the chunked path's stage 1: kernels/chunk_rows.cuh)
+// chunk b mod 2^shift of row b >> shift, its k best written as output row b.
 struct BatchTopKParams {
   TopKArgs a;
   OutputSpec out;
   bool sorted;
+  ChunkRows chunk;
+  __device__ int64_t row_of(int64_t b) const { return b >> chunk.shift; }
+  __device__ Window window_of(int64_t b) const {
+    const Window w = clamp_window(a.stride, a.row_starts, a.lengths, row_of(b));
+    return chunk.candidates ? chunk_window(w, b & ((int64_t(1) << chunk.shift) - 1), chunk.shift, out.k) : w;
+  }
+  // Stage 1's count of a row's candidates (stage 2's length), from the row's first chunk.
+  __device__ void publish_candidates(int64_t b) const {
+    if (chunk.candidates && threadIdx.x == 0 && (b & ((int64_t(1) << chunk.shift) - 1)) == 0) {
+      const Window w = clamp_window(a.stride, a.row_starts, a.lengths, row_of(b));
+      chunk.candidates[row_of(b)] = int32_t(chunk_candidates(w.length, chunk.shift, out.k));
+    }
+  }
 };
 
 template <class Policy, class Traits, bool kLarge>
@@ -129,8 +145,8 @@ struct AgentBatchTopK {
       : ts(ts_),
         p(p_),
         r(r_),
-        w(clamp_window(p_.a.stride, p_.a.row_starts, p_.a.lengths, r_)),
-        row(row_window<Traits>(p_.a, r_, w)),
+        w(p_.window_of(r_)),
+        row(row_window<Traits>(p_.a, p_.row_of(r_), w)),
         k(uint32_t(p_.out.k)),
         head(head_of(row, uint32_t(w.length))),
         nvec((uint32_t(w.length) - head) / kV),

@@ -14,8 +14,10 @@ __global__ void __launch_bounds__(Policy::kThreads, Policy::kMinCtasPerSm) batch
   // Before the agent: its constructor already reads lengths and row starts (pdl.cuh).
   pdl_wait();
   pdl_launch_dependents();
-  if (int64_t(blockIdx.x) >= p.a.rows) return;
+  if (int64_t(blockIdx.x) >= p.a.rows << p.chunk.shift) return;
   Agent(storage, p, int64_t(blockIdx.x)).run();
+  // After the row: published before it, the count held registers through the stream (spills).
+  p.publish_candidates(int64_t(blockIdx.x));
 }
 
 }  // namespace nsa::cuda
