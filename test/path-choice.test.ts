@@ -67,9 +67,13 @@ describeCuda('choosePath', () => {
       [16, 1 << 20, 2048, 'chunked 16'],
       [29, 1 << 20, 2048, 'chunked 8'],
       [33, 1 << 20, 4096, 'chunked 8'],         // the large-k policy
-      [28, 262144, 2048, 'spread 512'],         // 16 chunks would be shorter than 32768
-      [29, 262144, 2048, 'chunked 8'],
+      [28, 262144, 2048, 'spread 512'],         // 16 chunks would be shorter than 65536
+      [29, 262144, 2048, 'spread 512'],         // 8 chunks too (slower than the spread kernels)
+      [57, 262144, 2048, 'radix 2 streaming'],  // past a quarter of the SMs: no spread kernels
+      [58, 262144, 2048, 'chunked 4'],          // 4 chunks of 65536
       [64, 262144, 2048, 'chunked 4'],
+      [58, 131072, 2048, 'chunked 4'],          // 4 chunks may be 32768 long
+      [57, 131072, 2048, 'radix 2 streaming'],
       [131, 1 << 20, 2048, 'chunked 4'],
       [33, 1 << 20, 4097, 'radix 4 streaming'], // k above the batch kernel's
       [1, 1 << 20, 4096, 'radix 8 streaming'],  // k above the register policy's

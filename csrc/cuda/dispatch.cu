@@ -779,10 +779,10 @@ PathChoice batch_choice(PathKernel kernel, int32_t k) {
 
 // The chunked path's chunks per row (0: not chunked): when rows are fewer than SMs, the fewest of
 // 4, 8 and 16 that give the batch kernel 7/4 CTAs per SM (rows x chunks >= 7/4 SMs), where no
-// chunk of a maxLen row is then shorter than kChunkedMinLength. The batch kernel reads each score
-// once, at 1.6-1.9x the read once its rows fill the SMs, where the radix clusters and the spread
-// kernels took 4.2-4.8x at 64 x 131072 to 1048576 (kernel-notes, v6 step 28). On the H200: 15 or
-// more rows of 1048576, 29 of 262144, 58 of 131072. Forced: any shape, 16 chunks where no count
+// chunk of a maxLen row is then shorter than kChunkedMinLength (4 chunks) or kChunkedMinLengthMany
+// (8 or 16). The batch kernel reads each score once, at 1.6-1.9x the read once its rows fill the
+// SMs, where the radix clusters and the spread kernels took 4.2-4.8x at 64 x 131072 to 1048576
+// (kernel-notes, v6 step 28). On the H200: 15 or more rows of 1048576, 58 of 262144 or 131072. Forced: any shape, 16 chunks where no count
 // fills the SMs. Only the row count, maxLen and k decide, never device data.
 // The fewest rows that give the batch kernel 7/4 CTAs per SM with `chunks` chunks a row.
 int64_t rows_filling(int chunks, const DeviceCaps& caps) {
@@ -793,7 +793,10 @@ int chunked_count(RadixPath path, int64_t rows, int64_t max_len, int32_t k, cons
   if (path == RadixPath::Auto && rows >= caps.sms) return 0;
   for (int c = 4; c <= tuning::kChunkedMaxChunks; c *= 2) {
     if (rows >= rows_filling(c, caps))
-      return path == RadixPath::Chunked || max_len / c >= tuning::kChunkedMinLength ? c : 0;
+      return path == RadixPath::Chunked ||
+                     max_len / c >= (c > 4 ? tuning::kChunkedMinLengthMany : tuning::kChunkedMinLength)
+                 ? c
+                 : 0;
   }
   return path == RadixPath::Chunked ? tuning::kChunkedMaxChunks : 0;
 }
@@ -1008,6 +1011,7 @@ std::vector<std::pair<std::string, long long>> tuning_constants() {
           {"minChunk", kMinChunk},
           {"chunkedMaxChunks", kChunkedMaxChunks},
           {"chunkedMinLength", kChunkedMinLength},
+          {"chunkedMinLengthMany", kChunkedMinLengthMany},
           {"elementwiseThreads", kElementwiseThreads},
           {"batchThreads", BatchTopKPolicy900::kThreads},
           {"batchVectorsInFlight", BatchTopKPolicy900::kVectorsInFlight},

@@ -34,10 +34,13 @@ constexpr int kMaxSmemPerCta = 220 * 1024;  // under sm_90's and sm_100's 227 KB
 constexpr int64_t kMinChunk = 8192;
 
 // The chunked path (chunked_count in dispatch.cu): decode rows cut into at most kChunkedMaxChunks
-// chunks (a power of two) for the batch kernel, none shorter than kChunkedMinLength, so that the
-// candidates' top-k (chunks x k scores a row) stays small beside the read.
+// chunks (a power of two) for the batch kernel, none shorter than kChunkedMinLength, nor than
+// kChunkedMinLengthMany where a row has more than 4, so that the candidates' top-k (chunks x k
+// scores a row) stays small beside the read (eight chunks of 32768 were slower than the spread
+// kernels: kernel-notes, v6 step 28).
 constexpr int kChunkedMaxChunks = 16;
 constexpr int64_t kChunkedMinLength = 32768;
+constexpr int64_t kChunkedMinLengthMany = 65536;
 
 // Element-wise kernels (composites, finishing) and the read probe.
 constexpr int kElementwiseThreads = 256;
