@@ -26,29 +26,15 @@ struct ClusterOps {
 #endif
     return 0;
   }
-  // A cluster barrier in two halves (barrier.cluster.arrive, release; barrier.cluster.wait,
-  // acquire), so that work between them overlaps the other CTAs' arrival: writes before arrive()
-  // are visible after every CTA's wait(). Each thread calls them in turn, arrive() first. With one
-  // CTA arrive() is the block barrier and wait() nothing.
-  __device__ static void arrive() {
+  // Orders shared-memory writes of every CTA in the cluster before any later read of them.
+  __device__ static void sync() {
 #if NSA_TOPK_HAS_CLUSTERS
     if constexpr (C > 1) {
-      cooperative_groups::this_cluster().barrier_arrive();
+      cooperative_groups::this_cluster().sync();
       return;
     }
 #endif
     __syncthreads();
-  }
-  __device__ static void wait() {
-#if NSA_TOPK_HAS_CLUSTERS
-    if constexpr (C > 1) cooperative_groups::this_cluster().barrier_wait();
-#endif
-  }
-  // Orders shared-memory writes of every CTA in the cluster before any later read of them (the
-  // two halves at once, as cooperative_groups' cluster sync is).
-  __device__ static void sync() {
-    arrive();
-    wait();
   }
   // The same shared-memory object in CTA `r` of this cluster (distributed shared memory).
   template <typename T>
