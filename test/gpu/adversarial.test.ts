@@ -123,29 +123,3 @@ describeGpu('CUDA backends on adversarial data', () => {
     });
   });
 });
-
-describeGpu('the radix kernel on keys that agree below a digit', () => {
-  // The radix kernel stops its passes early where every key a later pass counted has the same
-  // bits below that pass's digit (KeySpan): keys that differ in the second digit only (row 0),
-  // the same with a few keys whose low bits differ too (row 1: all three passes), a ReLU
-  // plateau (row 2), on one CTA a row (cached and streamed chunks) and on clusters.
-  test.each([['block', 16_384], ['block', 32_768], ['cluster', 131_072]] as const)(
-    'keys that differ in the second digit only, and plateaus (%s path, rows of %i)', async (path, length) => {
-      const rows = 3;
-      const scores = makeScores('f32', rows, length, ['normal', 'normal', 'relu'], 75);
-      const bits = bitsOf(scores) as Uint32Array;
-      for (let r = 0; r < 2; r++) {
-        for (let j = 0; j < length; j++) {
-          const digit = (Math.imul(j + r, 2654435761) >>> 0) % 2048;
-          bits[r * length + j] = (0x3f800000 | (digit << 10) | 0x155) >>> 0;
-        }
-      }
-      for (let j = 0; j < 64; j++) bits[length + ((j * 1031) % length)] = (0x3f800000 | ((j * 37) % 2048) << 10 | 0x2aa) >>> 0;
-      // k = 4096 on one CTA selects more than its output stage holds (direct writes).
-      for (const k of path === 'block' ? [2048, 4096] : [2048]) {
-        for (const tieBreak of TIE_BREAKS) {
-          await exact({ backend: 'radix', path }, scores, { k, rows, dtype: 'f32', tieBreak, deterministic: true, values: true });
-        }
-      }
-    });
-});

@@ -8,9 +8,8 @@
 // A pass's bin is picked in three small rounds, in the shared memory of one histogram beside the
 // CTA's own: (1) each CTA sends slice s of its histogram (nbins / C bins) to CTA s, which sums
 // the C copies of its slice; (2) each CTA sends its slice's sum to every CTA, so that all find
-// the slice holding the remain-th count from the top, with the CTA's bits of the counted keys
-// (the radix kernel's KeySpan: AND and OR, folded over the CTAs by every receiver); (3) that
-// slice's CTA picks the bin in it and sends (bin, count above it, count in it) to every CTA. Every byte count is known before it
+// the slice holding the remain-th count from the top; (3) that slice's CTA picks the bin in it
+// and sends (bin, count above it, count in it) to every CTA. Every byte count is known before it
 // is sent (slices are sent whole, zeros too), so each receiver expects exact counts.
 //
 // Buffers and mbarriers alternate by pass. A CTA's sends of pass n + 2 into a buffer come after it
@@ -28,7 +27,7 @@ template <int kThreads, int kMaxCtas>
 struct ClusterExchangeStorage {
   uint64_t bars[2][3];  // [pass % 2]: slices in, slice sums in, pick in
   uint64_t counts_bar;  // the earlier CTAs' output counts in
-  alignas(16) uint4 sums[2][kMaxCtas];  // [pass % 2][s]: slice s's sum, CTA s's AND and OR, unused
+  uint32_t sums[2][kMaxCtas];        // [pass % 2][s]: slice s's sum
   alignas(16) uint32_t pick[2][4];   // [pass % 2]: bin, above, count, unused
   uint32_t warp_sums[kThreads / 32];
 };
@@ -38,9 +37,9 @@ struct ClusterExchange {
   static_assert(C >= 1 && C <= kMaxCtas, "a cluster within the storage's CTAs");
   using Storage = ClusterExchangeStorage<kThreads, kMaxCtas>;
 
-  // The pick of a pass, the same in every CTA, and the AND and OR of every CTA's `all` and `any`.
+  // The pick of a pass, the same in every CTA.
   struct Pick {
-    uint32_t bin, above, count, all, any;
+    uint32_t bin, above, count;
   };
 
   Storage& s;
@@ -110,23 +109,19 @@ struct ClusterExchange {
   __device__ static void ready() { asm volatile("barrier.cluster.wait.aligned;" ::: "memory"); }
 
   // Pass `pass`'s pick from every CTA's `hist` (nbins bins, nbins / C a multiple of 4), the
-  // remain-th count from the top. Where `bits` is given (by every CTA or by none), the AND of the
-  // warps' bits[w].x and the OR of their bits[w].y (kThreads / 32 words each, made before the
-  // caller's barrier) ride along with the slice sums (16 bytes a message instead of 4), and the
-  // pick returns them folded over the CTAs. `area` (kMaxBins words, 16-byte aligned, one per pass % 2) takes
+  // remain-th count from the top. `area` (kMaxBins words, 16-byte aligned, one per pass % 2) takes
   // the slices sent to this CTA. select(counts, n, remain, bin, above): the remain-th from the top
   // of n counts, the block's BucketSelect (every thread calls; it ends with a barrier). Every
   // thread calls; the caller has a barrier between its last writes of hist and this call, and
   // between this call's return and its next writes of hist.
   template <class Select>
-  __device__ Pick pick(const uint32_t* hist, int nbins, uint32_t remain, int pass, uint32_t* area,
-                       const uint2* bits, Select&& select) {
+  __device__ Pick pick(const uint32_t* hist, int nbins, uint32_t remain, int pass, uint32_t* area, Select&& select) {
     const int b = pass & 1;
     const uint32_t parity = uint32_t(pass >> 1) & 1u;
     const int slice = nbins / C;
     if (threadIdx.x == 0) {
       expect(&s.bars[b][0], uint32_t(nbins) * 4u);  // C copies of our slice
-      expect(&s.bars[b][1], C * (bits ? 16u : 4u));  // every slice's sum (and every CTA's bits)
+      expect(&s.bars[b][1], C * 4u);                // every slice's sum
       expect(&s.bars[b][2], 16u);                   // the pick
     }
     // (1) Slice t of our counts to CTA t, at its area's [me]-th slice, 16 bytes a store.
@@ -152,20 +147,14 @@ struct ClusterExchange {
     if (threadIdx.x < 32) {
       uint32_t sum = threadIdx.x < kThreads / 32 ? s.warp_sums[threadIdx.x] : 0u;
       sum = __reduce_add_sync(0xffffffffu, sum);
-      // (2) Our slice's sum (and our bits) to every CTA.
-      if (bits) {
-        const uint2 w = threadIdx.x < kThreads / 32 ? bits[threadIdx.x] : make_uint2(~0u, 0u);
-        const uint32_t all = __reduce_and_sync(0xffffffffu, w.x), any = __reduce_or_sync(0xffffffffu, w.y);
-        if (threadIdx.x < unsigned(C)) send(make_uint4(sum, all, any, 0u), &s.sums[b][me], &s.bars[b][1], threadIdx.x);
-      } else if (threadIdx.x < unsigned(C)) {
-        send(sum, &s.sums[b][me].x, &s.bars[b][1], threadIdx.x);
-      }
+      // (2) Our slice's sum to every CTA.
+      if (threadIdx.x < unsigned(C)) send(sum, &s.sums[b][me], &s.bars[b][1], threadIdx.x);
     }
     wait(&s.bars[b][1], parity);
     // The slice of the remain-th count from the top, and the counts above it: the same in every CTA.
     uint32_t above = 0;
     int owner = C - 1;
-    while (owner > 0 && above + s.sums[b][owner].x < remain) above += s.sums[b][owner--].x;
+    while (owner > 0 && above + s.sums[b][owner] < remain) above += s.sums[b][owner--];
     if (owner == int(me)) {  // the whole CTA: owner is the same for every thread
       uint32_t bin, in_above;
       select(area, slice, remain - above, bin, in_above);
@@ -175,16 +164,7 @@ struct ClusterExchange {
              threadIdx.x);
     }
     wait(&s.bars[b][2], parity);
-    uint32_t row_all = 0u, row_any = ~0u;  // (sums[b] is next written two passes on)
-    if (bits) {
-      row_all = ~0u, row_any = 0u;
-#pragma unroll
-      for (int c = 0; c < C; ++c) {
-        row_all &= s.sums[b][c].y;
-        row_any |= s.sums[b][c].z;
-      }
-    }
-    return {s.pick[b][0], s.pick[b][1], s.pick[b][2], row_all, row_any};
+    return {s.pick[b][0], s.pick[b][1], s.pick[b][2]};
   }
 
   // Output counts: this CTA's (above, tied) into published[2 me, 2 me + 1] of every later CTA;

@@ -60,7 +60,7 @@ constexpr size_t radix_smem_bytes(int cluster, int32_t region_words) {
 
 // The kernel's static shared memory: its __shared__ objects (radix_select_row), in the order
 // declared there, each at its alignment, as ptxas lays them out, in whole 16-byte units (nvcc
-// 13.0, -Xptxas=-v: 672 bytes, 1152 with the cluster's, where the structs hold 660 and 1144).
+// 13.0, -Xptxas=-v: 656 bytes, 944 with the cluster's, where the structs hold 652 and 944).
 // The opt-in limit covers it and the dynamic part together (radix_shape in dispatch.cu); a
 // launch that still exceeded it would fail, not run.
 struct RadixBlockStatic {
@@ -70,7 +70,6 @@ struct RadixBlockStatic {
   Rank::Storage rank;
   Run::Storage run;
   Select::Storage select;
-  uint2 span[tuning::kThreads / 32];
 };
 using RadixExchangeStorage = ClusterExchangeStorage<tuning::kThreads, tuning::kMaxClusterSize>;
 struct RadixClusterStatic : RadixBlockStatic {
@@ -215,24 +214,15 @@ __device__ __forceinline__ void radix_select_row(const RadixParams& p) {
   using Valid = const bool (&)[kI];
   static_assert(C <= tuning::kMaxClusterSize, "published[] holds the counts of kMaxClusterSize CTAs");
   using Exchange = ClusterExchange<C, tuning::kThreads, tuning::kMaxClusterSize>;
-  // Whether a later pass can spare the next (32-bit keys: span_s): its counted keys' AND and OR
-  // agree below its digit, so the keys tied in its bin are one value (plateaus).
-  constexpr bool kSpan = kKeyBits > tuning::kFirstDigitBits + tuning::kLaterDigitBits;
 
   extern __shared__ __align__(16) uint32_t smem[];
   uint32_t* const hist = smem;  // this CTA's counts
   // C > 1: the two areas that receive the other CTAs' slices of their counts (choose_bin).
   uint32_t* const areas = smem + tuning::kMaxBins;
   uint32_t* const region = smem + (C == 1 ? 1 : 3) * tuning::kMaxBins;
-  // The output's stage (selected positions by slot) reuses the histograms' words.
-  constexpr int kStageWords = (C == 1 ? 1 : 3) * tuning::kMaxBins;
   __shared__ typename Rank::Storage rank_s;
   __shared__ typename Run::Storage run_s;
   __shared__ typename Select::Storage select_s;
-  // Each warp's AND (x) and OR (y) of the keys it counted in a later pass; {0, ~0u}, which never
-  // agree, where its CTA did not look (a candidate list: the rows that need the span are plateaus
-  // too large to list).
-  __shared__ uint2 span_s[tuning::kThreads / 32];
   // C > 1: (above, tied) of CTA c at [2c, 2c + 1], sent by each CTA c < me (Exchange::send_counts).
   // This CTA's own slot [2 me] counts its elements above the chosen bins, pass by pass (no other
   // CTA writes it).
@@ -256,7 +246,6 @@ __device__ __forceinline__ void radix_select_row(const RadixParams& p) {
     exchange.init();
     if (threadIdx.x == 0) published[2 * me] = 0;
   }
-  if (threadIdx.x < tuning::kThreads / 32) span_s[threadIdx.x] = make_uint2(0u, ~0u);  // sent, unused, in pass 1
   clear_hist(tuning::kFirstDigitBits);
   pdl_wait();
   pdl_launch_dependents();
@@ -306,34 +295,25 @@ __device__ __forceinline__ void radix_select_row(const RadixParams& p) {
   // The end of a radix pass, once `hist` holds this CTA's counts of the next `bits` bits of the
   // elements still tied: sum over the cluster, pick the bin, narrow the selection state.
   int pass = 0;  // passes done; C > 1: the current pass's slices arrive in areas[pass % 2]
-  // A later pass (`spanned`, the same in every CTA) has also made span_s.
-  auto choose_bin = [&](int bits, bool spanned) {
+  auto choose_bin = [&](int bits) {
     const int nbins = 1 << bits;
     __syncthreads();  // the pass's counts are all in
     uint32_t b, above, count;  // the bin, the row's counts above it and in it
-    uint2 span = make_uint2(0u, ~0u);  // the row's AND and OR, when spanned
     if constexpr (C > 1) {
       if (pass == 0) Exchange::ready();  // every CTA's mbarriers made
       const auto pick = exchange.pick(hist, nbins, remain, pass, areas + (pass % 2) * tuning::kMaxBins,
-                                      spanned ? span_s : nullptr,
                                       [&](const uint32_t* counts, int n, uint32_t want, uint32_t& bin, uint32_t& up) {
                                         Select::run(select_s, counts, n, want);
                                         bin = select_s.bin;
                                         up = select_s.above;
                                       });
       b = pick.bin, above = pick.above, count = pick.count;
-      span = make_uint2(pick.all, pick.any);
       uint32_t mine = 0;
       for (int i = int(b) + 1 + int(threadIdx.x); i < nbins; i += tuning::kThreads) mine += hist[i];
       if (mine) atomicAdd(&published[2 * me], mine);  // a running count over the passes
       __syncthreads();
       my_above = published[2 * me];
     } else {
-      if (kSpan && spanned) {
-        span = make_uint2(~0u, 0u);
-#pragma unroll
-        for (int w = 0; w < tuning::kThreads / 32; ++w) span = make_uint2(span.x & span_s[w].x, span.y | span_s[w].y);
-      }
       Select::run(select_s, hist, nbins, remain);
       b = select_s.bin, above = select_s.above, count = hist[b];
       my_above += above;  // this CTA's counts are the row's
@@ -343,11 +323,6 @@ __device__ __forceinline__ void radix_select_row(const RadixParams& p) {
     tied = count;
     prefix = (prefix << bits) | b;
     resolved += bits;
-    const uint32_t low = (1u << (kKeyBits - resolved)) - 1u;  // the bits still unknown
-    if (kSpan && spanned && ((span.x ^ span.y) & low) == 0) {  // every counted key has the same low bits
-      prefix = (prefix << (kKeyBits - resolved)) | (span.x & low);
-      resolved = kKeyBits;
-    }
     ++pass;
     // Reads of hist, of this pass's area and of this CTA's count above are done before the next
     // pass clears hist or adds to the count (and, two passes on, receives into the area).
@@ -358,7 +333,7 @@ __device__ __forceinline__ void radix_select_row(const RadixParams& p) {
   if (cached) first_pass<Traits, true>(row, begin, end, cache, hist, kKeyBits - tuning::kFirstDigitBits);
   else first_pass<Traits, false>(row, begin, end, cache, hist, kKeyBits - tuning::kFirstDigitBits);
   timeline.mark();
-  choose_bin(tuning::kFirstDigitBits, false);
+  choose_bin(tuning::kFirstDigitBits);
   timeline.mark();
 
   if (tied > remain && resolved < kKeyBits) {
@@ -403,31 +378,14 @@ __device__ __forceinline__ void radix_select_row(const RadixParams& p) {
     while (tied > remain && resolved < kKeyBits) {  // further passes over the elements still tied
       const int bits = min(tuning::kLaterDigitBits, kKeyBits - resolved);
       const int shift = kKeyBits - resolved - bits;
-      // Not in the key's last digit, which leaves nothing to spare, and only where the row's tied
-      // keys are too many for the CTAs' lists (a plateau; the same in every CTA, so that the
-      // exchange's messages agree); this CTA looks only where its tied keys are not listed.
-      const bool spanned = kSpan && resolved + bits < kKeyBits && tied > uint32_t(C) * uint32_t(p.region_words / 2);
-      const bool look = spanned && source != Source::List;
       clear_hist(bits);
-      uint32_t all = ~0u, any = 0u;
       tiles([&](Keys key, Positions, Valid valid) {
 #pragma unroll
         for (int u = 0; u < kI; ++u)
-          if (valid[u] && prefix_of(key[u]) == prefix) {
-            atomicAdd(&hist[(key[u] >> shift) & ((1u << bits) - 1u)], 1u);
-            if (look) {
-              all &= key[u];
-              any |= key[u];
-            }
-          }
+          if (valid[u] && prefix_of(key[u]) == prefix) atomicAdd(&hist[(key[u] >> shift) & ((1u << bits) - 1u)], 1u);
       });
-      if (spanned) {
-        all = look ? __reduce_and_sync(0xffffffffu, all) : 0u;
-        any = look ? __reduce_or_sync(0xffffffffu, any) : ~0u;
-        if ((threadIdx.x & 31u) == 0) span_s[threadIdx.x / 32] = make_uint2(all, any);
-      }
       timeline.mark();
-      choose_bin(bits, spanned);
+      choose_bin(bits);
       timeline.mark();
     }
   }
@@ -478,18 +436,6 @@ __device__ __forceinline__ void radix_select_row(const RadixParams& p) {
   } else {
     const bool list = source == Source::List;
     const uint32_t* const keys = list ? cand_key : cache;
-    // The ties this CTA's tie-break takes, by their rank among its ties: [lo, hi).
-    const uint32_t ties_lo = large ? (dropped > ties_run ? dropped - ties_run : 0u) : 0u;
-    const uint32_t ties_hi = large ? ~0u : (remain > ties_run ? remain - ties_run : 0u);
-    // This CTA's selections take consecutive output slots from `first`, in position order. From a
-    // cached chunk (a plateau too large to list), when they fit the histograms' words (free now:
-    // every exchange into them has landed), their positions are staged there by slot and written
-    // by all threads in slot order, so that the runs holding a plateau's taken ties (the first
-    // runs) are not written a thread an entry. A list's runs are short: written directly.
-    const uint32_t first = above_run + taken(ties_run);
-    const uint32_t count = my_above + taken(ties_run + my_tied) - taken(ties_run);
-    const bool staged = source == Source::Cache && count <= uint32_t(kStageWords);
-    int32_t* const stage = reinterpret_cast<int32_t*>(smem);
     Run::sweep(
         run_s, list ? ncand : int32_t(end - begin),
         [&](int32_t i, bool& above, bool& tie) {
@@ -498,14 +444,8 @@ __device__ __forceinline__ void radix_select_row(const RadixParams& p) {
           tie = pre == prefix;
         },
         [&](int32_t i, bool above, uint32_t above_before, uint32_t ties_before) {
-          const int32_t pos = list ? cand_pos[i] : int32_t(begin) + i;
-          if (staged) stage[above_before + taken(ties_run + ties_before) - taken(ties_run)] = pos;
-          else put(above, above_run + above_before, ties_run + ties_before, pos);
-        },
-        ties_lo, ties_hi);
-    if (staged)  // the sweep ends with a barrier
-      for (uint32_t i = threadIdx.x; i < count; i += tuning::kThreads)
-        emit<Traits>(p.out, p.a, r, int64_t(first) + i, stage[i], row);
+          put(above, above_run + above_before, ties_run + ties_before, list ? cand_pos[i] : int32_t(begin) + i);
+        });
   }
   timeline.mark();
   if constexpr (C > 1) Exchange::ready();  // the exit's cluster barrier, second half
