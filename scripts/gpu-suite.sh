@@ -79,7 +79,7 @@ if part sanitize || part sanitize-runs; then
   # register-kernel shapes (both register policies), the chunked path's, and the radix clusters'
   # (8 x 40000: 4-CTA clusters; 2 x 100000 of four values: 8-CTA clusters, every pass; their
   # histograms summed by asynchronous stores on mbarriers; 2 x 100000 ReLU-like: a plateau too
-  # large to list, its third pass spared by the keys' bits and its output staged), every tie-break.
+  # large to list, swept from the cached chunks), every tie-break.
   # A shape is [rows, length, kind (0 normal-like, 1 ReLU-like, 2 four values), k (default 2048)].
   SANITIZED_RUN='
     const { topkSync } = require("./dist");

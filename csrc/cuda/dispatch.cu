@@ -782,8 +782,9 @@ PathChoice batch_choice(PathKernel kernel, int32_t k) {
 // chunk of a maxLen row is then shorter than kChunkedMinLength (4 chunks) or kChunkedMinLengthMany
 // (8 or 16). The batch kernel reads each score once, at 1.6-1.9x the read once its rows fill the
 // SMs, where the radix clusters and the spread kernels took 4.2-4.8x at 64 x 131072 to 1048576
-// (kernel-notes, v6 step 28). On the H200: 15 or more rows of 1048576, 58 of 262144 or 131072. Forced: any shape, 16 chunks where no count
-// fills the SMs. Only the row count, maxLen and k decide, never device data.
+// (kernel-notes, v6 step 28). On the H200: 15 or more rows of 1048576, 58 of 262144 or 131072.
+// Forced: any shape, 16 chunks where no count fills the SMs. Only the row count, maxLen and k
+// decide, never device data.
 // The fewest rows that give the batch kernel 7/4 CTAs per SM with `chunks` chunks a row.
 int64_t rows_filling(int chunks, const DeviceCaps& caps) {
   return (7 * int64_t(caps.sms) + 4 * chunks - 1) / (4 * chunks);
