@@ -324,8 +324,22 @@ __device__ __forceinline__ void radix_select_row(const RadixParams& p) {
   timeline.mark();
 
   if (tied > remain && resolved < kKeyBits) {
-    // Compact this CTA's elements at or above the bin, in position order, when they fit.
+    // A later pass counts the next digit of the elements still tied (the same bits in every CTA).
+    int bits = 0, shift = 0;
+    auto next_digit = [&] {
+      bits = min(tuning::kLaterDigitBits, kKeyBits - resolved);
+      shift = kKeyBits - resolved - bits;
+      clear_hist(bits);
+    };
+    auto count_tie = [&](uint32_t key) {
+      if (prefix_of(key) == prefix) atomicAdd(&hist[(key >> shift) & ((1u << bits) - 1u)], 1u);
+    };
+    // Compact this CTA's elements at or above the bin, in position order, when they fit, and
+    // count the second pass's digit of its ties as they are listed (the list's ties are what
+    // that pass would sweep), so that the pass needs no sweep of its own.
+    bool counted = false;
     if (my_above + my_tied <= uint32_t(cand_cap)) {
+      next_digit();
       if (source == Source::Cache) {
         ncand = int32_t(Run::sweep(
                             run_s, int32_t(end - begin),
@@ -334,8 +348,10 @@ __device__ __forceinline__ void radix_select_row(const RadixParams& p) {
                               none = false;
                             },
                             [&](int32_t i, bool, uint32_t at, uint32_t) {
-                              cand_key[at] = cache[i];
+                              const uint32_t key = cache[i];
+                              cand_key[at] = key;
                               cand_pos[at] = int32_t(begin) + i;
+                              count_tie(key);
                             })
                             .x);
       } else {
@@ -354,23 +370,26 @@ __device__ __forceinline__ void radix_select_row(const RadixParams& p) {
               const int32_t at = ncand + int32_t(before[u] >> 16);
               cand_key[at] = key[u];
               cand_pos[at] = pos[u];
+              count_tie(key[u]);
             }
           ncand += int32_t(n >> 16);
         });
       }
       __syncthreads();
       source = Source::List;
+      counted = true;
     }
     timeline.mark();
     while (tied > remain && resolved < kKeyBits) {  // further passes over the elements still tied
-      const int bits = min(tuning::kLaterDigitBits, kKeyBits - resolved);
-      const int shift = kKeyBits - resolved - bits;
-      clear_hist(bits);
-      tiles([&](Keys key, Positions, Valid valid) {
+      if (!counted) {
+        next_digit();
+        tiles([&](Keys key, Positions, Valid valid) {
 #pragma unroll
-        for (int u = 0; u < kI; ++u)
-          if (valid[u] && prefix_of(key[u]) == prefix) atomicAdd(&hist[(key[u] >> shift) & ((1u << bits) - 1u)], 1u);
-      });
+          for (int u = 0; u < kI; ++u)
+            if (valid[u]) count_tie(key[u]);
+        });
+      }
+      counted = false;
       timeline.mark();
       choose_bin(bits);
       timeline.mark();
