@@ -6,12 +6,13 @@
 // wait is not.
 //
 // A pass's bin is picked in two small all-gathers, with the pass's bins taken in groups of 32:
-// (1) each warp sends the sums of the groups of its 128 bins to every CTA; every warp of every
-// CTA then adds the C copies and finds the group holding the remain-th count from the top, the
-// same in every CTA; (2) warp 0 sends its CTA's 32 bins of that group to every CTA, and every
-// warp finds the bin in the C copies the same way. No block barrier inside: each warp waits on
-// the mbarriers and keeps the pick in registers. Every byte count is known before it is sent
-// (whole groups and whole group sums, zeros too), so each receiver expects exact counts.
+// (1) each warp sends the sums of the groups of its 128 bins to every CTA (and warp 0, in a pass
+// that asks, the AND and OR of the keys the CTA counted); every warp of every CTA then adds the C
+// copies and finds the group holding the remain-th count from the top, the same in every CTA;
+// (2) warp 0 sends its CTA's 32 bins of that group to every CTA, and every warp finds the bin in
+// the C copies the same way. No block barrier inside: each warp waits on the mbarriers and keeps
+// the pick in registers. Every byte count is known before it is sent (whole groups and whole
+// group sums, zeros too), so each receiver expects exact counts.
 //
 // Buffers and mbarriers alternate by pass. A CTA's sends of pass n + 2 into a buffer come after it
 // has the pick of pass n + 1, which needs every CTA's bins of pass n + 1, each sent after its
@@ -29,7 +30,8 @@ struct ClusterExchangeStorage {
   static constexpr int kGroups = kMaxBins / 32;  // a pass's bins in groups of a warp's width
   alignas(16) uint32_t groups[2][kMaxCtas][kGroups];  // [pass % 2][c]: CTA c's group sums
   alignas(16) uint32_t bins[2][kMaxCtas][32];         // [pass % 2][c]: CTA c's bins of the group
-  uint64_t bars[2][2];  // [pass % 2]: group sums in, the group's bins in
+  uint2 spans[2][kMaxCtas];  // [pass % 2][c]: the AND and OR of CTA c's counted keys, when sent
+  uint64_t bars[2][2];  // [pass % 2]: group sums (and spans) in, the group's bins in
   uint64_t counts_bar;  // the earlier CTAs' output counts in
 };
 
@@ -42,9 +44,11 @@ struct ClusterExchange {
   static_assert(kGroups == 64, "a warp's lanes hold two group sums each");
 
   // The pick of a pass: the row's bin, its counts above the bin and in it (the same in every CTA),
-  // and this CTA's counts above the bin and in it.
+  // this CTA's counts above the bin and in it, and, when the CTAs sent their spans, the row's AND
+  // (span.x) and OR (span.y) of the keys counted.
   struct Pick {
     uint32_t bin, above, count, my_above, my_count;
+    uint2 span;
   };
 
   Storage& s;
@@ -129,16 +133,24 @@ struct ClusterExchange {
   }
 
   // Pass `pass`'s pick from every CTA's `hist` (nbins bins, a power of two >= 4; the bins from
-  // nbins on are not read), the remain-th count from the top. Every thread calls; each warp
-  // returns the pick. The caller has a barrier between its last writes of hist and this call,
+  // nbins on are not read), the remain-th count from the top. `spans`, when not null (the same in
+  // every CTA), holds each warp's AND and OR of the keys it counted: folded over the CTA, they
+  // go with the group sums, and the pick holds the row's. Every thread calls; each warp returns
+  // the pick. The caller has a barrier between its last writes of hist and spans and this call,
   // and between this call's return and its next writes of hist.
-  __device__ Pick pick(const uint32_t* hist, int nbins, uint32_t remain, int pass) {
+  __device__ Pick pick(const uint32_t* hist, int nbins, uint32_t remain, int pass, const uint2* spans) {
     const int b = pass & 1;
     const uint32_t parity = uint32_t(pass >> 1) & 1u;
     const uint32_t lane = threadIdx.x & 31u, warp = threadIdx.x >> 5;
     if (threadIdx.x == 0) {
-      expect(&s.bars[b][0], C * kGroups * 4u);  // every CTA's group sums
-      expect(&s.bars[b][1], C * 32u * 4u);      // every CTA's bins of the group
+      expect(&s.bars[b][0], C * (kGroups * 4u + (spans ? 8u : 0u)));  // every CTA's group sums (and span)
+      expect(&s.bars[b][1], C * 32u * 4u);                            // every CTA's bins of the group
+    }
+    if (spans && warp == 0) {  // (1') this CTA's span to every CTA
+      const bool mine = lane < unsigned(kThreads / 32);
+      const uint32_t all = __reduce_and_sync(0xffffffffu, mine ? spans[lane].x : ~0u);
+      const uint32_t any = __reduce_or_sync(0xffffffffu, mine ? spans[lane].y : 0u);
+      if (lane < unsigned(C)) send(all, any, &s.spans[b][me], &s.bars[b][0], lane);
     }
     // (1) Warp w's group sums (bins [128 w, 128 w + 128), four a lane: lanes 8j to 8j + 7 hold
     // group 4w + j) to every CTA, at its group sums from this CTA.
@@ -154,6 +166,12 @@ struct ClusterExchange {
       if (lane < unsigned(C)) send(four, &s.groups[b][me][4 * warp], &s.bars[b][0], lane);
     }
     wait(&s.bars[b][0], parity);
+    uint2 span = make_uint2(0u, ~0u);
+    if (spans) {
+      span = make_uint2(~0u, 0u);
+#pragma unroll
+      for (int c = 0; c < C; ++c) span = make_uint2(span.x & s.spans[b][c].x, span.y | s.spans[b][c].y);
+    }
     // (2) The group, in every warp: lane l adds up groups 2l and 2l + 1 over the CTAs.
     uint2 row = make_uint2(0u, 0u);
 #pragma unroll
@@ -188,7 +206,7 @@ struct ClusterExchange {
     my_above += lane > uint32_t(hit) ? mine : 0u;
     return {group * 32 + uint32_t(hit), group_above + __shfl_sync(0xffffffffu, bin_above, hit),
             __shfl_sync(0xffffffffu, count, hit), __reduce_add_sync(0xffffffffu, my_above),
-            __shfl_sync(0xffffffffu, mine, hit)};
+            __shfl_sync(0xffffffffu, mine, hit), span};
   }
 
   // Output counts: this CTA's (above, tied) into published[2 me, 2 me + 1] of every later CTA;

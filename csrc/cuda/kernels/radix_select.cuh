@@ -60,8 +60,9 @@ constexpr size_t radix_smem_bytes(int32_t region_words) {
 
 // The kernel's static shared memory: its __shared__ objects (radix_select_row), in the order
 // declared there, each at its alignment, as ptxas lays them out, in whole 16-byte units; an
-// instance holds those it uses (the bin's block scan for C == 1, the exchange for C > 1). nvcc
-// 13.0, -Xptxas=-v: 656 bytes for one CTA, 6848 for a cluster's, as the structs hold.
+// instance holds those it uses (the bin's block scan for C == 1, the exchange for C > 1, the keys'
+// span for 32-bit keys). nvcc 13.0, -Xptxas=-v: 784 bytes for one CTA, 7104 for a cluster's, as
+// the structs hold (16-bit keys: 128 bytes fewer; the structs are an upper bound there).
 // The opt-in limit covers it and the dynamic part together (radix_shape in dispatch.cu); a
 // launch that still exceeded it would fail, not run.
 struct RadixRowStatic {
@@ -73,9 +74,11 @@ struct RadixRowStatic {
 };
 struct RadixBlockStatic : RadixRowStatic {
   Select::Storage select;
+  uint2 span[tuning::kThreads / 32];
 };
 using RadixExchangeStorage = ClusterExchangeStorage<tuning::kMaxBins, tuning::kMaxClusterSize>;
 struct RadixClusterStatic : RadixRowStatic {
+  uint2 span[tuning::kThreads / 32];
   alignas(8) uint32_t published[2 * tuning::kMaxClusterSize];
   RadixExchangeStorage exchange;
 };
@@ -217,6 +220,9 @@ __device__ __forceinline__ void radix_select_row(const RadixParams& p) {
   using Valid = const bool (&)[kI];
   static_assert(C <= tuning::kMaxClusterSize, "published[] holds the counts of kMaxClusterSize CTAs");
   using Exchange = ClusterExchange<C, tuning::kThreads, tuning::kMaxBins, tuning::kMaxClusterSize>;
+  // Whether a later pass can spare the next (32-bit keys): the keys it counted agree in their AND
+  // and OR below its digit, so the keys tied in its bin are one value (plateaus).
+  constexpr bool kSpan = kKeyBits > tuning::kFirstDigitBits + tuning::kLaterDigitBits;
 
   extern __shared__ __align__(16) uint32_t smem[];
   uint32_t* const hist = smem;  // this CTA's counts
@@ -224,6 +230,9 @@ __device__ __forceinline__ void radix_select_row(const RadixParams& p) {
   __shared__ typename Rank::Storage rank_s;
   __shared__ typename Run::Storage run_s;
   __shared__ typename Select::Storage select_s;
+  // Each warp's AND (x) and OR (y) of the keys it counted in a spanned pass (choose_bin); {0, ~0},
+  // which never agree, where its CTA listed its ties instead of counting them in the pass.
+  __shared__ uint2 span_s[tuning::kThreads / 32];
   // C > 1: (above, tied) of CTA c at [2c, 2c + 1], sent by each CTA c < me (Exchange::send_counts).
   __shared__ alignas(8) uint32_t published[2 * tuning::kMaxClusterSize];  // 8-byte sends
   __shared__ RadixExchangeStorage exchange_s;
@@ -242,6 +251,7 @@ __device__ __forceinline__ void radix_select_row(const RadixParams& p) {
   // the PDL wait, it overlaps the previous kernel's tail; nothing of global memory is touched
   // before the wait.
   if constexpr (C > 1) exchange.init();
+  if (kSpan && threadIdx.x < tuning::kThreads / 32) span_s[threadIdx.x] = make_uint2(0u, ~0u);
   clear_hist(tuning::kFirstDigitBits);
   pdl_wait();
   pdl_launch_dependents();
@@ -291,17 +301,25 @@ __device__ __forceinline__ void radix_select_row(const RadixParams& p) {
   // The end of a radix pass, once `hist` holds this CTA's counts of the next `bits` bits of the
   // elements still tied: sum over the cluster, pick the bin, narrow the selection state.
   int pass = 0;  // passes done (C > 1: the exchange's buffers alternate by pass)
-  auto choose_bin = [&](int bits) {
+  // `spanned` (the same in every CTA): the pass also made span_s.
+  auto choose_bin = [&](int bits, bool spanned) {
     const int nbins = 1 << bits;
     __syncthreads();  // the pass's counts are all in
     uint32_t b, above, count;  // the bin, the row's counts above it and in it
+    uint2 span = make_uint2(0u, ~0u);  // the row's AND and OR of the keys counted, when spanned
     if constexpr (C > 1) {
       if (pass == 0) Exchange::ready();  // every CTA's mbarriers made
-      const auto pick = exchange.pick(hist, nbins, remain, pass);
+      const auto pick = exchange.pick(hist, nbins, remain, pass, kSpan && spanned ? span_s : nullptr);
       b = pick.bin, above = pick.above, count = pick.count;
       my_above += pick.my_above;
       my_tied = pick.my_count;
+      span = pick.span;
     } else {
+      if (kSpan && spanned) {
+        span = make_uint2(~0u, 0u);
+#pragma unroll
+        for (int w = 0; w < tuning::kThreads / 32; ++w) span = make_uint2(span.x & span_s[w].x, span.y | span_s[w].y);
+      }
       Select::run(select_s, hist, nbins, remain);
       b = select_s.bin, above = select_s.above, count = hist[b];
       my_above += above;  // this CTA's counts are the row's
@@ -311,6 +329,13 @@ __device__ __forceinline__ void radix_select_row(const RadixParams& p) {
     tied = count;
     prefix = (prefix << bits) | b;
     resolved += bits;
+    if (kSpan && spanned) {
+      const uint32_t low = (1u << (kKeyBits - resolved)) - 1u;  // the bits still unknown
+      if (((span.x ^ span.y) & low) == 0) {  // every counted key has the same low bits: resolved
+        prefix = (prefix << (kKeyBits - resolved)) | (span.x & low);
+        resolved = kKeyBits;
+      }
+    }
     ++pass;
     // Reads of hist are done before the next pass clears it.
     __syncthreads();
@@ -320,7 +345,7 @@ __device__ __forceinline__ void radix_select_row(const RadixParams& p) {
   if (cached) first_pass<Traits, true>(row, begin, end, cache, hist, kKeyBits - tuning::kFirstDigitBits);
   else first_pass<Traits, false>(row, begin, end, cache, hist, kKeyBits - tuning::kFirstDigitBits);
   timeline.mark();
-  choose_bin(tuning::kFirstDigitBits);
+  choose_bin(tuning::kFirstDigitBits, false);
   timeline.mark();
 
   if (tied > remain && resolved < kKeyBits) {
@@ -331,8 +356,10 @@ __device__ __forceinline__ void radix_select_row(const RadixParams& p) {
       shift = kKeyBits - resolved - bits;
       clear_hist(bits);
     };
-    auto count_tie = [&](uint32_t key) {
-      if (prefix_of(key) == prefix) atomicAdd(&hist[(key >> shift) & ((1u << bits) - 1u)], 1u);
+    auto count_tie = [&](uint32_t key) {  // whether the key is a tie (and counted)
+      const bool tie = prefix_of(key) == prefix;
+      if (tie) atomicAdd(&hist[(key >> shift) & ((1u << bits) - 1u)], 1u);
+      return tie;
     };
     // Compact this CTA's elements at or above the bin, in position order, when they fit, and
     // count the second pass's digit of its ties as they are listed (the list's ties are what
@@ -381,17 +408,32 @@ __device__ __forceinline__ void radix_select_row(const RadixParams& p) {
     }
     timeline.mark();
     while (tied > remain && resolved < kKeyBits) {  // further passes over the elements still tied
+      // Spanned: not the key's last digit, which leaves nothing to spare, and only where the row's
+      // ties are too many for the CTAs' lists (a plateau), the same in every CTA, so that the
+      // exchange's messages agree. A CTA that listed its ties (and so counted them there) sends
+      // the span that never agrees.
+      const bool spanned = kSpan && resolved + min(tuning::kLaterDigitBits, kKeyBits - resolved) < kKeyBits &&
+                           tied > uint32_t(C) * uint32_t(p.chunk_cap > 0 ? p.cand_cap : p.region_words / 2);
       if (!counted) {
         next_digit();
+        uint32_t all = ~0u, any = 0u;
         tiles([&](Keys key, Positions, Valid valid) {
 #pragma unroll
           for (int u = 0; u < kI; ++u)
-            if (valid[u]) count_tie(key[u]);
+            if (valid[u] && count_tie(key[u]) && spanned) {
+              all &= key[u];
+              any |= key[u];
+            }
         });
+        if (spanned) {
+          all = __reduce_and_sync(0xffffffffu, all);
+          any = __reduce_or_sync(0xffffffffu, any);
+          if ((threadIdx.x & 31u) == 0) span_s[threadIdx.x / 32] = make_uint2(all, any);
+        }
       }
       counted = false;
       timeline.mark();
-      choose_bin(bits);
+      choose_bin(bits, spanned);
       timeline.mark();
     }
   }
@@ -442,6 +484,10 @@ __device__ __forceinline__ void radix_select_row(const RadixParams& p) {
   } else {
     const bool list = source == Source::List;
     const uint32_t* const keys = list ? cand_key : cache;
+    // The ties this CTA's tie-break takes, by their rank among its ties: [lo, hi). A plateau's
+    // ties that no tie-break takes are not visited one by one.
+    const uint32_t ties_lo = large ? (dropped > ties_run ? dropped - ties_run : 0u) : 0u;
+    const uint32_t ties_hi = large ? ~0u : (remain > ties_run ? remain - ties_run : 0u);
     Run::sweep(
         run_s, list ? ncand : int32_t(end - begin),
         [&](int32_t i, bool& above, bool& tie) {
@@ -451,7 +497,8 @@ __device__ __forceinline__ void radix_select_row(const RadixParams& p) {
         },
         [&](int32_t i, bool above, uint32_t above_before, uint32_t ties_before) {
           put(above, above_run + above_before, ties_run + ties_before, list ? cand_pos[i] : int32_t(begin) + i);
-        });
+        },
+        ties_lo, ties_hi);
   }
   timeline.mark();
   if constexpr (C > 1) Exchange::ready();  // the exit's cluster barrier, second half
