@@ -210,7 +210,7 @@ __global__ void __launch_bounds__(kThreads) exchange_kernel(uint32_t* errors, ui
       const int nbins = groups_bins(round % 3);
       const uint32_t total = uint32_t(nbins) * 7u * C * (C + 1) / 2 + C * c_bin_sums[round % 3][round % 97];
       const uint32_t target = 1u + round * 2654435761u % total;
-      const auto pick = groups.pick(hist, nbins, target, int(round));
+      const auto pick = groups.pick(hist, nbins, target, int(round), nullptr);
       uint32_t count = 0;
       for (int c = 0; c < C; ++c) count += count_of(c, round, pick.bin);
       const bool lead = (threadIdx.x & 31u) == 0;  // every warp's pick is checked
