@@ -25,11 +25,14 @@ struct RunRank {
   };
 
   // Visits entries [0, n). flags(i, a, b) sets entry i's two flags (at most one of them);
-  // emit(i, a, a_before, b_before) is then called for each flagged entry, `a` saying which flag
-  // it has, with the counts of a- and b-flagged entries at smaller indices. Returns the totals
-  // {a, b}. Every thread of the block must call it; it begins and ends with a barrier.
+  // emit(i, a, a_before, b_before) is then called for each a-flagged entry and for each b-flagged
+  // one whose b_before lies in [b_lo, b_hi), `a` saying which flag it has, with the counts of a-
+  // and b-flagged entries at smaller indices. Returns the totals {a, b}. Every thread of the
+  // block must call it; it begins and ends with a barrier. (The range spares a run of plateau
+  // ties, most of which no tie-break takes, a call each: kernel-notes, v6 step 31.)
   template <class Flags, class Emit>
-  __device__ static uint2 sweep(Storage& s, int32_t n, Flags&& flags, Emit&& emit) {
+  __device__ static uint2 sweep(Storage& s, int32_t n, Flags&& flags, Emit&& emit, uint32_t b_lo = 0,
+                                uint32_t b_hi = ~0u) {
     uint32_t total_a = 0, total_b = 0;
     __syncthreads();  // the entries were written before the sweep reads them
     for (int32_t base = 0; base < n; base += kThreads * kRun) {
@@ -50,8 +53,14 @@ struct RunRank {
       }
       uint32_t all;
       const uint32_t before = Sum::run(s.sum, (uint32_t(__popc(ma)) << 16) | uint32_t(__popc(mb)), &all);
-      // Only the flagged entries, lowest index first (the order does not matter for the ranks).
-      for (uint32_t left = ma | mb; left; left &= left - 1u) {
+      // Only the flagged entries, lowest index first (the order does not matter for the ranks),
+      // and of the b-flagged ones those ranked in [b_lo, b_hi).
+      const uint32_t first_b = total_b + (before & 0xffffu);
+      const uint32_t nb = uint32_t(__popc(mb));
+      const uint32_t skip = b_lo > first_b ? min(b_lo - first_b, nb) : 0u;
+      const uint32_t keep = b_hi > first_b ? min(b_hi - first_b, nb) : 0u;
+      const uint32_t emit_b = skip >= keep ? 0u : lowest_set(mb, keep) & ~lowest_set(mb, skip);
+      for (uint32_t left = ma | emit_b; left; left &= left - 1u) {
         const int32_t j = __ffs(left) - 1;
         const uint32_t low = (1u << j) - 1u;
         emit(first + j, bool((ma >> j) & 1u), total_a + (before >> 16) + uint32_t(__popc(ma & low)),
@@ -62,6 +71,15 @@ struct RunRank {
       __syncthreads();  // the scan storage is reused by the next round or the next sweep
     }
     return make_uint2(total_a, total_b);
+  }
+
+ private:
+  // The lowest n set bits of m (n <= popc(m)); a loop only where a run straddles a range's end.
+  __device__ static uint32_t lowest_set(uint32_t m, uint32_t n) {
+    if (n == uint32_t(__popc(m))) return m;
+    uint32_t rest = m;
+    for (uint32_t i = 0; i < n; ++i) rest &= rest - 1u;
+    return m ^ rest;
   }
 };
 
