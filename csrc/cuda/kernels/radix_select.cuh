@@ -368,7 +368,7 @@ __device__ __forceinline__ void radix_select_row(const RadixParams& p) {
     if (my_above + my_tied <= uint32_t(cand_cap)) {
       next_digit();
       if (source == Source::Cache) {
-        ncand = int32_t(Run::sweep(
+        ncand = int32_t(Run::sweep<false>(
                             run_s, int32_t(end - begin),
                             [&](int32_t i, bool& keep, bool& none) {
                               keep = prefix_of(cache[i]) >= prefix;
