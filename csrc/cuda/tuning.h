@@ -20,10 +20,11 @@ constexpr int kMaxClusterSize = 8;    // CTAs cooperating on one row (the portab
 // Shared memory per CTA (radix_shape in dispatch.cu): the chunk cache (4-byte keys, up to
 // kMaxChunkCache of them) and a candidate list (key + position) for the first pass's threshold
 // bin and above: (2k + 4096) / C entries, at least kMinCandidates, trimmed so that two CTAs fit an
-// SM (kSmemPerCta). Chunks too long to cache use the whole region for candidates, up to
-// 2k + 4096 of them. Whatever does not fit is re-scanned, never dropped. On a device whose opt-in
-// limit is lower (99 KB on sm_86/89/120, 163 KB on sm_80) the region shrinks to it: a chunk is
-// cached only with kMinCandidates beside it, and an uncached CTA needs kMinCandidates.
+// SM (kSmemPerCta: a CTA's dynamic and static shared memory together). Chunks too long to cache
+// use the whole region for candidates, up to 2k + 4096 of them. Whatever does not fit is
+// re-scanned, never dropped. On a device whose opt-in limit is lower (99 KB on sm_86/89/120, 163
+// KB on sm_80) the region shrinks to it: a chunk is cached only with kMinCandidates beside it, and
+// an uncached CTA needs kMinCandidates.
 constexpr int kMaxChunkCache = 16384;
 constexpr int kMinCandidates = 1024;
 constexpr int kSmemPerCta = 110 * 1024;
