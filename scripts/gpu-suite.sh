@@ -156,7 +156,8 @@ if part probes; then
   # marks of issue 10's decode shapes (kernel-notes: "Without a GPU (session 40)"). Built here
   # unless build/probes was carried.
   [ -x build/probes/cluster_exchange ] && [ -x build/probes/timeline ] || scripts/probes/build.sh >"$OUT_DIR/probes-build.log" 2>&1
-  step "probe: cluster exchange" probe-exchange.log build/probes/cluster_exchange
+  # The groups way runs the kernel's pick, whose waits have no watchdog: a hang stops at 180 s.
+  step "probe: cluster exchange" probe-exchange.log timeout 180 build/probes/cluster_exchange
   step "probe: timelines" probe-timeline.log bash -c '
     for shape in "1 8192" "8 8192" "1 32768" "8 32768" "64 32768" "1 131072" "8 131072"; do
       set -- $shape; build/probes/timeline --rows "$1" --len "$2" || exit 1

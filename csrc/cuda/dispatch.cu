@@ -247,10 +247,11 @@ struct RadixShape {
 };
 std::optional<RadixShape> radix_shape(int64_t max_len, int32_t k, RadixPlan plan, const DeviceCaps& caps) {
   const int64_t chunk = (max_len + plan.cluster - 1) / plan.cluster;
-  const int64_t hist_bytes = radix_smem_bytes(plan.cluster, 0);
+  const int64_t hist_bytes = radix_smem_bytes(0);
   const int64_t want = 2 * int64_t(k) + 4096;
-  const int64_t optin = int64_t(caps.smem_optin) - int64_t(radix_static_smem_bytes(plan.cluster));  // dynamic part
-  const int64_t cached_bytes = std::min<int64_t>(tuning::kSmemPerCta, optin);
+  const int64_t static_bytes = int64_t(radix_static_smem_bytes(plan.cluster));
+  const int64_t optin = int64_t(caps.smem_optin) - static_bytes;  // dynamic part
+  const int64_t cached_bytes = std::min<int64_t>(tuning::kSmemPerCta - static_bytes, optin);
   if (plan.cache && chunk <= tuning::kMaxChunkCache) {
     const int64_t room = (cached_bytes - hist_bytes - 4 * (chunk + 4)) / 8;
     if (room >= tuning::kMinCandidates) {
@@ -316,7 +317,7 @@ cudaError_t launch_radix(const TopKConfig& cfg, const RadixParams& p, int device
   constexpr auto kernel = radix_select_kernel<Traits, C>;
   cudaError_t err = allow_smem<kernel>(device);
   if (err != cudaSuccess) return err;
-  return launch_first(cfg, kernel, {unsigned(p.a.rows * C), tuning::kThreads, radix_smem_bytes(C, p.region_words), C},
+  return launch_first(cfg, kernel, {unsigned(p.a.rows * C), tuning::kThreads, radix_smem_bytes(p.region_words), C},
                       stream, p);
 }
 
@@ -867,7 +868,7 @@ PathChoice choose_path(RadixPath path, int64_t rows, int64_t max_len, int32_t k,
       choice.region_words = shape->region_words;
       choice.chunk_cap = shape->chunk_cap;
       choice.cand_cap = shape->cand_cap;
-      choice.smem_bytes = radix_smem_bytes(p.cluster, shape->region_words) + radix_static_smem_bytes(p.cluster);
+      choice.smem_bytes = radix_smem_bytes(shape->region_words) + radix_static_smem_bytes(p.cluster);
       return choice;
     }
   }
@@ -883,7 +884,7 @@ std::string unfit_reason(Backend backend, const TopKConfig& cfg, RadixPath path,
     return {};
   return "no radix kernel of this build fits device " + std::to_string(device) + " (sm_" + std::to_string(caps.cc) +
          ", " + std::to_string(caps.smem_optin) + " bytes of shared memory per block; one streaming CTA per row needs " +
-         std::to_string(radix_smem_bytes(1, 2 * tuning::kMinCandidates) + radix_static_smem_bytes(1)) +
+         std::to_string(radix_smem_bytes(2 * tuning::kMinCandidates) + radix_static_smem_bytes(1)) +
          "); the sort backend (backend: 'sort') runs there";
 }
 
