@@ -28,6 +28,10 @@ constexpr int kMaxClusterSize = 8;    // CTAs cooperating on one row (the portab
 // KB on sm_80) the region shrinks to it: a chunk is cached only with kMinCandidates beside it, and
 // an uncached CTA needs kMinCandidates.
 constexpr int kMaxChunkCache = 16384;
+// A CTA that has its SM alone (a launch of at most one CTA per SM: rows x C <= SMs, decode) caches
+// up to kMaxChunkCacheAlone keys within kMaxSmemPerCta, so that an 8-CTA cluster holds a row of
+// 262144 scores and reads it once.
+constexpr int kMaxChunkCacheAlone = 32768;
 constexpr int kMinCandidates = 1024;
 constexpr int kSmemPerCta = 110 * 1024;
 constexpr int kMaxSmemPerCta = 220 * 1024;  // under sm_90's and sm_100's 227 KB opt-in limit
