@@ -183,6 +183,9 @@ describeCuda('choosePath', () => {
     // The register kernel takes rows of any length (longer ones go to its batch agent).
     expect(summary(choose(H200, 1, 131072, 2048, NativeRadixPath.Register))).toBe('register 512');
     expect(summary(choose(H200, 1, 131072, 2048, NativeRadixPath.Cluster))).toBe('radix 8 cached');
+    // A forced cluster's CTAs have an SM alone where its rows' clusters fit the SMs, as Auto's.
+    expect(summary(choose(H200, 1, 262144, 2048, NativeRadixPath.Cluster))).toBe('radix 8 cached');
+    expect(summary(choose(H200, 17, 262144, 2048, NativeRadixPath.Cluster))).toBe('radix 8 streaming');
     expect(summary(choose(H200, 1, 131072, 2048, NativeRadixPath.Batch))).toBe('batch');
     // The spread kernels take rows of any length within the register kernel's k.
     expect(summary(choose(H200, 1, 1 << 20, 2048, NativeRadixPath.Spread))).toBe('spread 512');

@@ -877,8 +877,10 @@ PathChoice choose_path(RadixPath path, int64_t rows, int64_t max_len, int32_t k,
   }
   if (path == RadixPath::Batch || (path == RadixPath::Auto && use_batch_path(rows, max_len, k, caps)))
     return batch_choice(PathKernel::Batch, k);
+  // A forced cluster's CTAs have an SM alone, as Auto's, where the rows' clusters fit the SMs.
+  const RadixPlan forced_cluster{tuning::kMaxClusterSize, true, rows * tuning::kMaxClusterSize <= caps.sms};
   const RadixPlan plan = path == RadixPath::Block                   ? RadixPlan{1, false}
-                         : path == RadixPath::Cluster                 ? RadixPlan{tuning::kMaxClusterSize, true}
+                         : path == RadixPath::Cluster                 ? forced_cluster
                                                                        : choose_radix_plan(rows, max_len, caps);
   for (const RadixPlan p : {plan, RadixPlan{1, false}}) {
     if (const auto shape = radix_shape(std::max<int64_t>(max_len, 1), k, p, caps)) {
@@ -909,12 +911,18 @@ std::string unfit_reason(Backend backend, const TopKConfig& cfg, RadixPath path,
 }
 
 // Whether the path of an op's calls may pass `test`, where it holds for the spread path: the choice
-// depends on the row count, and the spread path takes fewer rows rather than more, so one row or
-// maxRows tells.
+// depends on the row count, and the spread path takes only row counts of up to a quarter of the
+// SMs, though not always the fewest (its threshold depends on the rows too: spread_threshold), so
+// each of those row counts up to maxRows, and maxRows, tell.
 template <class Test>
 static bool some_call_takes(Backend backend, const TopKConfig& cfg, RadixPath path, int device, Test&& test) {
-  const auto takes = [&](int64_t rows) { return test(choose_path(path, rows, cfg.max_len, cfg.k, cfg.sorted, device_caps(device))); };
-  return backend == Backend::Radix && (takes(1) || takes(std::max<int64_t>(cfg.max_rows, 1)));
+  if (backend != Backend::Radix) return false;
+  const DeviceCaps& caps = device_caps(device);
+  const int64_t max_rows = std::max<int64_t>(cfg.max_rows, 1);
+  const auto takes = [&](int64_t rows) { return test(choose_path(path, rows, cfg.max_len, cfg.k, cfg.sorted, caps)); };
+  for (int64_t rows = 1; rows <= std::min<int64_t>(max_rows, caps.sms / 4); ++rows)
+    if (takes(rows)) return true;
+  return takes(max_rows);
 }
 
 // Whether an op's calls may take the spread path.
