@@ -70,9 +70,12 @@ if part sanitize || part sanitize-runs; then
   # policy, at k = 4096 its large one; 140 x 8191, 133 x 8192 ReLU-like and 133 x 1500 the
   # register kernel (rows >= SMs of up to 8192; odd lengths, so rows at every alignment), and
   # 133 x 8192 and 133 x 3001 of four distinct values its radix select over a large gathered
-  # bin (ReLU-like rows leave theirs in the registers); 2 x 140001 normal and ReLU-like, 3 x
-  # 131073 of four values (the k-th's bin, one key, overflows the candidates) and 1 x 200000 at
-  # k = 512 the spread kernels (few rows longer than 131072), 60 x 131072 ReLU-like and 29 x 524288
+  # bin (ReLU-like rows leave theirs in the registers); 2 x 140001 normal and ReLU-like, 3 x 131073
+  # of four values, 1 x 262144 and 2 x 262144 ReLU-like 8-CTA clusters with each CTA alone on its
+  # SM, unsorted, caching more than 16384 keys (two RunRank rounds; 32768 keys, the region's limit,
+  # at 262144), and sorted the spread kernels; 2 x 300001 normal and ReLU-like, 3 x 262145 of four
+  # values (the k-th's bin, one key, overflows the candidates) and 1 x 300000 at k = 512 the spread
+  # kernels (few rows longer than 8-CTA clusters cache), 60 x 131072 ReLU-like and 29 x 524288
   # of four values the chunked path (4 and 8 chunks a row for the batch kernel, then the
   # candidates' top-k on the register kernel and the radix clusters). Each shape as f32 and as bf16 (the batch
   # kernel compares 16-bit scores in pairs). racecheck, synccheck and initcheck are slower: the batch- and
@@ -97,10 +100,10 @@ if part sanitize || part sanitize-runs; then
     }
     console.log("sanitized run done");'
   step "compute-sanitizer memcheck" sanitizer.log compute-sanitizer --tool memcheck --error-exitcode 1 \
-    node -e "$SANITIZED_RUN" '[[[8, 8192], [7, 8191, 1], [5, 3001, 2], [8, 40000], [160, 20000], [140, 70001], [140, 40001], [133, 65536, 1], [133, 65537, 0, 4096], [133, 65536, 1, 4096], [140, 8191], [133, 8192, 1], [133, 1500], [133, 8192, 2], [133, 3001, 2], [2, 140001], [2, 140001, 1], [3, 131073, 2], [1, 200000, 0, 512], [60, 131072, 1], [29, 524288, 2], [2, 100000, 1]], ["radix", "sort"]]'
+    node -e "$SANITIZED_RUN" '[[[8, 8192], [7, 8191, 1], [5, 3001, 2], [8, 40000], [160, 20000], [140, 70001], [140, 40001], [133, 65536, 1], [133, 65537, 0, 4096], [133, 65536, 1, 4096], [140, 8191], [133, 8192, 1], [133, 1500], [133, 8192, 2], [133, 3001, 2], [2, 140001], [2, 140001, 1], [3, 131073, 2], [1, 262144], [2, 262144, 1], [2, 300001], [2, 300001, 1], [3, 262145, 2], [1, 300000, 0, 512], [60, 131072, 1], [29, 524288, 2], [2, 100000, 1]], ["radix", "sort"]]'
   for tool in racecheck synccheck initcheck; do
     step "compute-sanitizer $tool" "sanitizer-$tool.log" compute-sanitizer --tool "$tool" --error-exitcode 1 \
-      node -e "$SANITIZED_RUN" '[[[8, 8192], [7, 8191, 1], [5, 3001, 2], [133, 65537], [140, 40001], [133, 65536, 1], [133, 65537, 0, 4096], [133, 65536, 1, 4096], [140, 8191], [133, 8192, 1], [133, 1500], [133, 8192, 2], [133, 3001, 2], [2, 140001], [2, 140001, 1], [3, 131073, 2], [60, 131072, 1], [29, 524288, 2], [8, 40000], [2, 100000, 2], [2, 100000, 1]], ["radix"]]'
+      node -e "$SANITIZED_RUN" '[[[8, 8192], [7, 8191, 1], [5, 3001, 2], [133, 65537], [140, 40001], [133, 65536, 1], [133, 65537, 0, 4096], [133, 65536, 1, 4096], [140, 8191], [133, 8192, 1], [133, 1500], [133, 8192, 2], [133, 3001, 2], [2, 140001], [2, 140001, 1], [3, 131073, 2], [1, 262144], [2, 262144, 1], [2, 300001], [2, 300001, 1], [3, 262145, 2], [60, 131072, 1], [29, 524288, 2], [8, 40000], [2, 100000, 2], [2, 100000, 1]], ["radix"]]'
   done
   # Every path the fuzzer draws (each forced radix path, cached and streamed, the sort backend,
   # every dtype, tie-break, order and transform, graph replays, windows out of range), under
@@ -156,7 +159,8 @@ if part probes; then
   # marks of issue 10's decode shapes (kernel-notes: "Without a GPU (session 40)"). Built here
   # unless build/probes was carried.
   [ -x build/probes/cluster_exchange ] && [ -x build/probes/timeline ] || scripts/probes/build.sh >"$OUT_DIR/probes-build.log" 2>&1
-  step "probe: cluster exchange" probe-exchange.log build/probes/cluster_exchange
+  # The groups way runs the kernel's pick, whose waits have no watchdog: a hang stops at 180 s.
+  step "probe: cluster exchange" probe-exchange.log timeout 180 build/probes/cluster_exchange
   step "probe: timelines" probe-timeline.log bash -c '
     for shape in "1 8192" "8 8192" "1 32768" "8 32768" "64 32768" "1 131072" "8 131072"; do
       set -- $shape; build/probes/timeline --rows "$1" --len "$2" || exit 1

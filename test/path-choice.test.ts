@@ -40,7 +40,9 @@ describeCuda('choosePath', () => {
       // rows, maxLen, k, choice
       [1, 131072, 2048, 'radix 8 cached'],      // decode: 8-CTA clusters, 16384-element chunks cached
       [4, 131072, 2048, 'radix 8 cached'],
-      [17, 131072, 2048, 'radix 4 streaming'],  // 8 CTAs a row would need 136 SMs
+      [17, 131072, 2048, 'radix 4 cached'],     // 8 CTAs a row would need 136 SMs; 4 alone on theirs cache 32768
+      [33, 131072, 2048, 'radix 4 cached'],     // 132 CTAs
+      [34, 131072, 2048, 'radix 2 streaming'],  // 2 CTAs a row: chunks of 65536
       [57, 131072, 2048, 'radix 2 streaming'],  // kernel-notes v5: 2-CTA streaming clusters
       [58, 131072, 2048, 'chunked 4'],          // 4 x 58 x 4 >= 7 x 132: the batch kernel on chunks of 32768
       [131, 131072, 2048, 'chunked 4'],
@@ -61,7 +63,10 @@ describeCuda('choosePath', () => {
       [132, 8192, 2049, 'radix 1 cached'],      // k above the register policy's maximum
       [1, 16384, 512, 'radix 2 cached'],        // no chunk shorter than 8192 elements
       [8, 32768, 512, 'radix 4 cached'],
-      [1, 131073, 2048, 'spread 512'],          // longer than a register cluster holds: the spread kernels
+      [1, 131073, 2048, 'radix 8 cached'],      // an SM to each CTA: chunks of up to 32768 cached
+      [16, 262144, 2048, 'radix 8 cached'],     // 128 CTAs
+      [17, 262144, 2048, 'spread 512'],         // 8 CTAs a row would need 136 SMs: the spread kernels
+      [1, 262145, 2048, 'spread 512'],          // longer than 8 CTAs cache
       [14, 1 << 20, 2048, 'spread 512'],        // up to a quarter of the SMs, and too few rows for 16 chunks
       [15, 1 << 20, 2048, 'chunked 16'],        // 4 x 15 x 16 >= 7 x 132
       [16, 1 << 20, 2048, 'chunked 16'],
@@ -101,6 +106,13 @@ describeCuda('choosePath', () => {
     // candidates (2k + 4096) each; the batch kernel's buffer and scratch plus its statics: 52 KB
     // (four CTAs per SM) up to k = 2048, 104 KB (two) above.
     expect(choose(H200, 1, 131072, 2048)).toMatchObject({ regionWords: 16384 + 4 + 2 * 1024, chunkCap: 16384, candCap: 1024 });
+    // 8 CTAs alone on their SMs caching 32768 keys each: more than two CTAs' share of an SM.
+    expect(choose(H200, 1, 262144, 2048)).toMatchObject({ regionWords: 32768 + 4 + 2 * 1024, chunkCap: 32768, candCap: 1024 });
+    expect(choose(H200, 1, 262144, 2048).smemBytes).toBeGreaterThan(114 * KB);
+    // A CTA that may share its SM caches 16384 keys at most: 133 rows of 16385 stream, where 132
+    // rows, a CTA on each SM, cache them.
+    expect(summary(choose(H200, 133, 16385, 2048))).toBe('radix 1 streaming');
+    expect(summary(choose(H200, 132, 16385, 2048))).toBe('radix 1 cached');
     expect(choose(H200, 57, 131072, 2048)).toMatchObject({ regionWords: 2 * 8192, chunkCap: 0 });
     expect(choose(H200, 132, 131072, 2048).smemBytes).toBeGreaterThan(52 * KB);
     expect(4 * (choose(H200, 132, 131072, 2048).smemBytes + KB)).toBeLessThanOrEqual(228 * KB);
@@ -108,12 +120,18 @@ describeCuda('choosePath', () => {
   });
 
   test('the length split: unsorted spread ops leave rows short on the device to the radix kernel', () => {
-    // Rows of at most 131072 scores on the device take what an op of that maxLen takes (radix
-    // clusters), beside the spread kernels; sorted ops, forced paths and other paths do not split.
-    for (const [rows, k] of [[1, 2048], [8, 2048], [14, 512]]) {
-      expect([rows, k, choose(H200, rows, 1 << 20, k).splitLength]).toEqual([rows, k, 131072]);
-      expect(summary(choose(H200, rows, 131072, k))).toMatch(/^radix /);
+    // Rows of at most the spread path's threshold on the device take what an op of that maxLen
+    // takes (radix clusters), beside the spread kernels: 262144 where 8-CTA clusters cache it
+    // (rows * 8 <= SMs), 131072 otherwise; sorted ops, forced paths and other paths do not split.
+    for (const [rows, maxLen, k, split] of [[1, 1 << 20, 2048, 262144], [8, 1 << 20, 2048, 262144], [14, 1 << 20, 512, 262144],
+      [20, 524288, 2048, 131072]]) {
+      expect([rows, k, choose(H200, rows, maxLen, k).splitLength]).toEqual([rows, k, split]);
+      expect(summary(choose(H200, rows, split, k))).toMatch(/^radix /);
     }
+    // A device whose CTAs cannot cache 32768 keys (140 KB) keeps 131072.
+    const smaller = { ...H200, maxSharedMemoryPerBlockOptin: 140 * KB };
+    expect(choose(smaller, 1, 1 << 20, 2048).splitLength).toBe(131072);
+    expect(summary(choose(smaller, 1, 262144, 2048))).toBe('spread 512');
     expect(choose(H200, 1, 1 << 20, 2048, NativeRadixPath.Auto, true).splitLength).toBe(0);
     expect(choose(H200, 1, 1 << 20, 2048, NativeRadixPath.Spread).splitLength).toBe(0);
     expect(choose(H200, 1, 131072, 2048).splitLength).toBe(0);
@@ -165,6 +183,9 @@ describeCuda('choosePath', () => {
     // The register kernel takes rows of any length (longer ones go to its batch agent).
     expect(summary(choose(H200, 1, 131072, 2048, NativeRadixPath.Register))).toBe('register 512');
     expect(summary(choose(H200, 1, 131072, 2048, NativeRadixPath.Cluster))).toBe('radix 8 cached');
+    // A forced cluster's CTAs have an SM alone where its rows' clusters fit the SMs, as Auto's.
+    expect(summary(choose(H200, 1, 262144, 2048, NativeRadixPath.Cluster))).toBe('radix 8 cached');
+    expect(summary(choose(H200, 17, 262144, 2048, NativeRadixPath.Cluster))).toBe('radix 8 streaming');
     expect(summary(choose(H200, 1, 131072, 2048, NativeRadixPath.Batch))).toBe('batch');
     // The spread kernels take rows of any length within the register kernel's k.
     expect(summary(choose(H200, 1, 1 << 20, 2048, NativeRadixPath.Spread))).toBe('spread 512');

@@ -245,13 +245,18 @@ void set_output(OutputSpec& o, const TopKConfig& cfg, int32_t* raw_positions) {
 struct RadixShape {
   int32_t region_words, chunk_cap, cand_cap;
 };
+// The longest chunk a plan's CTAs may cache.
+int64_t chunk_cache_cap(bool alone) { return alone ? tuning::kMaxChunkCacheAlone : tuning::kMaxChunkCache; }
+
 std::optional<RadixShape> radix_shape(int64_t max_len, int32_t k, RadixPlan plan, const DeviceCaps& caps) {
   const int64_t chunk = (max_len + plan.cluster - 1) / plan.cluster;
-  const int64_t hist_bytes = radix_smem_bytes(plan.cluster, 0);
+  const int64_t hist_bytes = radix_smem_bytes(0);
   const int64_t want = 2 * int64_t(k) + 4096;
-  const int64_t optin = int64_t(caps.smem_optin) - int64_t(radix_static_smem_bytes(plan.cluster));  // dynamic part
-  const int64_t cached_bytes = std::min<int64_t>(tuning::kSmemPerCta, optin);
-  if (plan.cache && chunk <= tuning::kMaxChunkCache) {
+  const int64_t static_bytes = int64_t(radix_static_smem_bytes(plan.cluster));
+  const int64_t optin = int64_t(caps.smem_optin) - static_bytes;  // dynamic part
+  const int64_t per_cta = plan.alone ? tuning::kMaxSmemPerCta : tuning::kSmemPerCta;
+  const int64_t cached_bytes = std::min<int64_t>(per_cta - static_bytes, optin);
+  if (plan.cache && chunk <= chunk_cache_cap(plan.alone)) {
     const int64_t room = (cached_bytes - hist_bytes - 4 * (chunk + 4)) / 8;
     if (room >= tuning::kMinCandidates) {
       const int64_t cand = std::max<int64_t>(tuning::kMinCandidates,
@@ -316,7 +321,7 @@ cudaError_t launch_radix(const TopKConfig& cfg, const RadixParams& p, int device
   constexpr auto kernel = radix_select_kernel<Traits, C>;
   cudaError_t err = allow_smem<kernel>(device);
   if (err != cudaSuccess) return err;
-  return launch_first(cfg, kernel, {unsigned(p.a.rows * C), tuning::kThreads, radix_smem_bytes(C, p.region_words), C},
+  return launch_first(cfg, kernel, {unsigned(p.a.rows * C), tuning::kThreads, radix_smem_bytes(p.region_words), C},
                       stream, p);
 }
 
@@ -702,12 +707,15 @@ cudaError_t run_sort(const TopKConfig& cfg, const TopKArgs& args, const Layout& 
 // 73 us, 8-CTA cached 74 us; kernel-notes v5). Without clusters (sm_80/86/89), one CTA per row.
 // It looks only at the host-known shape (the row count, maxRows in graph-safe mode), the op's
 // maxLen and the device, never at device data: each CTA splits the actual length at run time
-// and caches its chunk whenever it fits, so a captured graph is right for any lengths.
+// and caches its chunk whenever it fits, so a captured graph is right for any lengths. A CTA with
+// an SM to itself (rows * C <= SMs) caches up to kMaxChunkCacheAlone keys (an 8-CTA cluster a row
+// of 262144), others up to kMaxChunkCache, so that two fit an SM.
 RadixPlan choose_radix_plan(int64_t rows, int64_t max_len, const DeviceCaps& caps) {
   int c = 1;
   if (caps.clusters && rows < caps.sms)
     while (c < tuning::kMaxClusterSize && rows * 2 * c <= caps.sms && max_len / (2 * c) >= tuning::kMinChunk) c *= 2;
-  return {c, (max_len + c - 1) / c <= tuning::kMaxChunkCache};
+  const bool alone = rows * c <= caps.sms;
+  return {c, (max_len + c - 1) / c <= chunk_cache_cap(alone), alone};
 }
 
 // The register path (one CTA per row holding its row in registers) when the op's rows fit a CTA's
@@ -736,15 +744,28 @@ int register_cluster(int64_t rows, int64_t max_len, int32_t k, const DeviceCaps&
 // The most scores a register cluster holds (16 x 8192): longer decode rows take the spread kernels.
 constexpr int64_t kRegisterClusterHolds = int64_t(RegisterTopKPolicy900FewRows::kMaxCluster) * RegisterTopKPolicy900FewRows::kMaxLength;
 
-// Decode rows longer than a register cluster holds (16 x 8192) take the spread kernels, while the
-// rows are at most a quarter of the SMs (where the radix path gives each row a cluster of 4 or
-// more CTAs): on the H200 they beat the radix kernel's clusters at every measured shape of 1 to 32
-// rows of 196608 to 1048576 scores, f32 and bf16, k 512 and 2048, sorted, deterministic and ReLU
-// rows (1 x 1048576: 74.7 -> 20.4 us; 32 x 1048576 221 -> 197), and lost at 64 rows (262144: 76
-// -> 109) and at 131072 (1 x 16.4 -> 18.3: the three kernels' fixed costs; kernel-notes, v6 step
-// 12).
-bool use_spread_path(int64_t rows, int64_t max_len, int32_t k, const DeviceCaps& caps) {
-  return rows <= caps.sms / 4 && max_len > kRegisterClusterHolds && spread_fits(k, caps);
+// The longest decode row the spread kernels leave to the radix kernel: a register cluster's
+// 131072 (16 x 8192), or, unsorted, 262144 where 8-CTA clusters that each have an SM alone cache
+// the whole row (rows * 8 <= SMs, and the shape fits the device; kernel-notes, v6 step 38). Sorted
+// rows take the spread kernels above 131072: the radix path sorts in three more kernels.
+int64_t spread_threshold(int64_t rows, int32_t k, bool sorted, const DeviceCaps& caps) {
+  constexpr int64_t kCachedClusterHolds = int64_t(tuning::kMaxClusterSize) * tuning::kMaxChunkCacheAlone;
+  if (sorted || !caps.clusters) return kRegisterClusterHolds;
+  const RadixPlan plan = choose_radix_plan(rows, kCachedClusterHolds, caps);
+  const auto shape = radix_shape(kCachedClusterHolds, k, plan, caps);
+  return plan.cluster == tuning::kMaxClusterSize && shape && shape->chunk_cap > 0 ? kCachedClusterHolds
+                                                                                  : kRegisterClusterHolds;
+}
+
+// Decode rows longer than spread_threshold take the spread kernels, while the rows are at most a
+// quarter of the SMs (where the radix path gives each row a cluster of 4 or more CTAs): on the
+// H200 they beat the radix kernel's clusters, streaming their chunks, at every measured shape of 1
+// to 32 rows of 196608 to 1048576 scores, f32 and bf16, k 512 and 2048, sorted, deterministic and
+// ReLU rows (1 x 1048576: 74.7 -> 20.4 us; 32 x 1048576 221 -> 197), and lost at 64 rows (262144:
+// 76 -> 109) and at 131072 (1 x 16.4 -> 18.3: the three kernels' fixed costs; kernel-notes, v6
+// step 12).
+bool use_spread_path(int64_t rows, int64_t max_len, int32_t k, bool sorted, const DeviceCaps& caps) {
+  return rows <= caps.sms / 4 && max_len > spread_threshold(rows, k, sorted, caps) && spread_fits(k, caps);
 }
 
 // The batch path (one CTA per row, each score read once) when the rows alone fill the SMs, the
@@ -826,16 +847,16 @@ PathChoice choose_path(RadixPath path, int64_t rows, int64_t max_len, int32_t k,
     choice.chunks = c;
     return choice;
   }
-  if (path == RadixPath::Spread || (path == RadixPath::Auto && use_spread_path(rows, max_len, k, caps))) {
+  if (path == RadixPath::Spread || (path == RadixPath::Auto && use_spread_path(rows, max_len, k, sorted, caps))) {
     choice.kernel = PathKernel::Spread;
     choice.threads = SpreadPolicy::kThreads;
     choice.smem_bytes = spread_smem_bytes();
     // Unsorted, the rows that turn out no longer than the spread path's threshold take the radix
     // kernel an op of that maxLen would (run_split). Sorted, the radix path sorts in three more
     // kernels over every row, so the spread kernels keep them all.
-    if (path == RadixPath::Auto && !sorted &&
-        choose_path(path, rows, kRegisterClusterHolds, k, false, caps).kernel == PathKernel::Radix)
-      choice.split_length = kRegisterClusterHolds;
+    const int64_t split = spread_threshold(rows, k, false, caps);
+    if (path == RadixPath::Auto && !sorted && choose_path(path, rows, split, k, false, caps).kernel == PathKernel::Radix)
+      choice.split_length = split;
     return choice;
   }
   if (path == RadixPath::Register || (path == RadixPath::Auto && use_register_path(max_len, k, caps))) {
@@ -856,8 +877,10 @@ PathChoice choose_path(RadixPath path, int64_t rows, int64_t max_len, int32_t k,
   }
   if (path == RadixPath::Batch || (path == RadixPath::Auto && use_batch_path(rows, max_len, k, caps)))
     return batch_choice(PathKernel::Batch, k);
+  // A forced cluster's CTAs have an SM alone, as Auto's, where the rows' clusters fit the SMs.
+  const RadixPlan forced_cluster{tuning::kMaxClusterSize, true, rows * tuning::kMaxClusterSize <= caps.sms};
   const RadixPlan plan = path == RadixPath::Block                   ? RadixPlan{1, false}
-                         : path == RadixPath::Cluster                 ? RadixPlan{tuning::kMaxClusterSize, true}
+                         : path == RadixPath::Cluster                 ? forced_cluster
                                                                        : choose_radix_plan(rows, max_len, caps);
   for (const RadixPlan p : {plan, RadixPlan{1, false}}) {
     if (const auto shape = radix_shape(std::max<int64_t>(max_len, 1), k, p, caps)) {
@@ -867,7 +890,7 @@ PathChoice choose_path(RadixPath path, int64_t rows, int64_t max_len, int32_t k,
       choice.region_words = shape->region_words;
       choice.chunk_cap = shape->chunk_cap;
       choice.cand_cap = shape->cand_cap;
-      choice.smem_bytes = radix_smem_bytes(p.cluster, shape->region_words) + radix_static_smem_bytes(p.cluster);
+      choice.smem_bytes = radix_smem_bytes(shape->region_words) + radix_static_smem_bytes(p.cluster);
       return choice;
     }
   }
@@ -883,17 +906,23 @@ std::string unfit_reason(Backend backend, const TopKConfig& cfg, RadixPath path,
     return {};
   return "no radix kernel of this build fits device " + std::to_string(device) + " (sm_" + std::to_string(caps.cc) +
          ", " + std::to_string(caps.smem_optin) + " bytes of shared memory per block; one streaming CTA per row needs " +
-         std::to_string(radix_smem_bytes(1, 2 * tuning::kMinCandidates) + radix_static_smem_bytes(1)) +
+         std::to_string(radix_smem_bytes(2 * tuning::kMinCandidates) + radix_static_smem_bytes(1)) +
          "); the sort backend (backend: 'sort') runs there";
 }
 
 // Whether the path of an op's calls may pass `test`, where it holds for the spread path: the choice
-// depends on the row count, and the spread path takes fewer rows rather than more, so one row or
-// maxRows tells.
+// depends on the row count, and the spread path takes only row counts of up to a quarter of the
+// SMs, though not always the fewest (its threshold depends on the rows too: spread_threshold), so
+// each of those row counts up to maxRows, and maxRows, tell.
 template <class Test>
 static bool some_call_takes(Backend backend, const TopKConfig& cfg, RadixPath path, int device, Test&& test) {
-  const auto takes = [&](int64_t rows) { return test(choose_path(path, rows, cfg.max_len, cfg.k, cfg.sorted, device_caps(device))); };
-  return backend == Backend::Radix && (takes(1) || takes(std::max<int64_t>(cfg.max_rows, 1)));
+  if (backend != Backend::Radix) return false;
+  const DeviceCaps& caps = device_caps(device);
+  const int64_t max_rows = std::max<int64_t>(cfg.max_rows, 1);
+  const auto takes = [&](int64_t rows) { return test(choose_path(path, rows, cfg.max_len, cfg.k, cfg.sorted, caps)); };
+  for (int64_t rows = 1; rows <= std::min<int64_t>(max_rows, caps.sms / 4); ++rows)
+    if (takes(rows)) return true;
+  return takes(max_rows);
 }
 
 // Whether an op's calls may take the spread path.
@@ -1006,6 +1035,7 @@ std::vector<std::pair<std::string, long long>> tuning_constants() {
           {"vectorsInFlight", kVectorsInFlight},
           {"maxClusterSize", kMaxClusterSize},
           {"maxChunkCache", kMaxChunkCache},
+          {"maxChunkCacheAlone", kMaxChunkCacheAlone},
           {"minCandidates", kMinCandidates},
           {"smemPerCta", kSmemPerCta},
           {"maxSmemPerCta", kMaxSmemPerCta},

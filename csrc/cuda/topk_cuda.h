@@ -24,10 +24,13 @@ namespace nsa::cuda {
 // Cluster: no thread-block clusters) is Auto.
 enum class RadixPath : int32_t { Auto = 0, Block = 1, Cluster = 2, Batch = 3, Register = 4, Spread = 5, Chunked = 6 };
 
-// A radix launch: CTAs per row (1, 2, 4 or 8) and whether CTAs cache their chunk of the row.
+// A radix launch: CTAs per row (1, 2, 4 or 8), whether CTAs cache their chunk of the row, and
+// whether each CTA has an SM to itself (rows x cluster <= SMs), so that its cache may take up to
+// kMaxChunkCacheAlone keys and kMaxSmemPerCta of shared memory.
 struct RadixPlan {
   int cluster;
   bool cache;
+  bool alone = false;
 };
 
 // What the path choice knows of a device: queried once per device by dispatch.cu, or described

@@ -14,17 +14,24 @@ constexpr int kItems = 8;             // elements per thread per tile (tile = kT
 constexpr int kFirstDigitBits = 11;   // first pass: sign, exponent and the top mantissa bits
 constexpr int kLaterDigitBits = 11;   // later passes (32-bit keys: 11 + 11 + 10; 16-bit: 11 + 5)
 constexpr int kMaxBins = 1 << kFirstDigitBits;
-constexpr int kVectorsInFlight = 4;   // 16-byte loads per thread in flight in the first pass
+// 16-byte loads per thread in flight in the first pass: 8 put a cached chunk of 16384 f32 keys
+// (an 8-CTA cluster's share of 131072) in flight at once, one trip to memory instead of two.
+constexpr int kVectorsInFlight = 8;
 constexpr int kMaxClusterSize = 8;    // CTAs cooperating on one row (the portable cluster limit)
 
 // Shared memory per CTA (radix_shape in dispatch.cu): the chunk cache (4-byte keys, up to
 // kMaxChunkCache of them) and a candidate list (key + position) for the first pass's threshold
 // bin and above: (2k + 4096) / C entries, at least kMinCandidates, trimmed so that two CTAs fit an
-// SM (kSmemPerCta). Chunks too long to cache use the whole region for candidates, up to
-// 2k + 4096 of them. Whatever does not fit is re-scanned, never dropped. On a device whose opt-in
-// limit is lower (99 KB on sm_86/89/120, 163 KB on sm_80) the region shrinks to it: a chunk is
-// cached only with kMinCandidates beside it, and an uncached CTA needs kMinCandidates.
+// SM (kSmemPerCta: a CTA's dynamic and static shared memory together). Chunks too long to cache
+// use the whole region for candidates, up to 2k + 4096 of them. Whatever does not fit is
+// re-scanned, never dropped. On a device whose opt-in limit is lower (99 KB on sm_86/89/120, 163
+// KB on sm_80) the region shrinks to it: a chunk is cached only with kMinCandidates beside it, and
+// an uncached CTA needs kMinCandidates.
 constexpr int kMaxChunkCache = 16384;
+// A CTA that has its SM alone (a launch of at most one CTA per SM: rows x C <= SMs, decode) caches
+// up to kMaxChunkCacheAlone keys within kMaxSmemPerCta, so that an 8-CTA cluster holds a row of
+// 262144 scores and reads it once.
+constexpr int kMaxChunkCacheAlone = 32768;
 constexpr int kMinCandidates = 1024;
 constexpr int kSmemPerCta = 110 * 1024;
 constexpr int kMaxSmemPerCta = 220 * 1024;  // under sm_90's and sm_100's 227 KB opt-in limit

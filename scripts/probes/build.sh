@@ -13,7 +13,7 @@ probes=("$@")
 [ ${#probes[@]} -gt 0 ] || probes=(cluster_exchange timeline)
 for p in "${probes[@]}"; do
   case "$p" in
-    cluster_exchange) nvcc "${flags[@]}" -o build/probes/cluster_exchange scripts/probes/cluster_exchange.cu ;;
+    cluster_exchange) nvcc "${flags[@]}" -Icsrc -o build/probes/cluster_exchange scripts/probes/cluster_exchange.cu ;;
     timeline) nvcc "${flags[@]}" -DNSA_TOPK_WITH_CUDA=1 -Icsrc -diag-suppress 186 -o build/probes/timeline scripts/probes/timeline.cu ;;
     *) echo "unknown probe: $p (cluster_exchange, timeline)" >&2; exit 2 ;;
   esac

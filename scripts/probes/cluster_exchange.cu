@@ -1,6 +1,7 @@
 // What one round of a cluster's histogram exchange costs on the GPU, by the way it is made: the
 // numbers behind the choice of the radix clusters' exchange (docs/kernel-notes.md, "Without a
-// GPU (session 40)"). Standalone: no project code. scripts/probes/build.sh builds it into
+// GPU (session 40)"). Standalone but for the groups way, which runs the radix kernel's own pick
+// (csrc/cuda/block/cluster_exchange.cuh). scripts/probes/build.sh builds it into
 // build/probes; on the GPU machine: build/probes/cluster_exchange [clusters...] (default: 1, 8
 // and 16 clusters of each size), or scripts/gpu-suite.sh --only probes.
 //
@@ -25,6 +26,13 @@
 //               count above the slice) to every CTA: three small dependent rounds, no totals
 //               (what a radix pass needs to pick its bin, in the shared memory step 29 has; the
 //               owner's pick inside its slice is left out)
+//   groups      the radix kernel's pick since v6 step 33 (ClusterExchange::pick): each CTA's sums
+//               of groups of 32 bins to every CTA, every warp finds the group of a target count,
+//               then each CTA's bins of that group to every CTA, every warp finds the bin, for
+//               passes of 2048, 1024 and 32 bins in turn and targets anywhere in the total; every
+//               warp's pick is checked every round (its bin's counts, and in the first three
+//               rounds the counts above it). The pick has no watchdog: run the probe under
+//               `timeout`. Unlike lean, it includes the pick inside the owner's bins.
 #include <cooperative_groups.h>
 #include <cuda_runtime.h>
 
@@ -34,14 +42,16 @@
 #include <cstdlib>
 #include <vector>
 
+#include "cuda/block/cluster_exchange.cuh"
+
 namespace cg = cooperative_groups;
 
 constexpr int kThreads = 512;
 constexpr int kBins = 2048;
 constexpr int kRounds = 256;
 
-enum Way { kBarrier, kRelaxed, kScatter, kAtomics, kMbarrier, kLean, kWays };
-const char* const kWayNames[kWays] = {"barrier", "relaxed", "scatter", "atomics", "mbarrier", "lean"};
+enum Way { kBarrier, kRelaxed, kScatter, kAtomics, kMbarrier, kLean, kGroups, kWays };
+const char* const kWayNames[kWays] = {"barrier", "relaxed", "scatter", "atomics", "mbarrier", "lean", "groups"};
 
 __device__ __forceinline__ uint32_t smem_addr(const void* p) { return uint32_t(__cvta_generic_to_shared(p)); }
 __device__ __forceinline__ uint32_t map_rank(uint32_t addr, uint32_t rank) {
@@ -106,6 +116,18 @@ __device__ __host__ inline uint32_t count_of(uint32_t rank, uint32_t round, uint
   return (rank + 1) * 7 + (b * 13 + round) % 97;
 }
 
+// groups: a round's bins, and the sums over b < bins of (b * 13 + round) % 97 by round % 97 (a
+// round's total over the cluster, made on the host: count_of's second term is every CTA's).
+__host__ __device__ constexpr int groups_bins(uint32_t i) { return i == 0 ? 2048 : i == 1 ? 1024 : 32; }
+__constant__ uint32_t c_bin_sums[3][97];
+void make_bin_sums() {
+  uint32_t sums[3][97] = {};
+  for (int i = 0; i < 3; ++i)
+    for (uint32_t r = 0; r < 97; ++r)
+      for (uint32_t b = 0; b < uint32_t(groups_bins(i)); ++b) sums[i][r] += (b * 13 + r) % 97;
+  cudaMemcpyToSymbol(c_bin_sums, sums, sizeof sums);
+}
+
 template <int C, Way W>
 __global__ void __launch_bounds__(kThreads) exchange_kernel(uint32_t* errors, uint32_t rounds) {
   __shared__ __align__(16) uint32_t hist[kBins];
@@ -114,6 +136,9 @@ __global__ void __launch_bounds__(kThreads) exchange_kernel(uint32_t* errors, ui
   __shared__ uint32_t sums[2][8];                     // lean: each CTA's slice sum
   __shared__ __align__(16) uint32_t pick[2][4];       // lean: the owner's (first bin, count above)
   __shared__ __align__(8) uint64_t bars[2][3];        // [buffer][slices in, sums in, pick in]
+  using Groups = nsa::cuda::ClusterExchange<C, kThreads, kBins, 8>;
+  __shared__ typename Groups::Storage groups_s;  // groups: the kernel's exchange
+  __shared__ uint32_t checked_above[2];          // groups: the row's and this CTA's counts above the bin
   auto cluster = cg::this_cluster();
   const uint32_t me = cluster.block_rank();
   constexpr int kSlice = kBins / C;
@@ -124,6 +149,8 @@ __global__ void __launch_bounds__(kThreads) exchange_kernel(uint32_t* errors, ui
       for (auto& bar : set) mbar_init(&bar, 1);
     asm volatile("fence.mbarrier_init.release.cluster;" ::: "memory");
   }
+  Groups groups(groups_s);
+  if constexpr (W == kGroups) groups.init();
   __syncthreads();
   cluster.sync();  // every CTA started, its buffers zeroed and mbarriers made
 
@@ -177,6 +204,32 @@ __global__ void __launch_bounds__(kThreads) exchange_kernel(uint32_t* errors, ui
         bad += total[buf][i] != want;
       }
       __syncthreads();
+    } else if constexpr (W == kGroups) {
+      // Passes of 2048, 1024 and 32 bins in turn (the bins past nbins hold stale counts, as in
+      // the kernel), and a target anywhere in the row's total.
+      const int nbins = groups_bins(round % 3);
+      const uint32_t total = uint32_t(nbins) * 7u * C * (C + 1) / 2 + C * c_bin_sums[round % 3][round % 97];
+      const uint32_t target = 1u + round * 2654435761u % total;
+      const auto pick = groups.pick(hist, nbins, target, int(round), nullptr);
+      uint32_t count = 0;
+      for (int c = 0; c < C; ++c) count += count_of(c, round, pick.bin);
+      const bool lead = (threadIdx.x & 31u) == 0;  // every warp's pick is checked
+      bad += lead && (pick.bin >= uint32_t(nbins) || pick.count != count || pick.my_count != count_of(me, round, pick.bin));
+      if (round < 3) {  // the counts above the bin, row-wide and this CTA's (C x nbins terms)
+        if (threadIdx.x == 0) checked_above[0] = checked_above[1] = 0;
+        __syncthreads();
+        uint32_t above = 0, mine = 0;
+        for (uint32_t b = pick.bin + 1 + threadIdx.x; b < uint32_t(nbins); b += kThreads) {
+          mine += count_of(me, round, b);
+          for (int c = 0; c < C; ++c) above += count_of(c, round, b);
+        }
+        atomicAdd(&checked_above[0], above);
+        atomicAdd(&checked_above[1], mine);
+        __syncthreads();
+        bad += lead && (checked_above[0] != pick.above || checked_above[1] != pick.my_above ||
+                        !(pick.above < target && target <= pick.above + pick.count));
+      }
+      __syncthreads();  // hist is rewritten next round
     } else if constexpr (W == kLean) {
       // This round's phase of bars[buf] is its (round / 2)-th.
       const uint32_t parity = (round >> 1) & 1;
@@ -247,7 +300,7 @@ __global__ void __launch_bounds__(kThreads) exchange_kernel(uint32_t* errors, ui
     }
   }
   if (bad) atomicAdd(errors, bad);
-  if constexpr (W == kMbarrier || W == kLean) cluster.sync();  // no CTA leaves while sends into it may be in flight
+  if constexpr (W == kMbarrier || W == kLean || W == kGroups) cluster.sync();  // no CTA leaves while sends into it may be in flight
 }
 
 uint64_t g_wrong = 0;
@@ -307,7 +360,8 @@ void run_size(const std::vector<int>& clusters, uint32_t* errors) {
     printf("C = %d, %3d clusters:", C, n);
     float t[kWays] = {time_way<C, kBarrier>(n, errors), time_way<C, kRelaxed>(n, errors),
                       time_way<C, kScatter>(n, errors), time_way<C, kAtomics>(n, errors),
-                      time_way<C, kMbarrier>(n, errors), time_way<C, kLean>(n, errors)};
+                      time_way<C, kMbarrier>(n, errors), time_way<C, kLean>(n, errors),
+                      time_way<C, kGroups>(n, errors)};
     for (int w = 0; w < kWays; ++w) printf("  %s %.3f", kWayNames[w], t[w]);
     printf("   us/round\n");
   }
@@ -319,6 +373,7 @@ int main(int argc, char** argv) {
   if (clusters.empty()) clusters = {1, 8, 16};
   uint32_t* errors = nullptr;
   check(cudaMalloc(&errors, sizeof(uint32_t)), "malloc");
+  make_bin_sums();
   run_size<2>(clusters, errors);
   run_size<4>(clusters, errors);
   run_size<8>(clusters, errors);

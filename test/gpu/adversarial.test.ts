@@ -123,3 +123,38 @@ describeGpu('CUDA backends on adversarial data', () => {
     });
   });
 });
+
+describeGpu('the radix kernel on keys that agree below a digit', () => {
+  // The radix kernel stops its passes early where every key a later pass counted has the same
+  // bits below that pass's digit (the keys' span, v6 step 35). Rows: keys that differ in the
+  // second digit only (0: the skip resolves the key), the same with every seventh key's low bits
+  // different (1: all three passes), a ReLU plateau (2), and a row whose first share is -1.0
+  // with a hundred tiny positive keys among it and 0.0 elsewhere (3: on a cluster, the first
+  // CTA lists its few ties while the others count theirs, whose span alone would agree); on one
+  // CTA a row, streamed ('block') and cached (sorted, one row an SM), and on an 8-CTA cluster.
+  // k = 2000 puts the k-th key inside a bin of row 0's second digit.
+  const cases = [
+    ['block', 16_384, 4, false],
+    ['block', 32_768, 4, false],
+    ['auto', 16_384, 132, true],
+    ['cluster', 131_072, 4, false],
+  ] as const;
+  test.each(cases)('keys that differ in the second digit only, and plateaus (%s path, rows of %i)', async (path, length, rows, sorted) => {
+    const scores = makeScores('f32', rows, length, Array.from({ length: rows }, (_, r) => (r === 2 ? 'relu' : 'normal')), 75);
+    const bits = bitsOf(scores) as Uint32Array;
+    for (let r = 0; r < 2; r++) {
+      for (let j = 0; j < length; j++) {
+        const digit = (Math.imul(j + r, 2654435761) >>> 0) % 2048;
+        const low = r === 1 && j % 7 === 0 ? 0x2aa : 0x155;
+        bits[r * length + j] = (0x3f800000 | (digit << 10) | low) >>> 0;
+      }
+    }
+    const share = length / 8;
+    for (let j = 0; j < length; j++) bits[3 * length + j] = j >= share ? 0 : j % 163 === 0 ? j / 163 + 1 : 0xbf800000;
+    for (const k of path === 'block' ? [2000, 4096] : [2000]) {
+      for (const tieBreak of TIE_BREAKS) {
+        await exact({ backend: 'radix', path }, scores, { k, rows, dtype: 'f32', tieBreak, sorted, deterministic: true, values: true });
+      }
+    }
+  });
+});

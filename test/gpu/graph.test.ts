@@ -68,8 +68,9 @@ function lengthsFor(kind: string, rows: number, stride: number, k: number, seed:
     overlong: () => stride * 2,
     negative: () => -5,
     mixed: (r) => [0, 1, k - 1, k, k + 1, 4096, stride / 2, stride][r % 8],
-    // Both sides of the spread path's length split (rows of up to 131072 take the radix kernel).
-    split: (r) => [131_073, 131_072, 4096, stride, 0, 131_071, k + 1, 200_000][r % 8],
+    // Both sides of the spread path's length split (on the H200, rows of up to 262144 take the
+    // radix kernel in ops of up to 16 rows, up to 131072 in others), and 131072's.
+    split: (r) => [262_145, 262_144, 4096, stride, 0, 131_073, k + 1, 131_072][r % 8],
   };
   if (kind === 'random') return randomInts(rows, 0, stride, seed);
   return Int32Array.from({ length: rows }, (_, r) => pick[kind](r));
@@ -80,8 +81,8 @@ const SCENARIOS = ['capture', 'longer', 'shorter', 'zero', 'belowK', 'exactlyK',
 describeGpu('graph-safe TopK', () => {
   // maxLen 131072: lengths from 1000 to 131072 would pick different paths (one CTA per row, a
   // cluster per row) if the host chose from the data; a graph-safe op must not. maxLen 300000:
-  // the spread kernels, which leave rows of up to 131072 on the device to the radix kernel beside
-  // them when unsorted (the length split), both in one captured graph.
+  // the spread kernels, which leave rows of up to 262144 (these 8 rows, on the H200) on the device
+  // to the radix kernel beside them when unsorted (the length split), both in one captured graph.
   const rows = 8;
   const k = 2048;
 

@@ -170,6 +170,35 @@ describeGpu('TopK op', () => {
     ]);
   });
 
+  // Chunks of more than 16384 keys cached by CTAs that each have an SM alone, as the heuristic
+  // takes them on the H200 (v6 step 38): 8-CTA clusters on rows of up to 262144 (four rows; chunks
+  // of 32768 ranked in two rounds), 4-CTA ones on 20 rows of up to 131072; rows shorter on the
+  // device, of at most k, starting off a 16-byte boundary; plateaus too large to list (relu,
+  // equal) and keys that differ in their low bits only (lowBits); f32 and bf16. On other GPUs the
+  // heuristic may take other paths, which the cases check as well.
+  test('chunks past 16384 keys cached by CTAs alone on their SMs, lengths from the device', async () => {
+    const lengths20 = Array.from({ length: 20 }, (_, r) => [131072, 131071, 98305, 65537, 2048, 0][r % 6]);
+    await checkForcedPath(undefined, [
+      ['f32', 2048, 262144, 262144, ['normal', 'relu', 'fewDistinct', 'lowBits'], [262144, 262143, 150001, 8193]],
+      ['bf16', 512, 200000, 200003, ['normal', 'relu', 'equal'], [200000, 131073, 199999], [3, 1, 2]],
+      ['f32', 4096, 131072, 131072, ['normal', 'relu', 'lowBits'], lengths20],
+    ]);
+  });
+
+  // An op for up to 64 rows of 200000 called with 20: on the H200 calls of 1-16 rows take 8-CTA
+  // cached clusters, 17-33 rows the spread kernels (beside the length split's radix kernel for rows
+  // of up to 131072), more rows the radix kernel or the chunked path, so the op's workspace and
+  // branch must serve a row count between one and maxRows (v6 step 38's review).
+  test('an op whose middle row counts alone take the spread kernels', async () => {
+    const lengths = Array.from({ length: 20 }, (_, r) => [200000, 131073, 131072, 50000, 2049][r % 5]);
+    const scores = makeScores('f32', 20, 200000, ['normal', 'relu'], 5);
+    for (const tieBreak of ['small', 'none'] as const) {
+      const o: RefOptions = { k: 2048, rows: 20, stride: 200000, tieBreak, deterministic: tieBreak === 'small', values: true, lengths };
+      const got = await runOp(scores, o, { backend: 'radix', maxRows: 64, maxLen: 200000 });
+      expect({ tieBreak, errors: checkTopk(got, scores, o) }).toEqual({ tieBreak, errors: [] });
+    }
+  });
+
   // The chunked path as the heuristic takes it: 60 rows of up to 131072, four chunks a row (on
   // GPUs of up to 137 SMs: 4 x 60 x 4 >= 7 x SMs; on larger ones the radix clusters take them, and
   // the case still checks those), rows shorter on the device in graph-safe replays.

@@ -44,7 +44,7 @@ function cases(sms: number): [string, Case][] {
     ['sort backend', { rows: 6, length: 8192, k: 512, op: { backend: 'sort' } }],
     // The spread kernels on the stream and, for the rows short on the device, the radix kernel on
     // the op's branch: each is a first kernel (after the fork).
-    ['spread, with the length split', { rows: 4, length: 140000, k: 2048, op: { backend: 'radix' }, lengths: [140000, 50000, 131073, 4096] }],
+    ['spread, with the length split', { rows: 4, length: 300000, k: 2048, op: { backend: 'radix' }, lengths: [300000, 50000, 262145, 4096] }],
     // The chunked path's first stage (the batch kernel on chunks), then its candidates' top-k and
     // its gather, each launched with PDL behind the one before.
     ['chunked path', { rows: 4, length: 140000, k: 2048, op: { backend: 'radix', path: 'chunked' }, lengths: [140000, 50000, 131073, 4096] }],

@@ -5,16 +5,18 @@
 // (MEMBAR.ALL.GPU: an L2 round trip; kernel-notes, "Without a GPU (session 40)"); an mbarrier
 // wait is not.
 //
-// A pass's bin is picked in three small rounds, in the shared memory of one histogram beside the
-// CTA's own: (1) each CTA sends slice s of its histogram (nbins / C bins) to CTA s, which sums
-// the C copies of its slice; (2) each CTA sends its slice's sum to every CTA, so that all find
-// the slice holding the remain-th count from the top; (3) that slice's CTA picks the bin in it
-// and sends (bin, count above it, count in it) to every CTA. Every byte count is known before it
-// is sent (slices are sent whole, zeros too), so each receiver expects exact counts.
+// A pass's bin is picked in two small all-gathers, with the pass's bins taken in groups of 32:
+// (1) each warp sends the sums of the groups of its 128 bins to every CTA (and warp 0, in a pass
+// that asks, the AND and OR of the keys the CTA counted); every warp of every CTA then adds the C
+// copies and finds the group holding the remain-th count from the top, the same in every CTA;
+// (2) warp 0 sends its CTA's 32 bins of that group to every CTA, and every warp finds the bin in
+// the C copies the same way. No block barrier inside: each warp waits on the mbarriers and keeps
+// the pick in registers. Every byte count is known before it is sent (whole groups and whole
+// group sums, zeros too), so each receiver expects exact counts.
 //
 // Buffers and mbarriers alternate by pass. A CTA's sends of pass n + 2 into a buffer come after it
-// has the pick of pass n + 1, which needs every CTA's sends of pass n + 1, each made after its
-// sender's last read of that buffer in pass n (at pass n's end).
+// has the pick of pass n + 1, which needs every CTA's bins of pass n + 1, each sent after its
+// sender's last read of that buffer in pass n.
 #pragma once
 #include <cstdint>
 
@@ -23,23 +25,30 @@
 namespace nsa::cuda {
 
 // The exchange's shared memory, the same for every cluster size (RadixClusterStatic counts it).
-template <int kThreads, int kMaxCtas>
+template <int kMaxBins, int kMaxCtas>
 struct ClusterExchangeStorage {
-  uint64_t bars[2][3];  // [pass % 2]: slices in, slice sums in, pick in
+  static constexpr int kGroups = kMaxBins / 32;  // a pass's bins in groups of a warp's width
+  alignas(16) uint32_t groups[2][kMaxCtas][kGroups];  // [pass % 2][c]: CTA c's group sums
+  alignas(16) uint32_t bins[2][kMaxCtas][32];         // [pass % 2][c]: CTA c's bins of the group
+  uint2 spans[2][kMaxCtas];  // [pass % 2][c]: the AND and OR of CTA c's counted keys, when sent
+  uint64_t bars[2][2];  // [pass % 2]: group sums (and spans) in, the group's bins in
   uint64_t counts_bar;  // the earlier CTAs' output counts in
-  uint32_t sums[2][kMaxCtas];        // [pass % 2][s]: slice s's sum
-  alignas(16) uint32_t pick[2][4];   // [pass % 2]: bin, above, count, unused
-  uint32_t warp_sums[kThreads / 32];
 };
 
-template <int C, int kThreads, int kMaxCtas>
+template <int C, int kThreads, int kMaxBins, int kMaxCtas>
 struct ClusterExchange {
   static_assert(C >= 1 && C <= kMaxCtas, "a cluster within the storage's CTAs");
-  using Storage = ClusterExchangeStorage<kThreads, kMaxCtas>;
+  static_assert(kThreads * 4 == kMaxBins, "a pass's group sums take one 16-byte read of bins a thread");
+  using Storage = ClusterExchangeStorage<kMaxBins, kMaxCtas>;
+  static constexpr int kGroups = Storage::kGroups;
+  static_assert(kGroups == 64, "a warp's lanes hold two group sums each");
 
-  // The pick of a pass, the same in every CTA.
+  // The pick of a pass: the row's bin, its counts above the bin and in it (the same in every CTA),
+  // this CTA's counts above the bin and in it, and, when the CTAs sent their spans, the row's AND
+  // (span.x) and OR (span.y) of the keys counted.
   struct Pick {
-    uint32_t bin, above, count;
+    uint32_t bin, above, count, my_above, my_count;
+    uint2 span;
   };
 
   Storage& s;
@@ -108,63 +117,96 @@ struct ClusterExchange {
   __device__ static void begin() { asm volatile("barrier.cluster.arrive.relaxed.aligned;" ::: "memory"); }
   __device__ static void ready() { asm volatile("barrier.cluster.wait.aligned;" ::: "memory"); }
 
-  // Pass `pass`'s pick from every CTA's `hist` (nbins bins, nbins / C a multiple of 4), the
-  // remain-th count from the top. `area` (kMaxBins words, 16-byte aligned, one per pass % 2) takes
-  // the slices sent to this CTA. select(counts, n, remain, bin, above): the remain-th from the top
-  // of n counts, the block's BucketSelect (every thread calls; it ends with a barrier). Every
-  // thread calls; the caller has a barrier between its last writes of hist and this call, and
-  // between this call's return and its next writes of hist.
-  template <class Select>
-  __device__ Pick pick(const uint32_t* hist, int nbins, uint32_t remain, int pass, uint32_t* area, Select&& select) {
+  // For lane l of a warp holding count x of the l-th item from the bottom (items ascending by
+  // lane): the counts of the items above it (higher lanes) and whether the want-th count from the
+  // top falls in its item; every lane gets the lane where it does (1 <= want <= the warp's sum).
+  __device__ static uint32_t above_lane(uint32_t x, uint32_t want, int& hit) {
+    const uint32_t lane = threadIdx.x & 31u;
+    uint32_t from = x;  // the counts of this lane's item and the items above it
+#pragma unroll
+    for (int off = 1; off < 32; off <<= 1) {
+      const uint32_t up = __shfl_down_sync(0xffffffffu, from, off);
+      if (lane + off < 32u) from += up;
+    }
+    hit = __ffs(__ballot_sync(0xffffffffu, from - x < want && want <= from)) - 1;
+    return from - x;
+  }
+
+  // Pass `pass`'s pick from every CTA's `hist` (nbins bins, a power of two >= 4; the bins from
+  // nbins on are not read), the remain-th count from the top. `spans`, when not null (the same in
+  // every CTA), holds each warp's AND and OR of the keys it counted: folded over the CTA, they
+  // go with the group sums, and the pick holds the row's. Every thread calls; each warp returns
+  // the pick. The caller has a barrier between its last writes of hist and spans and this call,
+  // and between this call's return and its next writes of hist.
+  __device__ Pick pick(const uint32_t* hist, int nbins, uint32_t remain, int pass, const uint2* spans) {
     const int b = pass & 1;
     const uint32_t parity = uint32_t(pass >> 1) & 1u;
-    const int slice = nbins / C;
+    const uint32_t lane = threadIdx.x & 31u, warp = threadIdx.x >> 5;
     if (threadIdx.x == 0) {
-      expect(&s.bars[b][0], uint32_t(nbins) * 4u);  // C copies of our slice
-      expect(&s.bars[b][1], C * 4u);                // every slice's sum
-      expect(&s.bars[b][2], 16u);                   // the pick
+      expect(&s.bars[b][0], C * (kGroups * 4u + (spans ? 8u : 0u)));  // every CTA's group sums (and span)
+      expect(&s.bars[b][1], C * 32u * 4u);                            // every CTA's bins of the group
     }
-    // (1) Slice t of our counts to CTA t, at its area's [me]-th slice, 16 bytes a store.
-    const int pieces = slice / 4;
-    for (int i = threadIdx.x; i < C * pieces; i += kThreads) {
-      const int to = i / pieces, piece = i % pieces;
-      send(reinterpret_cast<const uint4*>(hist + to * slice)[piece], area + me * slice + piece * 4, &s.bars[b][0],
-           uint32_t(to));
+    if (spans && warp == 0) {  // (1') this CTA's span to every CTA
+      const bool mine = lane < unsigned(kThreads / 32);
+      const uint32_t all = __reduce_and_sync(0xffffffffu, mine ? spans[lane].x : ~0u);
+      const uint32_t any = __reduce_or_sync(0xffffffffu, mine ? spans[lane].y : 0u);
+      if (lane < unsigned(C)) send(all, any, &s.spans[b][me], &s.bars[b][0], lane);
+    }
+    // (1) Warp w's group sums (bins [128 w, 128 w + 128), four a lane: lanes 8j to 8j + 7 hold
+    // group 4w + j) to every CTA, at its group sums from this CTA.
+    {
+      const uint4 v = int(threadIdx.x) * 4 < nbins ? reinterpret_cast<const uint4*>(hist)[threadIdx.x]
+                                                   : make_uint4(0u, 0u, 0u, 0u);
+      uint32_t sum = v.x + v.y + v.z + v.w;
+      sum += __shfl_xor_sync(0xffffffffu, sum, 1);
+      sum += __shfl_xor_sync(0xffffffffu, sum, 2);
+      sum += __shfl_xor_sync(0xffffffffu, sum, 4);
+      const uint4 four = make_uint4(__shfl_sync(0xffffffffu, sum, 0), __shfl_sync(0xffffffffu, sum, 8),
+                                    __shfl_sync(0xffffffffu, sum, 16), __shfl_sync(0xffffffffu, sum, 24));
+      if (lane < unsigned(C)) send(four, &s.groups[b][me][4 * warp], &s.bars[b][0], lane);
     }
     wait(&s.bars[b][0], parity);
-    // Our slice summed in place (into the area's first slice; each word is one thread's), and its sum.
-    uint32_t mine = 0;
-    for (int i = threadIdx.x; i < slice; i += kThreads) {
-      uint32_t x = area[i];
+    uint2 span = make_uint2(0u, ~0u);
+    if (spans) {
+      span = make_uint2(~0u, 0u);
 #pragma unroll
-      for (int c = 1; c < C; ++c) x += area[c * slice + i];
-      area[i] = x;
-      mine += x;
+      for (int c = 0; c < C; ++c) span = make_uint2(span.x & s.spans[b][c].x, span.y | s.spans[b][c].y);
     }
-    mine = __reduce_add_sync(0xffffffffu, mine);
-    if ((threadIdx.x & 31u) == 0) s.warp_sums[threadIdx.x / 32] = mine;
-    __syncthreads();
-    if (threadIdx.x < 32) {
-      uint32_t sum = threadIdx.x < kThreads / 32 ? s.warp_sums[threadIdx.x] : 0u;
-      sum = __reduce_add_sync(0xffffffffu, sum);
-      // (2) Our slice's sum to every CTA.
-      if (threadIdx.x < unsigned(C)) send(sum, &s.sums[b][me], &s.bars[b][1], threadIdx.x);
+    // (2) The group, in every warp: lane l adds up groups 2l and 2l + 1 over the CTAs.
+    uint2 row = make_uint2(0u, 0u);
+#pragma unroll
+    for (int c = 0; c < C; ++c) {
+      const uint2 g = reinterpret_cast<const uint2*>(s.groups[b][c])[lane];
+      row.x += g.x, row.y += g.y;
+    }
+    int hit;
+    const uint32_t pair_above = above_lane(row.x + row.y, remain, hit);
+    // In the hit lane: the upper group if the remain-th count lies in it, else the lower.
+    const bool upper = remain <= pair_above + row.y;
+    const uint32_t group = 2u * uint32_t(hit) + uint32_t(__shfl_sync(0xffffffffu, upper, hit));
+    const uint32_t group_above = __shfl_sync(0xffffffffu, upper ? pair_above : pair_above + row.y, hit);
+    const uint2 own = reinterpret_cast<const uint2*>(s.groups[b][me])[lane];
+    uint32_t my_above = (2 * lane > group ? own.x : 0u) + (2 * lane + 1 > group ? own.y : 0u);
+    // (3) This CTA's bins of the group to every CTA (warp 0), at its bins from this CTA.
+    if (warp == 0) {
+      for (int i = int(lane); i < C * 8; i += 32) {
+        const int to = i / 8, piece = i % 8, first = int(group) * 32 + piece * 4;
+        const uint4 v = first < nbins ? reinterpret_cast<const uint4*>(hist + group * 32)[piece]
+                                      : make_uint4(0u, 0u, 0u, 0u);  // a pass of fewer than 32 bins
+        send(v, &s.bins[b][me][piece * 4], &s.bars[b][1], uint32_t(to));
+      }
     }
     wait(&s.bars[b][1], parity);
-    // The slice of the remain-th count from the top, and the counts above it: the same in every CTA.
-    uint32_t above = 0;
-    int owner = C - 1;
-    while (owner > 0 && above + s.sums[b][owner] < remain) above += s.sums[b][owner--];
-    if (owner == int(me)) {  // the whole CTA: owner is the same for every thread
-      uint32_t bin, in_above;
-      select(area, slice, remain - above, bin, in_above);
-      // (3) The pick to every CTA.
-      if (threadIdx.x < unsigned(C))
-        send(make_uint4(uint32_t(owner * slice) + bin, above + in_above, area[bin], 0u), s.pick[b], &s.bars[b][2],
-             threadIdx.x);
-    }
-    wait(&s.bars[b][2], parity);
-    return {s.pick[b][0], s.pick[b][1], s.pick[b][2]};
+    // (4) The bin, in every warp: lane l adds up bin 32 group + l over the CTAs.
+    uint32_t count = 0;
+#pragma unroll
+    for (int c = 0; c < C; ++c) count += s.bins[b][c][lane];
+    const uint32_t mine = s.bins[b][me][lane];
+    const uint32_t bin_above = above_lane(count, remain - group_above, hit);
+    my_above += lane > uint32_t(hit) ? mine : 0u;
+    return {group * 32 + uint32_t(hit), group_above + __shfl_sync(0xffffffffu, bin_above, hit),
+            __shfl_sync(0xffffffffu, count, hit), __reduce_add_sync(0xffffffffu, my_above),
+            __shfl_sync(0xffffffffu, mine, hit), span};
   }
 
   // Output counts: this CTA's (above, tied) into published[2 me, 2 me + 1] of every later CTA;

@@ -16,8 +16,8 @@
 //     ranks (RunRank or TileRank): no atomics decide anything, so the bytes are the same on
 //     every run.
 // In a cluster every exchange is a push: asynchronous stores into the other CTAs' shared memory,
-// counted on their mbarriers (block/cluster_exchange.cuh): a pass's counts by slices, the slices'
-// sums and the pick of the bin, then each CTA's counts above and tied to the CTAs holding later
+// counted on their mbarriers (block/cluster_exchange.cuh): a pass's sums of groups of bins, then
+// the picked group's bins, then each CTA's counts above and tied to the CTAs holding later
 // positions; every read is of the CTA's own shared memory, and no cluster barrier follows the
 // start's but the exit's. Each CTA's output slots start after the selections of the CTAs holding
 // earlier positions.
@@ -52,27 +52,33 @@ struct RadixParams {
   int64_t longest;
 };
 
-// Dynamic shared memory of one CTA: its histogram, two areas that receive the other CTAs' slices
-// of theirs, alternating pass by pass (C > 1: ClusterExchange::pick), and the region.
-constexpr size_t radix_smem_bytes(int cluster, int32_t region_words) {
-  return (size_t(cluster == 1 ? 1 : 3) * tuning::kMaxBins + size_t(region_words)) * sizeof(uint32_t);
+// Dynamic shared memory of one CTA: its histogram and the region (what a cluster's CTAs receive
+// from each other is static: ClusterExchangeStorage).
+constexpr size_t radix_smem_bytes(int32_t region_words) {
+  return (size_t(tuning::kMaxBins) + size_t(region_words)) * sizeof(uint32_t);
 }
 
 // The kernel's static shared memory: its __shared__ objects (radix_select_row), in the order
-// declared there, each at its alignment, as ptxas lays them out, in whole 16-byte units (nvcc
-// 13.0, -Xptxas=-v: 656 bytes, 944 with the cluster's, where the structs hold 652 and 944).
+// declared there, each at its alignment, as ptxas lays them out, in whole 16-byte units; an
+// instance holds those it uses (the bin's block scan for C == 1, the exchange for C > 1, the keys'
+// span for 32-bit keys). nvcc 13.0, -Xptxas=-v: 784 bytes for one CTA, 7104 for a cluster's, as
+// the structs hold (16-bit keys: 128 bytes fewer; the structs are an upper bound there).
 // The opt-in limit covers it and the dynamic part together (radix_shape in dispatch.cu); a
 // launch that still exceeded it would fail, not run.
-struct RadixBlockStatic {
+struct RadixRowStatic {
   using Rank = TileRank<tuning::kThreads, tuning::kItems>;  // ordered ranks over row tiles
   using Run = RunRank<tuning::kThreads>;                     // ... over shared-memory arrays
   using Select = BucketSelect<tuning::kThreads, tuning::kMaxBins>;
   Rank::Storage rank;
   Run::Storage run;
-  Select::Storage select;
 };
-using RadixExchangeStorage = ClusterExchangeStorage<tuning::kThreads, tuning::kMaxClusterSize>;
-struct RadixClusterStatic : RadixBlockStatic {
+struct RadixBlockStatic : RadixRowStatic {
+  Select::Storage select;
+  uint2 span[tuning::kThreads / 32];
+};
+using RadixExchangeStorage = ClusterExchangeStorage<tuning::kMaxBins, tuning::kMaxClusterSize>;
+struct RadixClusterStatic : RadixRowStatic {
+  uint2 span[tuning::kThreads / 32];
   alignas(8) uint32_t published[2 * tuning::kMaxClusterSize];
   RadixExchangeStorage exchange;
 };
@@ -204,28 +210,30 @@ template <class Traits, int C>
 __device__ __forceinline__ void radix_select_row(const RadixParams& p) {
   using Bits = typename Traits::Bits;
   using Cluster = ClusterOps<C>;
-  using Rank = RadixBlockStatic::Rank;
-  using Run = RadixBlockStatic::Run;
-  using Select = RadixBlockStatic::Select;
+  using Rank = RadixRowStatic::Rank;
+  using Run = RadixRowStatic::Run;
+  using Select = RadixRowStatic::Select;
   constexpr int kKeyBits = Traits::kKeyBits;
   constexpr int kI = tuning::kItems;
   using Keys = const uint32_t (&)[kI];
   using Positions = const int32_t (&)[kI];
   using Valid = const bool (&)[kI];
   static_assert(C <= tuning::kMaxClusterSize, "published[] holds the counts of kMaxClusterSize CTAs");
-  using Exchange = ClusterExchange<C, tuning::kThreads, tuning::kMaxClusterSize>;
+  using Exchange = ClusterExchange<C, tuning::kThreads, tuning::kMaxBins, tuning::kMaxClusterSize>;
+  // Whether a later pass can spare the next (32-bit keys): the keys it counted agree in their AND
+  // and OR below its digit, so the keys tied in its bin are one value (plateaus).
+  constexpr bool kSpan = kKeyBits > tuning::kFirstDigitBits + tuning::kLaterDigitBits;
 
   extern __shared__ __align__(16) uint32_t smem[];
   uint32_t* const hist = smem;  // this CTA's counts
-  // C > 1: the two areas that receive the other CTAs' slices of their counts (choose_bin).
-  uint32_t* const areas = smem + tuning::kMaxBins;
-  uint32_t* const region = smem + (C == 1 ? 1 : 3) * tuning::kMaxBins;
+  uint32_t* const region = smem + tuning::kMaxBins;
   __shared__ typename Rank::Storage rank_s;
   __shared__ typename Run::Storage run_s;
   __shared__ typename Select::Storage select_s;
+  // Each warp's AND (x) and OR (y) of the keys it counted in a spanned pass (choose_bin); {0, ~0},
+  // which never agree, where its CTA listed its ties instead of counting them in the pass.
+  __shared__ uint2 span_s[tuning::kThreads / 32];
   // C > 1: (above, tied) of CTA c at [2c, 2c + 1], sent by each CTA c < me (Exchange::send_counts).
-  // This CTA's own slot [2 me] counts its elements above the chosen bins, pass by pass (no other
-  // CTA writes it).
   __shared__ alignas(8) uint32_t published[2 * tuning::kMaxClusterSize];  // 8-byte sends
   __shared__ RadixExchangeStorage exchange_s;
 
@@ -239,13 +247,11 @@ __device__ __forceinline__ void radix_select_row(const RadixParams& p) {
   timeline.mark();
   Exchange exchange(exchange_s);
   const unsigned me = Cluster::rank();
-  // Pass 1's histogram (and, C > 1, the exchange's mbarriers and this CTA's count above) is shared
-  // memory only: made before the PDL wait, it overlaps the previous kernel's tail; nothing of
-  // global memory is touched before the wait.
-  if constexpr (C > 1) {
-    exchange.init();
-    if (threadIdx.x == 0) published[2 * me] = 0;
-  }
+  // Pass 1's histogram (and, C > 1, the exchange's mbarriers) is shared memory only: made before
+  // the PDL wait, it overlaps the previous kernel's tail; nothing of global memory is touched
+  // before the wait.
+  if constexpr (C > 1) exchange.init();
+  if (kSpan && threadIdx.x < tuning::kThreads / 32) span_s[threadIdx.x] = make_uint2(0u, ~0u);
   clear_hist(tuning::kFirstDigitBits);
   pdl_wait();
   pdl_launch_dependents();
@@ -294,38 +300,44 @@ __device__ __forceinline__ void radix_select_row(const RadixParams& p) {
 
   // The end of a radix pass, once `hist` holds this CTA's counts of the next `bits` bits of the
   // elements still tied: sum over the cluster, pick the bin, narrow the selection state.
-  int pass = 0;  // passes done; C > 1: the current pass's slices arrive in areas[pass % 2]
-  auto choose_bin = [&](int bits) {
+  int pass = 0;  // passes done (C > 1: the exchange's buffers alternate by pass)
+  // `spanned` (the same in every CTA): the pass also made span_s.
+  auto choose_bin = [&](int bits, bool spanned) {
     const int nbins = 1 << bits;
     __syncthreads();  // the pass's counts are all in
     uint32_t b, above, count;  // the bin, the row's counts above it and in it
+    uint2 span = make_uint2(0u, ~0u);  // the row's AND and OR of the keys counted, when spanned
     if constexpr (C > 1) {
       if (pass == 0) Exchange::ready();  // every CTA's mbarriers made
-      const auto pick = exchange.pick(hist, nbins, remain, pass, areas + (pass % 2) * tuning::kMaxBins,
-                                      [&](const uint32_t* counts, int n, uint32_t want, uint32_t& bin, uint32_t& up) {
-                                        Select::run(select_s, counts, n, want);
-                                        bin = select_s.bin;
-                                        up = select_s.above;
-                                      });
+      const auto pick = exchange.pick(hist, nbins, remain, pass, kSpan && spanned ? span_s : nullptr);
       b = pick.bin, above = pick.above, count = pick.count;
-      uint32_t mine = 0;
-      for (int i = int(b) + 1 + int(threadIdx.x); i < nbins; i += tuning::kThreads) mine += hist[i];
-      if (mine) atomicAdd(&published[2 * me], mine);  // a running count over the passes
-      __syncthreads();
-      my_above = published[2 * me];
+      my_above += pick.my_above;
+      my_tied = pick.my_count;
+      span = pick.span;
     } else {
+      if (kSpan && spanned) {
+        span = make_uint2(~0u, 0u);
+#pragma unroll
+        for (int w = 0; w < tuning::kThreads / 32; ++w) span = make_uint2(span.x & span_s[w].x, span.y | span_s[w].y);
+      }
       Select::run(select_s, hist, nbins, remain);
       b = select_s.bin, above = select_s.above, count = hist[b];
       my_above += above;  // this CTA's counts are the row's
+      my_tied = count;
     }
-    my_tied = hist[b];
     remain -= above;
     tied = count;
     prefix = (prefix << bits) | b;
     resolved += bits;
+    if (kSpan && spanned) {
+      const uint32_t low = (1u << (kKeyBits - resolved)) - 1u;  // the bits still unknown
+      if (((span.x ^ span.y) & low) == 0) {  // every counted key has the same low bits: resolved
+        prefix = (prefix << (kKeyBits - resolved)) | (span.x & low);
+        resolved = kKeyBits;
+      }
+    }
     ++pass;
-    // Reads of hist, of this pass's area and of this CTA's count above are done before the next
-    // pass clears hist or adds to the count (and, two passes on, receives into the area).
+    // Reads of hist are done before the next pass clears it.
     __syncthreads();
   };
   // Pass 1 (its histogram cleared above).
@@ -333,22 +345,40 @@ __device__ __forceinline__ void radix_select_row(const RadixParams& p) {
   if (cached) first_pass<Traits, true>(row, begin, end, cache, hist, kKeyBits - tuning::kFirstDigitBits);
   else first_pass<Traits, false>(row, begin, end, cache, hist, kKeyBits - tuning::kFirstDigitBits);
   timeline.mark();
-  choose_bin(tuning::kFirstDigitBits);
+  choose_bin(tuning::kFirstDigitBits, false);
   timeline.mark();
 
   if (tied > remain && resolved < kKeyBits) {
-    // Compact this CTA's elements at or above the bin, in position order, when they fit.
+    // A later pass counts the next digit of the elements still tied (the same bits in every CTA).
+    int bits = 0, shift = 0;
+    auto next_digit = [&] {
+      bits = min(tuning::kLaterDigitBits, kKeyBits - resolved);
+      shift = kKeyBits - resolved - bits;
+      clear_hist(bits);
+    };
+    auto count_tie = [&](uint32_t key) {  // whether the key is a tie (and counted)
+      const bool tie = prefix_of(key) == prefix;
+      if (tie) atomicAdd(&hist[(key >> shift) & ((1u << bits) - 1u)], 1u);
+      return tie;
+    };
+    // Compact this CTA's elements at or above the bin, in position order, when they fit, and
+    // count the second pass's digit of its ties as they are listed (the list's ties are what
+    // that pass would sweep), so that the pass needs no sweep of its own.
+    bool counted = false;
     if (my_above + my_tied <= uint32_t(cand_cap)) {
+      next_digit();
       if (source == Source::Cache) {
-        ncand = int32_t(Run::sweep(
+        ncand = int32_t(Run::sweep<false>(
                             run_s, int32_t(end - begin),
                             [&](int32_t i, bool& keep, bool& none) {
                               keep = prefix_of(cache[i]) >= prefix;
                               none = false;
                             },
                             [&](int32_t i, bool, uint32_t at, uint32_t) {
-                              cand_key[at] = cache[i];
+                              const uint32_t key = cache[i];
+                              cand_key[at] = key;
                               cand_pos[at] = int32_t(begin) + i;
+                              count_tie(key);
                             })
                             .x);
       } else {
@@ -367,25 +397,43 @@ __device__ __forceinline__ void radix_select_row(const RadixParams& p) {
               const int32_t at = ncand + int32_t(before[u] >> 16);
               cand_key[at] = key[u];
               cand_pos[at] = pos[u];
+              count_tie(key[u]);
             }
           ncand += int32_t(n >> 16);
         });
       }
       __syncthreads();
       source = Source::List;
+      counted = true;
     }
     timeline.mark();
     while (tied > remain && resolved < kKeyBits) {  // further passes over the elements still tied
-      const int bits = min(tuning::kLaterDigitBits, kKeyBits - resolved);
-      const int shift = kKeyBits - resolved - bits;
-      clear_hist(bits);
-      tiles([&](Keys key, Positions, Valid valid) {
+      // Spanned: not the key's last digit, which leaves nothing to spare, and only where the row's
+      // ties are too many for the CTAs' lists (a plateau), the same in every CTA, so that the
+      // exchange's messages agree. A CTA that listed its ties (and so counted them there) sends
+      // the span that never agrees.
+      const bool spanned = kSpan && resolved + min(tuning::kLaterDigitBits, kKeyBits - resolved) < kKeyBits &&
+                           tied > uint32_t(C) * uint32_t(p.chunk_cap > 0 ? p.cand_cap : p.region_words / 2);
+      if (!counted) {
+        next_digit();
+        uint32_t all = ~0u, any = 0u;
+        tiles([&](Keys key, Positions, Valid valid) {
 #pragma unroll
-        for (int u = 0; u < kI; ++u)
-          if (valid[u] && prefix_of(key[u]) == prefix) atomicAdd(&hist[(key[u] >> shift) & ((1u << bits) - 1u)], 1u);
-      });
+          for (int u = 0; u < kI; ++u)
+            if (valid[u] && count_tie(key[u]) && spanned) {
+              all &= key[u];
+              any |= key[u];
+            }
+        });
+        if (spanned) {
+          all = __reduce_and_sync(0xffffffffu, all);
+          any = __reduce_or_sync(0xffffffffu, any);
+          if ((threadIdx.x & 31u) == 0) span_s[threadIdx.x / 32] = make_uint2(all, any);
+        }
+      }
+      counted = false;
       timeline.mark();
-      choose_bin(bits);
+      choose_bin(bits, spanned);
       timeline.mark();
     }
   }
@@ -436,6 +484,10 @@ __device__ __forceinline__ void radix_select_row(const RadixParams& p) {
   } else {
     const bool list = source == Source::List;
     const uint32_t* const keys = list ? cand_key : cache;
+    // The ties this CTA's tie-break takes, by their rank among its ties: [lo, hi). A plateau's
+    // ties that no tie-break takes are not visited one by one.
+    const uint32_t ties_lo = large ? (dropped > ties_run ? dropped - ties_run : 0u) : 0u;
+    const uint32_t ties_hi = large ? ~0u : (remain > ties_run ? remain - ties_run : 0u);
     Run::sweep(
         run_s, list ? ncand : int32_t(end - begin),
         [&](int32_t i, bool& above, bool& tie) {
@@ -445,7 +497,8 @@ __device__ __forceinline__ void radix_select_row(const RadixParams& p) {
         },
         [&](int32_t i, bool above, uint32_t above_before, uint32_t ties_before) {
           put(above, above_run + above_before, ties_run + ties_before, list ? cand_pos[i] : int32_t(begin) + i);
-        });
+        },
+        ties_lo, ties_hi);
   }
   timeline.mark();
   if constexpr (C > 1) Exchange::ready();  // the exit's cluster barrier, second half
