@@ -14,9 +14,7 @@ constexpr int kItems = 8;             // elements per thread per tile (tile = kT
 constexpr int kFirstDigitBits = 11;   // first pass: sign, exponent and the top mantissa bits
 constexpr int kLaterDigitBits = 11;   // later passes (32-bit keys: 11 + 11 + 10; 16-bit: 11 + 5)
 constexpr int kMaxBins = 1 << kFirstDigitBits;
-// 16-byte loads per thread in flight in the first pass: 8 put a cached chunk of 16384 f32 keys
-// (an 8-CTA cluster's share of 131072) in flight at once, one trip to memory instead of two.
-constexpr int kVectorsInFlight = 8;
+constexpr int kVectorsInFlight = 4;   // 16-byte loads per thread in flight in the first pass
 constexpr int kMaxClusterSize = 8;    // CTAs cooperating on one row (the portable cluster limit)
 
 // Shared memory per CTA (radix_shape in dispatch.cu): the chunk cache (4-byte keys, up to
