@@ -8,7 +8,8 @@
 // made by the warp together: at step s lane l flags the warp's entry 32 s + l (consecutive words,
 // no bank conflicts, no branch, independent loads), a ballot gives the step's 32 flags, lane s
 // keeps it, and each thread cuts its run's bits out of the one or two ballots that hold them.
-// Only the flagged entries are emitted.
+// Only the flagged entries are emitted. Where a round's emits crowd into a few threads (a
+// plateau's taken ties, 32 to a run), they are dealt out over the block instead (spread_emit).
 #pragma once
 #include <cstdint>
 
@@ -19,6 +20,11 @@ namespace nsa::cuda {
 template <int kThreads>
 struct RunRank {
   static constexpr int kRun = 32;  // entries per thread per round: one mask bit each
+  // A round whose busiest thread emits more than this deals its emits out over the block; the
+  // deal costs a barrier, a scan and a search of the runs an emit.
+  static constexpr int kSpreadAt = 8;
+  // Words of the scratch a spread round needs: four a thread.
+  static constexpr int kScratchWords = 4 * kThreads;
   static_assert(kThreads * kRun < (1 << 16), "two 16-bit counts are packed into one word");
   static_assert(kThreads % 32 == 0, "whole warps: each takes its entries' flags by ballots");
   using Sum = BlockExclusiveSum<kThreads>;
@@ -34,10 +40,12 @@ struct RunRank {
   // has, with the counts of a- and b-flagged entries at smaller indices. Returns the totals {a,
   // b}. Every thread of the block must call it; it begins and ends with a barrier. (The range
   // spares a run of plateau ties, most of which no tie-break takes, a call each: kernel-notes,
-  // v6 step 31.) kFlagB false: flags never sets b, and its ballots are not taken.
+  // v6 step 31.) kFlagB false: flags never sets b, and its ballots are not taken. `scratch`
+  // (kScratchWords words of shared memory, or null): where given, a round whose emits crowd into
+  // a few threads spreads them, so emit may then be called by any thread of the block.
   template <bool kFlagB = true, class Flags, class Emit>
   __device__ static uint2 sweep(Storage& s, int32_t n, Flags&& flags, Emit&& emit, uint32_t b_lo = 0,
-                                uint32_t b_hi = ~0u) {
+                                uint32_t b_hi = ~0u, uint32_t* scratch = nullptr) {
     uint32_t total_a = 0, total_b = 0;
     __syncthreads();  // the entries were written before the sweep reads them
     for (int32_t base = 0; base < n; base += kThreads * kRun) {
@@ -62,11 +70,38 @@ struct RunRank {
       const uint32_t skip = b_lo > first_b ? min(b_lo - first_b, nb) : 0u;
       const uint32_t keep = b_hi > first_b ? min(b_hi - first_b, nb) : 0u;
       const uint32_t emit_b = skip >= keep ? 0u : lowest_set(mb, keep) & ~lowest_set(mb, skip);
-      for (uint32_t left = ma | emit_b; left; left &= left - 1u) {
-        const int32_t j = __ffs(left) - 1;
+      // Entry first + j of a run with masks ma, mb and scan offsets `before`.
+      auto emit_entry = [&](int32_t first_j, int32_t j, uint32_t ma_j, uint32_t mb_j, uint32_t before_j) {
         const uint32_t low = (1u << j) - 1u;
-        emit(first + j, bool((ma >> j) & 1u), total_a + (before >> 16) + uint32_t(__popc(ma & low)),
-             total_b + (before & 0xffffu) + uint32_t(__popc(mb & low)));
+        emit(first_j + j, bool((ma_j >> j) & 1u), total_a + (before_j >> 16) + uint32_t(__popc(ma_j & low)),
+             total_b + (before_j & 0xffffu) + uint32_t(__popc(mb_j & low)));
+      };
+      const uint32_t mine = uint32_t(__popc(ma)) + (keep > skip ? keep - skip : 0u);  // this thread's emits
+      if (scratch && len > kSpreadAt && __syncthreads_or(mine > uint32_t(kSpreadAt))) {
+        // The round's emits in thread order, e-th of them by thread e mod kThreads: thread t's
+        // a-flagged entries, then its b-flagged ones ranked [skip, keep). Each thread's offset in
+        // that order (and its skip), scan offsets and masks go to the scratch (the barrier above
+        // ends the scan's reads of s.sum, so the second scan may reuse it).
+        uint32_t emits;
+        const uint32_t at = Sum::run(s.sum, mine, &emits);
+        scratch[threadIdx.x] = (at << 16) | skip;
+        scratch[kThreads + threadIdx.x] = before;
+        scratch[2 * kThreads + threadIdx.x] = ma;
+        scratch[3 * kThreads + threadIdx.x] = mb;
+        __syncthreads();
+        for (uint32_t e = threadIdx.x; e < emits; e += kThreads) {
+          int32_t t = 0;  // the last thread whose offset is at most e: the emit's (one that emits nothing
+                          // shares its offset with the next thread, so it is never the last such)
+#pragma unroll
+          for (int32_t half = kThreads / 2; half; half /= 2)
+            if ((scratch[t + half] >> 16) <= e) t += half;
+          const uint32_t th = e - (scratch[t] >> 16), t_ma = scratch[2 * kThreads + t], t_mb = scratch[3 * kThreads + t];
+          const uint32_t t_na = uint32_t(__popc(t_ma));
+          const int32_t j = th < t_na ? nth_set(t_ma, th) : nth_set(t_mb, (scratch[t] & 0xffffu) + th - t_na);
+          emit_entry(base + t * len, j, t_ma, t_mb, scratch[kThreads + t]);
+        }
+      } else {
+        for (uint32_t left = ma | emit_b; left; left &= left - 1u) emit_entry(first, __ffs(left) - 1, ma, mb, before);
       }
       total_a += all >> 16;
       total_b += all & 0xffffu;
@@ -101,6 +136,17 @@ struct RunRank {
     const uint32_t hi = __shfl_sync(0xffffffffu, held, (bit >> 5) + 1);
     const uint32_t bits = __funnelshift_r(lo, hi, uint32_t(bit & 31));
     return len == 32 ? bits : bits & ((1u << len) - 1u);
+  }
+
+  // The position of m's set bit that has n set bits below it (n < popc(m)).
+  __device__ static int32_t nth_set(uint32_t m, uint32_t n) {
+    int32_t at = 0;
+#pragma unroll
+    for (int32_t width = 16; width; width /= 2) {
+      const uint32_t below = uint32_t(__popc(m & ((1u << width) - 1u)));
+      if (n >= below) n -= below, m >>= width, at += width;
+    }
+    return at;
   }
 
   // The lowest n set bits of m (n <= popc(m)); a loop only where a run straddles a range's end.
