@@ -264,15 +264,9 @@ std::optional<RadixShape> radix_shape(int64_t max_len, int32_t k, RadixPlan plan
       return RadixShape{int32_t(chunk + 4 + 2 * cand), int32_t(chunk), int32_t(cand)};
     }
   }
-  // Streamed: the list as long as it would be alone, then as many of the ring's stages as fit
-  // beside it (none before sm_90, which has no bulk copies: the chunk's threads then read it
-  // from global memory).
-  const int64_t room = std::min<int64_t>(tuning::kMaxSmemPerCta, optin) - hist_bytes;
-  const int64_t cand = std::min<int64_t>(want, room / 8) / 2 * 2;  // even: the ring 16-byte aligned
+  const int64_t cand = std::min<int64_t>(want, (std::min<int64_t>(tuning::kMaxSmemPerCta, optin) - hist_bytes) / 8);
   if (cand < tuning::kMinCandidates) return std::nullopt;
-  const int64_t ring_cap = caps.cc >= 90 ? (plan.alone ? tuning::kRingBytesAlone : tuning::kRingBytes) : 0;
-  const int64_t ring = std::min<int64_t>(ring_cap, (room - 8 * cand) / tuning::kRingStageBytes * tuning::kRingStageBytes);
-  return RadixShape{int32_t(2 * cand + ring / 4), 0, int32_t(cand)};
+  return RadixShape{int32_t(2 * cand), 0, 0};
 }
 
 // The shape of a launch: CTAs in clusters of `cluster` when above 1.

@@ -21,8 +21,8 @@ constexpr int kMaxClusterSize = 8;    // CTAs cooperating on one row (the portab
 // kMaxChunkCache of them) and a candidate list (key + position) for the first pass's threshold
 // bin and above: (2k + 4096) / C entries, at least kMinCandidates, trimmed so that two CTAs fit an
 // SM (kSmemPerCta: a CTA's dynamic and static shared memory together). Chunks too long to cache
-// use up to 2k + 4096 candidates within kMaxSmemPerCta and their ring (below) in the rest.
-// Whatever does not fit is re-scanned, never dropped. On a device whose opt-in limit is lower (99 KB on sm_86/89/120, 163
+// use the whole region for candidates, up to 2k + 4096 of them. Whatever does not fit is
+// re-scanned, never dropped. On a device whose opt-in limit is lower (99 KB on sm_86/89/120, 163
 // KB on sm_80) the region shrinks to it: a chunk is cached only with kMinCandidates beside it, and
 // an uncached CTA needs kMinCandidates.
 constexpr int kMaxChunkCache = 16384;
@@ -31,14 +31,6 @@ constexpr int kMaxChunkCache = 16384;
 // 262144 scores and reads it once.
 constexpr int kMaxChunkCacheAlone = 32768;
 constexpr int kMinCandidates = 1024;
-// A streamed chunk (too long to cache) passes through a ring of bulk copies of a tile
-// (kThreads x kItems scores) a stage, placed past its candidate list, as many whole stages as fit
-// there up to kRingBytesAlone where the CTA has its SM alone (8 stages of f32 in flight),
-// kRingBytes otherwise (two CTAs an SM beside 2k + 4096 candidates at k = 2048).
-constexpr int kRingBytes = 32 * 1024;
-constexpr int kRingBytesAlone = 128 * 1024;
-constexpr int kRingStageBytes = kThreads * kItems * 4;  // an f32 tile (16-bit: half, two a stage's bytes)
-constexpr int kRingStages = 16;  // the most stages (16-bit scores: 8 KB each)
 constexpr int kSmemPerCta = 110 * 1024;
 constexpr int kMaxSmemPerCta = 220 * 1024;  // under sm_90's and sm_100's 227 KB opt-in limit
 

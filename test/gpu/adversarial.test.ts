@@ -1,6 +1,6 @@
 // Data meant to break a radix select: plateaus larger than any buffer, thresholds inside a
 // plateau, NaN/+-inf/-0.0, empty windows, and device-side windows that lie.
-import { cudaStatus, topkSync } from '../../lib';
+import { topkSync } from '../../lib';
 import { OpRun, allocScores, bitsOf, checkTopk, encode, makeScores, runOp } from '../../lib/reference';
 import { loadNative } from '../../lib/loader';
 import { CUDA_RUNS, describeGpu } from '../helpers/gpu';
@@ -189,37 +189,6 @@ describeGpu("the radix kernel's taken ties crowded into a few threads' runs", ()
     for (const k of [512, 2000, 2048]) {
       for (const tieBreak of TIE_BREAKS) {
         await exact({ backend: 'radix', path }, scores, { k, rows, dtype, tieBreak, sorted, deterministic: true, values: true });
-      }
-    }
-  });
-});
-
-describeGpu("the radix kernel's streamed chunks through the ring of bulk copies", () => {
-  // A chunk too long to cache streams through a ring of tiles (4096 scores) brought by bulk copies
-  // (v6 step 40): its first and last scores off a 16-byte boundary are read by their threads,
-  // chunks shorter than a tile, a tile and one more, and rings that wrap, in one pass and in
-  // several (plateaus: the list does not fit, later passes and the output read the row again, the
-  // ring's phases carried from one to the next). Windows start r mod 8 scores past a 16-byte
-  // boundary in row r (every head length of every dtype). CTAs that share an SM: one a row
-  // ('block': 2 stages of f32, 4 of 16-bit) and one more row than SMs of 16385; 8-CTA clusters,
-  // a CTA alone on its SM (8 / 16 stages), of rows of 2^20 + 3 whose plateaus span the row.
-  const sms = () => cudaStatus().devices[0].multiProcessors;
-  const cases = [
-    ['block', () => 8, 100_011, [100_011, 4097, 4096, 100_002, 3000, 100_010]],
-    ['auto', () => sms() + 1, 16_385, [16_385, 4097, 4096, 16_376, 3000, 16_384]],
-    ['cluster', () => 4, (1 << 20) + 3, [(1 << 20) + 3, (1 << 20) - 6, (1 << 20) + 3, (1 << 20) + 2]],
-  ] as const;
-  test.each(cases)('%s path', async (path, rowsOf, stride, windows) => {
-    const rows = rowsOf();
-    for (const dtype of DTYPES) {
-      const kinds = ['normal', 'relu', 'equal', 'fewDistinct'] as const;
-      const scores = makeScores(dtype, rows, stride, Array.from({ length: rows }, (_, r) => kinds[r % 4]), 76 + rows);
-      const rowStarts = Array.from({ length: rows }, (_, r) => (r % 8) - ((r * stride) % 8) + 8).map((x) => x % 8);
-      const lengths = Array.from({ length: rows }, (_, r) => Math.min(windows[r % windows.length], stride - rowStarts[r]));
-      for (const k of [512, 2048]) {
-        for (const tieBreak of TIE_BREAKS) {
-          await exact({ backend: 'radix', path }, scores, { k, rows, dtype, tieBreak, rowStarts, lengths, deterministic: true, values: true });
-        }
       }
     }
   });

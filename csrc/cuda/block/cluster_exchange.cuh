@@ -21,7 +21,6 @@
 #include <cstdint>
 
 #include "cluster_ops.cuh"
-#include "mbarrier.cuh"
 
 namespace nsa::cuda {
 
@@ -58,31 +57,46 @@ struct ClusterExchange {
   __device__ explicit ClusterExchange(Storage& storage) : s(storage), me(ClusterOps<C>::rank()) {}
 
 #if NSA_TOPK_HAS_CLUSTERS
+  __device__ static uint32_t local(const void* p) { return uint32_t(__cvta_generic_to_shared(p)); }
   __device__ static uint32_t remote(uint32_t addr, uint32_t rank) {
     uint32_t out;
     asm volatile("mapa.shared::cluster.u32 %0, %1, %2;" : "=r"(out) : "r"(addr), "r"(rank));
     return out;
   }
+  __device__ static void expect(uint64_t* bar, uint32_t bytes) {
+    asm volatile("mbarrier.arrive.expect_tx.shared::cta.b64 _, [%0], %1;" ::"r"(local(bar)), "r"(bytes) : "memory");
+  }
   // Waits for the phase of `bar` with this parity, acquiring at cluster scope what the senders'
   // completions released.
-  __device__ static void wait(uint64_t* bar, uint32_t parity) { mbarrier::wait<true>(bar, parity); }
+  __device__ static void wait(uint64_t* bar, uint32_t parity) {
+    uint32_t done = 0;
+    do {
+      asm volatile(
+          "{\n .reg .pred p;\n"
+          " mbarrier.try_wait.parity.acquire.cluster.shared::cta.b64 p, [%1], %2;\n"
+          " selp.u32 %0, 1, 0, p;\n}"
+          : "=r"(done)
+          : "r"(local(bar)), "r"(parity)
+          : "memory");
+    } while (!done);
+  }
   // Sends to CTA `rank`'s copy of `dst`, counted on its copy of `bar`.
   __device__ static void send(uint4 v, const void* dst, uint64_t* bar, uint32_t rank) {
     asm volatile("st.async.shared::cluster.mbarrier::complete_tx::bytes.v4.b32 [%0], {%1, %2, %3, %4}, [%5];" ::"r"(
-                     remote(mbarrier::smem(dst), rank)),
-                 "r"(v.x), "r"(v.y), "r"(v.z), "r"(v.w), "r"(remote(mbarrier::smem(bar), rank))
+                     remote(local(dst), rank)),
+                 "r"(v.x), "r"(v.y), "r"(v.z), "r"(v.w), "r"(remote(local(bar), rank))
                  : "memory");
   }
   __device__ static void send(uint32_t x, uint32_t y, const void* dst, uint64_t* bar, uint32_t rank) {
     asm volatile("st.async.shared::cluster.mbarrier::complete_tx::bytes.v2.b32 [%0], {%1, %2}, [%3];" ::"r"(
-                     remote(mbarrier::smem(dst), rank)),
-                 "r"(x), "r"(y), "r"(remote(mbarrier::smem(bar), rank))
+                     remote(local(dst), rank)),
+                 "r"(x), "r"(y), "r"(remote(local(bar), rank))
                  : "memory");
   }
   __device__ static void send(uint32_t x, const void* dst, uint64_t* bar, uint32_t rank) {
     asm volatile("st.async.shared::cluster.mbarrier::complete_tx::bytes.b32 [%0], %1, [%2];" ::"r"(
-                     remote(mbarrier::smem(dst), rank)),
-                 "r"(x), "r"(remote(mbarrier::smem(bar), rank))
+                     remote(local(dst), rank)),
+                 "r"(x), "r"(remote(local(bar), rank))
                  : "memory");
   }
 
@@ -91,10 +105,10 @@ struct ClusterExchange {
   __device__ void init() {
     if (threadIdx.x == 0) {
       for (auto& set : s.bars)
-        for (uint64_t& bar : set) mbarrier::init(&bar);
-      mbarrier::init(&s.counts_bar);
-      mbarrier::fence_init();
-      mbarrier::expect_tx(&s.counts_bar, 8 * me);
+        for (uint64_t& bar : set) asm volatile("mbarrier.init.shared::cta.b64 [%0], 1;" ::"r"(local(&bar)) : "memory");
+      asm volatile("mbarrier.init.shared::cta.b64 [%0], 1;" ::"r"(local(&s.counts_bar)) : "memory");
+      asm volatile("fence.mbarrier_init.release.cluster;" ::: "memory");
+      expect(&s.counts_bar, 8 * me);
     }
   }
   // The start's cluster barrier in two halves: begin() (relaxed: only the mbarriers' init, which
@@ -129,8 +143,8 @@ struct ClusterExchange {
     const uint32_t parity = uint32_t(pass >> 1) & 1u;
     const uint32_t lane = threadIdx.x & 31u, warp = threadIdx.x >> 5;
     if (threadIdx.x == 0) {
-      mbarrier::expect_tx(&s.bars[b][0], C * (kGroups * 4u + (spans ? 8u : 0u)));  // every CTA's group sums (and span)
-      mbarrier::expect_tx(&s.bars[b][1], C * 32u * 4u);                            // every CTA's bins of the group
+      expect(&s.bars[b][0], C * (kGroups * 4u + (spans ? 8u : 0u)));  // every CTA's group sums (and span)
+      expect(&s.bars[b][1], C * 32u * 4u);                            // every CTA's bins of the group
     }
     if (spans && warp == 0) {  // (1') this CTA's span to every CTA
       const bool mine = lane < unsigned(kThreads / 32);

@@ -2,11 +2,9 @@
 // order-preserving keys, one CTA per row (C == 1) or one thread-block cluster of C CTAs per row.
 //
 // Each CTA owns one contiguous chunk of its row. Per row:
-//  1. Pass 1 reads the chunk from global memory once, keeps its keys in shared memory when the
-//     chunk fits the cache (16-byte loads), and counts the first digit (11 bits); the bin of the
-//     k-th greatest key is found from the histogram summed over the row. A chunk too long to cache
-//     is streamed, in this pass and any that reads it again, through a ring of bulk copies
-//     (block/bulk_ring.cuh) in the region past its candidate list.
+//  1. Pass 1 reads the chunk from global memory once (16-byte loads), keeps its keys in shared
+//     memory when the chunk fits the cache, and counts the first digit (11 bits); the bin of the
+//     k-th greatest key is found from the histogram summed over the row.
 //  2. The chunk's elements in that bin and above are compacted, in position order, into the
 //     candidate list, when they fit (ranks from RunRank over the cached chunk, TileRank over row
 //     tiles streamed from global memory). Whatever does not fit is not dropped: that CTA keeps
@@ -29,7 +27,6 @@
 
 #include "../../common/key_traits.h"
 #include "../block/bucket_select.cuh"
-#include "../block/bulk_ring.cuh"
 #include "../block/cluster_exchange.cuh"
 #include "../block/cluster_ops.cuh"
 #include "../block/run_rank.cuh"
@@ -46,9 +43,7 @@ struct RadixParams {
   OutputSpec out;
   // Shared-memory region of `region_words` 4-byte words per CTA. A chunk of up to `chunk_cap`
   // elements is cached there as keys (after up to 3 words of alignment pad), followed, 4 words
-  // past chunk_cap, by a candidate list of `cand_cap` entries (key and position). A streamed
-  // chunk (chunk_cap 0) has the list of `cand_cap` entries first and its ring of bulk copies in
-  // the rest of the region.
+  // past chunk_cap, by a candidate list of `cand_cap` entries (key and position). An uncached chunk uses the whole region for candidates (region_words / 2 entries).
   int32_t region_words;
   int32_t chunk_cap;
   int32_t cand_cap;
@@ -66,7 +61,7 @@ constexpr size_t radix_smem_bytes(int32_t region_words) {
 // The kernel's static shared memory: its __shared__ objects (radix_select_row), in the order
 // declared there, each at its alignment, as ptxas lays them out, in whole 16-byte units; an
 // instance holds those it uses (the bin's block scan for C == 1, the exchange for C > 1, the keys'
-// span for 32-bit keys). nvcc 13.0, -Xptxas=-v: 912 bytes for one CTA, 7232 for a cluster's, as
+// span for 32-bit keys). nvcc 13.0, -Xptxas=-v: 784 bytes for one CTA, 7104 for a cluster's, as
 // the structs hold (16-bit keys: 128 bytes fewer; the structs are an upper bound there).
 // The opt-in limit covers it and the dynamic part together (radix_shape in dispatch.cu); a
 // launch that still exceeded it would fail, not run.
@@ -74,10 +69,8 @@ struct RadixRowStatic {
   using Rank = TileRank<tuning::kThreads, tuning::kItems>;  // ordered ranks over row tiles
   using Run = RunRank<tuning::kThreads>;                     // ... over shared-memory arrays
   using Select = BucketSelect<tuning::kThreads, tuning::kMaxBins>;
-  using RingStorage = BulkRingStorage<tuning::kRingStages>;  // a streamed chunk's copies
   Rank::Storage rank;
   Run::Storage run;
-  RingStorage ring;
 };
 struct RadixBlockStatic : RadixRowStatic {
   Select::Storage select;
@@ -93,9 +86,42 @@ constexpr size_t radix_static_smem_bytes(int cluster) {
   return ((cluster == 1 ? sizeof(RadixBlockStatic) : sizeof(RadixClusterStatic)) + 15) / 16 * 16;
 }
 
-// Calls fn(key, pos, valid) for each tile of keys in shared memory, in position order, as
-// BulkRing::for_each_tile does over a streamed chunk: a candidate list (with positions), or the
-// cached chunk (positions == nullptr: entry i is position first + i).
+// Calls fn(key, pos, valid) for each tile of [begin, end) of a row, in position order, striped so
+// that loads coalesce. The trip count is uniform over the block (fn may hold barriers).
+template <class Traits, class Fn>
+__device__ __forceinline__ void for_each_row_tile(const typename Traits::Bits* row, int64_t begin,
+                                                  int64_t end, Fn&& fn) {
+  using Bits = typename Traits::Bits;
+  constexpr int kT = tuning::kThreads, kI = tuning::kItems;
+  constexpr int64_t kTile = int64_t(kT) * kI;
+  // The next tile's loads are issued before this tile is processed (fn holds barriers and waits).
+  Bits next[kI];
+  auto load = [&](int64_t base) {
+#pragma unroll
+    for (int u = 0; u < kI; ++u) {
+      const int64_t i = base + u * kT + threadIdx.x;
+      if (i < end) next[u] = row[i];
+    }
+  };
+  if (begin < end) load(begin);
+  for (int64_t base = begin; base < end; base += kTile) {
+    uint32_t key[kI];
+    int32_t pos[kI];
+    bool valid[kI];
+#pragma unroll
+    for (int u = 0; u < kI; ++u) {
+      const int64_t i = base + u * kT + threadIdx.x;
+      valid[u] = i < end;
+      key[u] = valid[u] ? Traits::key(next[u]) : 0u;
+      pos[u] = int32_t(i);
+    }
+    if (base + kTile < end) load(base + kTile);
+    fn(key, pos, valid);
+  }
+}
+
+// The same over keys in shared memory, in position order: a candidate list (with positions), or
+// the cached chunk (positions == nullptr: entry i is position first + i).
 template <class Fn>
 __device__ __forceinline__ void for_each_smem_tile(const uint32_t* keys, const int32_t* positions,
                                                    int32_t first, int32_t n, Fn&& fn) {
@@ -125,10 +151,10 @@ __device__ __forceinline__ int32_t cache_pad(const typename Traits::Bits* chunk)
   return (4 - head % 4) % 4;
 }
 
-// Pass 1 of a cached chunk: reads [begin, end) of the row once, 16 bytes per load with several
-// loads in flight per thread, counts the first digit and keeps every key in shared memory (at
-// cache + cache_pad).
-template <class Traits>
+// Pass 1: reads [begin, end) of the row once, 16 bytes per load with several loads in flight per
+// thread, counts the first digit and, when kStore, keeps every key in shared memory (at cache +
+// cache_pad).
+template <class Traits, bool kStore>
 __device__ __forceinline__ void first_pass(const typename Traits::Bits* row, int64_t begin, int64_t end,
                                             uint32_t* cache, uint32_t* hist, int shift) {
   using Bits = typename Traits::Bits;
@@ -138,7 +164,7 @@ __device__ __forceinline__ void first_pass(const typename Traits::Bits* row, int
   auto count = [&](uint32_t key) { atomicAdd(&hist[key >> shift], 1u); };
   auto put = [&](int32_t i, Bits bits) {
     const uint32_t key = Traits::key(bits);
-    cache[i] = key;
+    if constexpr (kStore) cache[i] = key;
     count(key);
   };
   // Scalar head up to 16-byte alignment (all of it if the row is not even element-aligned).
@@ -167,7 +193,7 @@ __device__ __forceinline__ void first_pass(const typename Traits::Bits* row, int
           keys.y = Traits::key(e[4 * q + 1]);
           keys.z = Traits::key(e[4 * q + 2]);
           keys.w = Traits::key(e[4 * q + 3]);
-          cache_vec[v * (kV / 4) + q] = keys;
+          if constexpr (kStore) cache_vec[v * (kV / 4) + q] = keys;
           count(keys.x);
           count(keys.y);
           count(keys.z);
@@ -187,7 +213,6 @@ __device__ __forceinline__ void radix_select_row(const RadixParams& p) {
   using Rank = RadixRowStatic::Rank;
   using Run = RadixRowStatic::Run;
   using Select = RadixRowStatic::Select;
-  using Ring = BulkRing<Traits, tuning::kThreads, tuning::kItems, tuning::kRingStages>;
   constexpr int kKeyBits = Traits::kKeyBits;
   constexpr int kI = tuning::kItems;
   using Keys = const uint32_t (&)[kI];
@@ -204,7 +229,6 @@ __device__ __forceinline__ void radix_select_row(const RadixParams& p) {
   uint32_t* const region = smem + tuning::kMaxBins;
   __shared__ typename Rank::Storage rank_s;
   __shared__ typename Run::Storage run_s;
-  __shared__ typename Ring::Storage ring_s;
   __shared__ typename Select::Storage select_s;
   // Each warp's AND (x) and OR (y) of the keys it counted in a spanned pass (choose_bin); {0, ~0},
   // which never agree, where its CTA listed its ties instead of counting them in the pass.
@@ -227,7 +251,6 @@ __device__ __forceinline__ void radix_select_row(const RadixParams& p) {
   // the PDL wait, it overlaps the previous kernel's tail; nothing of global memory is touched
   // before the wait.
   if constexpr (C > 1) exchange.init();
-  Ring::init(ring_s);  // the ring's mbarriers, published by clear_hist's barrier
   if (kSpan && threadIdx.x < tuning::kThreads / 32) span_s[threadIdx.x] = make_uint2(0u, ~0u);
   clear_hist(tuning::kFirstDigitBits);
   pdl_wait();
@@ -253,12 +276,8 @@ __device__ __forceinline__ void radix_select_row(const RadixParams& p) {
   const bool cached = end - begin <= p.chunk_cap;
   uint32_t* const cache = region + cache_pad<Traits>(row + begin);
   uint32_t* const cand_key = cached ? region + p.chunk_cap + 4 : region;
-  // A streamed chunk's list comes first in the region, its ring after it (a chunk that a cached
-  // plan cannot cache, which no row within the op's maxLen has, splits the region in halves).
-  const int32_t cand_cap = cached || p.chunk_cap == 0 ? p.cand_cap : p.region_words / 4;
+  const int32_t cand_cap = cached ? p.cand_cap : p.region_words / 2;
   int32_t* const cand_pos = reinterpret_cast<int32_t*>(cand_key + cand_cap);
-  const int32_t ring_at = (2 * cand_cap + 3) / 4 * 4;  // 16-byte aligned
-  Ring ring(ring_s, region + ring_at, cached ? 0 : p.region_words - ring_at);
 
   // Selection state, the same in every CTA of the cluster: elements whose top `resolved` key bits
   // exceed `prefix` are selected; `remain` more are to be taken among the `tied` ones equal to it.
@@ -276,7 +295,7 @@ __device__ __forceinline__ void radix_select_row(const RadixParams& p) {
   auto tiles = [&](auto&& fn) {
     if (source == Source::List) for_each_smem_tile(cand_key, cand_pos, 0, ncand, fn);
     else if (source == Source::Cache) for_each_smem_tile(cache, nullptr, int32_t(begin), int32_t(end - begin), fn);
-    else ring.for_each_tile(row, begin, end, fn);
+    else for_each_row_tile<Traits>(row, begin, end, fn);
   };
 
   // The end of a radix pass, once `hist` holds this CTA's counts of the next `bits` bits of the
@@ -323,31 +342,8 @@ __device__ __forceinline__ void radix_select_row(const RadixParams& p) {
   };
   // Pass 1 (its histogram cleared above).
   timeline.mark();
-  if (cached) {
-    if constexpr (sizeof(Bits) == 4 && NSA_TOPK_HAS_MBARRIER_TX) {
-      // 32-bit scores land in the cache by bulk copies, every tile at once, and become keys in
-      // place (for 4-byte scores cache_pad is the chunk's 16-byte phase, where the ring puts its
-      // first score; 16-bit ones would take half their keys' room).
-      static_assert(tuning::kMaxChunkCacheAlone + 3 <= tuning::kRingStages * tuning::kThreads * kI,
-                    "a cached chunk's tiles each have an mbarrier");
-      Ring(ring_s, region, 0).template for_each_tile<true>(row, begin, end, [&](Keys key, Positions pos, Valid valid) {
-#pragma unroll
-        for (int u = 0; u < kI; ++u)
-          if (valid[u]) {
-            cache[pos[u] - int32_t(begin)] = key[u];
-            atomicAdd(&hist[key[u] >> (kKeyBits - tuning::kFirstDigitBits)], 1u);
-          }
-      });
-    } else {
-      first_pass<Traits>(row, begin, end, cache, hist, kKeyBits - tuning::kFirstDigitBits);
-    }
-  } else {
-    ring.for_each_tile(row, begin, end, [&](Keys key, Positions, Valid valid) {
-#pragma unroll
-      for (int u = 0; u < kI; ++u)
-        if (valid[u]) atomicAdd(&hist[key[u] >> (kKeyBits - tuning::kFirstDigitBits)], 1u);
-    });
-  }
+  if (cached) first_pass<Traits, true>(row, begin, end, cache, hist, kKeyBits - tuning::kFirstDigitBits);
+  else first_pass<Traits, false>(row, begin, end, cache, hist, kKeyBits - tuning::kFirstDigitBits);
   timeline.mark();
   choose_bin(tuning::kFirstDigitBits, false);
   timeline.mark();
@@ -386,7 +382,7 @@ __device__ __forceinline__ void radix_select_row(const RadixParams& p) {
                             })
                             .x);
       } else {
-        ring.for_each_tile(row, begin, end, [&](Keys key, Positions pos, Valid valid) {
+        for_each_row_tile<Traits>(row, begin, end, [&](Keys key, Positions pos, Valid valid) {
           bool keep[kI], none[kI];
 #pragma unroll
           for (int u = 0; u < kI; ++u) {
@@ -417,7 +413,7 @@ __device__ __forceinline__ void radix_select_row(const RadixParams& p) {
       // exchange's messages agree. A CTA that listed its ties (and so counted them there) sends
       // the span that never agrees.
       const bool spanned = kSpan && resolved + min(tuning::kLaterDigitBits, kKeyBits - resolved) < kKeyBits &&
-                           tied > uint32_t(C) * uint32_t(p.cand_cap);
+                           tied > uint32_t(C) * uint32_t(p.chunk_cap > 0 ? p.cand_cap : p.region_words / 2);
       if (!counted) {
         next_digit();
         uint32_t all = ~0u, any = 0u;
@@ -469,7 +465,7 @@ __device__ __forceinline__ void radix_select_row(const RadixParams& p) {
       emit<Traits>(p.out, p.a, r, int64_t(above_before) + taken(ties_before), pos, row);
   };
   if (source == Source::Row) {
-    ring.for_each_tile(row, begin, end, [&](Keys key, Positions pos, Valid valid) {
+    for_each_row_tile<Traits>(row, begin, end, [&](Keys key, Positions pos, Valid valid) {
       bool above[kI], tie[kI];
 #pragma unroll
       for (int u = 0; u < kI; ++u) {
