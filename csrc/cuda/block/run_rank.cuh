@@ -70,38 +70,45 @@ struct RunRank {
       const uint32_t skip = b_lo > first_b ? min(b_lo - first_b, nb) : 0u;
       const uint32_t keep = b_hi > first_b ? min(b_hi - first_b, nb) : 0u;
       const uint32_t emit_b = skip >= keep ? 0u : lowest_set(mb, keep) & ~lowest_set(mb, skip);
-      // Entry first + j of a run with masks ma, mb and scan offsets `before`.
-      auto emit_entry = [&](int32_t first_j, int32_t j, uint32_t ma_j, uint32_t mb_j, uint32_t before_j) {
-        const uint32_t low = (1u << j) - 1u;
-        emit(first_j + j, bool((ma_j >> j) & 1u), total_a + (before_j >> 16) + uint32_t(__popc(ma_j & low)),
-             total_b + (before_j & 0xffffu) + uint32_t(__popc(mb_j & low)));
-      };
       const uint32_t mine = uint32_t(__popc(ma)) + (keep > skip ? keep - skip : 0u);  // this thread's emits
-      if (scratch && len > kSpreadAt && __syncthreads_or(mine > uint32_t(kSpreadAt))) {
-        // The round's emits in thread order, e-th of them by thread e mod kThreads: thread t's
-        // a-flagged entries, then its b-flagged ones ranked [skip, keep). Each thread's offset in
-        // that order (and its skip), scan offsets and masks go to the scratch (the barrier above
-        // ends the scan's reads of s.sum, so the second scan may reuse it).
-        uint32_t emits;
+      // Where the round's emits crowd into a few threads, they are dealt out over the block: the
+      // e-th of them (in thread order: thread t's a-flagged entries, then its b-flagged ones ranked
+      // [skip, keep)) by thread e mod kThreads. Each thread's offset in that order (and its skip),
+      // scan offsets and masks go to the scratch (the barrier that decides it ends the round's
+      // scan's reads of s.sum, so a second scan may reuse it). One emit site serves both ways, so
+      // that the kernel's code and registers stay those of a thread emitting its own run's.
+      const bool dealt = scratch && len > kSpreadAt && __syncthreads_or(mine > uint32_t(kSpreadAt));
+      uint32_t left = ma | emit_b, e = threadIdx.x, emits = 0;
+      if (dealt) {
         const uint32_t at = Sum::run(s.sum, mine, &emits);
         scratch[threadIdx.x] = (at << 16) | skip;
         scratch[kThreads + threadIdx.x] = before;
         scratch[2 * kThreads + threadIdx.x] = ma;
         scratch[3 * kThreads + threadIdx.x] = mb;
         __syncthreads();
-        for (uint32_t e = threadIdx.x; e < emits; e += kThreads) {
-          int32_t t = 0;  // the last thread whose offset is at most e: the emit's (one that emits nothing
-                          // shares its offset with the next thread, so it is never the last such)
+      }
+      while (dealt ? e < emits : left != 0u) {
+        int32_t run_first = first, j;
+        uint32_t run_ma = ma, run_mb = mb, run_before = before;
+        if (dealt) {
+          int32_t t = 0;  // the last thread whose offset is at most e: the emit's (one that emits
+                          // nothing shares its offset with the next thread, so it is never the last such)
 #pragma unroll
           for (int32_t half = kThreads / 2; half; half /= 2)
             if ((scratch[t + half] >> 16) <= e) t += half;
-          const uint32_t th = e - (scratch[t] >> 16), t_ma = scratch[2 * kThreads + t], t_mb = scratch[3 * kThreads + t];
-          const uint32_t t_na = uint32_t(__popc(t_ma));
-          const int32_t j = th < t_na ? nth_set(t_ma, th) : nth_set(t_mb, (scratch[t] & 0xffffu) + th - t_na);
-          emit_entry(base + t * len, j, t_ma, t_mb, scratch[kThreads + t]);
+          const uint32_t th = e - (scratch[t] >> 16);
+          run_first = base + t * len;
+          run_ma = scratch[2 * kThreads + t], run_mb = scratch[3 * kThreads + t], run_before = scratch[kThreads + t];
+          const uint32_t na = uint32_t(__popc(run_ma));
+          j = th < na ? nth_set(run_ma, th) : nth_set(run_mb, (scratch[t] & 0xffffu) + th - na);
+          e += kThreads;
+        } else {
+          j = __ffs(left) - 1;
+          left &= left - 1u;
         }
-      } else {
-        for (uint32_t left = ma | emit_b; left; left &= left - 1u) emit_entry(first, __ffs(left) - 1, ma, mb, before);
+        const uint32_t low = (1u << j) - 1u;
+        emit(run_first + j, bool((run_ma >> j) & 1u), total_a + (run_before >> 16) + uint32_t(__popc(run_ma & low)),
+             total_b + (run_before & 0xffffu) + uint32_t(__popc(run_mb & low)));
       }
       total_a += all >> 16;
       total_b += all & 0xffffu;
