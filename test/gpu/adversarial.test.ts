@@ -158,38 +158,3 @@ describeGpu('the radix kernel on keys that agree below a digit', () => {
     }
   });
 });
-
-describeGpu("the radix kernel's taken ties crowded into a few threads' runs", () => {
-  // A plateau's taken ties sit in a few threads' runs of the cached chunk (32 entries each), and
-  // a round where some thread would emit more than RunRank's kSpreadAt (8) deals them out over
-  // the block (v6 step 39). Rows, on a plateau of 0.0: greater scores every 23rd position near
-  // either end, among the ties (small) or the dropped ties (large) that the straddling run cuts;
-  // the plateau alone; a head of ties every 3rd position (10-11 emits a run: dealt) and every 4th
-  // (8: not), -1.0
-  // between them and greater scores every 301st. On one cached CTA (sorted, one row an SM) and
-  // on an 8-CTA cluster; k = 2000 cuts inside a run.
-  const cases = [
-    ['auto', 16_384, 132, true, 'f32'],
-    ['cluster', 131_072, 4, false, 'f32'],
-    ['cluster', 131_072, 4, false, 'bf16'],
-  ] as const;
-  test.each(cases)('%s path, rows of %i (%s)', async (path, length, rows, sorted, dtype) => {
-    const scores = allocScores(dtype, rows * length);
-    const bits = bitsOf(scores);
-    const minusOne = encode(dtype, -1);
-    for (let r = 0; r < rows; r++) {
-      const kind = r % 4;
-      for (let j = 0; j < length; j++) {
-        let x = 0;
-        if (kind === 0 && (j < 2500 || j >= length - 2500) && j % 23 === 0) x = encode(dtype, 1 + (j % 97) / 97);
-        else if (kind >= 2 && j < 8192) x = j % 301 === 0 ? encode(dtype, 2) : j % (kind + 1) === 0 ? 0 : minusOne;
-        bits[r * length + j] = x;
-      }
-    }
-    for (const k of [512, 2000, 2048]) {
-      for (const tieBreak of TIE_BREAKS) {
-        await exact({ backend: 'radix', path }, scores, { k, rows, dtype, tieBreak, sorted, deterministic: true, values: true });
-      }
-    }
-  });
-});

@@ -485,10 +485,7 @@ __device__ __forceinline__ void radix_select_row(const RadixParams& p) {
     const bool list = source == Source::List;
     const uint32_t* const keys = list ? cand_key : cache;
     // The ties this CTA's tie-break takes, by their rank among its ties: [lo, hi). A plateau's
-    // ties that no tie-break takes are not visited one by one, and those it takes, crowded into a
-    // few threads' runs, are spread over the block in the histogram's words (no pass reads them
-    // now).
-    static_assert(Run::kScratchWords <= tuning::kMaxBins, "a spread round's scratch is the histogram");
+    // ties that no tie-break takes are not visited one by one.
     const uint32_t ties_lo = large ? (dropped > ties_run ? dropped - ties_run : 0u) : 0u;
     const uint32_t ties_hi = large ? ~0u : (remain > ties_run ? remain - ties_run : 0u);
     Run::sweep(
@@ -501,7 +498,7 @@ __device__ __forceinline__ void radix_select_row(const RadixParams& p) {
         [&](int32_t i, bool above, uint32_t above_before, uint32_t ties_before) {
           put(above, above_run + above_before, ties_run + ties_before, list ? cand_pos[i] : int32_t(begin) + i);
         },
-        ties_lo, ties_hi, hist);
+        ties_lo, ties_hi);
   }
   timeline.mark();
   if constexpr (C > 1) Exchange::ready();  // the exit's cluster barrier, second half
