@@ -8,8 +8,7 @@
 // made by the warp together: at step s lane l flags the warp's entry 32 s + l (consecutive words,
 // no bank conflicts, no branch, independent loads), a ballot gives the step's 32 flags, lane s
 // keeps it, and each thread cuts its run's bits out of the one or two ballots that hold them.
-// Only the flagged entries are emitted. Where a round's emits crowd into a few threads (a
-// plateau's taken ties, 32 to a run), they are dealt out over the block instead (spread_emit).
+// Only the flagged entries are emitted.
 #pragma once
 #include <cstdint>
 
@@ -20,11 +19,6 @@ namespace nsa::cuda {
 template <int kThreads>
 struct RunRank {
   static constexpr int kRun = 32;  // entries per thread per round: one mask bit each
-  // A round whose busiest thread emits more than this deals its emits out over the block; the
-  // deal costs a barrier, a scan and a search of the runs an emit.
-  static constexpr int kSpreadAt = 8;
-  // Words of the scratch a spread round needs: four a thread.
-  static constexpr int kScratchWords = 4 * kThreads;
   static_assert(kThreads * kRun < (1 << 16), "two 16-bit counts are packed into one word");
   static_assert(kThreads % 32 == 0, "whole warps: each takes its entries' flags by ballots");
   using Sum = BlockExclusiveSum<kThreads>;
@@ -40,12 +34,10 @@ struct RunRank {
   // has, with the counts of a- and b-flagged entries at smaller indices. Returns the totals {a,
   // b}. Every thread of the block must call it; it begins and ends with a barrier. (The range
   // spares a run of plateau ties, most of which no tie-break takes, a call each: kernel-notes,
-  // v6 step 31.) kFlagB false: flags never sets b, and its ballots are not taken. `scratch`
-  // (kScratchWords words of shared memory, or null): where given, a round whose emits crowd into
-  // a few threads spreads them, so emit may then be called by any thread of the block.
+  // v6 step 31.) kFlagB false: flags never sets b, and its ballots are not taken.
   template <bool kFlagB = true, class Flags, class Emit>
   __device__ static uint2 sweep(Storage& s, int32_t n, Flags&& flags, Emit&& emit, uint32_t b_lo = 0,
-                                uint32_t b_hi = ~0u, uint32_t* scratch = nullptr) {
+                                uint32_t b_hi = ~0u) {
     uint32_t total_a = 0, total_b = 0;
     __syncthreads();  // the entries were written before the sweep reads them
     for (int32_t base = 0; base < n; base += kThreads * kRun) {
@@ -70,45 +62,11 @@ struct RunRank {
       const uint32_t skip = b_lo > first_b ? min(b_lo - first_b, nb) : 0u;
       const uint32_t keep = b_hi > first_b ? min(b_hi - first_b, nb) : 0u;
       const uint32_t emit_b = skip >= keep ? 0u : lowest_set(mb, keep) & ~lowest_set(mb, skip);
-      const uint32_t mine = uint32_t(__popc(ma)) + (keep > skip ? keep - skip : 0u);  // this thread's emits
-      // Where the round's emits crowd into a few threads, they are dealt out over the block: the
-      // e-th of them (in thread order: thread t's a-flagged entries, then its b-flagged ones ranked
-      // [skip, keep)) by thread e mod kThreads. Each thread's offset in that order (and its skip),
-      // scan offsets and masks go to the scratch (the barrier that decides it ends the round's
-      // scan's reads of s.sum, so a second scan may reuse it). One emit site serves both ways, so
-      // that the kernel's code and registers stay those of a thread emitting its own run's.
-      const bool dealt = scratch && len > kSpreadAt && __syncthreads_or(mine > uint32_t(kSpreadAt));
-      uint32_t left = ma | emit_b, e = threadIdx.x, emits = 0;
-      if (dealt) {
-        const uint32_t at = Sum::run(s.sum, mine, &emits);
-        scratch[threadIdx.x] = (at << 16) | skip;
-        scratch[kThreads + threadIdx.x] = before;
-        scratch[2 * kThreads + threadIdx.x] = ma;
-        scratch[3 * kThreads + threadIdx.x] = mb;
-        __syncthreads();
-      }
-      while (dealt ? e < emits : left != 0u) {
-        int32_t run_first = first, j;
-        uint32_t run_ma = ma, run_mb = mb, run_before = before;
-        if (dealt) {
-          int32_t t = 0;  // the last thread whose offset is at most e: the emit's (one that emits
-                          // nothing shares its offset with the next thread, so it is never the last such)
-#pragma unroll
-          for (int32_t half = kThreads / 2; half; half /= 2)
-            if ((scratch[t + half] >> 16) <= e) t += half;
-          const uint32_t th = e - (scratch[t] >> 16);
-          run_first = base + t * len;
-          run_ma = scratch[2 * kThreads + t], run_mb = scratch[3 * kThreads + t], run_before = scratch[kThreads + t];
-          const uint32_t na = uint32_t(__popc(run_ma));
-          j = th < na ? nth_set(run_ma, th) : nth_set(run_mb, (scratch[t] & 0xffffu) + th - na);
-          e += kThreads;
-        } else {
-          j = __ffs(left) - 1;
-          left &= left - 1u;
-        }
+      for (uint32_t left = ma | emit_b; left; left &= left - 1u) {
+        const int32_t j = __ffs(left) - 1;
         const uint32_t low = (1u << j) - 1u;
-        emit(run_first + j, bool((run_ma >> j) & 1u), total_a + (run_before >> 16) + uint32_t(__popc(run_ma & low)),
-             total_b + (run_before & 0xffffu) + uint32_t(__popc(run_mb & low)));
+        emit(first + j, bool((ma >> j) & 1u), total_a + (before >> 16) + uint32_t(__popc(ma & low)),
+             total_b + (before & 0xffffu) + uint32_t(__popc(mb & low)));
       }
       total_a += all >> 16;
       total_b += all & 0xffffu;
@@ -143,17 +101,6 @@ struct RunRank {
     const uint32_t hi = __shfl_sync(0xffffffffu, held, (bit >> 5) + 1);
     const uint32_t bits = __funnelshift_r(lo, hi, uint32_t(bit & 31));
     return len == 32 ? bits : bits & ((1u << len) - 1u);
-  }
-
-  // The position of m's set bit that has n set bits below it (n < popc(m)).
-  __device__ static int32_t nth_set(uint32_t m, uint32_t n) {
-    int32_t at = 0;
-#pragma unroll
-    for (int32_t width = 16; width; width /= 2) {
-      const uint32_t below = uint32_t(__popc(m & ((1u << width) - 1u)));
-      if (n >= below) n -= below, m >>= width, at += width;
-    }
-    return at;
   }
 
   // The lowest n set bits of m (n <= popc(m)); a loop only where a run straddles a range's end.

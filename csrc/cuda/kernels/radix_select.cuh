@@ -482,31 +482,23 @@ __device__ __forceinline__ void radix_select_row(const RadixParams& p) {
       ties_run += n & 0xffffu;
     });
   } else {
+    const bool list = source == Source::List;
+    const uint32_t* const keys = list ? cand_key : cache;
     // The ties this CTA's tie-break takes, by their rank among its ties: [lo, hi). A plateau's
     // ties that no tie-break takes are not visited one by one.
     const uint32_t ties_lo = large ? (dropped > ties_run ? dropped - ties_run : 0u) : 0u;
     const uint32_t ties_hi = large ? ~0u : (remain > ties_run ? remain - ties_run : 0u);
-    auto sweep = [&](const uint32_t* keys, const int32_t* positions, int32_t n, uint32_t* scratch) {
-      Run::sweep(
-          run_s, n,
-          [&](int32_t i, bool& above, bool& tie) {
-            const uint32_t pre = prefix_of(keys[i]);
-            above = pre > prefix;
-            tie = pre == prefix;
-          },
-          [&](int32_t i, bool above, uint32_t above_before, uint32_t ties_before) {
-            put(above, above_run + above_before, ties_run + ties_before, positions ? positions[i] : int32_t(begin) + i);
-          },
-          ties_lo, ties_hi, scratch);
-    };
-    // The candidate list (every normal row's output) as the landed build swept it; the cached
-    // chunk (plateaus, whose taken ties crowd into a few threads' runs) in a call of its own that
-    // may deal them out over the block, in the histogram's words (no pass reads them now), so that
-    // the list's path does not carry that code (inline in one call it cost normal rows 3-6%:
-    // kernel-notes, v6 step 39).
-    static_assert(Run::kScratchWords <= tuning::kMaxBins, "a dealt round's scratch is the histogram");
-    if (__builtin_expect(source == Source::List, 1)) sweep(cand_key, cand_pos, ncand, nullptr);
-    else sweep(cache, nullptr, int32_t(end - begin), hist);
+    Run::sweep(
+        run_s, list ? ncand : int32_t(end - begin),
+        [&](int32_t i, bool& above, bool& tie) {
+          const uint32_t pre = prefix_of(keys[i]);
+          above = pre > prefix;
+          tie = pre == prefix;
+        },
+        [&](int32_t i, bool above, uint32_t above_before, uint32_t ties_before) {
+          put(above, above_run + above_before, ties_run + ties_before, list ? cand_pos[i] : int32_t(begin) + i);
+        },
+        ties_lo, ties_hi);
   }
   timeline.mark();
   if constexpr (C > 1) Exchange::ready();  // the exit's cluster barrier, second half
