@@ -7,15 +7,18 @@
 # one step after S seconds (reported as TIMEOUT, the run goes on), so that one slow step cannot
 # take the rest of a lent machine's time.
 # `--only sanitize-runs` runs the sanitize part's end-to-end runs without its fuzz cases (a third of
-# its time), for a machine lent for a few minutes.
-# Usage: scripts/gpu-suite.sh [--sanitize] [--step-timeout S] [--only tests|sanitize|sanitize-runs|checks|bench|probes]...
+# its time), for a machine lent for a few minutes. `--tool T` (repeatable) keeps the sanitize parts
+# to the named compute-sanitizer tools (racecheck alone takes five minutes on an H100).
+# Usage: scripts/gpu-suite.sh [--sanitize] [--step-timeout S] [--tool memcheck|racecheck|synccheck|initcheck]...
+#        [--only tests|sanitize|sanitize-runs|checks|bench|probes]...
 set -uo pipefail
 cd "$(dirname "$0")/.."
 OUT_DIR="${OUT:-/tmp}"
 mkdir -p "$OUT_DIR"
-USAGE="usage: $0 [--sanitize] [--step-timeout S] [--only tests|sanitize|sanitize-runs|checks|bench|probes]..."
+USAGE="usage: $0 [--sanitize] [--step-timeout S] [--tool memcheck|racecheck|synccheck|initcheck]... [--only tests|sanitize|sanitize-runs|checks|bench|probes]..."
 SANITIZE=0
 ONLY=""
+TOOLS=""  # empty: every tool
 STEP_TIMEOUT=0  # 0: no limit
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -23,6 +26,11 @@ while [ $# -gt 0 ]; do
     --step-timeout)
       [[ "${2:-}" =~ ^[1-9][0-9]*$ ]] || { echo "--step-timeout takes a number of seconds ($USAGE)" >&2; exit 2; }
       STEP_TIMEOUT="$2"; shift ;;
+    --tool)
+      case "${2:-}" in
+        memcheck | racecheck | synccheck | initcheck) TOOLS="$TOOLS $2"; shift ;;
+        *) echo "--tool takes memcheck, racecheck, synccheck or initcheck ($USAGE)" >&2; exit 2 ;;
+      esac ;;
     --only)
       case "${2:-}" in
         tests | sanitize | sanitize-runs | checks | bench | probes) ONLY="$ONLY $2"; shift ;;
@@ -33,6 +41,9 @@ while [ $# -gt 0 ]; do
   shift
 done
 [ -n "$ONLY" ] && [[ " $ONLY " == *" sanitize "* ]] && SANITIZE=1
+tool() {  # tool NAME: whether this run's sanitize parts include the compute-sanitizer tool
+  [ -z "$TOOLS" ] || [[ " $TOOLS " == *" $1 "* ]]
+}
 part() {  # part NAME: whether this run includes the part
   if [ -n "$ONLY" ]; then [[ " $ONLY " == *" $1 "* ]]; elif [ "$1" = sanitize ] || [ "$1" = sanitize-runs ]; then [ "$SANITIZE" = 1 ]; else [ "$1" != probes ]; fi
 }
@@ -99,10 +110,11 @@ if part sanitize || part sanitize-runs; then
               topkSync(scores, { k, rows, dtype, backend, tieBreak, values: true, sorted });
     }
     console.log("sanitized run done");'
-  step "compute-sanitizer memcheck" sanitizer.log compute-sanitizer --tool memcheck --error-exitcode 1 \
+  tool memcheck && step "compute-sanitizer memcheck" sanitizer.log compute-sanitizer --tool memcheck --error-exitcode 1 \
     node -e "$SANITIZED_RUN" '[[[8, 8192], [7, 8191, 1], [5, 3001, 2], [8, 40000], [160, 20000], [140, 70001], [140, 40001], [133, 65536, 1], [133, 65537, 0, 4096], [133, 65536, 1, 4096], [140, 8191], [133, 8192, 1], [133, 1500], [133, 8192, 2], [133, 3001, 2], [2, 140001], [2, 140001, 1], [3, 131073, 2], [1, 262144], [2, 262144, 1], [2, 300001], [2, 300001, 1], [3, 262145, 2], [1, 300000, 0, 512], [60, 131072, 1], [29, 524288, 2], [2, 100000, 1]], ["radix", "sort"]]'
-  for tool in racecheck synccheck initcheck; do
-    step "compute-sanitizer $tool" "sanitizer-$tool.log" compute-sanitizer --tool "$tool" --error-exitcode 1 \
+  for t in racecheck synccheck initcheck; do
+    tool "$t" || continue
+    step "compute-sanitizer $t" "sanitizer-$t.log" compute-sanitizer --tool "$t" --error-exitcode 1 \
       node -e "$SANITIZED_RUN" '[[[8, 8192], [7, 8191, 1], [5, 3001, 2], [133, 65537], [140, 40001], [133, 65536, 1], [133, 65537, 0, 4096], [133, 65536, 1, 4096], [140, 8191], [133, 8192, 1], [133, 1500], [133, 8192, 2], [133, 3001, 2], [2, 140001], [2, 140001, 1], [3, 131073, 2], [1, 262144], [2, 262144, 1], [2, 300001], [2, 300001, 1], [3, 262145, 2], [60, 131072, 1], [29, 524288, 2], [8, 40000], [2, 100000, 2], [2, 100000, 1]], ["radix"]]'
   done
   # Every path the fuzzer draws (each forced radix path, cached and streamed, the sort backend,
@@ -114,15 +126,16 @@ if part sanitize || part sanitize-runs; then
   # racecheck is about ten times slower than the others: 25 cases (60 s on the H200), not 100;
   # on the sort backend (CUB's sorts, many kernels per call) 25 cases of the default shapes took
   # more than 60 s, so it takes rows <= 4 of length <= 512 there (50 such cases took 93 s).
-  part sanitize && for tool in memcheck racecheck synccheck initcheck; do
+  part sanitize && for t in memcheck racecheck synccheck initcheck; do
+    tool "$t" || continue
     api_errors=()
-    [ "$tool" = memcheck ] && api_errors=(--report-api-errors no)
+    [ "$t" = memcheck ] && api_errors=(--report-api-errors no)
     for backend in radix sort; do
       limits=(--cases 100)
-      [ "$tool" = racecheck ] && limits=(--cases 25)
-      [ "$tool" = racecheck ] && [ "$backend" = sort ] && limits=(--cases 25 --max-rows 4 --max-len 512)
-      step "compute-sanitizer $tool fuzz $backend" "sanitizer-fuzz-$tool-$backend.log" \
-        compute-sanitizer --tool "$tool" "${api_errors[@]}" --error-exitcode 1 node dist/cli/main.js fuzz --backend "$backend" "${limits[@]}" --graph --seed 7
+      [ "$t" = racecheck ] && limits=(--cases 25)
+      [ "$t" = racecheck ] && [ "$backend" = sort ] && limits=(--cases 25 --max-rows 4 --max-len 512)
+      step "compute-sanitizer $t fuzz $backend" "sanitizer-fuzz-$t-$backend.log" \
+        compute-sanitizer --tool "$t" "${api_errors[@]}" --error-exitcode 1 node dist/cli/main.js fuzz --backend "$backend" "${limits[@]}" --graph --seed 7
     done
   done
 fi
