@@ -1,22 +1,22 @@
-// What the radix kernel's CTAs of one row (a cluster of C > 1) exchange.
+// What the radix kernel's CTAs of one row (a cluster of C > 1) exchange, without cluster
+// barriers after the start: every transfer is an asynchronous store into another CTA's shared
+// memory (st.async) whose bytes complete a transaction count on that CTA's mbarrier, and each
+// CTA waits on its own mbarriers only. A cluster barrier's release is a GPU-scope fence on Hopper
+// (MEMBAR.ALL.GPU: an L2 round trip; kernel-notes, "Without a GPU (session 40)"); an mbarrier
+// wait is not.
 //
-// A pass's bin is pulled, not pushed: each CTA leaves its counts in its own shared memory (the
-// pass's histogram, and its sums of the bins in groups of 32), one cluster barrier publishes
-// them, and every warp of every CTA then loads what it needs from the others
-// (ld.shared::cluster): the C copies of the group sums, from which it finds the group holding the
-// remain-th count from the top, then the C copies of that group's 32 bins, from which it finds
-// the bin; the same in every warp of every CTA, kept in registers. One barrier and two dependent
-// rounds of remote loads a pass: probe 1 times a round trip of asynchronous stores on mbarriers
-// (v6 steps 30-33's pushes, two a pass) at ~0.7 us whatever its bytes, a cluster barrier at 0.26
-// (kernel-notes, v6 step 42).
+// A pass's bin is picked in two small all-gathers, with the pass's bins taken in groups of 32:
+// (1) each warp sends the sums of the groups of its 128 bins to every CTA (and warp 0, in a pass
+// that asks, the AND and OR of the keys the CTA counted); every warp of every CTA then adds the C
+// copies and finds the group holding the remain-th count from the top, the same in every CTA;
+// (2) warp 0 sends its CTA's 32 bins of that group to every CTA, and every warp finds the bin in
+// the C copies the same way. No block barrier inside: each warp waits on the mbarriers and keeps
+// the pick in registers. Every byte count is known before it is sent (whole groups and whole
+// group sums, zeros too), so each receiver expects exact counts.
 //
-// Histograms, group sums and spans alternate by pass (pass n's histogram is the kernel's when n is
-// even, `hist` here when odd), so nothing a CTA still reads is overwritten: a CTA writes pass n +
-// 2's after pass n + 1's barrier, which no CTA passes before every CTA has finished its loads of
-// pass n.
-//
-// The output counts go by push: each CTA's counts above and tied, by asynchronous stores into the
-// CTAs holding later positions, counted on their mbarriers.
+// Buffers and mbarriers alternate by pass. A CTA's sends of pass n + 2 into a buffer come after it
+// has the pick of pass n + 1, which needs every CTA's bins of pass n + 1, each sent after its
+// sender's last read of that buffer in pass n.
 #pragma once
 #include <cstdint>
 
@@ -28,9 +28,10 @@ namespace nsa::cuda {
 template <int kMaxBins, int kMaxCtas>
 struct ClusterExchangeStorage {
   static constexpr int kGroups = kMaxBins / 32;  // a pass's bins in groups of a warp's width
-  alignas(16) uint32_t hist[kMaxBins];        // odd passes' histogram (hist_of)
-  alignas(16) uint32_t groups[2][kGroups];    // [pass % 2]: this CTA's group sums
-  uint2 spans[2];       // [pass % 2]: the AND and OR of this CTA's counted keys, when asked
+  alignas(16) uint32_t groups[2][kMaxCtas][kGroups];  // [pass % 2][c]: CTA c's group sums
+  alignas(16) uint32_t bins[2][kMaxCtas][32];         // [pass % 2][c]: CTA c's bins of the group
+  uint2 spans[2][kMaxCtas];  // [pass % 2][c]: the AND and OR of CTA c's counted keys, when sent
+  uint64_t bars[2][2];  // [pass % 2]: group sums (and spans) in, the group's bins in
   uint64_t counts_bar;  // the earlier CTAs' output counts in
 };
 
@@ -54,9 +55,6 @@ struct ClusterExchange {
   const uint32_t me;
 
   __device__ explicit ClusterExchange(Storage& storage) : s(storage), me(ClusterOps<C>::rank()) {}
-
-  // Pass `pass`'s histogram: the kernel's own (`first`) for even passes, the exchange's for odd.
-  __device__ uint32_t* hist_of(int pass, uint32_t* first) const { return pass & 1 ? s.hist : first; }
 
 #if NSA_TOPK_HAS_CLUSTERS
   __device__ static uint32_t local(const void* p) { return uint32_t(__cvta_generic_to_shared(p)); }
@@ -83,34 +81,39 @@ struct ClusterExchange {
     } while (!done);
   }
   // Sends to CTA `rank`'s copy of `dst`, counted on its copy of `bar`.
+  __device__ static void send(uint4 v, const void* dst, uint64_t* bar, uint32_t rank) {
+    asm volatile("st.async.shared::cluster.mbarrier::complete_tx::bytes.v4.b32 [%0], {%1, %2, %3, %4}, [%5];" ::"r"(
+                     remote(local(dst), rank)),
+                 "r"(v.x), "r"(v.y), "r"(v.z), "r"(v.w), "r"(remote(local(bar), rank))
+                 : "memory");
+  }
   __device__ static void send(uint32_t x, uint32_t y, const void* dst, uint64_t* bar, uint32_t rank) {
     asm volatile("st.async.shared::cluster.mbarrier::complete_tx::bytes.v2.b32 [%0], {%1, %2}, [%3];" ::"r"(
                      remote(local(dst), rank)),
                  "r"(x), "r"(y), "r"(remote(local(bar), rank))
                  : "memory");
   }
-  // CTA `rank`'s copy of *p (p in this CTA's shared memory).
-  __device__ static uint32_t load_word(const uint32_t* p, uint32_t rank) {
-    uint32_t v;
-    asm volatile("ld.shared::cluster.u32 %0, [%1];" : "=r"(v) : "r"(remote(local(p), rank)) : "memory");
-    return v;
+  __device__ static void send(uint32_t x, const void* dst, uint64_t* bar, uint32_t rank) {
+    asm volatile("st.async.shared::cluster.mbarrier::complete_tx::bytes.b32 [%0], %1, [%2];" ::"r"(
+                     remote(local(dst), rank)),
+                 "r"(x), "r"(remote(local(bar), rank))
+                 : "memory");
   }
-  __device__ static uint2 load_pair(const uint2* p, uint32_t rank) {
-    uint2 v;
-    asm volatile("ld.shared::cluster.v2.u32 {%0, %1}, [%2];" : "=r"(v.x), "=r"(v.y) : "r"(remote(local(p), rank)) : "memory");
-    return v;
-  }
-  // Thread 0 makes the output counts' mbarrier (one arrival: the owner's expect) and expects the
-  // earlier CTAs' counts. The first pick's cluster barrier publishes it before any CTA sends.
+
+  // Thread 0 makes the mbarriers (one arrival each: the owner's expect) and expects the earlier
+  // CTAs' output counts. A cluster barrier must follow before any CTA sends: begin() and ready().
   __device__ void init() {
     if (threadIdx.x == 0) {
+      for (auto& set : s.bars)
+        for (uint64_t& bar : set) asm volatile("mbarrier.init.shared::cta.b64 [%0], 1;" ::"r"(local(&bar)) : "memory");
       asm volatile("mbarrier.init.shared::cta.b64 [%0], 1;" ::"r"(local(&s.counts_bar)) : "memory");
       asm volatile("fence.mbarrier_init.release.cluster;" ::: "memory");
       expect(&s.counts_bar, 8 * me);
     }
   }
-  // The exit's cluster barrier in two halves: begin() (relaxed) once the CTA has every byte sent
-  // to it, ready() last, so that no CTA leaves while others may still read or send into it.
+  // The start's cluster barrier in two halves: begin() (relaxed: only the mbarriers' init, which
+  // its fence published, needs to be seen) once the CTA is past its early returns; ready() before
+  // the first send. Between them the CTA loads its chunk while the others arrive.
   __device__ static void begin() { asm volatile("barrier.cluster.arrive.relaxed.aligned;" ::: "memory"); }
   __device__ static void ready() { asm volatile("barrier.cluster.wait.aligned;" ::: "memory"); }
 
@@ -170,50 +173,64 @@ struct ClusterExchange {
             __shfl_sync(0xffffffffu, mine, hit), span};
   }
 
-  // Pass `pass`'s pick from every CTA's histogram of the pass (hist_of(pass, ...), nbins bins, a
-  // power of two >= 4; the bins from nbins on are not read), the remain-th count from the top.
-  // `spans`, when not null (the same in every CTA), holds each warp's AND and OR of the keys it
-  // counted: folded over the row, the pick holds them. Every thread calls; each warp returns the
-  // pick. The caller has a block barrier between its last writes of hist and spans and this call.
+  // Pass `pass`'s pick from every CTA's `hist` (nbins bins, a power of two >= 4; the bins from
+  // nbins on are not read), the remain-th count from the top. `spans`, when not null (the same in
+  // every CTA), holds each warp's AND and OR of the keys it counted: folded over the CTA, they
+  // go with the group sums, and the pick holds the row's. Every thread calls; each warp returns
+  // the pick. The caller has a barrier between its last writes of hist and spans and this call,
+  // and between this call's return and its next writes of hist.
   __device__ Pick pick(const uint32_t* hist, int nbins, uint32_t remain, int pass, const uint2* spans) {
     const int b = pass & 1;
+    const uint32_t parity = uint32_t(pass >> 1) & 1u;
     const uint32_t lane = threadIdx.x & 31u, warp = threadIdx.x >> 5;
-    // (1) This CTA's group sums (and span) into its own memory, then the barrier that publishes
-    // them and the histogram to the cluster.
-    const uint32_t sum = group_sum(hist, nbins);
-    if ((lane & 7u) == 0) s.groups[b][threadIdx.x / 8] = sum;
-    if (spans && warp == 0) {
+    if (threadIdx.x == 0) {
+      expect(&s.bars[b][0], C * (kGroups * 4u + (spans ? 8u : 0u)));  // every CTA's group sums (and span)
+      expect(&s.bars[b][1], C * 32u * 4u);                            // every CTA's bins of the group
+    }
+    if (spans && warp == 0) {  // (1') this CTA's span to every CTA
       const bool mine = lane < unsigned(kThreads / 32);
       const uint32_t all = __reduce_and_sync(0xffffffffu, mine ? spans[lane].x : ~0u);
       const uint32_t any = __reduce_or_sync(0xffffffffu, mine ? spans[lane].y : 0u);
-      if (lane == 0) s.spans[b] = make_uint2(all, any);
+      if (lane < unsigned(C)) send(all, any, &s.spans[b][me], &s.bars[b][0], lane);
     }
-    asm volatile("barrier.cluster.arrive.release.aligned;" ::: "memory");
-    asm volatile("barrier.cluster.wait.acquire.aligned;" ::: "memory");
+    // (1) Warp w's group sums (bins [128 w, 128 w + 128), four a lane: lanes 8j to 8j + 7 hold
+    // group 4w + j) to every CTA, at its group sums from this CTA.
+    {
+      const uint32_t sum = group_sum(hist, nbins);
+      const uint4 four = make_uint4(__shfl_sync(0xffffffffu, sum, 0), __shfl_sync(0xffffffffu, sum, 8),
+                                    __shfl_sync(0xffffffffu, sum, 16), __shfl_sync(0xffffffffu, sum, 24));
+      if (lane < unsigned(C)) send(four, &s.groups[b][me][4 * warp], &s.bars[b][0], lane);
+    }
+    wait(&s.bars[b][0], parity);
+    uint2 span = make_uint2(0u, ~0u);
+    if (spans) {
+      span = make_uint2(~0u, 0u);
+#pragma unroll
+      for (int c = 0; c < C; ++c) span = make_uint2(span.x & s.spans[b][c].x, span.y | s.spans[b][c].y);
+    }
     // (2) The group, in every warp: lane l adds up groups 2l and 2l + 1 over the CTAs.
-    uint2 row = make_uint2(0u, 0u), own = row;
-    uint2 span = spans ? make_uint2(~0u, 0u) : make_uint2(0u, ~0u);
+    uint2 row = make_uint2(0u, 0u);
 #pragma unroll
     for (int c = 0; c < C; ++c) {
-      const uint2 g = load_pair(reinterpret_cast<const uint2*>(s.groups[b]) + lane, uint32_t(c));
+      const uint2 g = reinterpret_cast<const uint2*>(s.groups[b][c])[lane];
       row.x += g.x, row.y += g.y;
-      if (uint32_t(c) == me) own = g;
-      if (spans) {
-        const uint2 v = load_pair(&s.spans[b], uint32_t(c));
-        span = make_uint2(span.x & v.x, span.y | v.y);
+    }
+    const GroupPick g = find_group(row, reinterpret_cast<const uint2*>(s.groups[b][me])[lane], remain);
+    // (3) This CTA's bins of the group to every CTA (warp 0), at its bins from this CTA.
+    if (warp == 0) {
+      for (int i = int(lane); i < C * 8; i += 32) {
+        const int to = i / 8, piece = i % 8, first = int(g.group) * 32 + piece * 4;
+        const uint4 v = first < nbins ? reinterpret_cast<const uint4*>(hist + g.group * 32)[piece]
+                                      : make_uint4(0u, 0u, 0u, 0u);  // a pass of fewer than 32 bins
+        send(v, &s.bins[b][me][piece * 4], &s.bars[b][1], uint32_t(to));
       }
     }
-    const GroupPick g = find_group(row, own, remain);
-    // (3) The bin, in every warp: lane l adds up bin 32 group + l over the CTAs.
-    const uint32_t bin = g.group * 32 + lane;
-    uint32_t count = 0, mine = 0;
+    wait(&s.bars[b][1], parity);
+    // (4) The bin, in every warp: lane l adds up bin 32 group + l over the CTAs.
+    uint32_t count = 0;
 #pragma unroll
-    for (int c = 0; c < C; ++c) {
-      const uint32_t x = int(bin) < nbins ? load_word(hist + bin, uint32_t(c)) : 0u;  // a pass of fewer than 32 bins
-      count += x;
-      if (uint32_t(c) == me) mine = x;
-    }
-    return find_bin(g, count, mine, remain, span);
+    for (int c = 0; c < C; ++c) count += s.bins[b][c][lane];
+    return find_bin(g, count, s.bins[b][me][lane], remain, span);
   }
 
   // Output counts: this CTA's (above, tied) into published[2 me, 2 me + 1] of every later CTA;

@@ -15,10 +15,12 @@
 //     ties the tie-break takes (smallest or largest positions), with output slots from ordered
 //     ranks (RunRank or TileRank): no atomics decide anything, so the bytes are the same on
 //     every run.
-// In a cluster a pass's bin is pulled (block/cluster_exchange.cuh): one cluster barrier, then
-// every warp loads the other CTAs' sums of groups of bins and the picked group's bins from their
-// shared memory; each CTA's counts above and tied then go by asynchronous stores to the CTAs
-// holding later positions, whose output slots start after them.
+// In a cluster every exchange is a push: asynchronous stores into the other CTAs' shared memory,
+// counted on their mbarriers (block/cluster_exchange.cuh): a pass's sums of groups of bins, then
+// the picked group's bins, then each CTA's counts above and tied to the CTAs holding later
+// positions; every read is of the CTA's own shared memory, and no cluster barrier follows the
+// start's but the exit's. Each CTA's output slots start after the selections of the CTAs holding
+// earlier positions.
 #pragma once
 #include <algorithm>
 #include <cstdint>
@@ -50,8 +52,8 @@ struct RadixParams {
   int64_t longest;
 };
 
-// Dynamic shared memory of one CTA: its histogram and the region (a cluster's odd passes'
-// histogram and what its CTAs read from each other are static: ClusterExchangeStorage).
+// Dynamic shared memory of one CTA: its histogram and the region (what a cluster's CTAs receive
+// from each other is static: ClusterExchangeStorage).
 constexpr size_t radix_smem_bytes(int32_t region_words) {
   return (size_t(tuning::kMaxBins) + size_t(region_words)) * sizeof(uint32_t);
 }
@@ -59,7 +61,7 @@ constexpr size_t radix_smem_bytes(int32_t region_words) {
 // The kernel's static shared memory: its __shared__ objects (radix_select_row), in the order
 // declared there, each at its alignment, as ptxas lays them out, in whole 16-byte units; an
 // instance holds those it uses (the bin's block scan for C == 1, the exchange for C > 1, the keys'
-// span for 32-bit keys). nvcc 13.0, -Xptxas=-v: 784 bytes for one CTA, 9520 for a cluster's, as
+// span for 32-bit keys). nvcc 13.0, -Xptxas=-v: 784 bytes for one CTA, 7104 for a cluster's, as
 // the structs hold (16-bit keys: 128 bytes fewer; the structs are an upper bound there).
 // The opt-in limit covers it and the dynamic part together (radix_shape in dispatch.cu); a
 // launch that still exceeded it would fail, not run.
@@ -235,11 +237,8 @@ __device__ __forceinline__ void radix_select_row(const RadixParams& p) {
   __shared__ alignas(8) uint32_t published[2 * tuning::kMaxClusterSize];  // 8-byte sends
   __shared__ RadixExchangeStorage exchange_s;
 
-  // The current pass's counts: `hist`, or in a cluster the exchange's for odd passes (the other
-  // CTAs may read the last pass's until this one's pick).
-  uint32_t* counts = hist;
   auto clear_hist = [&](int bits) {
-    for (int i = threadIdx.x; i < (1 << bits); i += tuning::kThreads) counts[i] = 0;
+    for (int i = threadIdx.x; i < (1 << bits); i += tuning::kThreads) hist[i] = 0;
     __syncthreads();
   };
   // Marks (NSA_TOPK_TIMELINE builds): entry; the first pass's start, end and bin; the candidate
@@ -248,7 +247,7 @@ __device__ __forceinline__ void radix_select_row(const RadixParams& p) {
   timeline.mark();
   Exchange exchange(exchange_s);
   const unsigned me = Cluster::rank();
-  // Pass 1's histogram (and, C > 1, the exchange's mbarrier) is shared memory only: made before
+  // Pass 1's histogram (and, C > 1, the exchange's mbarriers) is shared memory only: made before
   // the PDL wait, it overlaps the previous kernel's tail; nothing of global memory is touched
   // before the wait.
   if constexpr (C > 1) exchange.init();
@@ -269,6 +268,10 @@ __device__ __forceinline__ void radix_select_row(const RadixParams& p) {
       emit<Traits>(p.out, p.a, r, i, i < w.length ? int32_t(i) : -1, row);
     return;
   }
+  // The start's cluster barrier, first half (C > 1): the mbarriers made above are published, and
+  // no CTA sends before the second half, at the end of pass 1 (choose_bin), so pass 1's loads
+  // overlap the other CTAs' arrival. Past the early returns, which are the whole cluster's.
+  if constexpr (C > 1) Exchange::begin();
   const int64_t begin = w.length * me / C, end = w.length * (me + 1) / C;
   const bool cached = end - begin <= p.chunk_cap;
   uint32_t* const cache = region + cache_pad<Traits>(row + begin);
@@ -295,7 +298,7 @@ __device__ __forceinline__ void radix_select_row(const RadixParams& p) {
     else for_each_row_tile<Traits>(row, begin, end, fn);
   };
 
-  // The end of a radix pass, once `counts` holds this CTA's counts of the next `bits` bits of the
+  // The end of a radix pass, once `hist` holds this CTA's counts of the next `bits` bits of the
   // elements still tied: sum over the cluster, pick the bin, narrow the selection state.
   int pass = 0;  // passes done (C > 1: the exchange's buffers alternate by pass)
   // `spanned` (the same in every CTA): the pass also made span_s.
@@ -305,7 +308,8 @@ __device__ __forceinline__ void radix_select_row(const RadixParams& p) {
     uint32_t b, above, count;  // the bin, the row's counts above it and in it
     uint2 span = make_uint2(0u, ~0u);  // the row's AND and OR of the keys counted, when spanned
     if constexpr (C > 1) {
-      const auto pick = exchange.pick(counts, nbins, remain, pass, kSpan && spanned ? span_s : nullptr);
+      if (pass == 0) Exchange::ready();  // every CTA's mbarriers made
+      const auto pick = exchange.pick(hist, nbins, remain, pass, kSpan && spanned ? span_s : nullptr);
       b = pick.bin, above = pick.above, count = pick.count;
       my_above += pick.my_above;
       my_tied = pick.my_count;
@@ -316,8 +320,8 @@ __device__ __forceinline__ void radix_select_row(const RadixParams& p) {
 #pragma unroll
         for (int w = 0; w < tuning::kThreads / 32; ++w) span = make_uint2(span.x & span_s[w].x, span.y | span_s[w].y);
       }
-      Select::run(select_s, counts, nbins, remain);
-      b = select_s.bin, above = select_s.above, count = counts[b];
+      Select::run(select_s, hist, nbins, remain);
+      b = select_s.bin, above = select_s.above, count = hist[b];
       my_above += above;  // this CTA's counts are the row's
       my_tied = count;
     }
@@ -333,8 +337,7 @@ __device__ __forceinline__ void radix_select_row(const RadixParams& p) {
       }
     }
     ++pass;
-    if constexpr (C > 1) counts = exchange.hist_of(pass, hist);
-    // Reads of the pass's counts (and C == 1 of select_s) are done before the next pass's writes.
+    // Reads of hist are done before the next pass clears it.
     __syncthreads();
   };
   // Pass 1 (its histogram cleared above).
@@ -355,7 +358,7 @@ __device__ __forceinline__ void radix_select_row(const RadixParams& p) {
     };
     auto count_tie = [&](uint32_t key) {  // whether the key is a tie (and counted)
       const bool tie = prefix_of(key) == prefix;
-      if (tie) atomicAdd(&counts[(key >> shift) & ((1u << bits) - 1u)], 1u);
+      if (tie) atomicAdd(&hist[(key >> shift) & ((1u << bits) - 1u)], 1u);
       return tie;
     };
     // Compact this CTA's elements at or above the bin, in position order, when they fit, and
