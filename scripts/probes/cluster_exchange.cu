@@ -26,11 +26,9 @@
 //               count above the slice) to every CTA: three small dependent rounds, no totals
 //               (what a radix pass needs to pick its bin, in the shared memory step 29 has; the
 //               owner's pick inside its slice is left out)
-//   groups      the radix kernel's pick (ClusterExchange::pick): each CTA's sums of groups of 32
-//               bins to every CTA, with (since v6 step 43) its bins of a window of groups around
-//               its proportional share of the target; every warp finds the group of a target
-//               count, then the bin from the windows where they all hold the group, else from a
-//               second round of each CTA's bins of that group (v6 step 33's), for
+//   groups      the radix kernel's pick since v6 step 33 (ClusterExchange::pick): each CTA's sums
+//               of groups of 32 bins to every CTA, every warp finds the group of a target count,
+//               then each CTA's bins of that group to every CTA, every warp finds the bin, for
 //               passes of 2048, 1024 and 32 bins in turn and targets anywhere in the total; every
 //               warp's pick is checked every round (its bin's counts, and in the first three
 //               rounds the counts above it). The pick has no watchdog: run the probe under
@@ -262,14 +260,7 @@ __global__ void __launch_bounds__(kThreads) exchange_kernel(uint32_t* errors, ui
       const uint32_t target = 1u + round * 2654435761u % total;
       typename Groups::Pick pick;
       if constexpr (W == kGroups) {
-        // This CTA's share of the target in proportion to its counts (the kernel's estimate,
-        // rounded up), so that the windows mostly hold the group; in every other pair of rounds
-        // the target over C, which often misses, so that second rounds interleave with one-round
-        // picks on both buffers.
-        const uint32_t mine = round & 2 ? target / C
-                                        : uint32_t((uint64_t(target) * (uint32_t(nbins) * 7u * (me + 1) +
-                                                                        c_bin_sums[round % 3][round % 97]) + total - 1) / total);
-        pick = groups.pick(hist, nbins, target, int(round), nullptr, mine);
+        pick = groups.pick(hist, nbins, target, int(round), nullptr);
       } else {
         const uint32_t sum = Groups::group_sum(counts, nbins);
         if ((threadIdx.x & 7u) == 0) group_sums[buf][threadIdx.x / 8] = sum;

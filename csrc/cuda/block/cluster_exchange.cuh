@@ -5,24 +5,18 @@
 // (MEMBAR.ALL.GPU: an L2 round trip; kernel-notes, "Without a GPU (session 40)"); an mbarrier
 // wait is not.
 //
-// A pass's bin is picked in one or two small all-gathers, with the pass's bins taken in groups of
-// 32: (1) each warp sends the sums of the groups of its 128 bins to every CTA (and warp 0, in a pass
+// A pass's bin is picked in two small all-gathers, with the pass's bins taken in groups of 32:
+// (1) each warp sends the sums of the groups of its 128 bins to every CTA (and warp 0, in a pass
 // that asks, the AND and OR of the keys the CTA counted); every warp of every CTA then adds the C
 // copies and finds the group holding the remain-th count from the top, the same in every CTA;
-// (2) the bin in that group, from every CTA's bins of it. Each CTA's first message carries, besides
-// its group sums, its bins of a window of kWindow groups around where its own share of the
-// remain-th count lies (the last warp finds them; mostly the row's group: v6 step 43), so that
-// where every CTA's window holds the row's group (or the CTA counted nothing in it), every warp
-// finds the bin from the first round alone. Otherwise, the same in every CTA, a second round:
-// warp 0 sends its CTA's 32 bins of the group to every CTA, and every warp finds the bin in the C
-// copies. No block barrier inside: each warp waits on the mbarriers and keeps the pick in
-// registers. Every byte count is known before it is sent (whole groups and whole windows, zeros
-// too), so each receiver expects exact counts.
+// (2) warp 0 sends its CTA's 32 bins of that group to every CTA, and every warp finds the bin in
+// the C copies the same way. No block barrier inside: each warp waits on the mbarriers and keeps
+// the pick in registers. Every byte count is known before it is sent (whole groups and whole
+// group sums, zeros too), so each receiver expects exact counts.
 //
-// Buffers and mbarriers alternate by pass (a second round's mbarrier counts its own phases). A
-// CTA's sends of pass n + 2 into a buffer come after it has the pick of pass n + 1, which needs
-// every CTA's first message of pass n + 1, each sent after its sender's last read of that buffer
-// in pass n.
+// Buffers and mbarriers alternate by pass. A CTA's sends of pass n + 2 into a buffer come after it
+// has the pick of pass n + 1, which needs every CTA's bins of pass n + 1, each sent after its
+// sender's last read of that buffer in pass n.
 #pragma once
 #include <cstdint>
 
@@ -34,13 +28,10 @@ namespace nsa::cuda {
 template <int kMaxBins, int kMaxCtas>
 struct ClusterExchangeStorage {
   static constexpr int kGroups = kMaxBins / 32;  // a pass's bins in groups of a warp's width
-  static constexpr int kWindow = 2;              // groups of bins in a CTA's first message
-  alignas(16) uint32_t groups[2][kMaxCtas][kGroups];       // [pass % 2][c]: CTA c's group sums
-  alignas(16) uint32_t window[2][kMaxCtas][kWindow * 32];  // [pass % 2][c]: CTA c's bins of its window
-  alignas(16) uint32_t bins[2][kMaxCtas][32];  // [pass % 2][c]: CTA c's bins of the group (second round)
-  uint32_t window_at[2][kMaxCtas];             // [pass % 2][c]: the first group of CTA c's window
+  alignas(16) uint32_t groups[2][kMaxCtas][kGroups];  // [pass % 2][c]: CTA c's group sums
+  alignas(16) uint32_t bins[2][kMaxCtas][32];         // [pass % 2][c]: CTA c's bins of the group
   uint2 spans[2][kMaxCtas];  // [pass % 2][c]: the AND and OR of CTA c's counted keys, when sent
-  uint64_t bars[2][2];  // [pass % 2]: the first round's messages in, the second round's bins in
+  uint64_t bars[2][2];  // [pass % 2]: group sums (and spans) in, the group's bins in
   uint64_t counts_bar;  // the earlier CTAs' output counts in
 };
 
@@ -50,9 +41,7 @@ struct ClusterExchange {
   static_assert(kThreads * 4 == kMaxBins, "a pass's group sums take one 16-byte read of bins a thread");
   using Storage = ClusterExchangeStorage<kMaxBins, kMaxCtas>;
   static constexpr int kGroups = Storage::kGroups;
-  static constexpr int kWindow = Storage::kWindow;
   static_assert(kGroups == 64, "a warp's lanes hold two group sums each");
-  static_assert(kWindow * 32 / 4 <= 32, "a window's 16-byte pieces, one a lane");
 
   // The pick of a pass: the row's bin, its counts above the bin and in it (the same in every CTA),
   // this CTA's counts above the bin and in it, and, when the CTAs sent their spans, the row's AND
@@ -64,7 +53,6 @@ struct ClusterExchange {
 
   Storage& s;
   const uint32_t me;
-  uint32_t second_parity = 0u;  // bit pass % 2: the parity of that buffer's second rounds so far
 
   __device__ explicit ClusterExchange(Storage& storage) : s(storage), me(ClusterOps<C>::rank()) {}
 
@@ -186,24 +174,23 @@ struct ClusterExchange {
   }
 
   // Pass `pass`'s pick from every CTA's `hist` (nbins bins, a power of two >= 4; the bins from
-  // nbins on are not read), the remain-th count from the top. `mine` (the same in every thread)
-  // estimates where this CTA's share of it lies in its own counts (the mine-th from the top): it
-  // places the CTA's window and only that (any value gives the same pick). `spans`, when not null (the same in every CTA), holds each warp's
-  // AND and OR of the keys it counted: folded over the CTA, they go with the group sums, and the
-  // pick holds the row's. Every thread calls; each warp returns the pick. The caller has a
-  // barrier between its last writes of hist and spans and this call, and between this call's
-  // return and its next writes of hist.
-  __device__ Pick pick(const uint32_t* hist, int nbins, uint32_t remain, int pass, const uint2* spans, uint32_t mine) {
+  // nbins on are not read), the remain-th count from the top. `spans`, when not null (the same in
+  // every CTA), holds each warp's AND and OR of the keys it counted: folded over the CTA, they
+  // go with the group sums, and the pick holds the row's. Every thread calls; each warp returns
+  // the pick. The caller has a barrier between its last writes of hist and spans and this call,
+  // and between this call's return and its next writes of hist.
+  __device__ Pick pick(const uint32_t* hist, int nbins, uint32_t remain, int pass, const uint2* spans) {
     const int b = pass & 1;
     const uint32_t parity = uint32_t(pass >> 1) & 1u;
     const uint32_t lane = threadIdx.x & 31u, warp = threadIdx.x >> 5;
-    const int ngroups = max(nbins / 32, 1);
-    if (threadIdx.x == 0)  // every CTA's group sums, window (and span)
-      expect(&s.bars[b][0], C * (kGroups * 4u + 4u + kWindow * 128u + (spans ? 8u : 0u)));
+    if (threadIdx.x == 0) {
+      expect(&s.bars[b][0], C * (kGroups * 4u + (spans ? 8u : 0u)));  // every CTA's group sums (and span)
+      expect(&s.bars[b][1], C * 32u * 4u);                            // every CTA's bins of the group
+    }
     if (spans && warp == 0) {  // (1') this CTA's span to every CTA
-      const bool on = lane < unsigned(kThreads / 32);
-      const uint32_t all = __reduce_and_sync(0xffffffffu, on ? spans[lane].x : ~0u);
-      const uint32_t any = __reduce_or_sync(0xffffffffu, on ? spans[lane].y : 0u);
+      const bool mine = lane < unsigned(kThreads / 32);
+      const uint32_t all = __reduce_and_sync(0xffffffffu, mine ? spans[lane].x : ~0u);
+      const uint32_t any = __reduce_or_sync(0xffffffffu, mine ? spans[lane].y : 0u);
       if (lane < unsigned(C)) send(all, any, &s.spans[b][me], &s.bars[b][0], lane);
     }
     // (1) Warp w's group sums (bins [128 w, 128 w + 128), four a lane: lanes 8j to 8j + 7 hold
@@ -213,34 +200,6 @@ struct ClusterExchange {
       const uint4 four = make_uint4(__shfl_sync(0xffffffffu, sum, 0), __shfl_sync(0xffffffffu, sum, 8),
                                     __shfl_sync(0xffffffffu, sum, 16), __shfl_sync(0xffffffffu, sum, 24));
       if (lane < unsigned(C)) send(four, &s.groups[b][me][4 * warp], &s.bars[b][0], lane);
-    }
-    // (1'') The last warp (warp 0 sends the span): this CTA's window, kWindow groups from the one
-    // holding its mine-th count from the top (or the one below where that count lies in the
-    // group's lower half), within the pass's groups, to every CTA with its first group.
-    if (warp == kThreads / 32 - 1) {
-      uint2 own = make_uint2(0u, 0u);  // this CTA's sums of groups 2 lane and 2 lane + 1
-#pragma unroll 4
-      for (int q = 0; q < 16; ++q) {
-        const int first = int(lane) * 64 + q * 4;
-        const uint4 v = first < nbins ? reinterpret_cast<const uint4*>(hist)[lane * 16 + q] : make_uint4(0u, 0u, 0u, 0u);
-        (q < 8 ? own.x : own.y) += v.x + v.y + v.z + v.w;
-      }
-      int at = 0;
-      const uint32_t total = __reduce_add_sync(0xffffffffu, own.x + own.y);
-      mine = min(max(mine, 1u), total);  // an estimate: within the counts
-      if (mine > 0) {
-        const GroupPick g = find_group(own, own, mine);
-        const uint32_t count = __shfl_sync(0xffffffffu, g.group & 1u ? own.y : own.x, int(g.group / 2));
-        at = int(g.group) - (2 * (mine - g.above) > count ? kWindow - 1 : 0);
-      }
-      at = max(0, min(at, ngroups - kWindow));
-      if (lane < unsigned(C)) send(uint32_t(at), &s.window_at[b][me], &s.bars[b][0], lane);
-      constexpr int kPieces = kWindow * 8;  // 16-byte pieces of a window
-      for (int i = int(lane); i < C * kPieces; i += 32) {
-        const int to = i / kPieces, piece = i % kPieces, first = at * 32 + piece * 4;
-        const uint4 v = first < nbins ? reinterpret_cast<const uint4*>(hist + at * 32)[piece] : make_uint4(0u, 0u, 0u, 0u);
-        send(v, &s.window[b][me][piece * 4], &s.bars[b][0], uint32_t(to));
-      }
     }
     wait(&s.bars[b][0], parity);
     uint2 span = make_uint2(0u, ~0u);
@@ -257,39 +216,21 @@ struct ClusterExchange {
       row.x += g.x, row.y += g.y;
     }
     const GroupPick g = find_group(row, reinterpret_cast<const uint2*>(s.groups[b][me])[lane], remain);
-    // (3) The bin, in every warp, from the windows where each holds the group (or its CTA counted
-    // nothing there), else from a second round.
-    const int32_t lane_slot = lane < unsigned(C) ? int32_t(g.group) - int32_t(s.window_at[b][lane]) : 0;
-    const bool held = __all_sync(0xffffffffu, lane >= unsigned(C) || (lane_slot >= 0 && lane_slot < kWindow) ||
-                                                  s.groups[b][lane][g.group] == 0u);
-    uint32_t count = 0, my_count = 0;
-    if (held) {
-#pragma unroll
-      for (int c = 0; c < C; ++c) {
-        const int32_t slot = int32_t(g.group) - int32_t(s.window_at[b][c]);
-        const uint32_t x = slot >= 0 && slot < kWindow ? s.window[b][c][slot * 32 + lane] : 0u;
-        count += x;
-        if (uint32_t(c) == me) my_count = x;
+    // (3) This CTA's bins of the group to every CTA (warp 0), at its bins from this CTA.
+    if (warp == 0) {
+      for (int i = int(lane); i < C * 8; i += 32) {
+        const int to = i / 8, piece = i % 8, first = int(g.group) * 32 + piece * 4;
+        const uint4 v = first < nbins ? reinterpret_cast<const uint4*>(hist + g.group * 32)[piece]
+                                      : make_uint4(0u, 0u, 0u, 0u);  // a pass of fewer than 32 bins
+        send(v, &s.bins[b][me][piece * 4], &s.bars[b][1], uint32_t(to));
       }
-    } else {
-      // This CTA's bins of the group to every CTA (warp 0), at its bins from this CTA.
-      const uint32_t round_parity = (second_parity >> b) & 1u;
-      second_parity ^= 1u << b;
-      if (threadIdx.x == 0) expect(&s.bars[b][1], C * 32u * 4u);
-      if (warp == 0) {
-        for (int i = int(lane); i < C * 8; i += 32) {
-          const int to = i / 8, piece = i % 8, first = int(g.group) * 32 + piece * 4;
-          const uint4 v = first < nbins ? reinterpret_cast<const uint4*>(hist + g.group * 32)[piece]
-                                        : make_uint4(0u, 0u, 0u, 0u);  // a pass of fewer than 32 bins
-          send(v, &s.bins[b][me][piece * 4], &s.bars[b][1], uint32_t(to));
-        }
-      }
-      wait(&s.bars[b][1], round_parity);
-#pragma unroll
-      for (int c = 0; c < C; ++c) count += s.bins[b][c][lane];
-      my_count = s.bins[b][me][lane];
     }
-    return find_bin(g, count, my_count, remain, span);
+    wait(&s.bars[b][1], parity);
+    // (4) The bin, in every warp: lane l adds up bin 32 group + l over the CTAs.
+    uint32_t count = 0;
+#pragma unroll
+    for (int c = 0; c < C; ++c) count += s.bins[b][c][lane];
+    return find_bin(g, count, s.bins[b][me][lane], remain, span);
   }
 
   // Output counts: this CTA's (above, tied) into published[2 me, 2 me + 1] of every later CTA;

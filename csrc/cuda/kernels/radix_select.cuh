@@ -16,9 +16,8 @@
 //     ranks (RunRank or TileRank): no atomics decide anything, so the bytes are the same on
 //     every run.
 // In a cluster every exchange is a push: asynchronous stores into the other CTAs' shared memory,
-// counted on their mbarriers (block/cluster_exchange.cuh): a pass's sums of groups of bins with
-// each CTA's bins of a window of groups, then, where a window misses the picked group, every CTA's
-// bins of it, then each CTA's counts above and tied to the CTAs holding later
+// counted on their mbarriers (block/cluster_exchange.cuh): a pass's sums of groups of bins, then
+// the picked group's bins, then each CTA's counts above and tied to the CTAs holding later
 // positions; every read is of the CTA's own shared memory, and no cluster barrier follows the
 // start's but the exit's. Each CTA's output slots start after the selections of the CTAs holding
 // earlier positions.
@@ -62,7 +61,7 @@ constexpr size_t radix_smem_bytes(int32_t region_words) {
 // The kernel's static shared memory: its __shared__ objects (radix_select_row), in the order
 // declared there, each at its alignment, as ptxas lays them out, in whole 16-byte units; an
 // instance holds those it uses (the bin's block scan for C == 1, the exchange for C > 1, the keys'
-// span for 32-bit keys). nvcc 13.0, -Xptxas=-v: 784 bytes for one CTA, 11264 for a cluster's, as
+// span for 32-bit keys). nvcc 13.0, -Xptxas=-v: 784 bytes for one CTA, 7104 for a cluster's, as
 // the structs hold (16-bit keys: 128 bytes fewer; the structs are an upper bound there).
 // The opt-in limit covers it and the dynamic part together (radix_shape in dispatch.cu); a
 // launch that still exceeded it would fail, not run.
@@ -310,9 +309,7 @@ __device__ __forceinline__ void radix_select_row(const RadixParams& p) {
     uint2 span = make_uint2(0u, ~0u);  // the row's AND and OR of the keys counted, when spanned
     if constexpr (C > 1) {
       if (pass == 0) Exchange::ready();  // every CTA's mbarriers made
-      // This CTA's share of the remain-th count, in proportion to its ties: where its window goes.
-      const uint32_t mine = uint32_t((uint64_t(remain) * my_tied + tied - 1) / tied);
-      const auto pick = exchange.pick(hist, nbins, remain, pass, kSpan && spanned ? span_s : nullptr, mine);
+      const auto pick = exchange.pick(hist, nbins, remain, pass, kSpan && spanned ? span_s : nullptr);
       b = pick.bin, above = pick.above, count = pick.count;
       my_above += pick.my_above;
       my_tied = pick.my_count;
