@@ -85,6 +85,7 @@ describe('the library\'s --nsa-topk-* flags and NSA_TOPK_* variables', () => {
     const r = await cliJson('--nsa-topk-tie-break', 'large', '--nsa-topk-deterministic', 'bench', '--backend', 'cpu', '--nsa-topk-fuse=page-table', '--fuse', 'none', ...quick);
     expect(r.code).toBe(0);
     expect(r.json!.options).toMatchObject({ tieBreak: 'large', deterministic: true, fuse: 'none', backend: 'cpu' });
+    expect(r.stdout).toMatch(/; output: deterministic, tie-break large\n/);
   });
 
   test('the variables too, below the flags', async () => {

@@ -527,7 +527,9 @@ export async function runBench(o: BenchOptions): Promise<BenchResult[]> {
     });
   }
   const timing = timingOf(o, backend);
-  process.stdout.write(`timing: ${timing.line}; scores: ${o.dist} ${o.dtype}\n`);
+  // The output options the rows' labels leave out, so that a table says what it timed.
+  const output = [o.deterministic && 'deterministic', o.tieBreak !== 'none' && `tie-break ${o.tieBreak}`, o.sorted && 'sorted'].filter(Boolean);
+  process.stdout.write(`timing: ${timing.line}; scores: ${o.dist} ${o.dtype}${output.length ? `; output: ${output.join(', ')}` : ''}\n`);
   printTable(results);
   if (results.some((r) => r.hostBound)) {
     process.stdout.write('warning: on some shapes the GPU may have waited on the host inside a timed region; their times may include launch gaps\n');
