@@ -33,12 +33,6 @@
 //               warp's pick is checked every round (its bin's counts, and in the first three
 //               rounds the counts above it). The pick has no watchdog: run the probe under
 //               `timeout`. Unlike lean, it includes the pick inside the owner's bins.
-//   pull        the same pick by one cluster barrier and remote loads, no sends: each CTA writes
-//               its group sums into its own shared memory; after the barrier every warp loads
-//               every CTA's group sums, finds the group, loads every CTA's bins of that group
-//               and finds the bin. Histograms and group sums alternate by round, so that the
-//               next round's barrier, not one of this round's, keeps a CTA from overwriting what
-//               the others still read.
 #include <cooperative_groups.h>
 #include <cuda_runtime.h>
 
@@ -56,24 +50,14 @@ constexpr int kThreads = 512;
 constexpr int kBins = 2048;
 constexpr int kRounds = 256;
 
-enum Way { kBarrier, kRelaxed, kScatter, kAtomics, kMbarrier, kLean, kGroups, kPull, kWays };
-const char* const kWayNames[kWays] = {"barrier", "relaxed", "scatter", "atomics", "mbarrier", "lean", "groups", "pull"};
+enum Way { kBarrier, kRelaxed, kScatter, kAtomics, kMbarrier, kLean, kGroups, kWays };
+const char* const kWayNames[kWays] = {"barrier", "relaxed", "scatter", "atomics", "mbarrier", "lean", "groups"};
 
 __device__ __forceinline__ uint32_t smem_addr(const void* p) { return uint32_t(__cvta_generic_to_shared(p)); }
 __device__ __forceinline__ uint32_t map_rank(uint32_t addr, uint32_t rank) {
   uint32_t out;
   asm volatile("mapa.shared::cluster.u32 %0, %1, %2;" : "=r"(out) : "r"(addr), "r"(rank));
   return out;
-}
-__device__ __forceinline__ uint2 load_remote2(uint32_t addr) {
-  uint2 v;
-  asm volatile("ld.shared::cluster.v2.u32 {%0, %1}, [%2];" : "=r"(v.x), "=r"(v.y) : "r"(addr) : "memory");
-  return v;
-}
-__device__ __forceinline__ uint32_t load_remote(uint32_t addr) {
-  uint32_t v;
-  asm volatile("ld.shared::cluster.u32 %0, [%1];" : "=r"(v) : "r"(addr) : "memory");
-  return v;
 }
 __device__ __forceinline__ void arrive_release() { asm volatile("barrier.cluster.arrive.release.aligned;" ::: "memory"); }
 __device__ __forceinline__ void arrive_relaxed() { asm volatile("barrier.cluster.arrive.relaxed.aligned;" ::: "memory"); }
@@ -144,36 +128,6 @@ void make_bin_sums() {
   cudaMemcpyToSymbol(c_bin_sums, sums, sizeof sums);
 }
 
-// pull: the pick (the remain-th count from the top) from every CTA's `hist` and
-// `group_sums` (this CTA's copies, written before the cluster barrier that this call starts
-// with), by remote loads. Every thread calls; each warp returns the pick (the groups way's Pick).
-template <int C>
-__device__ typename nsa::cuda::ClusterExchange<C, kThreads, kBins, 8>::Pick pull_pick(const uint32_t* hist,
-                                                                                      const uint32_t* group_sums,
-                                                                                      int nbins, uint32_t remain) {
-  using Groups = nsa::cuda::ClusterExchange<C, kThreads, kBins, 8>;
-  const uint32_t lane = threadIdx.x & 31u, me = cg::this_cluster().block_rank();
-  arrive_release();
-  wait_acquire();
-  uint2 row = make_uint2(0u, 0u), own = row;
-#pragma unroll
-  for (int c = 0; c < C; ++c) {
-    const uint2 g = load_remote2(map_rank(smem_addr(group_sums + 2 * lane), c));
-    row.x += g.x, row.y += g.y;
-    if (uint32_t(c) == me) own = g;
-  }
-  const auto g = Groups::find_group(row, own, remain);
-  const uint32_t b = g.group * 32 + lane;
-  uint32_t count = 0, mine = 0;
-#pragma unroll
-  for (int c = 0; c < C; ++c) {
-    const uint32_t x = int(b) < nbins ? load_remote(map_rank(smem_addr(hist + b), c)) : 0u;
-    count += x;
-    if (uint32_t(c) == me) mine = x;
-  }
-  return Groups::find_bin(g, count, mine, remain, make_uint2(0u, ~0u));
-}
-
 template <int C, Way W>
 __global__ void __launch_bounds__(kThreads) exchange_kernel(uint32_t* errors, uint32_t rounds) {
   __shared__ __align__(16) uint32_t hist[kBins];
@@ -184,8 +138,7 @@ __global__ void __launch_bounds__(kThreads) exchange_kernel(uint32_t* errors, ui
   __shared__ __align__(8) uint64_t bars[2][3];        // [buffer][slices in, sums in, pick in]
   using Groups = nsa::cuda::ClusterExchange<C, kThreads, kBins, 8>;
   __shared__ typename Groups::Storage groups_s;  // groups: the kernel's exchange
-  __shared__ uint32_t checked_above[2];          // groups, pull: the row's and this CTA's counts above the bin
-  __shared__ __align__(16) uint32_t group_sums[2][64];  // pull: this CTA's group sums by round
+  __shared__ uint32_t checked_above[2];          // groups: the row's and this CTA's counts above the bin
   auto cluster = cg::this_cluster();
   const uint32_t me = cluster.block_rank();
   constexpr int kSlice = kBins / C;
@@ -216,8 +169,7 @@ __global__ void __launch_bounds__(kThreads) exchange_kernel(uint32_t* errors, ui
 #pragma unroll 1  // one loop body for every way (nvcc unrolled the barrier ways' 256 rounds)
   for (uint32_t round = 0; round < rounds; ++round) {
     const int buf = round & 1;
-    uint32_t* const counts = W == kPull ? total[buf] : hist;  // pull: histograms alternate by round
-    for (int i = threadIdx.x; i < kBins; i += kThreads) counts[i] = count_of(me, round, i);
+    for (int i = threadIdx.x; i < kBins; i += kThreads) hist[i] = count_of(me, round, i);
     __syncthreads();
     if constexpr (W == kBarrier || W == kRelaxed) {
       if (W == kBarrier) arrive_release();
@@ -252,20 +204,13 @@ __global__ void __launch_bounds__(kThreads) exchange_kernel(uint32_t* errors, ui
         bad += total[buf][i] != want;
       }
       __syncthreads();
-    } else if constexpr (W == kGroups || W == kPull) {
+    } else if constexpr (W == kGroups) {
       // Passes of 2048, 1024 and 32 bins in turn (the bins past nbins hold stale counts, as in
       // the kernel), and a target anywhere in the row's total.
       const int nbins = groups_bins(round % 3);
       const uint32_t total = uint32_t(nbins) * 7u * C * (C + 1) / 2 + C * c_bin_sums[round % 3][round % 97];
       const uint32_t target = 1u + round * 2654435761u % total;
-      typename Groups::Pick pick;
-      if constexpr (W == kGroups) {
-        pick = groups.pick(hist, nbins, target, int(round), nullptr);
-      } else {
-        const uint32_t sum = Groups::group_sum(counts, nbins);
-        if ((threadIdx.x & 7u) == 0) group_sums[buf][threadIdx.x / 8] = sum;
-        pick = pull_pick<C>(counts, group_sums[buf], nbins, target);
-      }
+      const auto pick = groups.pick(hist, nbins, target, int(round), nullptr);
       uint32_t count = 0;
       for (int c = 0; c < C; ++c) count += count_of(c, round, pick.bin);
       const bool lead = (threadIdx.x & 31u) == 0;  // every warp's pick is checked
@@ -284,7 +229,7 @@ __global__ void __launch_bounds__(kThreads) exchange_kernel(uint32_t* errors, ui
         bad += lead && (checked_above[0] != pick.above || checked_above[1] != pick.my_above ||
                         !(pick.above < target && target <= pick.above + pick.count));
       }
-      if constexpr (W == kGroups) __syncthreads();  // hist is rewritten next round
+      __syncthreads();  // hist is rewritten next round
     } else if constexpr (W == kLean) {
       // This round's phase of bars[buf] is its (round / 2)-th.
       const uint32_t parity = (round >> 1) & 1;
@@ -355,8 +300,7 @@ __global__ void __launch_bounds__(kThreads) exchange_kernel(uint32_t* errors, ui
     }
   }
   if (bad) atomicAdd(errors, bad);
-  // No CTA leaves while sends into it may be in flight, or (pull) while others read its memory.
-  if constexpr (W == kMbarrier || W == kLean || W == kGroups || W == kPull) cluster.sync();
+  if constexpr (W == kMbarrier || W == kLean || W == kGroups) cluster.sync();  // no CTA leaves while sends into it may be in flight
 }
 
 uint64_t g_wrong = 0;
@@ -417,7 +361,7 @@ void run_size(const std::vector<int>& clusters, uint32_t* errors) {
     float t[kWays] = {time_way<C, kBarrier>(n, errors), time_way<C, kRelaxed>(n, errors),
                       time_way<C, kScatter>(n, errors), time_way<C, kAtomics>(n, errors),
                       time_way<C, kMbarrier>(n, errors), time_way<C, kLean>(n, errors),
-                      time_way<C, kGroups>(n, errors), time_way<C, kPull>(n, errors)};
+                      time_way<C, kGroups>(n, errors)};
     for (int w = 0; w < kWays; ++w) printf("  %s %.3f", kWayNames[w], t[w]);
     printf("   us/round\n");
   }

@@ -132,47 +132,6 @@ struct ClusterExchange {
     return from - x;
   }
 
-  // Warp w's sums of the groups of its 128 bins (one 16-byte read a thread, zeros past nbins):
-  // lanes 8j to 8j + 7 hold group 4w + j's.
-  __device__ static uint32_t group_sum(const uint32_t* hist, int nbins) {
-    const uint4 v = int(threadIdx.x) * 4 < nbins ? reinterpret_cast<const uint4*>(hist)[threadIdx.x]
-                                                 : make_uint4(0u, 0u, 0u, 0u);
-    uint32_t sum = v.x + v.y + v.z + v.w;
-    sum += __shfl_xor_sync(0xffffffffu, sum, 1);
-    sum += __shfl_xor_sync(0xffffffffu, sum, 2);
-    sum += __shfl_xor_sync(0xffffffffu, sum, 4);
-    return sum;
-  }
-
-  // The group of 32 bins holding the remain-th count from the top, from lane l's row-wide sums
-  // of groups 2l and 2l + 1 (`row`) and this CTA's (`own`): the group, the row's counts above it,
-  // and this lane's share of this CTA's counts above it.
-  struct GroupPick {
-    uint32_t group, above, my_above;
-  };
-  __device__ static GroupPick find_group(uint2 row, uint2 own, uint32_t remain) {
-    const uint32_t lane = threadIdx.x & 31u;
-    int hit;
-    const uint32_t pair_above = above_lane(row.x + row.y, remain, hit);
-    // In the hit lane: the upper group if the remain-th count lies in it, else the lower.
-    const bool upper = remain <= pair_above + row.y;
-    const uint32_t group = 2u * uint32_t(hit) + uint32_t(__shfl_sync(0xffffffffu, upper, hit));
-    const uint32_t above = __shfl_sync(0xffffffffu, upper ? pair_above : pair_above + row.y, hit);
-    return {group, above, (2 * lane > group ? own.x : 0u) + (2 * lane + 1 > group ? own.y : 0u)};
-  }
-
-  // The pick inside the group, from lane l's row-wide count of the group's bin l (`count`) and
-  // this CTA's (`mine`).
-  __device__ static Pick find_bin(const GroupPick& g, uint32_t count, uint32_t mine, uint32_t remain, uint2 span) {
-    const uint32_t lane = threadIdx.x & 31u;
-    int hit;
-    const uint32_t bin_above = above_lane(count, remain - g.above, hit);
-    const uint32_t my_above = g.my_above + (lane > uint32_t(hit) ? mine : 0u);
-    return {g.group * 32 + uint32_t(hit), g.above + __shfl_sync(0xffffffffu, bin_above, hit),
-            __shfl_sync(0xffffffffu, count, hit), __reduce_add_sync(0xffffffffu, my_above),
-            __shfl_sync(0xffffffffu, mine, hit), span};
-  }
-
   // Pass `pass`'s pick from every CTA's `hist` (nbins bins, a power of two >= 4; the bins from
   // nbins on are not read), the remain-th count from the top. `spans`, when not null (the same in
   // every CTA), holds each warp's AND and OR of the keys it counted: folded over the CTA, they
@@ -196,7 +155,12 @@ struct ClusterExchange {
     // (1) Warp w's group sums (bins [128 w, 128 w + 128), four a lane: lanes 8j to 8j + 7 hold
     // group 4w + j) to every CTA, at its group sums from this CTA.
     {
-      const uint32_t sum = group_sum(hist, nbins);
+      const uint4 v = int(threadIdx.x) * 4 < nbins ? reinterpret_cast<const uint4*>(hist)[threadIdx.x]
+                                                   : make_uint4(0u, 0u, 0u, 0u);
+      uint32_t sum = v.x + v.y + v.z + v.w;
+      sum += __shfl_xor_sync(0xffffffffu, sum, 1);
+      sum += __shfl_xor_sync(0xffffffffu, sum, 2);
+      sum += __shfl_xor_sync(0xffffffffu, sum, 4);
       const uint4 four = make_uint4(__shfl_sync(0xffffffffu, sum, 0), __shfl_sync(0xffffffffu, sum, 8),
                                     __shfl_sync(0xffffffffu, sum, 16), __shfl_sync(0xffffffffu, sum, 24));
       if (lane < unsigned(C)) send(four, &s.groups[b][me][4 * warp], &s.bars[b][0], lane);
@@ -215,12 +179,19 @@ struct ClusterExchange {
       const uint2 g = reinterpret_cast<const uint2*>(s.groups[b][c])[lane];
       row.x += g.x, row.y += g.y;
     }
-    const GroupPick g = find_group(row, reinterpret_cast<const uint2*>(s.groups[b][me])[lane], remain);
+    int hit;
+    const uint32_t pair_above = above_lane(row.x + row.y, remain, hit);
+    // In the hit lane: the upper group if the remain-th count lies in it, else the lower.
+    const bool upper = remain <= pair_above + row.y;
+    const uint32_t group = 2u * uint32_t(hit) + uint32_t(__shfl_sync(0xffffffffu, upper, hit));
+    const uint32_t group_above = __shfl_sync(0xffffffffu, upper ? pair_above : pair_above + row.y, hit);
+    const uint2 own = reinterpret_cast<const uint2*>(s.groups[b][me])[lane];
+    uint32_t my_above = (2 * lane > group ? own.x : 0u) + (2 * lane + 1 > group ? own.y : 0u);
     // (3) This CTA's bins of the group to every CTA (warp 0), at its bins from this CTA.
     if (warp == 0) {
       for (int i = int(lane); i < C * 8; i += 32) {
-        const int to = i / 8, piece = i % 8, first = int(g.group) * 32 + piece * 4;
-        const uint4 v = first < nbins ? reinterpret_cast<const uint4*>(hist + g.group * 32)[piece]
+        const int to = i / 8, piece = i % 8, first = int(group) * 32 + piece * 4;
+        const uint4 v = first < nbins ? reinterpret_cast<const uint4*>(hist + group * 32)[piece]
                                       : make_uint4(0u, 0u, 0u, 0u);  // a pass of fewer than 32 bins
         send(v, &s.bins[b][me][piece * 4], &s.bars[b][1], uint32_t(to));
       }
@@ -230,7 +201,12 @@ struct ClusterExchange {
     uint32_t count = 0;
 #pragma unroll
     for (int c = 0; c < C; ++c) count += s.bins[b][c][lane];
-    return find_bin(g, count, s.bins[b][me][lane], remain, span);
+    const uint32_t mine = s.bins[b][me][lane];
+    const uint32_t bin_above = above_lane(count, remain - group_above, hit);
+    my_above += lane > uint32_t(hit) ? mine : 0u;
+    return {group * 32 + uint32_t(hit), group_above + __shfl_sync(0xffffffffu, bin_above, hit),
+            __shfl_sync(0xffffffffu, count, hit), __reduce_add_sync(0xffffffffu, my_above),
+            __shfl_sync(0xffffffffu, mine, hit), span};
   }
 
   // Output counts: this CTA's (above, tied) into published[2 me, 2 me + 1] of every later CTA;
