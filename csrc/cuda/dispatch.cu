@@ -52,7 +52,7 @@ using SomeSpreadAgent = SpreadAgent<DTypeTraits<DType::F32>, false>;
 
 // Workspace regions, computed the same way for sizing (from the op's maxima) and for each call.
 // Every region is written before it is read within one call, but for the spread path's
-// histograms, flags and bounds, [0, zeroed): zero when the workspace is allocated, and left zero
+// histograms, flags, bounds and cursors, [0, zeroed): zero when the workspace is allocated, and left zero
 // by every call (agent_spread_topk.cuh). An op whose calls may take the spread path (some row
 // count up to its maxRows) has its regions first, then those of the chunked path (an op whose
 // calls may take it), then those of the other paths; the chunked path's top-k of the candidates
@@ -61,6 +61,7 @@ struct Layout {
   size_t spread_hist = 0;    // uint32 [rows, bins]
   size_t spread_status = 0;  // uint32 [rows, chunks]
   size_t spread_bounds = 0;  // uint32 [rows, chunks, 2]
+  size_t spread_cursor = 0;  // uint32 [rows]
   size_t spread_above = 0;   // uint32 [rows, 2, kMaxK]
   size_t spread_cand = 0;    // uint32 [rows, 2, kCandidates]
   uint32_t spread_chunks = 0;
@@ -107,6 +108,7 @@ Layout make_layout(Backend backend, const TopKConfig& cfg, bool spread, int64_t 
     l.spread_hist = take(mul_sat(size_t(rows), Agent::Bins::kBins * sizeof(uint32_t)));
     l.spread_status = take(mul_sat(size_t(rows) * size_t(chunks), sizeof(uint32_t)));
     l.spread_bounds = take(mul_sat(size_t(rows) * size_t(chunks), 2 * sizeof(uint32_t)));
+    l.spread_cursor = take(mul_sat(size_t(rows), sizeof(uint32_t)));
     l.zeroed = at;
     l.spread_above = take(mul_sat(size_t(rows), 2 * Agent::kMaxK * sizeof(uint32_t)));
     l.spread_cand = take(mul_sat(size_t(rows), 2 * Agent::kCandidates * sizeof(uint32_t)));
@@ -451,6 +453,7 @@ cudaError_t launch_spread(const TopKConfig& cfg, const TopKArgs& args, const Lay
   s.hist = region<uint32_t>(ws, l.spread_hist);
   s.status = region<uint32_t>(ws, l.spread_status);
   s.bounds = region<uint32_t>(ws, l.spread_bounds);
+  s.cursor = region<uint32_t>(ws, l.spread_cursor);
   s.above = region<uint32_t>(ws, l.spread_above);
   s.cand = region<uint32_t>(ws, l.spread_cand);
   s.chunks = l.spread_chunks;
@@ -463,6 +466,9 @@ cudaError_t launch_spread(const TopKConfig& cfg, const TopKArgs& args, const Lay
   // CTAs) were 1.11x slower with it (kernel-notes, v6 step 20). The grid follows the call's
   // rows and stride, never the data.
   const bool dense = int64_t(grid.x) * grid.y > 2 * int64_t(SpreadPolicy::kMinCtasPerSm) * device_caps(device).sms;
+  // Its chunks claim their slots (no chunk waits for those before it) where finish() takes a chunk
+  // a thread.
+  s.claimed = dense && grid.x <= unsigned(SpreadPolicy::kThreads);
   if (err == cudaSuccess)
     err = launch_kernel(true, dense ? split_dense : split,
                         {grid, SpreadPolicy::kThreads, Agent::Chunk::kDynamicSmemBytes, 1}, stream, s);

@@ -152,6 +152,21 @@ describeGpu('TopK op', () => {
     ]);
   });
 
+  // The spread kernels over grids of more than two waves (9 x 74 and 12 x 49 chunks on a GPU of
+  // 132 SMs or fewer): the split kernel's dense instance, whose chunks claim their slots from the
+  // row's cursor where the members fit the candidates (normal, wideRange), and publish in order
+  // where they overflow (relu, sparse: one key; lowBits: several, the batch agent); normal rows
+  // whose elements above the bin lie in one or two chunks (9000, 8193: many slots claimed by one
+  // chunk), of at most k, empty, and shorter than the stride.
+  test('rows spread over grids of several waves claim their slots (path spread)', async () => {
+    await checkForcedPath('spread', [
+      ['f32', 2048, 600000, 600000, ['normal', 'relu', 'wideRange', 'lowBits', 'special', 'sparse', 'normal', 'normal', 'normal'],
+        [600000, 599999, 300001, 590000, 2048, 450000, 9000, 8193, 0]],
+      ['bf16', 512, 400000, 400003, ['normal', 'relu', 'fewDistinct', 'normal'],
+        [400000, 399999, 200001, 20000, 511, 400000, 131073, 1, 300000, 399998, 65536, 100000], [3, 1, 2, 0, 5, 3, 1, 0, 2, 3, 4, 6]],
+    ]);
+  });
+
   // The chunked path (path 'chunked'): each row cut on the device into equal chunks (16 a row for
   // these few rows) that the batch kernel takes as rows, then a top-k of their k best each, then
   // the slots mapped back to positions through the fused transform. Rows whose last chunk is

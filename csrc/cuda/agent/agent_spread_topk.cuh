@@ -8,6 +8,10 @@
 //     as soon as it has them and sums its predecessors' (a look-back over flags: the chunks before
 //     it were scheduled before it), so it writes its elements above the bin in their final order
 //     (positions, and keys for sorted output) and its members in row order, as candidates.
+//     Grids of several waves (`claimed`) wait for no other chunk: where the members fit the
+//     candidates, a chunk claims its slots from the row's cursor by one atomic and writes its
+//     elements there, in position order within the chunk; the chunks' order among them is the
+//     atomics', and finish() puts the chunks back in row order by their counts and slots.
 //  3. finish(): one CTA per row selects the remaining of the candidates by (key, position in the
 //     tie-break's order), merges them into the elements above the bin by position, and writes the
 //     row as the register agent does (sorted on chip when asked).
@@ -23,8 +27,9 @@
 // In a length split (dispatch.cu's run_split) the radix kernel, beside these on a branch of the
 // stream, takes the rows of at most SpreadParams::shorter scores, and all three kernels leave them.
 //
-// Between calls the row histograms and the chunks' flags are zero: finish() clears what count()
-// and split() wrote, and the workspace is zeroed when it is allocated (dispatch.cu).
+// Between calls the row histograms, the chunks' flags and the rows' cursors are zero: finish()
+// clears what count() and split() wrote, and the workspace is zeroed when it is allocated
+// (dispatch.cu).
 #pragma once
 #include <cstdint>
 
@@ -40,13 +45,18 @@ struct SpreadParams {
   BatchTopKParams p;
   uint32_t* hist;    // [rows][bins]: the rows' coarse histograms
   uint32_t* status;  // [rows][chunks]: each chunk's flag and counts (split)
-  uint32_t* bounds;  // [rows][chunks][2]: the least and greatest key of a chunk's members (split, when they overflow)
+  uint32_t* bounds;  // [rows][chunks][2]: the least and greatest key of a chunk's members (split, when they
+                     // overflow); where the chunks claim their slots, the first slot of its elements above the
+                     // bin and of its members
+  uint32_t* cursor;  // [rows]: the slots claimed so far, those above the bin in bits 16-31, members in 0-15
   uint32_t* above;   // [rows][2][kMaxK]: positions, then keys, of the elements above the bin, by position
   uint32_t* cand;    // [rows][2][kCandidates]: keys, then positions, of the kept members, by position
   uint32_t chunks;   // chunks per row of status and bounds: the rows the spread kernels hold are at most
                      // chunks x kCapacity long
   int64_t shorter;   // rows at most this long on the device are the radix kernel's, launched beside these
                      // (dispatch.cu's length split); -1 when these take every row
+  bool claimed;      // split()'s chunks claim their slots where the members fit (its dense instance only;
+                     // chunks <= the CTA's threads, for finish()'s one chunk a thread)
 };
 
 template <class Policy, class Traits, bool kLarge>
@@ -71,6 +81,8 @@ struct AgentSpreadTopK {
   // A chunk's flag word: bit 31 set once published, its count above the bin in bits 16-30, its
   // members in bits 0-15.
   static_assert(kCapacity < (1u << 15), "a chunk's counts fit its flag word");
+  static_assert(Chunk::kScratchWords >= 3 * kThreads, "finish() keeps three words a chunk in the scratch");
+  static_assert(kMaxK < (1u << 16) && kCandidates < (1u << 16), "a row's claimed slots fit half a cursor each");
   using Sum = BlockExclusiveSum<kThreads>;
 
   // finish()'s shared memory past the register agent's (its stage and scratch), in words.
@@ -88,7 +100,7 @@ struct AgentSpreadTopK {
   };
   struct FinishStorage {
     typename Select::Storage select;
-    typename Sum::Storage sum;
+    typename Sum::Storage sum, sum2;
     uint32_t sums[2];  // the row's elements above the bin and members of it
     uint32_t lo, hi;   // the least and greatest key of its members
   };
@@ -130,7 +142,8 @@ struct AgentSpreadTopK {
       if (const uint32_t n = Chunk::scratch()[b]) atomicAdd(hist + b, n);
   }
 
-  // Kernel 2, the same grid.
+  // Kernel 2, the same grid. kClaim: the instance that may claim slots (s.claimed).
+  template <bool kClaim>
   __device__ static void split(TempStorage& ts, const SpreadParams& s) {
     const int64_t r = blockIdx.y;
     const unsigned c = blockIdx.x;
@@ -192,32 +205,43 @@ struct AgentSpreadTopK {
     const uint32_t above_n = chunk.template scan<0>(above, above_base);
     const uint32_t member_n = chunk.template scan<1>(member, member_base);
     const uint32_t above_count = above_n + ss.wrapped[0], member_count = member_n + ss.wrapped[1];
-    // Publish this chunk's counts, then sum those of the chunks before it.
     uint32_t* const status = s.status + r * s.chunks;
-    if (threadIdx.x == 0) {
-      if (overflow) {
-        s.bounds[(r * s.chunks + c) * 2] = ss.lo;
-        s.bounds[(r * s.chunks + c) * 2 + 1] = ss.hi;
+    uint32_t* const bounds = s.bounds + (r * s.chunks + c) * 2;
+    if (kClaim && s.claimed && !overflow) {
+      // Slots claimed: the row's totals stay below 2^16 in each half of the cursor (above the bin
+      // fewer than k, members at most kCandidates), so one add claims both.
+      if (threadIdx.x == 0) {
+        const uint32_t base = atomicAdd(s.cursor + r, above_count << 16 | member_count);
+        status[c] = 0x80000000u | above_count << 16 | member_count;
+        bounds[0] = ss.before[0] = base >> 16;
+        bounds[1] = ss.before[1] = base & 0xffffu;
       }
-      store_release(status + c, 0x80000000u | above_count << 16 | member_count);
-    }
-    uint32_t above_before = 0, member_before = 0;
-    for (unsigned t = threadIdx.x; t < c; t += kThreads) {
-      uint32_t v;
-      do v = load_acquire(status + t);
-      while (!(v >> 31));
-      above_before += (v >> 16) & 0x7fffu;
-      member_before += v & 0xffffu;
-    }
-    above_before = __reduce_add_sync(0xffffffffu, above_before);
-    member_before = __reduce_add_sync(0xffffffffu, member_before);
-    if ((threadIdx.x & 31u) == 0 && (above_before | member_before)) {
-      atomicAdd(&ss.before[0], above_before);
-      atomicAdd(&ss.before[1], member_before);
+    } else {
+      // Publish this chunk's counts, then sum those of the chunks before it.
+      if (threadIdx.x == 0) {
+        if (overflow) {
+          bounds[0] = ss.lo;
+          bounds[1] = ss.hi;
+        }
+        store_release(status + c, 0x80000000u | above_count << 16 | member_count);
+      }
+      uint32_t above_before = 0, member_before = 0;
+      for (unsigned t = threadIdx.x; t < c; t += kThreads) {
+        uint32_t v;
+        do v = load_acquire(status + t);
+        while (!(v >> 31));
+        above_before += (v >> 16) & 0x7fffu;
+        member_before += v & 0xffffu;
+      }
+      above_before = __reduce_add_sync(0xffffffffu, above_before);
+      member_before = __reduce_add_sync(0xffffffffu, member_before);
+      if ((threadIdx.x & 31u) == 0 && (above_before | member_before)) {
+        atomicAdd(&ss.before[0], above_before);
+        atomicAdd(&ss.before[1], member_before);
+      }
     }
     __syncthreads();
-    above_before = ss.before[0];
-    member_before = ss.before[1];
+    const uint32_t above_before = ss.before[0], member_before = ss.before[1];
     // The elements above the bin at their final slots; the members kept as candidates.
     uint32_t* const above_pos = s.above + r * 2 * kMaxK;
     uint32_t* const above_key = above_pos + kMaxK;
@@ -258,6 +282,9 @@ struct AgentSpreadTopK {
   // Kernel 3, a CTA per row (blockIdx.x).
   __device__ static void finish(TempStorage& ts, const SpreadParams& s) {
     const int64_t r = blockIdx.x;
+    // Read with the other parameters: `s` is reached by generic loads here, and this one, taken
+    // where it is first needed, put a load's latency on the unclaimed path (+2% at 1 x 1048576).
+    const bool claimed_call = s.claimed;
     Window w;
     if (!own(s, r, w)) return;
     const uint32_t k = uint32_t(s.p.out.k);
@@ -293,20 +320,36 @@ struct AgentSpreadTopK {
     }
     __syncthreads();
     uint32_t above_all = 0, members_all = 0;
-    for (uint32_t t = threadIdx.x; t < chunks; t += kThreads) {
-      const uint32_t v = status[t];
-      above_all += (v >> 16) & 0x7fffu;
-      members_all += v & 0xffffu;
+    if (claimed_call) {  // a chunk a thread: its counts' prefixes over the row, and its claimed slots
+      const uint32_t t = threadIdx.x;
+      const uint32_t v = t < chunks ? status[t] : 0u;
+      const uint32_t slot_above = t < chunks ? s.bounds[(r * s.chunks + t) * 2] : 0u;
+      const uint32_t slot_member = t < chunks ? s.bounds[(r * s.chunks + t) * 2 + 1] : 0u;
+      const uint32_t n_above = (v >> 16) & 0x7fffu, n_member = v & 0xffffu;
+      const uint32_t at_above = Sum::run(fs.sum, n_above, &above_all);
+      const uint32_t at_member = Sum::run(fs.sum2, n_member, &members_all);
+      if (members_all <= kCandidates) {  // the slots were claimed: where each chunk's entries go, by position
+        uint32_t* const chunk = Chunk::scratch() + 3 * t;  // free until the select
+        chunk[0] = at_above | n_above << 16;
+        chunk[1] = at_member | n_member << 16;
+        chunk[2] = slot_above | slot_member << 16;
+      }
+    } else {
+      for (uint32_t t = threadIdx.x; t < chunks; t += kThreads) {
+        const uint32_t v = status[t];
+        above_all += (v >> 16) & 0x7fffu;
+        members_all += v & 0xffffu;
+      }
+      above_all = __reduce_add_sync(0xffffffffu, above_all);
+      members_all = __reduce_add_sync(0xffffffffu, members_all);
+      if ((threadIdx.x & 31u) == 0) {
+        atomicAdd(&fs.sums[0], above_all);
+        atomicAdd(&fs.sums[1], members_all);
+      }
+      __syncthreads();
+      above_all = fs.sums[0];
+      members_all = fs.sums[1];
     }
-    above_all = __reduce_add_sync(0xffffffffu, above_all);
-    members_all = __reduce_add_sync(0xffffffffu, members_all);
-    if ((threadIdx.x & 31u) == 0) {
-      atomicAdd(&fs.sums[0], above_all);
-      atomicAdd(&fs.sums[1], members_all);
-    }
-    __syncthreads();
-    above_all = fs.sums[0];
-    members_all = fs.sums[1];
     const bool overflow = members_all > kCandidates;
     if (overflow) {  // whether the bin holds one key (bounds of the chunks with members)
       uint32_t lo = ~0u, hi = 0;
@@ -327,6 +370,7 @@ struct AgentSpreadTopK {
     const bool one_key = fs.lo == fs.hi;
     for (uint32_t t = threadIdx.x; t < chunks; t += kThreads) status[t] = 0;
     for (int b = threadIdx.x; b < Bins::kBins; b += kThreads) s.hist[r * Bins::kBins + b] = 0;
+    if (threadIdx.x == 0) s.cursor[r] = 0;
     if (overflow && !one_key) {  // more distinct keys in the bin than the candidates hold
       __syncthreads();  // fs is the batch agent's storage too
       Fallback agent(ts.batch, s.p, r);
@@ -339,19 +383,40 @@ struct AgentSpreadTopK {
     const uint32_t* const above_pos = s.above + r * 2 * kMaxK;
     const uint32_t* const cand_key = s.cand + r * 2 * kCandidates;
     const uint32_t n = min(members_all, kCandidates), remain = k - above_all;
+    // Claimed slots: each entry's slot, in the row's position order, written where the entry itself
+    // goes below (kAbovePos, kCandCodes), by the thread that reads it back: a warp a chunk.
+    const bool claimed = claimed_call && !overflow;
+    if (claimed) {
+      __syncthreads();  // the chunks' prefixes and slots
+      for (uint32_t t = threadIdx.x >> 5; t < chunks; t += kThreads / 32) {
+        const uint32_t* const chunk = Chunk::scratch() + 3 * t;
+        const uint32_t a = chunk[0], m = chunk[1], slots = chunk[2];
+        for (uint32_t i = threadIdx.x & 31u; i < a >> 16; i += 32) smem[kAbovePos + (a & 0xffffu) + i] = (slots & 0xffffu) + i;
+        for (uint32_t i = threadIdx.x & 31u; i < m >> 16; i += 32) smem[kCandCodes + (m & 0xffffu) + i] = (slots >> 16) + i;
+      }
+      __syncthreads();
+    }
     uint32_t apos[kAbovePerThread], akey[kAbovePerThread], ckey[kCandidatesPerThread], cpos[kCandidatesPerThread];
+    // Loaded by two copies of the loop, so that the unclaimed one keeps its loads back to back (with
+    // the map's shared loads among them, its rows lost ~2%: kernel-notes, v6 step 44).
+    const auto load = [&](auto above_at, auto cand_at) {
 #pragma unroll
-    for (int j = 0; j < kAbovePerThread; ++j) {
-      const uint32_t i = threadIdx.x + uint32_t(j * kThreads);
-      apos[j] = i < above_all ? above_pos[i] : ~0u;
-      akey[j] = i < above_all && sorted ? above_pos[kMaxK + i] : 0u;
-    }
+      for (int j = 0; j < kAbovePerThread; ++j) {
+        const uint32_t i = threadIdx.x + uint32_t(j * kThreads);
+        apos[j] = i < above_all ? above_pos[above_at(i)] : ~0u;
+        akey[j] = i < above_all && sorted ? above_pos[kMaxK + above_at(i)] : 0u;
+      }
 #pragma unroll
-    for (int j = 0; j < kCandidatesPerThread; ++j) {
-      const uint32_t i = threadIdx.x + uint32_t(j * kThreads);
-      ckey[j] = i < n ? cand_key[i] : 0u;
-      cpos[j] = i < n ? cand_key[kCandidates + i] : 0u;
-    }
+      for (int j = 0; j < kCandidatesPerThread; ++j) {
+        const uint32_t i = threadIdx.x + uint32_t(j * kThreads);
+        ckey[j] = i < n ? cand_key[cand_at(i)] : 0u;
+        cpos[j] = i < n ? cand_key[kCandidates + cand_at(i)] : 0u;
+      }
+    };
+    if (claimed)
+      load([&](uint32_t i) { return smem[kAbovePos + i]; }, [&](uint32_t i) { return smem[kCandCodes + i]; });
+    else
+      load([](uint32_t i) { return i; }, [](uint32_t i) { return i; });
 #pragma unroll
     for (int j = 0; j < kAbovePerThread; ++j) {
       const uint32_t i = threadIdx.x + uint32_t(j * kThreads);

@@ -30,7 +30,7 @@ __global__ void __launch_bounds__(Policy::kThreads, spread_min_ctas_per_sm<Polic
   pdl_launch_dependents();
   __shared__ typename Agent::TempStorage storage;
   if constexpr (kStage == SpreadStage::Count) Agent::count(storage, s);
-  else if constexpr (kStage == SpreadStage::Split) Agent::split(storage, s);
+  else if constexpr (kStage == SpreadStage::Split) Agent::template split<kDense>(storage, s);
   else Agent::finish(storage, s);
 }
 
