@@ -460,19 +460,12 @@ cudaError_t launch_spread(const TopKConfig& cfg, const TopKArgs& args, const Lay
   s.shorter = shorter;
   const int64_t stride_chunks = (args.stride + Agent::kCapacity - 1) / Agent::kCapacity;
   const dim3 grid(unsigned(std::clamp<int64_t>(stride_chunks, 1, l.spread_chunks)), unsigned(args.rows));
-  const int sms = device_caps(device).sms;
-  // count's CTAs take consecutive chunks of a row, as many as keep its grid within one wave of
-  // the policy's CTAs per SM (one chunk each where the chunks fit it): each streams its span with
-  // loads in flight, where a CTA a chunk issued 32 KB and counted with nothing in flight.
-  const int64_t count_per_row = std::max<int64_t>(1, int64_t(SpreadPolicy::kMinCtasPerSm) * sms / grid.y);
-  s.count_chunks = unsigned((grid.x + count_per_row - 1) / count_per_row);
-  const dim3 count_grid((grid.x + s.count_chunks - 1) / s.count_chunks, grid.y);
-  err = launch_first(cfg, count, {count_grid, SpreadPolicy::kThreads, Agent::Chunk::kDynamicSmemBytes, 1}, stream, s);
+  err = launch_first(cfg, count, {grid, SpreadPolicy::kThreads, Agent::Chunk::kDynamicSmemBytes, 1}, stream, s);
   // A split grid of more than two waves at the policy's CTAs per SM takes the dense instance
   // (three CTAs per SM): 0.94-0.97x at 8 and 32 rows of 1048576, where 8 rows of 262144 (256
   // CTAs) were 1.11x slower with it (kernel-notes, v6 step 20). The grid follows the call's
   // rows and stride, never the data.
-  const bool dense = int64_t(grid.x) * grid.y > 2 * int64_t(SpreadPolicy::kMinCtasPerSm) * sms;
+  const bool dense = int64_t(grid.x) * grid.y > 2 * int64_t(SpreadPolicy::kMinCtasPerSm) * device_caps(device).sms;
   // Its chunks claim their slots (no chunk waits for those before it) where finish() takes a chunk
   // a thread.
   s.claimed = dense && grid.x <= unsigned(SpreadPolicy::kThreads);

@@ -53,7 +53,6 @@ struct SpreadParams {
   uint32_t* cand;    // [rows][2][kCandidates]: keys, then positions, of the kept members, by position
   uint32_t chunks;   // chunks per row of status and bounds: the rows the spread kernels hold are at most
                      // chunks x kCapacity long
-  uint32_t count_chunks;  // chunks a count() CTA takes (consecutive, of one row)
   int64_t shorter;   // rows at most this long on the device are the radix kernel's, launched beside these
                      // (dispatch.cu's length split); -1 when these take every row
   bool claimed;      // split()'s chunks claim their slots where the members fit (its dense instance only;
@@ -71,7 +70,6 @@ struct AgentSpreadTopK {
   static constexpr int kThreads = Policy::kThreads;
   static constexpr int kVectors = Chunk::kVectors;
   static constexpr int kV = Chunk::kV;
-  static constexpr int kPerWord = Chunk::kPerWord;
   static constexpr uint32_t kCapacity = Chunk::kCapacity;
   static constexpr uint32_t kMaxK = Policy::kMaxK;
   static constexpr uint32_t kCandidates = 2 * kMaxK;
@@ -130,27 +128,21 @@ struct AgentSpreadTopK {
     return w.length > s.shorter;
   }
 
-  // Kernel 1, a CTA per s.count_chunks chunks (blockIdx.x) of a row (blockIdx.y): their keys in
-  // the CTA's histogram, streamed with the next loads in flight while the current ones are
-  // counted, then added into the row's (one atomic per non-empty bin).
+  // Kernel 1, a CTA per chunk (blockIdx.x) and row (blockIdx.y).
   __device__ static void count(TempStorage& ts, const SpreadParams& s) {
-    (void)ts;  // the histogram is the register agent's scratch
     const int64_t r = blockIdx.y;
     Window w;
-    const int64_t first = int64_t(blockIdx.x) * s.count_chunks * kCapacity;
-    if (!own(s, r, w) || !spread(w.length, s) || first >= w.length) return;
-    uint32_t* const bins = Chunk::scratch();
-    Select::clear(bins);
-    __syncthreads();
-    const int64_t n = min(w.length - first, int64_t(s.count_chunks) * kCapacity);
-    count_span(bins, row_window<Traits>(s.p.a, r, w) + first, uint32_t(n));
-    __syncthreads();  // the span's counts
+    if (!own(s, r, w) || !spread(w.length, s) || int64_t(blockIdx.x) * kCapacity >= w.length) return;
+    Chunk chunk(ts.c.chunk, s.p, r, w, ChunkRow{{}, blockIdx.x});
+    chunk.clear_bins();
+    chunk.template load<true>();
+    __syncthreads();  // the chunk's counts
     uint32_t* const hist = s.hist + r * Bins::kBins;
     for (int b = threadIdx.x; b < Bins::kBins; b += kThreads)
-      if (const uint32_t c = bins[b]) atomicAdd(hist + b, c);
+      if (const uint32_t n = Chunk::scratch()[b]) atomicAdd(hist + b, n);
   }
 
-  // Kernel 2, a CTA per chunk (blockIdx.x) and row (blockIdx.y). kClaim: the instance that may claim slots (s.claimed).
+  // Kernel 2, the same grid. kClaim: the instance that may claim slots (s.claimed).
   template <bool kClaim>
   __device__ static void split(TempStorage& ts, const SpreadParams& s) {
     const int64_t r = blockIdx.y;
@@ -491,44 +483,6 @@ struct AgentSpreadTopK {
   }
 
  private:
-  using Bits = typename Traits::Bits;
-  static constexpr int kSpanVectors = 4;  // 16-byte vectors a thread loads at a time in count_span()
-
-  // The keys of x[0, n) into bins: the elements before the first 16-byte boundary and past the
-  // last one a thread each, the rest in 16-byte vectors, kSpanVectors a thread at a time with the
-  // next kSpanVectors in flight while these are counted (a chunk's CTA used to issue its 32 KB
-  // and then count with nothing in flight: kernel-notes, v6 step 46).
-  __device__ static void count_span(uint32_t* bins, const Bits* x, uint32_t n) {
-    const auto put = [&](Bits b) { atomicAdd(&bins[Bins::bin(Traits::key(b))], 1u); };  // ATOMS.POPC.INC
-    const uintptr_t at = reinterpret_cast<uintptr_t>(x);
-    const uint32_t head = at % sizeof(Bits) ? n : min(n, uint32_t((16u - at % 16u) % 16u / sizeof(Bits)));
-    const uint32_t vectors = (n - head) / kV, tail = n - head - vectors * kV;
-    for (uint32_t i = threadIdx.x; i < head + tail; i += kThreads) put(x[i < head ? i : i + vectors * kV]);
-    const uint4* const vec = reinterpret_cast<const uint4*>(x + head);
-    constexpr uint32_t kStep = uint32_t(kSpanVectors) * kThreads;
-    const auto issue = [&](uint32_t base, uint4 (&v)[kSpanVectors]) {
-#pragma unroll
-      for (int u = 0; u < kSpanVectors; ++u) {
-        const uint32_t i = base + threadIdx.x + uint32_t(u) * kThreads;
-        if (i < vectors) v[u] = __ldg(vec + i);
-      }
-    };
-    uint4 cur[kSpanVectors], next[kSpanVectors];
-    issue(0, cur);
-    for (uint32_t base = 0; base < vectors; base += kStep) {
-      if (base + kStep < vectors) issue(base + kStep, next);
-#pragma unroll
-      for (int u = 0; u < kSpanVectors; ++u) {
-        if (base + threadIdx.x + uint32_t(u) * kThreads >= vectors) continue;
-        const uint32_t word[4] = {cur[u].x, cur[u].y, cur[u].z, cur[u].w};
-#pragma unroll
-        for (int q = 0; q < kV; ++q) put(Bits(word[q / kPerWord] >> (q % kPerWord * 16)));
-      }
-#pragma unroll
-      for (int u = 0; u < kSpanVectors; ++u) cur[u] = next[u];
-    }
-  }
-
   // For each x[j], the entries of the ascending list a[0, n) below it, by binary lifting: the
   // same steps for every search (as many as n has bits), so a thread's searches run side by side
   // and their shared-memory loads overlap.

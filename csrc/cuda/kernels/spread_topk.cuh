@@ -1,7 +1,7 @@
-// The spread top-k kernels (agent_spread_topk.cuh), one template per stage: split takes a CTA per
-// chunk (blockIdx.x) and row (blockIdx.y), count a CTA per span of consecutive chunks of a row,
-// finish a CTA per row (one per SM: its shared memory and registers are the largest). Each waits
-// for the kernel before it (PDL: launched early, they wait before touching global memory).
+// The spread top-k kernels (agent_spread_topk.cuh), one template per stage: count and split take
+// a CTA per chunk (blockIdx.x) and row (blockIdx.y), finish a CTA per row (one per SM: its shared
+// memory and registers are the largest). Each waits for the kernel before it (PDL: launched
+// early, they wait before touching global memory).
 #pragma once
 
 #include "../agent/agent_spread_topk.cuh"
@@ -12,13 +12,13 @@ namespace nsa::cuda {
 enum class SpreadStage { Count, Split, Finish };
 
 // The CTAs per SM each stage's registers are bounded for: finish one (a CTA per row, the largest),
-// count and split two, or split three where its grid is dense (kDense: 40 registers and 8-32
-// bytes of spills, which a grid of several waves repays and a lone wave pays for; kernel-notes,
-// v6 step 20). count keeps two sets of loads in registers (its span streamed, v6 step 46).
+// count three (40 registers without spills: a third more of its loads in flight), split two, or
+// three where its grid is dense (kDense: 40 registers and 8-32 bytes of spills, which a grid of
+// several waves repays and a lone wave pays for; kernel-notes, v6 step 20).
 template <class Policy, SpreadStage kStage, bool kDense>
 constexpr int spread_min_ctas_per_sm() {
   if constexpr (kStage == SpreadStage::Finish) return 1;
-  else if constexpr (kDense) return 3;
+  else if constexpr (kStage == SpreadStage::Count || kDense) return 3;
   else return Policy::kMinCtasPerSm;
 }
 
