@@ -52,8 +52,8 @@ using SomeSpreadAgent = SpreadAgent<DTypeTraits<DType::F32>, false>;
 
 // Workspace regions, computed the same way for sizing (from the op's maxima) and for each call.
 // Every region is written before it is read within one call, but for the spread path's
-// histograms, flags, bounds and cursors, [0, zeroed): zero when the workspace is allocated, and left zero
-// by every call (agent_spread_topk.cuh). An op whose calls may take the spread path (some row
+// histograms, flags, bounds and cursors, [0, zeroed): zero when the workspace is allocated, and
+// left zero by every call (agent_spread_topk.cuh). An op whose calls may take the spread path (some row
 // count up to its maxRows) has its regions first, then those of the chunked path (an op whose
 // calls may take it), then those of the other paths; the chunked path's top-k of the candidates
 // takes the radix path's regions of the op (the same rows and k).

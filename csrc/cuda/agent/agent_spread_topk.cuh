@@ -282,9 +282,7 @@ struct AgentSpreadTopK {
   // Kernel 3, a CTA per row (blockIdx.x).
   __device__ static void finish(TempStorage& ts, const SpreadParams& s) {
     const int64_t r = blockIdx.x;
-    // Read with the other parameters: `s` is reached by generic loads here, and this one, taken
-    // where it is first needed, put a load's latency on the unclaimed path (+2% at 1 x 1048576).
-    const bool claimed_call = s.claimed;
+    const bool claimed_call = s.claimed;  // the split's chunks claimed their slots (where the members fit)
     Window w;
     if (!own(s, r, w)) return;
     const uint32_t k = uint32_t(s.p.out.k);
