@@ -145,7 +145,11 @@ struct AgentSpreadTopK {
   // Kernel 2, the same grid. kClaim: the instance that may claim slots (s.claimed).
   template <bool kClaim>
   __device__ static void split(TempStorage& ts, const SpreadParams& s) {
-    const int64_t r = blockIdx.y;
+    // The dense instance takes the rows last first: count() read them first to last, so the rows
+    // it read last, the likeliest to be in L2 still, are read again first (a cycle over more than
+    // L2 holds, in the same order, would find none there). Chunks stay in order within a row (the
+    // look-back's predecessors are scheduled first).
+    const int64_t r = kClaim ? int64_t(gridDim.y) - 1 - int64_t(blockIdx.y) : int64_t(blockIdx.y);
     const unsigned c = blockIdx.x;
     Window w;
     if (!own(s, r, w) || !spread(w.length, s) || int64_t(c) * kCapacity >= w.length) return;
