@@ -91,7 +91,8 @@ int main(int argc, char** argv) {
   printf("%lld x %lld, k %d, %s%s: %s kernel, %d CTAs a row, %d threads\n", (long long)o.rows, (long long)o.len, o.k,
          o.relu ? "ReLU plateau" : "normal", o.pdl ? ", PDL" : "",
          kernel >= 0 && kernel < int(std::size(kernels)) ? kernels[kernel] : "unknown", choice.plan.cluster, choice.threads);
-  if (kernel == 1 || kernel == 4) printf("(the batch and spread kernels have no marks)\n");
+  if (kernel == 1) printf("(the batch kernel has no marks)\n");
+  if (kernel == 4) printf("(the spread kernels' marks: CTA c's are row 0's chunk c in count and split, then row c's finish)\n");
   if (kernel == 5) printf("(the marks are the second stage's: the top-k over the chunks' candidates)\n");
 
   // Inputs: one set of scores, copied until the copies pass twice the L2 cache; a graph reads
@@ -145,7 +146,7 @@ int main(int argc, char** argv) {
   check(cudaGraphLaunch(exec, stream), "warm-up");
   std::vector<float> per_call;
   std::vector<std::vector<std::vector<double>>> cycles(kTimelineCtas, std::vector<std::vector<double>>(kTimelineMarks));
-  std::vector<std::vector<double>> start_ns(kTimelineCtas), end_ns(kTimelineCtas);
+  std::vector<std::vector<std::vector<double>>> at_ns(kTimelineCtas, std::vector<std::vector<double>>(kTimelineMarks));
   std::vector<int> reached(kTimelineCtas, 0);
   static Marks marks;
   for (int rep = 0; rep < o.reps; ++rep) {
@@ -166,11 +167,10 @@ int main(int argc, char** argv) {
       while (n < kTimelineMarks && marks[c][n][1]) ++n;
       if (!n) continue;
       reached[c] = std::max(reached[c], n);
-      start_ns[c].push_back(double(marks[c][0][1] - first));
-      end_ns[c].push_back(double(marks[c][n - 1][1] - first));
+      for (int m = 0; m < n; ++m) at_ns[c][m].push_back(double(int64_t(marks[c][m][1] - first)));
       for (int m = 1; m < n; ++m) {
         // A mark older than the one before it was left by another kernel (or an earlier call).
-        if (marks[c][m][0] < marks[c][m - 1][0]) fprintf(stderr, "CTA %d: mark %d precedes mark %d\n", c, m, m - 1);
+        if (marks[c][m][1] < marks[c][m - 1][1]) fprintf(stderr, "CTA %d: mark %d precedes mark %d\n", c, m, m - 1);
         cycles[c][m].push_back(double(int64_t(marks[c][m][0] - marks[c][m - 1][0])));
       }
     }
@@ -178,13 +178,16 @@ int main(int argc, char** argv) {
   printf("graph of %d calls over %d inputs: %.2f us a call (median of %d replays, marks included)\n", calls, copies,
          median(per_call), o.reps);
   if (std::count(reached.begin(), reached.end(), 0) == kTimelineCtas) printf("no CTA wrote a mark\n");
-  printf("per CTA (thread 0): start and end in ns after the earliest CTA's first mark; then the cycles\n"
-         "from each mark to the next (medians over the replays)\n");
+  printf("per CTA (thread 0): the cycles from each mark to the next (SM clock: meaningless between two\n"
+         "kernels' marks), then each mark's global time in ns after the earliest CTA's first mark\n"
+         "(medians over the replays)\n");
   for (int c = 0; c < kTimelineCtas; ++c) {
     if (!reached[c]) continue;
-    printf("CTA %2d: start %6.0f end %6.0f |", c, median(start_ns[c]), median(end_ns[c]));
+    printf("CTA %2d cycles:", c);
     for (int m = 1; m < reached[c]; ++m)
       printf(" %d:%.0f", m, cycles[c][m].empty() ? NAN : median(cycles[c][m]));
+    printf("\n       ns:");
+    for (int m = 0; m < reached[c]; ++m) printf(" %d:%.0f", m, at_ns[c][m].empty() ? NAN : median(at_ns[c][m]));
     printf("\n");
   }
   if (branches) tk::close_branch(branch);

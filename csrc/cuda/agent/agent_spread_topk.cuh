@@ -36,6 +36,7 @@
 #include "../block/block_exclusive_sum.cuh"
 #include "../block/pick.cuh"
 #include "../block/row_exchange.cuh"
+#include "../block/timeline.cuh"
 #include "agent_batch_topk.cuh"
 #include "agent_register_topk.cuh"
 
@@ -92,6 +93,11 @@ struct AgentSpreadTopK {
   static constexpr size_t kFinishSmemBytes = Chunk::kDynamicSmemBytes + kFinishWords * sizeof(uint32_t);
   static constexpr size_t kDynamicSmemBytes =
       kFinishSmemBytes > Fallback::kDynamicSmemBytes ? kFinishSmemBytes : Fallback::kDynamicSmemBytes;
+  // Each kernel's first mark (NSA_TOPK_TIMELINE builds: scripts/probes/timeline.cu), where the CTAs
+  // of the grids' first row of blocks share the marks. count: start, end; split: start, the bin,
+  // the counts before the chunk, end; finish: start, the counts, the loads, the select, the
+  // compaction, the merge, the write.
+  static constexpr int kCountMarks = 0, kSplitMarks = 2, kFinishMarks = 6;
 
   struct SplitStorage {
     uint32_t wrapped[2];  // thread 0's wrapped elements above the bin, and members of it
@@ -133,6 +139,8 @@ struct AgentSpreadTopK {
     const int64_t r = blockIdx.y;
     Window w;
     if (!own(s, r, w) || !spread(w.length, s) || int64_t(blockIdx.x) * kCapacity >= w.length) return;
+    Timeline timeline(kCountMarks);
+    timeline.mark();
     Chunk chunk(ts.c.chunk, s.p, r, w, ChunkRow{{}, blockIdx.x});
     chunk.clear_bins();
     chunk.template load<true>();
@@ -140,6 +148,7 @@ struct AgentSpreadTopK {
     uint32_t* const hist = s.hist + r * Bins::kBins;
     for (int b = threadIdx.x; b < Bins::kBins; b += kThreads)
       if (const uint32_t n = Chunk::scratch()[b]) atomicAdd(hist + b, n);
+    timeline.mark();
   }
 
   // Kernel 2, the same grid. kClaim: the instance that may claim slots (s.claimed).
@@ -153,6 +162,8 @@ struct AgentSpreadTopK {
     const unsigned c = blockIdx.x;
     Window w;
     if (!own(s, r, w) || !spread(w.length, s) || int64_t(c) * kCapacity >= w.length) return;
+    Timeline timeline(kSplitMarks);
+    timeline.mark();
     SplitStorage& ss = ts.c.split;
     Chunk chunk(ts.c.chunk, s.p, r, w, ChunkRow{{}, c});
     // The row's histogram loaded beside the chunk (two round trips in flight at once, not one
@@ -173,6 +184,7 @@ struct AgentSpreadTopK {
     __syncthreads();
     const uint32_t k = uint32_t(s.p.out.k);
     Select::Bucket::run(ts.c.chunk.select.bucket, hist, Bins::kBins, k);
+    timeline.mark();
     const typename Bins::Range bin = Bins::range(ts.c.chunk.select.bucket.bin);
     const uint32_t members_all = hist[ts.c.chunk.select.bucket.bin];
     // The thread's elements above the bin and in it; thread 0's wrapped ones (the first `off` of
@@ -245,6 +257,7 @@ struct AgentSpreadTopK {
       }
     }
     __syncthreads();
+    timeline.mark();
     const uint32_t above_before = ss.before[0], member_before = ss.before[1];
     // The elements above the bin at their final slots; the members kept as candidates.
     uint32_t* const above_pos = s.above + r * 2 * kMaxK;
@@ -281,6 +294,7 @@ struct AgentSpreadTopK {
       if (above_wrapped >> q & 1u) put_above(above_before + above_n + uint32_t(__popc(above_wrapped & below)), position, x);
       else put_member(member_before + member_n + uint32_t(__popc(member_wrapped & below)), position, x);
     }
+    timeline.mark();
   }
 
   // Kernel 3, a CTA per row (blockIdx.x).
@@ -310,6 +324,8 @@ struct AgentSpreadTopK {
       Write::run(s.p.a, s.p.out, sorted, r, row, m, stage);
       return;
     }
+    Timeline timeline(kFinishMarks);
+    timeline.mark();
     FinishStorage& fs = ts.finish;
     // The chunks' counts (and, where the members overflowed, their bounds: a second round trip
     // only then); then the row's histogram and flags cleared for the next call.
@@ -373,6 +389,7 @@ struct AgentSpreadTopK {
     for (uint32_t t = threadIdx.x; t < chunks; t += kThreads) status[t] = 0;
     for (int b = threadIdx.x; b < Bins::kBins; b += kThreads) s.hist[r * Bins::kBins + b] = 0;
     if (threadIdx.x == 0) s.cursor[r] = 0;
+    timeline.mark();
     if (overflow && !one_key) {  // more distinct keys in the bin than the candidates hold
       __syncthreads();  // fs is the batch agent's storage too
       Fallback agent(ts.batch, s.p, r);
@@ -432,10 +449,12 @@ struct AgentSpreadTopK {
         smem[kCandCodes + i] = Fallback::code_of(cpos[j]);
       }
     }
+    timeline.mark();  // thread 0's loads landed
     // The remain greatest candidates by (key, code): all of them when the bin holds just those.
     const Threshold t = members_all == remain ? Threshold{0u, 0u}
                                                : Select::select(fs.select, smem + kCandKeys, smem + kCandCodes, n, remain,
                                                                 Chunk::scratch());
+    timeline.mark();
     __syncthreads();
     // Compacted in position order: thread i's run of kCandidatesPerThread, a block scan of counts.
     const uint32_t first = threadIdx.x * kCandidatesPerThread;
@@ -456,6 +475,7 @@ struct AgentSpreadTopK {
       }
     }
     __syncthreads();
+    timeline.mark();
     // Merged by position: each entry's slot is its index plus the other list's entries before it.
     const auto put = [&](uint32_t slot, uint32_t position, uint32_t x) {
       slot = sorted && kLarge ? k - 1 - slot : slot;
@@ -481,7 +501,9 @@ struct AgentSpreadTopK {
       const uint32_t i = threadIdx.x + uint32_t(j * kThreads);
       if (i < remain) put(i + before[j], spos[j], smem[kSelKeys + i]);
     }
+    timeline.mark();
     Write::run(s.p.a, s.p.out, sorted, r, row, k, stage);
+    timeline.mark();
   }
 
  private:

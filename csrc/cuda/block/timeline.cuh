@@ -25,6 +25,12 @@ __device__ unsigned long long timeline_marks[kTimelineCtas][kTimelineMarks][2];
 // CTA has just passed a barrier, so a mark's time is close to the whole CTA's.
 class Timeline {
  public:
+  // first: the index of the kernel's first mark, where kernels of one call share a CTA's marks.
+  __device__ explicit Timeline([[maybe_unused]] int first = 0) {
+#if NSA_TOPK_TIMELINE
+    next_ = first;
+#endif
+  }
   __device__ __forceinline__ void mark() {
 #if NSA_TOPK_TIMELINE
     if (threadIdx.x == 0 && blockIdx.x < kTimelineCtas && blockIdx.y == 0 && blockIdx.z == 0 &&
