@@ -439,7 +439,10 @@ struct AgentSpreadTopK {
 #pragma unroll
     for (int j = 0; j < kAbovePerThread; ++j) {
       const uint32_t i = threadIdx.x + uint32_t(j * kThreads);
-      if (i < above_all) smem[kAbovePos + i] = apos[j];
+      if (i < above_all) {
+        smem[kAbovePos + i] = apos[j];
+        if (sorted) smem[kAboveKeys + i] = akey[j];
+      }
     }
 #pragma unroll
     for (int j = 0; j < kCandidatesPerThread; ++j) {
@@ -456,50 +459,54 @@ struct AgentSpreadTopK {
                                                                 Chunk::scratch());
     timeline.mark();
     __syncthreads();
-    // Compacted in position order: thread i's run of kCandidatesPerThread, a block scan of counts.
-    const uint32_t first = threadIdx.x * kCandidatesPerThread;
-    uint32_t kept = 0;
+    // Compacted in position order: warp w's span of 32 x kCandidatesPerThread, a lane per column
+    // (consecutive words, no bank conflicts), ranked by the rows' ballots and the warps' totals.
+    const uint32_t lane = threadIdx.x & 31u, span = (threadIdx.x >> 5) * (32u * kCandidatesPerThread);
+    uint32_t votes[kCandidatesPerThread], in_warp = 0;
 #pragma unroll
     for (int j = 0; j < kCandidatesPerThread; ++j) {
-      const uint32_t i = first + uint32_t(j);
-      kept += i < n && Select::kept(smem[kCandKeys + i], smem[kCandCodes + i], t);
+      const uint32_t i = span + uint32_t(j * 32) + lane;
+      votes[j] = __ballot_sync(0xffffffffu, i < n && Select::kept(smem[kCandKeys + i], smem[kCandCodes + i], t));
+      in_warp += uint32_t(__popc(votes[j]));
     }
-    uint32_t at = Sum::run(fs.sum, kept);
+    uint32_t at = Sum::warps_before(fs.sum, in_warp);
+    const uint32_t lower = (1u << lane) - 1u;
 #pragma unroll
     for (int j = 0; j < kCandidatesPerThread; ++j) {
-      const uint32_t i = first + uint32_t(j);
-      if (i < n && Select::kept(smem[kCandKeys + i], smem[kCandCodes + i], t)) {
-        smem[kSelPos + at] = Fallback::pos_of(smem[kCandCodes + i]);
-        smem[kSelKeys + at] = smem[kCandKeys + i];
-        ++at;
+      const uint32_t i = span + uint32_t(j * 32) + lane;
+      if (votes[j] >> lane & 1u) {
+        const uint32_t slot = at + uint32_t(__popc(votes[j] & lower));
+        smem[kSelPos + slot] = Fallback::pos_of(smem[kCandCodes + i]);
+        smem[kSelKeys + slot] = smem[kCandKeys + i];
       }
+      at += uint32_t(__popc(votes[j]));
     }
     __syncthreads();
     timeline.mark();
-    // Merged by position: each entry's slot is its index plus the other list's entries before it.
-    const auto put = [&](uint32_t slot, uint32_t position, uint32_t x) {
-      slot = sorted && kLarge ? k - 1 - slot : slot;
-      stage_pos[slot] = position;
-      if (sorted) stage_keys[slot] = x;
-    };
-    uint32_t before[kAbovePerThread];
-    count_below(smem + kSelPos, remain, apos, before);
-#pragma unroll
-    for (int j = 0; j < kAbovePerThread; ++j) {
-      const uint32_t i = threadIdx.x + uint32_t(j * kThreads);
-      if (i < above_all) put(i + before[j], apos[j], akey[j]);
+    // Merged by position (a merge path): thread t's output slots are [t x per, t x per + per); a
+    // search on that diagonal finds how many of the slots before it the elements above the bin
+    // take, then the thread merges its own.
+    const uint32_t* const above_at = smem + kAbovePos;
+    const uint32_t* const sel_at = smem + kSelPos;
+    const uint32_t per = (k + kThreads - 1) / kThreads, d = min(threadIdx.x * per, k), end = min(d + per, k);
+    uint32_t lo = d > remain ? d - remain : 0u, hi = min(d, above_all);
+    while (lo < hi) {
+      const uint32_t mid = (lo + hi) >> 1;
+      if (above_at[mid] < sel_at[d - 1 - mid]) lo = mid + 1;
+      else hi = mid;
     }
-    uint32_t spos[kAbovePerThread];  // the selected candidates' positions (remain <= kMaxK)
-#pragma unroll
-    for (int j = 0; j < kAbovePerThread; ++j) {
-      const uint32_t i = threadIdx.x + uint32_t(j * kThreads);
-      spos[j] = i < remain ? smem[kSelPos + i] : ~0u;
-    }
-    count_below(smem + kAbovePos, above_all, spos, before);
-#pragma unroll
-    for (int j = 0; j < kAbovePerThread; ++j) {
-      const uint32_t i = threadIdx.x + uint32_t(j * kThreads);
-      if (i < remain) put(i + before[j], spos[j], smem[kSelKeys + i]);
+    for (uint32_t slot = d, i = lo, j = d - lo; slot < end; ++slot) {
+      const bool above = j >= remain || (i < above_all && above_at[i] < sel_at[j]);
+      const uint32_t to = sorted && kLarge ? k - 1 - slot : slot;
+      if (above) {
+        stage_pos[to] = above_at[i];
+        if (sorted) stage_keys[to] = smem[kAboveKeys + i];
+        ++i;
+      } else {
+        stage_pos[to] = sel_at[j];
+        if (sorted) stage_keys[to] = smem[kSelKeys + j];
+        ++j;
+      }
     }
     timeline.mark();
     Write::run(s.p.a, s.p.out, sorted, r, row, k, stage);
@@ -507,20 +514,6 @@ struct AgentSpreadTopK {
   }
 
  private:
-  // For each x[j], the entries of the ascending list a[0, n) below it, by binary lifting: the
-  // same steps for every search (as many as n has bits), so a thread's searches run side by side
-  // and their shared-memory loads overlap.
-  template <int kItems>
-  __device__ static void count_below(const uint32_t* a, uint32_t n, const uint32_t (&x)[kItems],
-                                     uint32_t (&below)[kItems]) {
-#pragma unroll
-    for (int j = 0; j < kItems; ++j) below[j] = 0;
-    for (uint32_t step = n ? 1u << (31 - __clz(int(n))) : 0u; step; step >>= 1) {
-#pragma unroll
-      for (int j = 0; j < kItems; ++j)
-        if (below[j] + step <= n && a[below[j] + step - 1] < x[j]) below[j] += step;
-    }
-  }
   __device__ static void store_release(uint32_t* p, uint32_t v) {
     asm volatile("st.release.gpu.global.u32 [%0], %1;" ::"l"(p), "r"(v) : "memory");
   }
