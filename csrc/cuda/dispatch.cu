@@ -52,8 +52,9 @@ using SomeSpreadAgent = SpreadAgent<DTypeTraits<DType::F32>, false>;
 
 // Workspace regions, computed the same way for sizing (from the op's maxima) and for each call.
 // Every region is written before it is read within one call, but for the spread path's
-// histograms, flags, bounds and cursors, [0, zeroed): zero when the workspace is allocated, and
-// left zero by every call (agent_spread_topk.cuh). An op whose calls may take the spread path (some row
+// histograms, flags, bounds, cursors and shortlists, [0, zeroed): zero when the workspace is
+// allocated; all but the shortlists left zero by every call (agent_spread_topk.cuh; a split
+// CTA reads its chunk's whole shortlist, past the length count() wrote this call). An op whose calls may take the spread path (some row
 // count up to its maxRows) has its regions first, then those of the chunked path (an op whose
 // calls may take it), then those of the other paths; the chunked path's top-k of the candidates
 // takes the radix path's regions of the op (the same rows and k).
@@ -62,6 +63,8 @@ struct Layout {
   size_t spread_status = 0;  // uint32 [rows, chunks]
   size_t spread_bounds = 0;  // uint32 [rows, chunks, 2]
   size_t spread_cursor = 0;  // uint32 [rows]
+  size_t spread_shortlist = 0;  // uint32 [rows, chunks, 2, kShortlist]
+  size_t spread_lists = 0;   // uint32 [rows, chunks]
   size_t spread_above = 0;   // uint32 [rows, 2, kMaxK]
   size_t spread_cand = 0;    // uint32 [rows, 2, kCandidates]
   uint32_t spread_chunks = 0;
@@ -109,7 +112,9 @@ Layout make_layout(Backend backend, const TopKConfig& cfg, bool spread, int64_t 
     l.spread_status = take(mul_sat(size_t(rows) * size_t(chunks), sizeof(uint32_t)));
     l.spread_bounds = take(mul_sat(size_t(rows) * size_t(chunks), 2 * sizeof(uint32_t)));
     l.spread_cursor = take(mul_sat(size_t(rows), sizeof(uint32_t)));
+    l.spread_shortlist = take(mul_sat(size_t(rows) * size_t(chunks), 2 * Agent::kShortlist * sizeof(uint32_t)));
     l.zeroed = at;
+    l.spread_lists = take(mul_sat(size_t(rows) * size_t(chunks), sizeof(uint32_t)));
     l.spread_above = take(mul_sat(size_t(rows), 2 * Agent::kMaxK * sizeof(uint32_t)));
     l.spread_cand = take(mul_sat(size_t(rows), 2 * Agent::kCandidates * sizeof(uint32_t)));
   }
@@ -437,10 +442,12 @@ cudaError_t launch_spread(const TopKConfig& cfg, const TopKArgs& args, const Lay
                           cudaStream_t stream, int64_t shorter) {
   using Agent = SpreadAgent<Traits, kLarge>;
   constexpr auto count = spread_topk_kernel<SpreadPolicy, Traits, false, SpreadStage::Count>;  // no tie-break yet
+  constexpr auto count_dense = spread_topk_kernel<SpreadPolicy, Traits, false, SpreadStage::Count, true>;
   constexpr auto split = spread_topk_kernel<SpreadPolicy, Traits, kLarge, SpreadStage::Split>;
   constexpr auto split_dense = spread_topk_kernel<SpreadPolicy, Traits, kLarge, SpreadStage::Split, true>;
   constexpr auto finish = spread_topk_kernel<SpreadPolicy, Traits, kLarge, SpreadStage::Finish>;
   cudaError_t err = allow_smem<count>(device);
+  if (err == cudaSuccess) err = allow_smem<count_dense>(device);
   if (err == cudaSuccess) err = allow_smem<split>(device);
   if (err == cudaSuccess) err = allow_smem<split_dense>(device);
   if (err == cudaSuccess) err = allow_smem<finish>(device);
@@ -456,19 +463,23 @@ cudaError_t launch_spread(const TopKConfig& cfg, const TopKArgs& args, const Lay
   s.cursor = region<uint32_t>(ws, l.spread_cursor);
   s.above = region<uint32_t>(ws, l.spread_above);
   s.cand = region<uint32_t>(ws, l.spread_cand);
+  s.lists = region<uint32_t>(ws, l.spread_lists);
+  s.shortlist = region<uint32_t>(ws, l.spread_shortlist);
   s.chunks = l.spread_chunks;
   s.shorter = shorter;
   const int64_t stride_chunks = (args.stride + Agent::kCapacity - 1) / Agent::kCapacity;
   const dim3 grid(unsigned(std::clamp<int64_t>(stride_chunks, 1, l.spread_chunks)), unsigned(args.rows));
-  err = launch_first(cfg, count, {grid, SpreadPolicy::kThreads, Agent::Chunk::kDynamicSmemBytes, 1}, stream, s);
   // A split grid of more than two waves at the policy's CTAs per SM takes the dense instance
   // (three CTAs per SM): 0.94-0.97x at 8 and 32 rows of 1048576, where 8 rows of 262144 (256
   // CTAs) were 1.11x slower with it (kernel-notes, v6 step 20). The grid follows the call's
   // rows and stride, never the data.
   const bool dense = int64_t(grid.x) * grid.y > 2 * int64_t(SpreadPolicy::kMinCtasPerSm) * device_caps(device).sms;
   // Its chunks claim their slots (no chunk waits for those before it) where finish() takes a chunk
-  // a thread.
+  // a thread, and split their shortlists where those reach the row's bin (the second read of a
+  // grid past L2 from a 16th of the bytes; kernel-notes, v6 step 48).
   s.claimed = dense && grid.x <= unsigned(SpreadPolicy::kThreads);
+  err = launch_first(cfg, dense ? count_dense : count, {grid, SpreadPolicy::kThreads, Agent::Chunk::kDynamicSmemBytes, 1},
+                     stream, s);
   if (err == cudaSuccess)
     err = launch_kernel(true, dense ? split_dense : split,
                         {grid, SpreadPolicy::kThreads, Agent::Chunk::kDynamicSmemBytes, 1}, stream, s);
