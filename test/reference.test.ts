@@ -4,7 +4,7 @@
 // random cases with outputs of known verdict. Every other suite trusts both.
 import { NsaTopkError } from '../lib';
 import {
-  FUZZ_LIMITS, FuzzCase, Output, SCORE_KINDS, allocScores, bitsOf, checkTopk, encode, fillScores, fuzzCase, keyOf as bitsKey, rng,
+  FUZZ_LIMITS, FuzzCase, HOT_SHIFT, Output, SCORE_KINDS, allocScores, bitsOf, checkTopk, encode, fillScores, fuzzCase, keyOf as bitsKey, rng,
 } from '../lib/reference';
 import {
   DTYPES, DType, NEG_INF_BITS, TIE_BREAKS, decodeBf16, decodeF16, keyOf, referenceTopk, rowKeys, selectRow, sortByKey, transformOf,
@@ -313,6 +313,14 @@ describe('the package generators', () => {
     expect(Math.max(...wide) / Math.min(...wide)).toBeGreaterThan(dtype === 'f16' ? 2 ** 25 : 2 ** 70);
     const normal = draw(dtype, 'normal').map((b) => decode(dtype, b));
     expect(abs(normal.reduce((a, x) => a + x, 0) / N)).toBeLessThan(0.1);
+    // hotSpan: the raised scores fill one run of N / 16 positions (a raised or an unraised normal
+    // lies across HOT_SHIFT / 2 about once in 30,000).
+    const hot = draw(dtype, 'hotSpan').map((b) => (decode(dtype, b) > HOT_SHIFT / 2 ? 1 : 0));
+    const run = N / 16, raised = hot.reduce((a: number, h) => a + h, 0);
+    let inRun = hot.slice(0, run).reduce((a: number, h) => a + h, 0), best = inRun;
+    for (let i = run; i < N; i++) best = Math.max(best, (inRun += hot[i] - hot[i - run]));
+    expect(best).toBeGreaterThan(run - 3);
+    expect(raised - best).toBeLessThan(3);
   });
 
   test('fuzz cases are drawn from (seed, index) alone, within the limits, and cover every option', () => {

@@ -5,7 +5,7 @@ import type { ScoresArray } from '../topk';
 import { SPECIALS, allocScores, bitsOf, encode, signBit, specialBits } from './codec';
 import { Rng, Seed, fillNormals, toRng } from './random';
 
-const { abs, floor, min } = Math;
+const { abs, floor, max, min } = Math;
 
 /**
  * - normal: standard normal;
@@ -20,12 +20,18 @@ const { abs, floor, min } = Math;
  * - sparse: 0 except about 1 in 1000 positive and 1 in 1000 negative;
  * - wideRange: standard normals each scaled by 2^e, e drawn from -40 to 40 (f16 rounds the ends
  *   to 0 and infinity): keys spread over many exponents, past any range a kernel bins finely.
+ * - hotSpan: standard normals, a run of a sixteenth of the positions (at a random start) raised by
+ *   HOT_SHIFT: the greatest all lie in one span, as recent tokens' scores do in an indexer's rows,
+ *   so a kernel that splits a row into chunks finds them in a few chunks and none in the others.
  */
-export const SCORE_KINDS = ['normal', 'relu', 'fewDistinct', 'equal', 'lowBits', 'denormal', 'special', 'sparse', 'wideRange'] as const;
+export const SCORE_KINDS = ['normal', 'relu', 'fewDistinct', 'equal', 'lowBits', 'denormal', 'special', 'sparse', 'wideRange', 'hotSpan'] as const;
 export type ScoreKind = (typeof SCORE_KINDS)[number];
 
 /** relu scores are max(0, x - RELU_SHIFT): about 0.07% of standard normal x lie above 3.2. */
 const RELU_SHIFT = 3.2;
+
+/** hotSpan's raise: above every unraised normal drawn (|x| < 6 for 1 in 500 million). */
+export const HOT_SHIFT = 8;
 
 /** Float32 scratch for 16-bit fills: drawn a chunk at a time, then rounded. */
 const CHUNK = 1 << 16;
@@ -42,14 +48,17 @@ export function fillScores(dtype: DType, kind: ScoreKind, out: ScoresArray, rand
     for (let i = 0; i < bits.length; i++) bits[i] = draw();
     return;
   }
-  // normal, relu, sparse, special, wideRange: standard normals, mapped, then rounded to the dtype.
+  // normal, relu, sparse, special, wideRange, hotSpan: standard normals, mapped, then rounded to the
+  // dtype.
   const scratch = out instanceof Float32Array ? undefined : new Float32Array(min(CHUNK, out.length));
+  const hot = floor(out.length / 16), hotStart = kind === 'hotSpan' ? floor(rand() * (out.length - hot + 1)) : 0;
   for (let base = 0; base < out.length; base += CHUNK) {
     const end = min(out.length, base + CHUNK);
     const x = scratch ? scratch.subarray(0, end - base) : (out as Float32Array).subarray(base, end);
     fillNormals(x, rand);
     if (kind === 'relu') for (let i = 0; i < x.length; i++) x[i] = x[i] > RELU_SHIFT ? x[i] - RELU_SHIFT : 0;
     if (kind === 'wideRange') for (let i = 0; i < x.length; i++) x[i] *= 2 ** (floor(rand() * 81) - 40);
+    if (kind === 'hotSpan') for (let i = max(base, hotStart); i < min(end, hotStart + hot); i++) x[i - base] += HOT_SHIFT;
     if (kind === 'sparse') {
       for (let i = 0; i < x.length; i++) {
         const u = rand();

@@ -152,17 +152,22 @@ describeGpu('TopK op', () => {
     ]);
   });
 
-  // The spread kernels over grids of more than two waves (9 x 74 and 12 x 49 chunks on a GPU of
+  // The spread kernels over grids of more than two waves (10 x 74 and 12 x 49 chunks on a GPU of
   // 132 SMs or fewer): the split kernel's dense instance, whose chunks claim their slots from the
   // row's cursor where the members fit the candidates (normal, wideRange), and publish in order
   // where they overflow (relu, sparse: one key; lowBits: several, the batch agent); normal rows
   // whose elements above the bin lie in one or two chunks (9000, 8193: many slots claimed by one
-  // chunk), of at most k, empty, and shorter than the stride.
+  // chunk), of at most k, empty, and shorter than the stride. Their chunks' shortlists from the
+  // count kernel: split from the shortlist where it reaches the row's bin (normal rows: every
+  // chunk), from the scores where it stops above it (plateaus, lowBits: every chunk; hotSpan: the
+  // few chunks that hold the row's greatest, the others from their shortlists), and a chunk of at
+  // most 256 scores listed whole (the row of 8193 scores ends in one).
   test('rows spread over grids of several waves claim their slots (path spread)', async () => {
     await checkForcedPath('spread', [
-      ['f32', 2048, 600000, 600000, ['normal', 'relu', 'wideRange', 'lowBits', 'special', 'sparse', 'normal', 'normal', 'normal'],
-        [600000, 599999, 300001, 590000, 2048, 450000, 9000, 8193, 0]],
-      ['bf16', 512, 400000, 400003, ['normal', 'relu', 'fewDistinct', 'normal'],
+      ['f32', 2048, 600000, 600000,
+        ['normal', 'relu', 'wideRange', 'lowBits', 'special', 'sparse', 'normal', 'normal', 'normal', 'hotSpan'],
+        [600000, 599999, 300001, 590000, 2048, 450000, 9000, 8193, 0, 600000]],
+      ['bf16', 512, 400000, 400003, ['normal', 'relu', 'fewDistinct', 'normal', 'hotSpan'],
         [400000, 399999, 200001, 20000, 511, 400000, 131073, 1, 300000, 399998, 65536, 100000], [3, 1, 2, 0, 5, 3, 1, 0, 2, 3, 4, 6]],
     ]);
   });
