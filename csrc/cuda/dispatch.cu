@@ -67,6 +67,7 @@ struct Layout {
   size_t spread_lists = 0;   // uint32 [rows, chunks]
   size_t spread_above = 0;   // uint32 [rows, 2, kMaxK]
   size_t spread_cand = 0;    // uint32 [rows, 2, kCandidates]
+  int64_t spread_rows = 0;   // the most rows of a call on the spread path: the regions' rows
   uint32_t spread_chunks = 0;
   size_t zeroed = 0;
   size_t chunk_positions = 0;  // int32 [slots, k]: each chunk's candidates, positions in the chunk
@@ -92,9 +93,10 @@ size_t sort_temp_bytes(int64_t rows, int64_t seg, int key_bits) {
   return bytes;
 }
 
-// spread: whether the op's calls may take the spread path (uses_spread); chunk_slots: the most
-// chunks (rows x chunks per row) of a call on the chunked path (chunked_slots), 0: none.
-Layout make_layout(Backend backend, const TopKConfig& cfg, bool spread, int64_t chunk_slots) {
+// spread_rows: the most rows of the op's calls on the spread path (spread_rows()), 0: none takes
+// it; chunk_slots: the most chunks (rows x chunks per row) of a call on the chunked path
+// (chunked_slots), 0: none.
+Layout make_layout(Backend backend, const TopKConfig& cfg, int64_t spread_rows, int64_t chunk_slots) {
   Layout l;
   const int64_t rows = std::max<int64_t>(cfg.max_rows, 1), k = cfg.k;
   const int key_bits = 32 + int(dtype_size(cfg.dtype) * 8);
@@ -104,19 +106,21 @@ Layout make_layout(Backend backend, const TopKConfig& cfg, bool spread, int64_t 
     at = add_sat(at, align_up(bytes));
     return here;
   };
-  if (spread) {
+  if (spread_rows > 0) {
     using Agent = SomeSpreadAgent;
+    const size_t srows = size_t(spread_rows);
     const int64_t chunks = std::max<int64_t>(1, (cfg.max_len + Agent::kCapacity - 1) / Agent::kCapacity);
+    l.spread_rows = spread_rows;
     l.spread_chunks = uint32_t(std::min<int64_t>(chunks, std::numeric_limits<uint32_t>::max()));
-    l.spread_hist = take(mul_sat(size_t(rows), Agent::Bins::kBins * sizeof(uint32_t)));
-    l.spread_status = take(mul_sat(size_t(rows) * size_t(chunks), sizeof(uint32_t)));
-    l.spread_bounds = take(mul_sat(size_t(rows) * size_t(chunks), 2 * sizeof(uint32_t)));
-    l.spread_cursor = take(mul_sat(size_t(rows), sizeof(uint32_t)));
-    l.spread_shortlist = take(mul_sat(size_t(rows) * size_t(chunks), 2 * Agent::kShortlist * sizeof(uint32_t)));
+    l.spread_hist = take(mul_sat(srows, Agent::Bins::kBins * sizeof(uint32_t)));
+    l.spread_status = take(mul_sat(srows * size_t(chunks), sizeof(uint32_t)));
+    l.spread_bounds = take(mul_sat(srows * size_t(chunks), 2 * sizeof(uint32_t)));
+    l.spread_cursor = take(mul_sat(srows, sizeof(uint32_t)));
+    l.spread_shortlist = take(mul_sat(srows * size_t(chunks), 2 * Agent::kShortlist * sizeof(uint32_t)));
     l.zeroed = at;
-    l.spread_lists = take(mul_sat(size_t(rows) * size_t(chunks), sizeof(uint32_t)));
-    l.spread_above = take(mul_sat(size_t(rows), 2 * Agent::kMaxK * sizeof(uint32_t)));
-    l.spread_cand = take(mul_sat(size_t(rows), 2 * Agent::kCandidates * sizeof(uint32_t)));
+    l.spread_lists = take(mul_sat(srows * size_t(chunks), sizeof(uint32_t)));
+    l.spread_above = take(mul_sat(srows, 2 * Agent::kMaxK * sizeof(uint32_t)));
+    l.spread_cand = take(mul_sat(srows, 2 * Agent::kCandidates * sizeof(uint32_t)));
   }
   if (chunk_slots > 0) {
     const size_t candidates = mul_sat(size_t(chunk_slots), size_t(k));
@@ -441,6 +445,7 @@ template <class Traits, bool kLarge>
 cudaError_t launch_spread(const TopKConfig& cfg, const TopKArgs& args, const Layout& l, void* ws, int device,
                           cudaStream_t stream, int64_t shorter) {
   using Agent = SpreadAgent<Traits, kLarge>;
+  if (args.rows > l.spread_rows) return cudaErrorInvalidValue;  // the regions hold spread_rows(): never past them
   constexpr auto count = spread_topk_kernel<SpreadPolicy, Traits, false, SpreadStage::Count>;  // no tie-break yet
   constexpr auto count_dense = spread_topk_kernel<SpreadPolicy, Traits, false, SpreadStage::Count, true>;
   constexpr auto split = spread_topk_kernel<SpreadPolicy, Traits, kLarge, SpreadStage::Split>;
@@ -942,9 +947,13 @@ static bool some_call_takes(Backend backend, const TopKConfig& cfg, RadixPath pa
   return takes(max_rows);
 }
 
-// Whether an op's calls may take the spread path.
-static bool uses_spread(Backend backend, const TopKConfig& cfg, RadixPath path, int device) {
-  return some_call_takes(backend, cfg, path, device, [](const PathChoice& c) { return c.kernel == PathKernel::Spread; });
+// The most rows of an op's calls on the spread path, 0: none takes it. Chosen by the heuristic, the
+// path takes at most a quarter of the SMs' rows (choose_path); forced, any of maxRows.
+static int64_t spread_rows(Backend backend, const TopKConfig& cfg, RadixPath path, int device) {
+  if (!some_call_takes(backend, cfg, path, device, [](const PathChoice& c) { return c.kernel == PathKernel::Spread; }))
+    return 0;
+  const int64_t max_rows = std::max<int64_t>(cfg.max_rows, 1);
+  return path == RadixPath::Spread ? max_rows : std::min<int64_t>(max_rows, device_caps(device).sms / 4);
 }
 
 // The most chunks (rows x chunks per row) of an op's calls on the chunked path, 0: none takes it.
@@ -970,7 +979,7 @@ static int64_t chunked_slots(Backend backend, const TopKConfig& cfg, RadixPath p
 
 // The workspace layout of an op (for its maxima and path).
 static Layout op_layout(Backend backend, const TopKConfig& cfg, RadixPath path, int device) {
-  return make_layout(backend, cfg, uses_spread(backend, cfg, path, device), chunked_slots(backend, cfg, path, device));
+  return make_layout(backend, cfg, spread_rows(backend, cfg, path, device), chunked_slots(backend, cfg, path, device));
 }
 
 bool may_branch(Backend backend, const TopKConfig& cfg, RadixPath path, int device) {
