@@ -157,11 +157,8 @@ describeGpu('TopK op', () => {
   // row's cursor where the members fit the candidates (normal, wideRange), and publish in order
   // where they overflow (relu, sparse: one key; lowBits: several, the batch agent); normal rows
   // whose elements above the bin lie in one or two chunks (9000, 8193: many slots claimed by one
-  // chunk), of at most k, empty, and shorter than the stride. Their chunks' shortlists from the
-  // count kernel: split from the shortlist where it reaches the row's bin (normal rows: every
-  // chunk), from the scores where it stops above it (plateaus, lowBits: every chunk; hotSpan: the
-  // few chunks that hold the row's greatest, the others from their shortlists), and a chunk of at
-  // most 256 scores listed whole (the row of 8193 scores ends in one).
+  // chunk, and hotSpan: the greatest all in a few chunks), of at most k, empty, and shorter than
+  // the stride.
   test('rows spread over grids of several waves claim their slots (path spread)', async () => {
     await checkForcedPath('spread', [
       ['f32', 2048, 600000, 600000,
