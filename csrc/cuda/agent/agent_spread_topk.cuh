@@ -182,8 +182,10 @@ struct AgentSpreadTopK {
     if (threadIdx.x == 0) ts.c.split.wrapped[0] = uint32_t(__popc(wrapped));  // the scan's barriers order it
     uint32_t base[kVectors];
     const uint32_t n = chunk.template scan<0>(listed, base);
-    uint32_t* const keys = s.shortlist + (r * s.chunks + c) * 2 * kShortlist;
-    uint32_t* const positions = keys + kShortlist;
+    // Staged in shared memory (the register agent's stage, unused by count), then written a word a
+    // thread: scattered 4-byte stores at the ranks cost a CTA ~1.1 us (kernel-notes, v6 step 49).
+    uint32_t* const keys = Chunk::stage_keys();
+    uint32_t* const positions = Chunk::stage_positions();
 #pragma unroll
     for (int j = 0; j < kVectors; ++j) {
       if (!Chunk::slot_bits(listed, j)) continue;
@@ -202,7 +204,14 @@ struct AgentSpreadTopK {
       keys[at] = pick(chunk.key[0], q);  // no dynamic index: keys stay in registers
       positions[at] = q + kCapacity - chunk.off;
     }
-    if (threadIdx.x == 0) s.lists[r * s.chunks + c] = low << 16 | (n + ts.c.split.wrapped[0]);
+    __syncthreads();  // the stage
+    const uint32_t total = n + ts.c.split.wrapped[0];
+    uint32_t* const list = s.shortlist + (r * s.chunks + c) * 2 * kShortlist;
+    if (threadIdx.x < total) {
+      list[threadIdx.x] = keys[threadIdx.x];
+      list[kShortlist + threadIdx.x] = positions[threadIdx.x];
+    }
+    if (threadIdx.x == 0) s.lists[r * s.chunks + c] = low << 16 | total;
   }
 
   // Kernel 2, the same grid. kClaim: the dense grids' instance, which may claim slots (s.claimed)
@@ -236,6 +245,9 @@ struct AgentSpreadTopK {
         list_key = entries[threadIdx.x];
         list_pos = entries[kShortlist + threadIdx.x];
       }
+      // A list cut short by a large bin (plateaus: a few entries above the zeros) seldom reaches
+      // the row's bin: the chunk's lines to L2 now, so that its load after the bin finds them there.
+      if ((list & 0xffffu) < kShortlist / 2) chunk.prefetch_l2();
     } else {
       chunk.template load<false>();
     }
