@@ -245,9 +245,10 @@ struct AgentSpreadTopK {
         list_key = entries[threadIdx.x];
         list_pos = entries[kShortlist + threadIdx.x];
       }
-      // A list cut short by a large bin (plateaus: a few entries above the zeros) seldom reaches
-      // the row's bin: the chunk's lines to L2 now, so that its load after the bin finds them there.
-      if ((list & 0xffffu) < kShortlist / 2) chunk.prefetch_l2();
+      // Lists that, as long as this one, would hold fewer than k over the row (plateaus: a few
+      // entries above the zeros) seldom reach the row's bin: the chunk's lines to L2 now, so that
+      // its load after the bin finds them there.
+      if (int64_t(list & 0xffffu) * ((w.length + kCapacity - 1) / kCapacity) < int64_t(s.p.out.k)) chunk.prefetch_l2();
     } else {
       chunk.template load<false>();
     }
