@@ -30,7 +30,7 @@ export type ScoreKind = (typeof SCORE_KINDS)[number];
 /** relu scores are max(0, x - RELU_SHIFT): about 0.07% of standard normal x lie above 3.2. */
 const RELU_SHIFT = 3.2;
 
-/** hotSpan's raise: above every unraised normal drawn (|x| < 6 for 1 in 500 million). */
+/** hotSpan's raise: a raised score lies above an unraised one unless their normals differ by 8 (rarer than 1 in 10^8). */
 export const HOT_SHIFT = 8;
 
 /** Float32 scratch for 16-bit fills: drawn a chunk at a time, then rounded. */
