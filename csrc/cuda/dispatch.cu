@@ -52,8 +52,9 @@ using SomeSpreadAgent = SpreadAgent<DTypeTraits<DType::F32>, false>;
 
 // Workspace regions, computed the same way for sizing (from the op's maxima) and for each call.
 // Every region is written before it is read within one call, but for the spread path's
-// histograms, flags, bounds and cursors, [0, zeroed): zero when the workspace is allocated, and
-// left zero by every call (agent_spread_topk.cuh). An op whose calls may take the spread path (some row
+// histograms, flags, bounds, cursors and shortlists, [0, zeroed): zero when the workspace is
+// allocated; all but the shortlists left zero by every call (agent_spread_topk.cuh; a split
+// CTA reads its chunk's whole shortlist, past the length count() wrote this call). An op whose calls may take the spread path (some row
 // count up to its maxRows) has its regions first, then those of the chunked path (an op whose
 // calls may take it), then those of the other paths; the chunked path's top-k of the candidates
 // takes the radix path's regions of the op (the same rows and k).
@@ -62,8 +63,11 @@ struct Layout {
   size_t spread_status = 0;  // uint32 [rows, chunks]
   size_t spread_bounds = 0;  // uint32 [rows, chunks, 2]
   size_t spread_cursor = 0;  // uint32 [rows]
+  size_t spread_shortlist = 0;  // uint32 [rows, chunks, 2, kShortlist]
+  size_t spread_lists = 0;   // uint32 [rows, chunks]
   size_t spread_above = 0;   // uint32 [rows, 2, kMaxK]
   size_t spread_cand = 0;    // uint32 [rows, 2, kCandidates]
+  int64_t spread_rows = 0;   // the most rows of a call on the spread path: the regions' rows
   uint32_t spread_chunks = 0;
   size_t zeroed = 0;
   size_t chunk_positions = 0;  // int32 [slots, k]: each chunk's candidates, positions in the chunk
@@ -89,9 +93,10 @@ size_t sort_temp_bytes(int64_t rows, int64_t seg, int key_bits) {
   return bytes;
 }
 
-// spread: whether the op's calls may take the spread path (uses_spread); chunk_slots: the most
-// chunks (rows x chunks per row) of a call on the chunked path (chunked_slots), 0: none.
-Layout make_layout(Backend backend, const TopKConfig& cfg, bool spread, int64_t chunk_slots) {
+// spread_rows: the most rows of the op's calls on the spread path (spread_rows()), 0: none takes
+// it; chunk_slots: the most chunks (rows x chunks per row) of a call on the chunked path
+// (chunked_slots), 0: none.
+Layout make_layout(Backend backend, const TopKConfig& cfg, int64_t spread_rows, int64_t chunk_slots) {
   Layout l;
   const int64_t rows = std::max<int64_t>(cfg.max_rows, 1), k = cfg.k;
   const int key_bits = 32 + int(dtype_size(cfg.dtype) * 8);
@@ -101,17 +106,21 @@ Layout make_layout(Backend backend, const TopKConfig& cfg, bool spread, int64_t 
     at = add_sat(at, align_up(bytes));
     return here;
   };
-  if (spread) {
+  if (spread_rows > 0) {
     using Agent = SomeSpreadAgent;
+    const size_t srows = size_t(spread_rows);
     const int64_t chunks = std::max<int64_t>(1, (cfg.max_len + Agent::kCapacity - 1) / Agent::kCapacity);
+    l.spread_rows = spread_rows;
     l.spread_chunks = uint32_t(std::min<int64_t>(chunks, std::numeric_limits<uint32_t>::max()));
-    l.spread_hist = take(mul_sat(size_t(rows), Agent::Bins::kBins * sizeof(uint32_t)));
-    l.spread_status = take(mul_sat(size_t(rows) * size_t(chunks), sizeof(uint32_t)));
-    l.spread_bounds = take(mul_sat(size_t(rows) * size_t(chunks), 2 * sizeof(uint32_t)));
-    l.spread_cursor = take(mul_sat(size_t(rows), sizeof(uint32_t)));
+    l.spread_hist = take(mul_sat(srows, Agent::Bins::kBins * sizeof(uint32_t)));
+    l.spread_status = take(mul_sat(srows * size_t(chunks), sizeof(uint32_t)));
+    l.spread_bounds = take(mul_sat(srows * size_t(chunks), 2 * sizeof(uint32_t)));
+    l.spread_cursor = take(mul_sat(srows, sizeof(uint32_t)));
+    l.spread_shortlist = take(mul_sat(srows * size_t(chunks), 2 * Agent::kShortlist * sizeof(uint32_t)));
     l.zeroed = at;
-    l.spread_above = take(mul_sat(size_t(rows), 2 * Agent::kMaxK * sizeof(uint32_t)));
-    l.spread_cand = take(mul_sat(size_t(rows), 2 * Agent::kCandidates * sizeof(uint32_t)));
+    l.spread_lists = take(mul_sat(srows * size_t(chunks), sizeof(uint32_t)));
+    l.spread_above = take(mul_sat(srows, 2 * Agent::kMaxK * sizeof(uint32_t)));
+    l.spread_cand = take(mul_sat(srows, 2 * Agent::kCandidates * sizeof(uint32_t)));
   }
   if (chunk_slots > 0) {
     const size_t candidates = mul_sat(size_t(chunk_slots), size_t(k));
@@ -436,11 +445,14 @@ template <class Traits, bool kLarge>
 cudaError_t launch_spread(const TopKConfig& cfg, const TopKArgs& args, const Layout& l, void* ws, int device,
                           cudaStream_t stream, int64_t shorter) {
   using Agent = SpreadAgent<Traits, kLarge>;
+  if (args.rows > l.spread_rows) return cudaErrorInvalidValue;  // the regions hold spread_rows(): never past them
   constexpr auto count = spread_topk_kernel<SpreadPolicy, Traits, false, SpreadStage::Count>;  // no tie-break yet
+  constexpr auto count_dense = spread_topk_kernel<SpreadPolicy, Traits, false, SpreadStage::Count, true>;
   constexpr auto split = spread_topk_kernel<SpreadPolicy, Traits, kLarge, SpreadStage::Split>;
   constexpr auto split_dense = spread_topk_kernel<SpreadPolicy, Traits, kLarge, SpreadStage::Split, true>;
   constexpr auto finish = spread_topk_kernel<SpreadPolicy, Traits, kLarge, SpreadStage::Finish>;
   cudaError_t err = allow_smem<count>(device);
+  if (err == cudaSuccess) err = allow_smem<count_dense>(device);
   if (err == cudaSuccess) err = allow_smem<split>(device);
   if (err == cudaSuccess) err = allow_smem<split_dense>(device);
   if (err == cudaSuccess) err = allow_smem<finish>(device);
@@ -456,19 +468,23 @@ cudaError_t launch_spread(const TopKConfig& cfg, const TopKArgs& args, const Lay
   s.cursor = region<uint32_t>(ws, l.spread_cursor);
   s.above = region<uint32_t>(ws, l.spread_above);
   s.cand = region<uint32_t>(ws, l.spread_cand);
+  s.lists = region<uint32_t>(ws, l.spread_lists);
+  s.shortlist = region<uint32_t>(ws, l.spread_shortlist);
   s.chunks = l.spread_chunks;
   s.shorter = shorter;
   const int64_t stride_chunks = (args.stride + Agent::kCapacity - 1) / Agent::kCapacity;
   const dim3 grid(unsigned(std::clamp<int64_t>(stride_chunks, 1, l.spread_chunks)), unsigned(args.rows));
-  err = launch_first(cfg, count, {grid, SpreadPolicy::kThreads, Agent::Chunk::kDynamicSmemBytes, 1}, stream, s);
   // A split grid of more than two waves at the policy's CTAs per SM takes the dense instance
   // (three CTAs per SM): 0.94-0.97x at 8 and 32 rows of 1048576, where 8 rows of 262144 (256
   // CTAs) were 1.11x slower with it (kernel-notes, v6 step 20). The grid follows the call's
   // rows and stride, never the data.
   const bool dense = int64_t(grid.x) * grid.y > 2 * int64_t(SpreadPolicy::kMinCtasPerSm) * device_caps(device).sms;
   // Its chunks claim their slots (no chunk waits for those before it) where finish() takes a chunk
-  // a thread.
+  // a thread, and split their shortlists where those reach the row's bin (the second read of a
+  // grid past L2 from a 16th of the bytes; kernel-notes, v6 step 48).
   s.claimed = dense && grid.x <= unsigned(SpreadPolicy::kThreads);
+  err = launch_first(cfg, dense ? count_dense : count, {grid, SpreadPolicy::kThreads, Agent::Chunk::kDynamicSmemBytes, 1},
+                     stream, s);
   if (err == cudaSuccess)
     err = launch_kernel(true, dense ? split_dense : split,
                         {grid, SpreadPolicy::kThreads, Agent::Chunk::kDynamicSmemBytes, 1}, stream, s);
@@ -931,9 +947,13 @@ static bool some_call_takes(Backend backend, const TopKConfig& cfg, RadixPath pa
   return takes(max_rows);
 }
 
-// Whether an op's calls may take the spread path.
-static bool uses_spread(Backend backend, const TopKConfig& cfg, RadixPath path, int device) {
-  return some_call_takes(backend, cfg, path, device, [](const PathChoice& c) { return c.kernel == PathKernel::Spread; });
+// The most rows of an op's calls on the spread path, 0: none takes it. Chosen by the heuristic, the
+// path takes at most a quarter of the SMs' rows (choose_path); forced, any of maxRows.
+static int64_t spread_rows(Backend backend, const TopKConfig& cfg, RadixPath path, int device) {
+  if (!some_call_takes(backend, cfg, path, device, [](const PathChoice& c) { return c.kernel == PathKernel::Spread; }))
+    return 0;
+  const int64_t max_rows = std::max<int64_t>(cfg.max_rows, 1);
+  return path == RadixPath::Spread ? max_rows : std::min<int64_t>(max_rows, device_caps(device).sms / 4);
 }
 
 // The most chunks (rows x chunks per row) of an op's calls on the chunked path, 0: none takes it.
@@ -959,7 +979,7 @@ static int64_t chunked_slots(Backend backend, const TopKConfig& cfg, RadixPath p
 
 // The workspace layout of an op (for its maxima and path).
 static Layout op_layout(Backend backend, const TopKConfig& cfg, RadixPath path, int device) {
-  return make_layout(backend, cfg, uses_spread(backend, cfg, path, device), chunked_slots(backend, cfg, path, device));
+  return make_layout(backend, cfg, spread_rows(backend, cfg, path, device), chunked_slots(backend, cfg, path, device));
 }
 
 bool may_branch(Backend backend, const TopKConfig& cfg, RadixPath path, int device) {

@@ -12,6 +12,10 @@
 //     candidates, a chunk claims its slots from the row's cursor by one atomic and writes its
 //     elements there, in position order within the chunk; the chunks' order among them is the
 //     atomics', and finish() puts the chunks back in row order by their counts and slots.
+//     In such grids (the kernels' dense instances) count() also writes each chunk's shortlist: its elements in its
+//     greatest bins, at most kShortlist, by position, and the lowest of those bins. A chunk whose
+//     shortlist reaches down to the row's bin splits the shortlist instead of loading its scores
+//     again (normal rows: every chunk, a 16th of the bytes); the others load them.
 //  3. finish(): one CTA per row selects the remaining of the candidates by (key, position in the
 //     tie-break's order), merges them into the elements above the bin by position, and writes the
 //     row as the register agent does (sorted on chip when asked).
@@ -52,6 +56,8 @@ struct SpreadParams {
   uint32_t* cursor;  // [rows]: the slots claimed so far, those above the bin in bits 16-31, members in 0-15
   uint32_t* above;   // [rows][2][kMaxK]: positions, then keys, of the elements above the bin, by position
   uint32_t* cand;    // [rows][2][kCandidates]: keys, then positions, of the kept members, by position
+  uint32_t* lists;   // [rows][chunks]: a chunk's shortlist, its lowest bin in bits 16-31 and its length in 0-15
+  uint32_t* shortlist;  // [rows][chunks][2][kShortlist]: keys, then positions in the chunk, by position
   uint32_t chunks;   // chunks per row of status and bounds: the rows the spread kernels hold are at most
                      // chunks x kCapacity long
   int64_t shorter;   // rows at most this long on the device are the radix kernel's, launched beside these
@@ -74,6 +80,10 @@ struct AgentSpreadTopK {
   static constexpr uint32_t kCapacity = Chunk::kCapacity;
   static constexpr uint32_t kMaxK = Policy::kMaxK;
   static constexpr uint32_t kCandidates = 2 * kMaxK;
+  // A chunk's shortlist: normal rows' k-th greatest lies in a chunk's top ~0.2%, its shortlist
+  // reaches its top ~3% (f32, chunks of 8192).
+  static constexpr uint32_t kShortlist = 256;
+  static_assert(kShortlist <= uint32_t(kThreads) && kShortlist < (1u << 16), "a shortlist's entry a thread");
   static constexpr int kCandidatesPerThread = int(kCandidates) / kThreads;
   static constexpr int kAbovePerThread = int(kMaxK) / kThreads;
   static constexpr int kHistVectors = Bins::kBins / 4 / kThreads;  // 16-byte parts of a row histogram per thread
@@ -134,7 +144,9 @@ struct AgentSpreadTopK {
     return w.length > s.shorter;
   }
 
-  // Kernel 1, a CTA per chunk (blockIdx.x) and row (blockIdx.y).
+  // Kernel 1, a CTA per chunk (blockIdx.x) and row (blockIdx.y). kList: the dense grids' instance,
+  // which also writes each chunk's shortlist.
+  template <bool kList>
   __device__ static void count(TempStorage& ts, const SpreadParams& s) {
     const int64_t r = blockIdx.y;
     Window w;
@@ -148,10 +160,62 @@ struct AgentSpreadTopK {
     uint32_t* const hist = s.hist + r * Bins::kBins;
     for (int b = threadIdx.x; b < Bins::kBins; b += kThreads)
       if (const uint32_t n = Chunk::scratch()[b]) atomicAdd(hist + b, n);
+    if constexpr (kList) shortlist(ts, s, chunk, r);
     timeline.mark();
   }
 
-  // Kernel 2, the same grid. kClaim: the instance that may claim slots (s.claimed).
+  // count()'s shortlist of chunk blockIdx.x: its elements in its greatest bins, as many bins as hold
+  // at most kShortlist (every element where the chunk holds no more), by position. Every thread
+  // must call (the chunk's histogram in the scratch, counted).
+  __device__ static void shortlist(TempStorage& ts, const SpreadParams& s, Chunk& chunk, int64_t r) {
+    const unsigned c = blockIdx.x;
+    uint32_t low = 0;  // the lowest bin listed; kBins: none (the greatest alone holds more)
+    if (chunk.length > kShortlist) {
+      Select::Bucket::run(ts.c.chunk.select.bucket, Chunk::scratch(), Bins::kBins, kShortlist + 1);
+      low = ts.c.chunk.select.bucket.bin + 1;
+    }
+    const uint32_t least = low < uint32_t(Bins::kBins) ? Bins::range(low).lo : 0u;  // >= 1: no empty slot
+    const uint32_t wrap = threadIdx.x == 0 ? (1u << chunk.off) - 1u : 0u;
+    uint32_t listed = least ? chunk.mask_of([&](uint32_t x) { return x >= least; }) : 0u;
+    const uint32_t wrapped = listed & wrap;
+    listed &= ~wrap;
+    if (threadIdx.x == 0) ts.c.split.wrapped[0] = uint32_t(__popc(wrapped));  // the scan's barriers order it
+    uint32_t base[kVectors];
+    const uint32_t n = chunk.template scan<0>(listed, base);
+    // Staged in shared memory (the register agent's stage, unused by count), then written a word a
+    // thread: scattered 4-byte stores at the ranks cost a CTA ~1.1 us (kernel-notes, v6 step 49).
+    uint32_t* const keys = Chunk::stage_keys();
+    uint32_t* const positions = Chunk::stage_positions();
+#pragma unroll
+    for (int j = 0; j < kVectors; ++j) {
+      if (!Chunk::slot_bits(listed, j)) continue;
+      uint32_t at = base[j];
+      const uint32_t first = Chunk::first_of(j) - chunk.off;
+#pragma unroll
+      for (int q = 0; q < kV; ++q) {
+        if (listed >> (j * kV + q) & 1u) {
+          keys[at] = chunk.key[j][q];
+          positions[at++] = first + uint32_t(q);
+        }
+      }
+    }
+    for (uint32_t bits = wrapped; bits; bits &= bits - 1u) {  // thread 0's, last in position order
+      const uint32_t q = uint32_t(__ffs(int(bits)) - 1), at = n + uint32_t(__popc(wrapped & ((1u << q) - 1u)));
+      keys[at] = pick(chunk.key[0], q);  // no dynamic index: keys stay in registers
+      positions[at] = q + kCapacity - chunk.off;
+    }
+    __syncthreads();  // the stage
+    const uint32_t total = n + ts.c.split.wrapped[0];
+    uint32_t* const list = s.shortlist + (r * s.chunks + c) * 2 * kShortlist;
+    if (threadIdx.x < total) {
+      list[threadIdx.x] = keys[threadIdx.x];
+      list[kShortlist + threadIdx.x] = positions[threadIdx.x];
+    }
+    if (threadIdx.x == 0) s.lists[r * s.chunks + c] = low << 16 | total;
+  }
+
+  // Kernel 2, the same grid. kClaim: the dense grids' instance, which may claim slots (s.claimed)
+  // and reads the shortlists.
   template <bool kClaim>
   __device__ static void split(TempStorage& ts, const SpreadParams& s) {
     // The dense instance takes the rows last first: count() read them first to last, so the rows
@@ -166,13 +230,28 @@ struct AgentSpreadTopK {
     timeline.mark();
     SplitStorage& ss = ts.c.split;
     Chunk chunk(ts.c.chunk, s.p, r, w, ChunkRow{{}, c});
-    // The row's histogram loaded beside the chunk (two round trips in flight at once, not one
-    // after the other), then the k-th's bin from it.
+    // The row's histogram loaded beside the chunk, or beside its shortlist where there is one (two
+    // round trips in flight at once, not one after the other), then the k-th's bin from it.
     const uint4* const row_hist = reinterpret_cast<const uint4*>(s.hist + r * Bins::kBins);
     uint4 part[kHistVectors];
 #pragma unroll
     for (int j = 0; j < kHistVectors; ++j) part[j] = row_hist[threadIdx.x + j * kThreads];
-    chunk.template load<false>();
+    constexpr bool listed = kClaim;
+    uint32_t list = 0, list_key = 0, list_pos = 0;  // the shortlist's lowest bin and length; the thread's entry
+    if constexpr (listed) {
+      const uint32_t* const entries = s.shortlist + (r * s.chunks + c) * 2 * kShortlist;
+      list = s.lists[r * s.chunks + c];
+      if (threadIdx.x < kShortlist) {  // past the list's length: an earlier call's, or zero (unused)
+        list_key = entries[threadIdx.x];
+        list_pos = entries[kShortlist + threadIdx.x];
+      }
+      // Lists that, as long as this one, would hold fewer than k over the row (plateaus: a few
+      // entries above the zeros) seldom reach the row's bin: the chunk's lines to L2 now, so that
+      // its load after the bin finds them there.
+      if (int64_t(list & 0xffffu) * ((w.length + kCapacity - 1) / kCapacity) < int64_t(s.p.out.k)) chunk.prefetch_l2();
+    } else {
+      chunk.template load<false>();
+    }
     uint32_t* const hist = Chunk::scratch();
 #pragma unroll
     for (int j = 0; j < kHistVectors; ++j) reinterpret_cast<uint4*>(hist)[threadIdx.x + j * kThreads] = part[j];
@@ -185,80 +264,10 @@ struct AgentSpreadTopK {
     const uint32_t k = uint32_t(s.p.out.k);
     Select::Bucket::run(ts.c.chunk.select.bucket, hist, Bins::kBins, k);
     timeline.mark();
-    const typename Bins::Range bin = Bins::range(ts.c.chunk.select.bucket.bin);
-    const uint32_t members_all = hist[ts.c.chunk.select.bucket.bin];
-    // The thread's elements above the bin and in it; thread 0's wrapped ones (the first `off` of
-    // its slot 0) come last in position order.
-    const uint32_t wrap = threadIdx.x == 0 ? (1u << chunk.off) - 1u : 0u;
-    uint32_t above = chunk.mask_of([&](uint32_t x) { return x > bin.hi; });
-    uint32_t member = chunk.mask_of([&](uint32_t x) { return bin.holds(x); });
-    const uint32_t above_wrapped = above & wrap, member_wrapped = member & wrap;
-    above &= ~wrap;
-    member &= ~wrap;
-    if (threadIdx.x == 0) {  // the scans' barriers order these
-      ss.wrapped[0] = uint32_t(__popc(above_wrapped));
-      ss.wrapped[1] = uint32_t(__popc(member_wrapped));
-    }
+    const uint32_t row_bin = ts.c.chunk.select.bucket.bin;
+    const typename Bins::Range bin = Bins::range(row_bin);
+    const uint32_t members_all = hist[row_bin];
     const bool overflow = members_all > kCandidates;
-    if (overflow) {  // the members' least and greatest key: whether the bin holds one key
-      uint32_t lo = ~0u, hi = 0;
-#pragma unroll
-      for (int j = 0; j < kVectors; ++j)
-#pragma unroll
-        for (int q = 0; q < kV; ++q)
-          if ((member | member_wrapped) >> (j * kV + q) & 1u) {
-            lo = min(lo, chunk.key[j][q]);
-            hi = max(hi, chunk.key[j][q]);
-          }
-      lo = __reduce_min_sync(0xffffffffu, lo);
-      hi = __reduce_max_sync(0xffffffffu, hi);
-      if ((threadIdx.x & 31u) == 0) {
-        atomicMin(&ss.lo, lo);
-        atomicMax(&ss.hi, hi);
-      }
-    }
-    uint32_t above_base[kVectors], member_base[kVectors];
-    const uint32_t above_n = chunk.template scan<0>(above, above_base);
-    const uint32_t member_n = chunk.template scan<1>(member, member_base);
-    const uint32_t above_count = above_n + ss.wrapped[0], member_count = member_n + ss.wrapped[1];
-    uint32_t* const status = s.status + r * s.chunks;
-    uint32_t* const bounds = s.bounds + (r * s.chunks + c) * 2;
-    if (kClaim && s.claimed && !overflow) {
-      // Slots claimed: the row's totals stay below 2^16 in each half of the cursor (above the bin
-      // fewer than k, members at most kCandidates), so one add claims both.
-      if (threadIdx.x == 0) {
-        const uint32_t base = atomicAdd(s.cursor + r, above_count << 16 | member_count);
-        status[c] = 0x80000000u | above_count << 16 | member_count;
-        bounds[0] = ss.before[0] = base >> 16;
-        bounds[1] = ss.before[1] = base & 0xffffu;
-      }
-    } else {
-      // Publish this chunk's counts, then sum those of the chunks before it.
-      if (threadIdx.x == 0) {
-        if (overflow) {
-          bounds[0] = ss.lo;
-          bounds[1] = ss.hi;
-        }
-        store_release(status + c, 0x80000000u | above_count << 16 | member_count);
-      }
-      uint32_t above_before = 0, member_before = 0;
-      for (unsigned t = threadIdx.x; t < c; t += kThreads) {
-        uint32_t v;
-        do v = load_acquire(status + t);
-        while (!(v >> 31));
-        above_before += (v >> 16) & 0x7fffu;
-        member_before += v & 0xffffu;
-      }
-      above_before = __reduce_add_sync(0xffffffffu, above_before);
-      member_before = __reduce_add_sync(0xffffffffu, member_before);
-      if ((threadIdx.x & 31u) == 0 && (above_before | member_before)) {
-        atomicAdd(&ss.before[0], above_before);
-        atomicAdd(&ss.before[1], member_before);
-      }
-    }
-    __syncthreads();
-    timeline.mark();
-    const uint32_t above_before = ss.before[0], member_before = ss.before[1];
     // The elements above the bin at their final slots; the members kept as candidates.
     uint32_t* const above_pos = s.above + r * 2 * kMaxK;
     uint32_t* const above_key = above_pos + kMaxK;
@@ -276,6 +285,51 @@ struct AgentSpreadTopK {
       cand_key[rank - skip] = x;
       cand_pos[rank - skip] = origin + position;
     };
+    if (listed && (list >> 16) <= row_bin) {  // the shortlist holds the bin and all above it
+      const uint32_t x = threadIdx.x < (list & 0xffffu) ? list_key : 0u;
+      const bool above = x > bin.hi, member = bin.holds(x);  // neither where x is 0
+      if (overflow) member_bounds(ss, member ? x : ~0u, member ? x : 0u);
+      uint32_t above_count, member_count;
+      const uint32_t above_rank = Sum::run(ts.c.chunk.sums[0], above, &above_count);
+      const uint32_t member_rank = Sum::run(ts.c.chunk.sums[1], member, &member_count);
+      place<kClaim>(ss, s, r, c, overflow, above_count, member_count);
+      timeline.mark();
+      if (above) put_above(ss.before[0] + above_rank, list_pos, x);
+      if (member) put_member(ss.before[1] + member_rank, list_pos, x);
+      timeline.mark();
+      return;
+    }
+    if constexpr (listed) chunk.template load<false>();  // the shortlist stops above the bin: the chunk's scores
+    // The thread's elements above the bin and in it; thread 0's wrapped ones (the first `off` of
+    // its slot 0) come last in position order.
+    const uint32_t wrap = threadIdx.x == 0 ? (1u << chunk.off) - 1u : 0u;
+    uint32_t above = chunk.mask_of([&](uint32_t x) { return x > bin.hi; });
+    uint32_t member = chunk.mask_of([&](uint32_t x) { return bin.holds(x); });
+    const uint32_t above_wrapped = above & wrap, member_wrapped = member & wrap;
+    above &= ~wrap;
+    member &= ~wrap;
+    if (threadIdx.x == 0) {  // the scans' barriers order these
+      ss.wrapped[0] = uint32_t(__popc(above_wrapped));
+      ss.wrapped[1] = uint32_t(__popc(member_wrapped));
+    }
+    if (overflow) {  // the members' least and greatest key: whether the bin holds one key
+      uint32_t lo = ~0u, hi = 0;
+#pragma unroll
+      for (int j = 0; j < kVectors; ++j)
+#pragma unroll
+        for (int q = 0; q < kV; ++q)
+          if ((member | member_wrapped) >> (j * kV + q) & 1u) {
+            lo = min(lo, chunk.key[j][q]);
+            hi = max(hi, chunk.key[j][q]);
+          }
+      member_bounds(ss, lo, hi);
+    }
+    uint32_t above_base[kVectors], member_base[kVectors];
+    const uint32_t above_n = chunk.template scan<0>(above, above_base);
+    const uint32_t member_n = chunk.template scan<1>(member, member_base);
+    place<kClaim>(ss, s, r, c, overflow, above_n + ss.wrapped[0], member_n + ss.wrapped[1]);
+    timeline.mark();
+    const uint32_t above_before = ss.before[0], member_before = ss.before[1];
 #pragma unroll
     for (int j = 0; j < kVectors; ++j) {
       if (!Chunk::slot_bits(above | member, j)) continue;
@@ -514,6 +568,62 @@ struct AgentSpreadTopK {
   }
 
  private:
+  // split(): the chunk's members' least and greatest key (lo, hi: the thread's), into ss.lo and
+  // ss.hi (set before by thread 0; a barrier orders them for the readers).
+  __device__ static void member_bounds(SplitStorage& ss, uint32_t lo, uint32_t hi) {
+    lo = __reduce_min_sync(0xffffffffu, lo);
+    hi = __reduce_max_sync(0xffffffffu, hi);
+    if ((threadIdx.x & 31u) == 0) {
+      atomicMin(&ss.lo, lo);
+      atomicMax(&ss.hi, hi);
+    }
+  }
+
+  // split(): where chunk c's elements above the bin and its members start among the row's (ss.before):
+  // claimed from the row's cursor, or summed from the chunks before it after publishing its own
+  // counts (and, where the members overflow, its bounds). Every thread must call; ends with a
+  // barrier.
+  template <bool kClaim>
+  __device__ static void place(SplitStorage& ss, const SpreadParams& s, int64_t r, unsigned c, bool overflow,
+                               uint32_t above_count, uint32_t member_count) {
+    uint32_t* const status = s.status + r * s.chunks;
+    uint32_t* const bounds = s.bounds + (r * s.chunks + c) * 2;
+    if (kClaim && s.claimed && !overflow) {
+      // Slots claimed: the row's totals stay below 2^16 in each half of the cursor (above the bin
+      // fewer than k, members at most kCandidates), so one add claims both.
+      if (threadIdx.x == 0) {
+        const uint32_t base = atomicAdd(s.cursor + r, above_count << 16 | member_count);
+        status[c] = 0x80000000u | above_count << 16 | member_count;
+        bounds[0] = ss.before[0] = base >> 16;
+        bounds[1] = ss.before[1] = base & 0xffffu;
+      }
+    } else {
+      // Publish this chunk's counts, then sum those of the chunks before it.
+      if (threadIdx.x == 0) {
+        if (overflow) {
+          bounds[0] = ss.lo;
+          bounds[1] = ss.hi;
+        }
+        store_release(status + c, 0x80000000u | above_count << 16 | member_count);
+      }
+      uint32_t above_before = 0, member_before = 0;
+      for (unsigned t = threadIdx.x; t < c; t += kThreads) {
+        uint32_t v;
+        do v = load_acquire(status + t);
+        while (!(v >> 31));
+        above_before += (v >> 16) & 0x7fffu;
+        member_before += v & 0xffffu;
+      }
+      above_before = __reduce_add_sync(0xffffffffu, above_before);
+      member_before = __reduce_add_sync(0xffffffffu, member_before);
+      if ((threadIdx.x & 31u) == 0 && (above_before | member_before)) {
+        atomicAdd(&ss.before[0], above_before);
+        atomicAdd(&ss.before[1], member_before);
+      }
+    }
+    __syncthreads();
+  }
+
   __device__ static void store_release(uint32_t* p, uint32_t v) {
     asm volatile("st.release.gpu.global.u32 [%0], %1;" ::"l"(p), "r"(v) : "memory");
   }

@@ -14,7 +14,8 @@ enum class SpreadStage { Count, Split, Finish };
 // The CTAs per SM each stage's registers are bounded for: finish one (a CTA per row, the largest),
 // count three (40 registers without spills: a third more of its loads in flight), split two, or
 // three where its grid is dense (kDense: 40 registers and 8-32 bytes of spills, which a grid of
-// several waves repays and a lone wave pays for; kernel-notes, v6 step 20).
+// several waves repays and a lone wave pays for; kernel-notes, v6 step 20). kDense also picks the
+// count and split instances of such grids' claimed slots and shortlists (agent_spread_topk.cuh).
 template <class Policy, SpreadStage kStage, bool kDense>
 constexpr int spread_min_ctas_per_sm() {
   if constexpr (kStage == SpreadStage::Finish) return 1;
@@ -29,7 +30,7 @@ __global__ void __launch_bounds__(Policy::kThreads, spread_min_ctas_per_sm<Polic
   pdl_wait();
   pdl_launch_dependents();
   __shared__ typename Agent::TempStorage storage;
-  if constexpr (kStage == SpreadStage::Count) Agent::count(storage, s);
+  if constexpr (kStage == SpreadStage::Count) Agent::template count<kDense>(storage, s);
   else if constexpr (kStage == SpreadStage::Split) Agent::template split<kDense>(storage, s);
   else Agent::finish(storage, s);
 }
