@@ -4,7 +4,7 @@
 // random cases with outputs of known verdict. Every other suite trusts both.
 import { NsaTopkError } from '../lib';
 import {
-  FUZZ_LIMITS, FuzzCase, HOT_SHIFT, Output, SCORE_KINDS, allocScores, bitsOf, checkTopk, encode, fillScores, fuzzCase, keyOf as bitsKey, rng,
+  CLIP, FUZZ_LIMITS, FuzzCase, HOT_SHIFT, Output, SCORE_KINDS, allocScores, bitsOf, checkTopk, encode, fillScores, fuzzCase, keyOf as bitsKey, rng,
 } from '../lib/reference';
 import {
   DTYPES, DType, NEG_INF_BITS, TIE_BREAKS, decodeBf16, decodeF16, keyOf, referenceTopk, rowKeys, selectRow, sortByKey, transformOf,
@@ -321,6 +321,12 @@ describe('the package generators', () => {
     for (let i = run; i < N; i++) best = Math.max(best, (inRun += hot[i] - hot[i - run]));
     expect(best).toBeGreaterThan(run - 3);
     expect(raised - best).toBeLessThan(3);
+    // clipped: ~2.3% (~93 of 4096) at CLIP, none above.
+    const clipped = draw(dtype, 'clipped').map((b) => decode(dtype, b));
+    expect(clipped.every((x) => x <= CLIP)).toBe(true);
+    const tied = clipped.filter((x) => x === CLIP).length;
+    expect(tied).toBeGreaterThan(50);
+    expect(tied).toBeLessThan(150);
   });
 
   test('fuzz cases are drawn from (seed, index) alone, within the limits, and cover every option', () => {

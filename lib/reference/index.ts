@@ -4,7 +4,7 @@
 export { intIn, pick, randomInts, rng } from './random';
 export type { Rng } from './random';
 export { allocScores, bitsOf, encode, keyOf } from './codec';
-export { HOT_SHIFT, SCORE_KINDS, fillScores, makeScores } from './scores';
+export { CLIP, HOT_SHIFT, SCORE_KINDS, fillScores, makeScores } from './scores';
 export type { ScoreKind } from './scores';
 export { edgeLengths, makePageTable, pageTableOperands, raggedOffsets, randomWindows } from './operands';
 export { checkTopk, sameBytes } from './check';

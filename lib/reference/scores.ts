@@ -23,8 +23,13 @@ const { abs, floor, max, min } = Math;
  * - hotSpan: standard normals, a run of a sixteenth of the positions (at a random start) raised by
  *   HOT_SHIFT: the greatest all lie in one span, as recent tokens' scores do in an indexer's rows,
  *   so a kernel that splits a row into chunks finds them in a few chunks and none in the others.
+ * - clipped: standard normals clamped at CLIP: about 2.3% tied at the greatest value, spread over
+ *   the row, as scores saturated by a clamp are, so every chunk of a row holds some of the tie
+ *   and the tie holds the k-th greatest.
  */
-export const SCORE_KINDS = ['normal', 'relu', 'fewDistinct', 'equal', 'lowBits', 'denormal', 'special', 'sparse', 'wideRange', 'hotSpan'] as const;
+export const SCORE_KINDS = [
+  'normal', 'relu', 'fewDistinct', 'equal', 'lowBits', 'denormal', 'special', 'sparse', 'wideRange', 'hotSpan', 'clipped',
+] as const;
 export type ScoreKind = (typeof SCORE_KINDS)[number];
 
 /** relu scores are max(0, x - RELU_SHIFT): about 0.07% of standard normal x lie above 3.2. */
@@ -32,6 +37,9 @@ const RELU_SHIFT = 3.2;
 
 /** hotSpan's raise: a raised score lies above an unraised one unless their normals differ by 8 (rarer than 1 in 10^8). */
 export const HOT_SHIFT = 8;
+
+/** clipped's clamp: about 2.3% of standard normals lie above 2. */
+export const CLIP = 2;
 
 /** Float32 scratch for 16-bit fills: drawn a chunk at a time, then rounded. */
 const CHUNK = 1 << 16;
@@ -48,8 +56,8 @@ export function fillScores(dtype: DType, kind: ScoreKind, out: ScoresArray, rand
     for (let i = 0; i < bits.length; i++) bits[i] = draw();
     return;
   }
-  // normal, relu, sparse, special, wideRange, hotSpan: standard normals, mapped, then rounded to the
-  // dtype.
+  // normal, relu, sparse, special, wideRange, hotSpan, clipped: standard normals, mapped, then
+  // rounded to the dtype.
   const scratch = out instanceof Float32Array ? undefined : new Float32Array(min(CHUNK, out.length));
   const hot = floor(out.length / 16), hotStart = kind === 'hotSpan' ? floor(rand() * (out.length - hot + 1)) : 0;
   for (let base = 0; base < out.length; base += CHUNK) {
@@ -58,6 +66,7 @@ export function fillScores(dtype: DType, kind: ScoreKind, out: ScoresArray, rand
     fillNormals(x, rand);
     if (kind === 'relu') for (let i = 0; i < x.length; i++) x[i] = x[i] > RELU_SHIFT ? x[i] - RELU_SHIFT : 0;
     if (kind === 'wideRange') for (let i = 0; i < x.length; i++) x[i] *= 2 ** (floor(rand() * 81) - 40);
+    if (kind === 'clipped') for (let i = 0; i < x.length; i++) x[i] = min(x[i], CLIP);
     if (kind === 'hotSpan') for (let i = max(base, hotStart); i < min(end, hotStart + hot); i++) x[i - base] += HOT_SHIFT;
     if (kind === 'sparse') {
       for (let i = 0; i < x.length; i++) {

@@ -152,20 +152,23 @@ describeGpu('TopK op', () => {
     ]);
   });
 
-  // The spread kernels over grids of more than two waves (10 x 74 and 12 x 49 chunks on a GPU of
-  // 132 SMs or fewer): the split kernel's dense instance, whose chunks claim their slots from the
-  // row's cursor where the members fit the candidates (normal, wideRange), and publish in order
-  // where they overflow (relu, sparse: one key; lowBits: several, the batch agent); normal rows
-  // whose elements above the bin lie in one or two chunks (9000, 8193: many slots claimed by one
-  // chunk, and hotSpan: the greatest all in a few chunks), of at most k, empty, and shorter than
-  // the stride.
+  // The spread kernels over grids of more than two waves (11 x 74, 12 x 49 and 9 x 62 chunks on a
+  // GPU of 132 SMs or fewer): the split kernel's dense instance, whose chunks claim their slots
+  // from the row's cursor where the members fit the candidates (normal, wideRange), and publish
+  // in order where they overflow (relu, sparse: one key; lowBits: several, the batch agent). Its
+  // chunks rank count's shortlists where those reach the row's bin (normal; clipped: a tie of one
+  // key that overflows the candidates, in every chunk's list) and load their scores where they do
+  // not (hotSpan's hot chunks) or where count wrote none (relu, sparse: lists too short for k).
+  // Normal rows whose elements above the bin lie in one or two chunks (9000, 8193: many slots
+  // claimed by one chunk), of at most k, empty, and shorter than the stride; f32, bf16 and f16.
   test('rows spread over grids of several waves claim their slots (path spread)', async () => {
     await checkForcedPath('spread', [
       ['f32', 2048, 600000, 600000,
-        ['normal', 'relu', 'wideRange', 'lowBits', 'special', 'sparse', 'normal', 'normal', 'normal', 'hotSpan'],
-        [600000, 599999, 300001, 590000, 2048, 450000, 9000, 8193, 0, 600000]],
-      ['bf16', 512, 400000, 400003, ['normal', 'relu', 'fewDistinct', 'normal', 'hotSpan'],
-        [400000, 399999, 200001, 20000, 511, 400000, 131073, 1, 300000, 399998, 65536, 100000], [3, 1, 2, 0, 5, 3, 1, 0, 2, 3, 4, 6]],
+        ['normal', 'relu', 'wideRange', 'lowBits', 'special', 'sparse', 'normal', 'normal', 'normal', 'hotSpan', 'clipped'],
+        [600000, 599999, 300001, 590000, 2048, 450000, 9000, 8193, 0, 600000, 600000]],
+      ['bf16', 512, 400000, 400003, ['normal', 'relu', 'fewDistinct', 'normal', 'hotSpan', 'clipped'],
+        [400000, 399999, 200001, 20000, 511, 400000, 131073, 1, 300000, 399998, 65536, 400003], [3, 1, 2, 0, 5, 3, 1, 0, 2, 3, 4, 0]],
+      ['f16', 1024, 500000, 500000, ['normal', 'clipped', 'relu'], [500000, 499999, 250001, 8192, 500000, 300000, 1025, 499000, 500000]],
     ]);
   });
 
