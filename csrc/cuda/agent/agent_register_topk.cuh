@@ -166,15 +166,6 @@ struct AgentRegisterTopK {
   // instead of one per vector (the loads and their counts).
   __device__ bool full() const { return aligned && off == 0 && length == kCapacity; }
 
-  // The chunk's 128-byte lines into L2, a thread a line, for a load() that comes later (the spread
-  // split's chunks whose shortlist falls short). A hint: no fault, no register kept.
-  __device__ void prefetch_l2() const {
-    const uintptr_t end = reinterpret_cast<uintptr_t>(scores + length);
-    for (uintptr_t at = (reinterpret_cast<uintptr_t>(scores) & ~uintptr_t(127)) + uintptr_t(threadIdx.x) * 128u; at < end;
-         at += uintptr_t(kThreads) * 128u)
-      asm volatile("prefetch.global.L2 [%0];" ::"l"(at));
-  }
-
   // Stage 1: the loads, then the keys (0 past the row); with kCount each vector's keys also go
   // into the histogram as the vector arrives (Policy::kCountOnLoad), after clear_bins().
   template <bool kCount>

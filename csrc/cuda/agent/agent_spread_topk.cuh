@@ -56,7 +56,7 @@ struct SpreadParams {
   uint32_t* cursor;  // [rows]: the slots claimed so far, those above the bin in bits 16-31, members in 0-15
   uint32_t* above;   // [rows][2][kMaxK]: positions, then keys, of the elements above the bin, by position
   uint32_t* cand;    // [rows][2][kCandidates]: keys, then positions, of the kept members, by position
-  uint32_t* lists;   // [rows][chunks]: a chunk's shortlist, its lowest bin in bits 16-31 and its length in 0-15
+  uint32_t* lists;   // [rows][chunks]: a chunk's shortlist, its lowest bin in bits 16-31 (kBins: none) and its length in 0-15
   uint32_t* shortlist;  // [rows][chunks][2][kShortlist]: keys, then positions in the chunk, by position
   uint32_t chunks;   // chunks per row of status and bounds: the rows the spread kernels hold are at most
                      // chunks x kCapacity long
@@ -160,23 +160,30 @@ struct AgentSpreadTopK {
     uint32_t* const hist = s.hist + r * Bins::kBins;
     for (int b = threadIdx.x; b < Bins::kBins; b += kThreads)
       if (const uint32_t n = Chunk::scratch()[b]) atomicAdd(hist + b, n);
-    if constexpr (kList) shortlist(ts, s, chunk, r);
+    if constexpr (kList) shortlist(ts, s, chunk, r, (w.length + kCapacity - 1) / kCapacity);
     timeline.mark();
   }
 
   // count()'s shortlist of chunk blockIdx.x: its elements in its greatest bins, as many bins as hold
   // at most kShortlist (every element where the chunk holds no more), by position. Every thread
-  // must call (the chunk's histogram in the scratch, counted).
-  __device__ static void shortlist(TempStorage& ts, const SpreadParams& s, Chunk& chunk, int64_t r) {
+  // must call (the chunk's histogram in the scratch, counted). chunks: the row's.
+  __device__ static void shortlist(TempStorage& ts, const SpreadParams& s, Chunk& chunk, int64_t r, int64_t chunks) {
     const unsigned c = blockIdx.x;
-    uint32_t low = 0;  // the lowest bin listed; kBins: none (the greatest alone holds more)
+    uint32_t low = 0;  // the lowest bin listed
     if (chunk.length > kShortlist) {
       Select::Bucket::run(ts.c.chunk.select.bucket, Chunk::scratch(), Bins::kBins, kShortlist + 1);
       low = ts.c.chunk.select.bucket.bin + 1;
+      // Lists as short as this one would hold fewer than k over the row (plateaus: a few elements
+      // above the zeros), so the row's bin lies below them: none, and split() loads the chunk at
+      // once instead of after its bin (kernel-notes, v6 step 50).
+      if (int64_t(ts.c.chunk.select.bucket.above) * chunks < int64_t(s.p.out.k)) {
+        if (threadIdx.x == 0) s.lists[r * s.chunks + c] = uint32_t(Bins::kBins) << 16;
+        return;
+      }
     }
-    const uint32_t least = low < uint32_t(Bins::kBins) ? Bins::range(low).lo : 0u;  // >= 1: no empty slot
+    const uint32_t least = Bins::range(low).lo;  // >= 1: no empty slot
     const uint32_t wrap = threadIdx.x == 0 ? (1u << chunk.off) - 1u : 0u;
-    uint32_t listed = least ? chunk.mask_of([&](uint32_t x) { return x >= least; }) : 0u;
+    uint32_t listed = chunk.mask_of([&](uint32_t x) { return x >= least; });
     const uint32_t wrapped = listed & wrap;
     listed &= ~wrap;
     if (threadIdx.x == 0) ts.c.split.wrapped[0] = uint32_t(__popc(wrapped));  // the scan's barriers order it
@@ -228,7 +235,6 @@ struct AgentSpreadTopK {
     if (!own(s, r, w) || !spread(w.length, s) || int64_t(c) * kCapacity >= w.length) return;
     Timeline timeline(kSplitMarks);
     timeline.mark();
-    SplitStorage& ss = ts.c.split;
     Chunk chunk(ts.c.chunk, s.p, r, w, ChunkRow{{}, c});
     // The row's histogram loaded beside the chunk, or beside its shortlist where there is one (two
     // round trips in flight at once, not one after the other), then the k-th's bin from it.
@@ -237,21 +243,34 @@ struct AgentSpreadTopK {
 #pragma unroll
     for (int j = 0; j < kHistVectors; ++j) part[j] = row_hist[threadIdx.x + j * kThreads];
     constexpr bool listed = kClaim;
-    uint32_t list = 0, list_key = 0, list_pos = 0;  // the shortlist's lowest bin and length; the thread's entry
+    uint32_t list = 0;  // the shortlist's lowest bin and length
     if constexpr (listed) {
+      // The thread's entry (past the list's length: an earlier call's, or zero; unused) copied to
+      // the stage (split's no other use of it) beside the histogram: in registers it would stay
+      // live past the chunk's load, which then spills (64 bytes a thread).
       const uint32_t* const entries = s.shortlist + (r * s.chunks + c) * 2 * kShortlist;
       list = s.lists[r * s.chunks + c];
-      if (threadIdx.x < kShortlist) {  // past the list's length: an earlier call's, or zero (unused)
-        list_key = entries[threadIdx.x];
-        list_pos = entries[kShortlist + threadIdx.x];
+      if (threadIdx.x < kShortlist) {
+        copy_async(Chunk::stage_keys() + threadIdx.x, entries + threadIdx.x);
+        copy_async(Chunk::stage_positions() + threadIdx.x, entries + kShortlist + threadIdx.x);
       }
-      // Lists that, as long as this one, would hold fewer than k over the row (plateaus: a few
-      // entries above the zeros) seldom reach the row's bin: the chunk's lines to L2 now, so that
-      // its load after the bin finds them there.
-      if (int64_t(list & 0xffffu) * ((w.length + kCapacity - 1) / kCapacity) < int64_t(s.p.out.k)) chunk.prefetch_l2();
-    } else {
-      chunk.template load<false>();
     }
+    // Without a shortlist (count() wrote none, or this is not the dense instance) the chunk's scores
+    // load now: beside the histogram, or once the list's word is in. Two instances, so that the
+    // chunk's keys are live on one path only (one instance with a flag spilled 72 bytes a thread).
+    if constexpr (listed) {
+      if ((list >> 16) < uint32_t(Bins::kBins)) return split_chunk<kClaim, false>(ts, s, r, c, chunk, part, list, timeline);
+    }
+    split_chunk<kClaim, true>(ts, s, r, c, chunk, part, list, timeline);
+  }
+
+  // split()'s rest for chunk c of row r, whose scores are loaded (kLoaded) or may be spared by its
+  // shortlist (list: its lowest bin and length; its entries in flight to the stage).
+  template <bool kClaim, bool kLoaded>
+  __device__ static void split_chunk(TempStorage& ts, const SpreadParams& s, int64_t r, unsigned c, Chunk& chunk,
+                                     const uint4 (&part)[kHistVectors], uint32_t list, Timeline& timeline) {
+    SplitStorage& ss = ts.c.split;
+    if constexpr (kLoaded) chunk.template load<false>();
     uint32_t* const hist = Chunk::scratch();
 #pragma unroll
     for (int j = 0; j < kHistVectors; ++j) reinterpret_cast<uint4*>(hist)[threadIdx.x + j * kThreads] = part[j];
@@ -285,21 +304,25 @@ struct AgentSpreadTopK {
       cand_key[rank - skip] = x;
       cand_pos[rank - skip] = origin + position;
     };
-    if (listed && (list >> 16) <= row_bin) {  // the shortlist holds the bin and all above it
-      const uint32_t x = threadIdx.x < (list & 0xffffu) ? list_key : 0u;
-      const bool above = x > bin.hi, member = bin.holds(x);  // neither where x is 0
-      if (overflow) member_bounds(ss, member ? x : ~0u, member ? x : 0u);
-      uint32_t above_count, member_count;
-      const uint32_t above_rank = Sum::run(ts.c.chunk.sums[0], above, &above_count);
-      const uint32_t member_rank = Sum::run(ts.c.chunk.sums[1], member, &member_count);
-      place<kClaim>(ss, s, r, c, overflow, above_count, member_count);
-      timeline.mark();
-      if (above) put_above(ss.before[0] + above_rank, list_pos, x);
-      if (member) put_member(ss.before[1] + member_rank, list_pos, x);
-      timeline.mark();
-      return;
+    if constexpr (!kLoaded) {
+      wait_async();  // the thread's own copies: no barrier
+      if ((list >> 16) <= row_bin) {  // the shortlist holds the bin and all above it
+        const uint32_t x = threadIdx.x < (list & 0xffffu) ? Chunk::stage_keys()[threadIdx.x] : 0u;
+        const uint32_t list_pos = threadIdx.x < kShortlist ? Chunk::stage_positions()[threadIdx.x] : 0u;
+        const bool above = x > bin.hi, member = bin.holds(x);  // neither where x is 0
+        if (overflow) member_bounds(ss, member ? x : ~0u, member ? x : 0u);
+        uint32_t above_count, member_count;
+        const uint32_t above_rank = Sum::run(ts.c.chunk.sums[0], above, &above_count);
+        const uint32_t member_rank = Sum::run(ts.c.chunk.sums[1], member, &member_count);
+        place<kClaim>(ss, s, r, c, overflow, above_count, member_count);
+        timeline.mark();
+        if (above) put_above(ss.before[0] + above_rank, list_pos, x);
+        if (member) put_member(ss.before[1] + member_rank, list_pos, x);
+        timeline.mark();
+        return;
+      }
+      chunk.template load<false>();  // the shortlist stops above the bin: the chunk's scores
     }
-    if constexpr (listed) chunk.template load<false>();  // the shortlist stops above the bin: the chunk's scores
     // The thread's elements above the bin and in it; thread 0's wrapped ones (the first `off` of
     // its slot 0) come last in position order.
     const uint32_t wrap = threadIdx.x == 0 ? (1u << chunk.off) - 1u : 0u;
@@ -623,6 +646,13 @@ struct AgentSpreadTopK {
     }
     __syncthreads();
   }
+
+  // A 4-byte copy from global to shared memory, in flight until wait_async() (its thread's).
+  __device__ static void copy_async(uint32_t* to, const uint32_t* from) {
+    asm volatile("cp.async.ca.shared.global [%0], [%1], 4;" ::"r"(uint32_t(__cvta_generic_to_shared(to))), "l"(from)
+                 : "memory");
+  }
+  __device__ static void wait_async() { asm volatile("cp.async.wait_all;" ::: "memory"); }
 
   __device__ static void store_release(uint32_t* p, uint32_t v) {
     asm volatile("st.release.gpu.global.u32 [%0], %1;" ::"l"(p), "r"(v) : "memory");
