@@ -84,6 +84,7 @@ struct AgentSpreadTopK {
   // reaches its top ~3% (f32, chunks of 8192).
   static constexpr uint32_t kShortlist = 256;
   static_assert(kShortlist <= uint32_t(kThreads) && kShortlist < (1u << 16), "a shortlist's entry a thread");
+  static_assert(kShortlist <= kMaxK, "a shortlist fits the register agent's stage");
   static constexpr int kCandidatesPerThread = int(kCandidates) / kThreads;
   static constexpr int kAbovePerThread = int(kMaxK) / kThreads;
   static constexpr int kHistVectors = Bins::kBins / 4 / kThreads;  // 16-byte parts of a row histogram per thread
@@ -222,21 +223,30 @@ struct AgentSpreadTopK {
   }
 
   // Kernel 2, the same grid. kClaim: the dense grids' instance, which may claim slots (s.claimed)
-  // and reads the shortlists.
-  template <bool kClaim>
-  __device__ static void split(TempStorage& ts, const SpreadParams& s) {
+  // and reads the shortlists. wait_for_count(): the kernel's wait for the count grid (PDL:
+  // complete, its writes visible), called before this CTA's first access to them.
+  template <bool kClaim, class Wait>
+  __device__ static void split(TempStorage& ts, const SpreadParams& s, Wait wait_for_count) {
     // The dense instance takes the rows last first: count() read them first to last, so the rows
     // it read last, the likeliest to be in L2 still, are read again first (a cycle over more than
     // L2 holds, in the same order, would find none there). Chunks stay in order within a row (the
     // look-back's predecessors are scheduled first).
     const int64_t r = kClaim ? int64_t(gridDim.y) - 1 - int64_t(blockIdx.y) : int64_t(blockIdx.y);
     const unsigned c = blockIdx.x;
+    if constexpr (kClaim) wait_for_count();
     Window w;
     if (!own(s, r, w) || !spread(w.length, s) || int64_t(c) * kCapacity >= w.length) return;
     Timeline timeline(kSplitMarks);
     timeline.mark();
     Chunk chunk(ts.c.chunk, s.p, r, w, ChunkRow{{}, c});
-    // The row's histogram loaded beside the chunk, or beside its shortlist where there is one (two
+    if constexpr (!kClaim) {
+      // The scores (and the window) are count()'s input, not its output: every count CTA waited
+      // for their writer before it let this grid start (PDL), so the chunk loads while count
+      // finishes (kernel-notes, v6 step 51). The dense instance's chunks wait for their lists.
+      chunk.template load<false>();
+      wait_for_count();
+    }
+    // The row's histogram loaded (beside the chunk's list word and entry in the dense instance: two
     // round trips in flight at once, not one after the other), then the k-th's bin from it.
     const uint4* const row_hist = reinterpret_cast<const uint4*>(s.hist + r * Bins::kBins);
     uint4 part[kHistVectors];
@@ -255,22 +265,23 @@ struct AgentSpreadTopK {
         copy_async(Chunk::stage_positions() + threadIdx.x, entries + kShortlist + threadIdx.x);
       }
     }
-    // Without a shortlist (count() wrote none, or this is not the dense instance) the chunk's scores
-    // load now: beside the histogram, or once the list's word is in. Two instances, so that the
-    // chunk's keys are live on one path only (one instance with a flag spilled 72 bytes a thread).
+    // Where count() wrote no shortlist the chunk's scores load as soon as the list's word is in.
+    // Two instances, so that the chunk's keys are live on one path only (one instance with a flag
+    // spilled 72 bytes a thread).
     if constexpr (listed) {
       if ((list >> 16) < uint32_t(Bins::kBins)) return split_chunk<kClaim, false>(ts, s, r, c, chunk, part, list, timeline);
+      chunk.template load<false>();
     }
     split_chunk<kClaim, true>(ts, s, r, c, chunk, part, list, timeline);
+    if constexpr (listed) wait_async();  // the entry's copies, unused here: none in flight at exit
   }
 
-  // split()'s rest for chunk c of row r, whose scores are loaded (kLoaded) or may be spared by its
-  // shortlist (list: its lowest bin and length; its entries in flight to the stage).
+  // split()'s rest for chunk c of row r, whose scores are loaded (kLoaded: in flight) or may be
+  // spared by its shortlist (list: its lowest bin and length; its entries in flight to the stage).
   template <bool kClaim, bool kLoaded>
   __device__ static void split_chunk(TempStorage& ts, const SpreadParams& s, int64_t r, unsigned c, Chunk& chunk,
                                      const uint4 (&part)[kHistVectors], uint32_t list, Timeline& timeline) {
     SplitStorage& ss = ts.c.split;
-    if constexpr (kLoaded) chunk.template load<false>();
     uint32_t* const hist = Chunk::scratch();
 #pragma unroll
     for (int j = 0; j < kHistVectors; ++j) reinterpret_cast<uint4*>(hist)[threadIdx.x + j * kThreads] = part[j];

@@ -1,7 +1,7 @@
 // The spread top-k kernels (agent_spread_topk.cuh), one template per stage: count and split take
 // a CTA per chunk (blockIdx.x) and row (blockIdx.y), finish a CTA per row (one per SM: its shared
 // memory and registers are the largest). Each waits for the kernel before it (PDL: launched
-// early, they wait before touching global memory).
+// early, they wait before touching global memory; split, before touching count's).
 #pragma once
 
 #include "../agent/agent_spread_topk.cuh"
@@ -27,11 +27,14 @@ template <class Policy, class Traits, bool kLarge, SpreadStage kStage, bool kDen
 __global__ void __launch_bounds__(Policy::kThreads, spread_min_ctas_per_sm<Policy, kStage, kDense>())
     spread_topk_kernel(const __grid_constant__ SpreadParams s) {
   using Agent = AgentSpreadTopK<Policy, Traits, kLarge>;
-  pdl_wait();
-  pdl_launch_dependents();
+  const auto wait = [] {
+    pdl_wait();
+    pdl_launch_dependents();
+  };
+  if constexpr (kStage != SpreadStage::Split) wait();  // split waits where its agent says: its scores are count's input
   __shared__ typename Agent::TempStorage storage;
   if constexpr (kStage == SpreadStage::Count) Agent::template count<kDense>(storage, s);
-  else if constexpr (kStage == SpreadStage::Split) Agent::template split<kDense>(storage, s);
+  else if constexpr (kStage == SpreadStage::Split) Agent::template split<kDense>(storage, s, wait);
   else Agent::finish(storage, s);
 }
 
