@@ -74,7 +74,13 @@ describeCuda('choosePath', () => {
       [33, 1 << 20, 4096, 'chunked 8'],         // the large-k policy
       [28, 262144, 2048, 'spread 512'],         // 16 chunks would be shorter than 65536
       [29, 262144, 2048, 'spread 512'],         // 8 chunks too (slower than the spread kernels)
-      [57, 262144, 2048, 'radix 2 streaming'],  // past a quarter of the SMs: no spread kernels
+      [34, 262144, 2048, 'spread 512'],         // past a quarter of the SMs, where the radix kernel would stream
+      [57, 262144, 2048, 'spread 512'],
+      [57, 524287, 2048, 'spread 512'],         // 8 chunks would be shorter than 65536
+      [57, 524288, 2048, 'chunked 8'],
+      [34, 131072, 2048, 'radix 2 streaming'],  // no longer than the spread kernels' threshold
+      [131, 262145, 2048, 'chunked 4'],         // the chunked path first, up to the SMs
+      [132, 262145, 2048, 'batch'],             // the batch kernel from the SM count
       [58, 262144, 2048, 'chunked 4'],          // 4 chunks of 65536
       [64, 262144, 2048, 'chunked 4'],
       [58, 131072, 2048, 'chunked 4'],          // 4 chunks may be 32768 long
@@ -135,8 +141,8 @@ describeCuda('choosePath', () => {
     expect(choose(H200, 1, 1 << 20, 2048, NativeRadixPath.Auto, true).splitLength).toBe(0);
     expect(choose(H200, 1, 1 << 20, 2048, NativeRadixPath.Spread).splitLength).toBe(0);
     expect(choose(H200, 1, 131072, 2048).splitLength).toBe(0);
-    expect(summary(choose(H200, 34, 196608, 2048))).toBe('radix 2 streaming');  // past a quarter of the SMs
-    expect(choose(H200, 34, 196608, 2048).splitLength).toBe(0);
+    expect(summary(choose(H200, 34, 196608, 2048))).toBe('spread 512');  // past a quarter of the SMs
+    expect(choose(H200, 34, 196608, 2048).splitLength).toBe(131072);
     expect(choose(H200, 15, 1 << 20, 2048).splitLength).toBe(0);  // chunked
   });
 

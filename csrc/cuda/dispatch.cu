@@ -779,15 +779,17 @@ int64_t spread_threshold(int64_t rows, int32_t k, bool sorted, const DeviceCaps&
                                                                                   : kRegisterClusterHolds;
 }
 
-// Decode rows longer than spread_threshold take the spread kernels, while the rows are at most a
-// quarter of the SMs (where the radix path gives each row a cluster of 4 or more CTAs): on the
-// H200 they beat the radix kernel's clusters, streaming their chunks, at every measured shape of 1
-// to 32 rows of 196608 to 1048576 scores, f32 and bf16, k 512 and 2048, sorted, deterministic and
-// ReLU rows (1 x 1048576: 74.7 -> 20.4 us; 32 x 1048576 221 -> 197), and lost at 64 rows (262144:
-// 76 -> 109) and at 131072 (1 x 16.4 -> 18.3: the three kernels' fixed costs; kernel-notes, v6
-// step 12).
+// Decode rows longer than spread_threshold take the spread kernels where the chunked path does not
+// (chunked_count comes first) and the rows are fewer than the SMs: on the H200 they beat the radix
+// kernel's clusters, streaming their chunks, at every measured shape of 1 to 32 rows of 196608 to
+// 1048576 scores, f32 and bf16, k 512 and 2048, sorted, deterministic and ReLU rows (1 x 1048576:
+// 74.7 -> 20.4 us; 32 x 1048576 221 -> 197), and lost at 131072 (1 x 16.4 -> 18.3: the three
+// kernels' fixed costs; kernel-notes, v6 step 12). Past a quarter of the SMs, where the radix
+// path's two CTAs a row stream such rows, they won at 34 and 48 rows of 196608 and 262144 by
+// 1.5-2.8x, plateaus, bf16, k = 512, sorted and deterministic too (H100, v6 step 52; they lost at
+// 64 rows of 262144 in v6 step 12, which the chunked path takes now).
 bool use_spread_path(int64_t rows, int64_t max_len, int32_t k, bool sorted, const DeviceCaps& caps) {
-  return rows <= caps.sms / 4 && max_len > spread_threshold(rows, k, sorted, caps) && spread_fits(k, caps);
+  return rows < caps.sms && max_len > spread_threshold(rows, k, sorted, caps) && spread_fits(k, caps);
 }
 
 // The batch path (one CTA per row, each score read once) when the rows alone fill the SMs, the
@@ -932,28 +934,25 @@ std::string unfit_reason(Backend backend, const TopKConfig& cfg, RadixPath path,
          "); the sort backend (backend: 'sort') runs there";
 }
 
-// Whether the path of an op's calls may pass `test`, where it holds for the spread path: the choice
-// depends on the row count, and the spread path takes only row counts of up to a quarter of the
-// SMs, though not always the fewest (its threshold depends on the rows too: spread_threshold), so
-// each of those row counts up to maxRows, and maxRows, tell.
+// The most rows of an op's calls whose path passes `test`, where it holds for the spread path, 0:
+// none. The choice depends on the row count, and the spread path takes only fewer rows than the
+// SMs, though not always the fewest nor every count in between (its threshold depends on the rows,
+// and the chunked path comes first), so each of those row counts up to maxRows, and maxRows, tell.
 template <class Test>
-static bool some_call_takes(Backend backend, const TopKConfig& cfg, RadixPath path, int device, Test&& test) {
-  if (backend != Backend::Radix) return false;
+static int64_t most_rows_taking(Backend backend, const TopKConfig& cfg, RadixPath path, int device, Test&& test) {
+  if (backend != Backend::Radix) return 0;
   const DeviceCaps& caps = device_caps(device);
   const int64_t max_rows = std::max<int64_t>(cfg.max_rows, 1);
   const auto takes = [&](int64_t rows) { return test(choose_path(path, rows, cfg.max_len, cfg.k, cfg.sorted, caps)); };
-  for (int64_t rows = 1; rows <= std::min<int64_t>(max_rows, caps.sms / 4); ++rows)
-    if (takes(rows)) return true;
-  return takes(max_rows);
+  if (takes(max_rows)) return max_rows;
+  for (int64_t rows = std::min<int64_t>(max_rows - 1, caps.sms - 1); rows >= 1; --rows)
+    if (takes(rows)) return rows;
+  return 0;
 }
 
-// The most rows of an op's calls on the spread path, 0: none takes it. Chosen by the heuristic, the
-// path takes at most a quarter of the SMs' rows (choose_path); forced, any of maxRows.
+// The most rows of an op's calls on the spread path (the rows its regions hold), 0: none takes it.
 static int64_t spread_rows(Backend backend, const TopKConfig& cfg, RadixPath path, int device) {
-  if (!some_call_takes(backend, cfg, path, device, [](const PathChoice& c) { return c.kernel == PathKernel::Spread; }))
-    return 0;
-  const int64_t max_rows = std::max<int64_t>(cfg.max_rows, 1);
-  return path == RadixPath::Spread ? max_rows : std::min<int64_t>(max_rows, device_caps(device).sms / 4);
+  return most_rows_taking(backend, cfg, path, device, [](const PathChoice& c) { return c.kernel == PathKernel::Spread; });
 }
 
 // The most chunks (rows x chunks per row) of an op's calls on the chunked path, 0: none takes it.
@@ -983,7 +982,7 @@ static Layout op_layout(Backend backend, const TopKConfig& cfg, RadixPath path, 
 }
 
 bool may_branch(Backend backend, const TopKConfig& cfg, RadixPath path, int device) {
-  return some_call_takes(backend, cfg, path, device, [](const PathChoice& c) { return c.split_length > 0; });
+  return most_rows_taking(backend, cfg, path, device, [](const PathChoice& c) { return c.split_length > 0; }) > 0;
 }
 
 cudaError_t open_branch(Branch& b) {

@@ -205,17 +205,20 @@ describeGpu('TopK op', () => {
     ]);
   });
 
-  // An op for up to 64 rows of 200000 called with 20: on the H200 calls of 1-16 rows take 8-CTA
-  // cached clusters, 17-33 rows the spread kernels (beside the length split's radix kernel for rows
-  // of up to 131072), more rows the radix kernel or the chunked path, so the op's workspace and
-  // branch must serve a row count between one and maxRows (v6 step 38's review).
+  // An op for up to 64 rows of 200000 called with 20 and 40: on the H200 calls of 1-16 rows take
+  // 8-CTA cached clusters, 17-57 rows the spread kernels (beside the length split's radix kernel for
+  // rows of up to 131072; from 34 rows in grids of several waves), more rows the chunked path, so
+  // the op's workspace and branch must serve a row count between one and maxRows (v6 step 38's
+  // review; v6 step 52).
   test('an op whose middle row counts alone take the spread kernels', async () => {
-    const lengths = Array.from({ length: 20 }, (_, r) => [200000, 131073, 131072, 50000, 2049][r % 5]);
-    const scores = makeScores('f32', 20, 200000, ['normal', 'relu'], 5);
-    for (const tieBreak of ['small', 'none'] as const) {
-      const o: RefOptions = { k: 2048, rows: 20, stride: 200000, tieBreak, deterministic: tieBreak === 'small', values: true, lengths };
-      const got = await runOp(scores, o, { backend: 'radix', maxRows: 64, maxLen: 200000 });
-      expect({ tieBreak, errors: checkTopk(got, scores, o) }).toEqual({ tieBreak, errors: [] });
+    for (const rows of [20, 40]) {
+      const lengths = Array.from({ length: rows }, (_, r) => [200000, 131073, 131072, 50000, 2049][r % 5]);
+      const scores = makeScores('f32', rows, 200000, ['normal', 'relu', 'clipped'], 5);
+      for (const tieBreak of ['small', 'none'] as const) {
+        const o: RefOptions = { k: 2048, rows, stride: 200000, tieBreak, deterministic: tieBreak === 'small', values: true, lengths };
+        const got = await runOp(scores, o, { backend: 'radix', maxRows: 64, maxLen: 200000 });
+        expect({ rows, tieBreak, errors: checkTopk(got, scores, o) }).toEqual({ rows, tieBreak, errors: [] });
+      }
     }
   });
 
