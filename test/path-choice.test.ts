@@ -42,8 +42,8 @@ describeCuda('choosePath', () => {
       [4, 131072, 2048, 'radix 8 cached'],
       [17, 131072, 2048, 'radix 4 cached'],     // 8 CTAs a row would need 136 SMs; 4 alone on theirs cache 32768
       [33, 131072, 2048, 'radix 4 cached'],     // 132 CTAs
-      [34, 131072, 2048, 'radix 2 streaming'],  // 2 CTAs a row: chunks of 65536
-      [57, 131072, 2048, 'radix 2 streaming'],  // kernel-notes v5: 2-CTA streaming clusters
+      [34, 131072, 2048, 'spread 512'],         // 2 radix CTAs a row would stream chunks of 65536
+      [57, 131072, 2048, 'spread 512'],
       [58, 131072, 2048, 'chunked 4'],          // 4 x 58 x 4 >= 7 x 132: the batch kernel on chunks of 32768
       [131, 131072, 2048, 'chunked 4'],
       [132, 131072, 2048, 'batch'],             // the rows fill the SMs and are long
@@ -78,13 +78,16 @@ describeCuda('choosePath', () => {
       [57, 262144, 2048, 'spread 512'],
       [57, 524287, 2048, 'spread 512'],         // 8 chunks would be shorter than 65536
       [57, 524288, 2048, 'chunked 8'],
-      [34, 131072, 2048, 'radix 2 streaming'],  // no longer than the spread kernels' threshold
+      [34, 81920, 2048, 'radix 2 streaming'],   // no longer than the spread kernels' threshold there
+      [34, 81921, 2048, 'spread 512'],
+      [66, 131071, 2048, 'spread 512'],         // up to half the SMs: two radix CTAs a row
+      [67, 131071, 2048, 'radix 1 streaming'],
+      [33, 131072, 2048, 'radix 4 cached'],
       [131, 262145, 2048, 'chunked 4'],         // the chunked path first, up to the SMs
       [132, 262145, 2048, 'batch'],             // the batch kernel from the SM count
       [58, 262144, 2048, 'chunked 4'],          // 4 chunks of 65536
       [64, 262144, 2048, 'chunked 4'],
       [58, 131072, 2048, 'chunked 4'],          // 4 chunks may be 32768 long
-      [57, 131072, 2048, 'radix 2 streaming'],
       [131, 1 << 20, 2048, 'chunked 4'],
       [33, 1 << 20, 4097, 'radix 4 streaming'], // k above the batch kernel's
       [1, 1 << 20, 4096, 'radix 8 streaming'],  // k above the register policy's
@@ -119,7 +122,7 @@ describeCuda('choosePath', () => {
     // rows, a CTA on each SM, cache them.
     expect(summary(choose(H200, 133, 16385, 2048))).toBe('radix 1 streaming');
     expect(summary(choose(H200, 132, 16385, 2048))).toBe('radix 1 cached');
-    expect(choose(H200, 57, 131072, 2048)).toMatchObject({ regionWords: 2 * 8192, chunkCap: 0 });
+    expect(choose(H200, 57, 81920, 2048)).toMatchObject({ regionWords: 2 * 8192, chunkCap: 0 });  // two streaming CTAs a row
     expect(choose(H200, 132, 131072, 2048).smemBytes).toBeGreaterThan(52 * KB);
     expect(4 * (choose(H200, 132, 131072, 2048).smemBytes + KB)).toBeLessThanOrEqual(228 * KB);
     expect(choose(H200, 132, 131072, 2049).smemBytes).toBeGreaterThan(104 * KB);
@@ -142,7 +145,7 @@ describeCuda('choosePath', () => {
     expect(choose(H200, 1, 1 << 20, 2048, NativeRadixPath.Spread).splitLength).toBe(0);
     expect(choose(H200, 1, 131072, 2048).splitLength).toBe(0);
     expect(summary(choose(H200, 34, 196608, 2048))).toBe('spread 512');  // past a quarter of the SMs
-    expect(choose(H200, 34, 196608, 2048).splitLength).toBe(131072);
+    expect(choose(H200, 34, 196608, 2048).splitLength).toBe(81920);
     expect(choose(H200, 15, 1 << 20, 2048).splitLength).toBe(0);  // chunked
   });
 

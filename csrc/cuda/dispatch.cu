@@ -768,11 +768,16 @@ constexpr int64_t kRegisterClusterHolds = int64_t(RegisterTopKPolicy900FewRows::
 
 // The longest decode row the spread kernels leave to the radix kernel: a register cluster's
 // 131072 (16 x 8192), or, unsorted, 262144 where 8-CTA clusters that each have an SM alone cache
-// the whole row (rows * 8 <= SMs, and the shape fits the device; kernel-notes, v6 step 38). Sorted
-// rows take the spread kernels above 131072: the radix path sorts in three more kernels.
+// the whole row (rows * 8 <= SMs, and the shape fits the device; kernel-notes, v6 step 38), or
+// 81920 where the radix path gives each row two CTAs (a quarter to half of the SMs as rows), which
+// stream rows past 65536: there the spread kernels won from 98304 (34 and 57 rows, plateaus too)
+// and tied at 65537 (v6 step 53). Sorted rows take the spread kernels above 131072: the radix path
+// sorts in three more kernels.
 int64_t spread_threshold(int64_t rows, int32_t k, bool sorted, const DeviceCaps& caps) {
   constexpr int64_t kCachedClusterHolds = int64_t(tuning::kMaxClusterSize) * tuning::kMaxChunkCacheAlone;
+  constexpr int64_t kTwoCtasStream = 81920;
   if (sorted || !caps.clusters) return kRegisterClusterHolds;
+  if (rows > caps.sms / 4 && rows <= caps.sms / 2) return kTwoCtasStream;
   const RadixPlan plan = choose_radix_plan(rows, kCachedClusterHolds, caps);
   const auto shape = radix_shape(kCachedClusterHolds, k, plan, caps);
   return plan.cluster == tuning::kMaxClusterSize && shape && shape->chunk_cap > 0 ? kCachedClusterHolds
