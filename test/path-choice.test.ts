@@ -67,7 +67,7 @@ describeCuda('choosePath', () => {
       [16, 262144, 2048, 'radix 8 cached'],     // 128 CTAs
       [17, 262144, 2048, 'spread 512'],         // 8 CTAs a row would need 136 SMs: the spread kernels
       [1, 262145, 2048, 'spread 512'],          // longer than 8 CTAs cache
-      [14, 1 << 20, 2048, 'spread 512'],        // up to a quarter of the SMs, and too few rows for 16 chunks
+      [14, 1 << 20, 2048, 'spread 512'],        // too few rows for 16 chunks
       [15, 1 << 20, 2048, 'chunked 16'],        // 4 x 15 x 16 >= 7 x 132
       [16, 1 << 20, 2048, 'chunked 16'],
       [29, 1 << 20, 2048, 'chunked 8'],
@@ -82,7 +82,6 @@ describeCuda('choosePath', () => {
       [34, 81921, 2048, 'spread 512'],
       [66, 131071, 2048, 'spread 512'],         // up to half the SMs: two radix CTAs a row
       [67, 131071, 2048, 'radix 1 streaming'],
-      [33, 131072, 2048, 'radix 4 cached'],
       [131, 262145, 2048, 'chunked 4'],         // the chunked path first, up to the SMs
       [132, 262145, 2048, 'batch'],             // the batch kernel from the SM count
       [58, 262144, 2048, 'chunked 4'],          // 4 chunks of 65536
@@ -131,9 +130,10 @@ describeCuda('choosePath', () => {
   test('the length split: unsorted spread ops leave rows short on the device to the radix kernel', () => {
     // Rows of at most the spread path's threshold on the device take what an op of that maxLen
     // takes (radix clusters), beside the spread kernels: 262144 where 8-CTA clusters cache it
-    // (rows * 8 <= SMs), 131072 otherwise; sorted ops, forced paths and other paths do not split.
+    // (rows * 8 <= SMs), 81920 where two CTAs a row stream longer ones (34-66 rows), 131072
+    // otherwise; sorted ops, forced paths and other paths do not split.
     for (const [rows, maxLen, k, split] of [[1, 1 << 20, 2048, 262144], [8, 1 << 20, 2048, 262144], [14, 1 << 20, 512, 262144],
-      [20, 524288, 2048, 131072]]) {
+      [20, 524288, 2048, 131072], [40, 524287, 2048, 81920]]) {
       expect([rows, k, choose(H200, rows, maxLen, k).splitLength]).toEqual([rows, k, split]);
       expect(summary(choose(H200, rows, split, k))).toMatch(/^radix /);
     }

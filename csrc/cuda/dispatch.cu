@@ -54,8 +54,8 @@ using SomeSpreadAgent = SpreadAgent<DTypeTraits<DType::F32>, false>;
 // Every region is written before it is read within one call, but for the spread path's
 // histograms, flags, bounds, cursors and shortlists, [0, zeroed): zero when the workspace is
 // allocated; all but the shortlists left zero by every call (agent_spread_topk.cuh; a split
-// CTA reads its chunk's whole shortlist, past the length count() wrote this call). An op whose calls may take the spread path (some row
-// count up to its maxRows) has its regions first, then those of the chunked path (an op whose
+// CTA reads its chunk's whole shortlist, past the length count() wrote this call). An op whose
+// calls may take the spread path (some row count up to its maxRows) has its regions first, then those of the chunked path (an op whose
 // calls may take it), then those of the other paths; the chunked path's top-k of the candidates
 // takes the radix path's regions of the op (the same rows and k).
 struct Layout {
@@ -943,12 +943,19 @@ std::string unfit_reason(Backend backend, const TopKConfig& cfg, RadixPath path,
 // none. The choice depends on the row count, and the spread path takes only fewer rows than the
 // SMs, though not always the fewest nor every count in between (its threshold depends on the rows,
 // and the chunked path comes first), so each of those row counts up to maxRows, and maxRows, tell.
+// It depends on a call's span too (the shorter of maxLen and its stride, run_radix): the spread
+// path takes spans past its threshold, the chunked path (first) long enough ones, so at each row
+// count maxLen and the shortest span past the threshold tell.
 template <class Test>
 static int64_t most_rows_taking(Backend backend, const TopKConfig& cfg, RadixPath path, int device, Test&& test) {
   if (backend != Backend::Radix) return 0;
   const DeviceCaps& caps = device_caps(device);
   const int64_t max_rows = std::max<int64_t>(cfg.max_rows, 1);
-  const auto takes = [&](int64_t rows) { return test(choose_path(path, rows, cfg.max_len, cfg.k, cfg.sorted, caps)); };
+  const auto takes = [&](int64_t rows) {
+    const int64_t shortest = std::min(cfg.max_len, spread_threshold(rows, cfg.k, cfg.sorted, caps) + 1);
+    return test(choose_path(path, rows, cfg.max_len, cfg.k, cfg.sorted, caps)) ||
+           (shortest < cfg.max_len && test(choose_path(path, rows, shortest, cfg.k, cfg.sorted, caps)));
+  };
   if (takes(max_rows)) return max_rows;
   for (int64_t rows = std::min<int64_t>(max_rows - 1, caps.sms - 1); rows >= 1; --rows)
     if (takes(rows)) return rows;

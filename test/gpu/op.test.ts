@@ -207,12 +207,12 @@ describeGpu('TopK op', () => {
 
   // An op for up to 64 rows of 200000 called with 20 and 40: on the H200 calls of 1-16 rows take
   // 8-CTA cached clusters, 17-57 rows the spread kernels (beside the length split's radix kernel for
-  // rows of up to 131072; from 34 rows in grids of several waves), more rows the chunked path, so
-  // the op's workspace and branch must serve a row count between one and maxRows (v6 step 38's
-  // review; v6 step 52).
+  // rows of up to 131072 at 17-33 rows, 81920 at 34-66; grids of several waves from 22 rows), more
+  // rows the chunked path, so the op's workspace and branch must serve a row count between one and
+  // maxRows (v6 step 38's review; v6 step 52).
   test('an op whose middle row counts alone take the spread kernels', async () => {
     for (const rows of [20, 40]) {
-      const lengths = Array.from({ length: rows }, (_, r) => [200000, 131073, 131072, 50000, 2049][r % 5]);
+      const lengths = Array.from({ length: rows }, (_, r) => [200000, 131073, 131072, 81921, 81920, 50000, 2049][r % 7]);
       const scores = makeScores('f32', rows, 200000, ['normal', 'relu', 'clipped'], 5);
       for (const tieBreak of ['small', 'none'] as const) {
         const o: RefOptions = { k: 2048, rows, stride: 200000, tieBreak, deterministic: tieBreak === 'small', values: true, lengths };
@@ -220,6 +220,17 @@ describeGpu('TopK op', () => {
         expect({ rows, tieBreak, errors: checkTopk(got, scores, o) }).toEqual({ rows, tieBreak, errors: [] });
       }
     }
+  });
+
+  // A call's stride shorter than the op's maxLen picks its path too: an op for up to 64 rows of
+  // 131072 (58-66 rows: the chunked path) called with 60 rows at a stride of 100000, too short for
+  // four chunks, takes the spread kernels, whose regions must hold 60 rows (step 52's review).
+  test('a stride shorter than maxLen that takes the spread kernels at a row count maxLen does not', async () => {
+    const rows = 60, stride = 100000;
+    const scores = makeScores('f32', rows, stride, ['normal', 'relu'], 9);
+    const o: RefOptions = { k: 2048, rows, stride, values: true };
+    const got = await runOp(scores, o, { backend: 'radix', maxRows: 64, maxLen: 131072 });
+    expect(checkTopk(got, scores, o)).toEqual([]);
   });
 
   // The chunked path as the heuristic takes it: 60 rows of up to 131072, four chunks a row (on

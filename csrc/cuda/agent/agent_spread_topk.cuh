@@ -12,10 +12,11 @@
 //     candidates, a chunk claims its slots from the row's cursor by one atomic and writes its
 //     elements there, in position order within the chunk; the chunks' order among them is the
 //     atomics', and finish() puts the chunks back in row order by their counts and slots.
-//     In such grids (the kernels' dense instances) count() also writes each chunk's shortlist: its elements in its
-//     greatest bins, at most kShortlist, by position, and the lowest of those bins. A chunk whose
-//     shortlist reaches down to the row's bin splits the shortlist instead of loading its scores
-//     again (normal rows: every chunk, a 16th of the bytes); the others load them.
+//     In such grids (the kernels' dense instances) count() also writes each chunk's shortlist:
+//     its elements in its greatest bins, at most kShortlist, by position, and the lowest of those
+//     bins. A chunk whose shortlist reaches down to the row's bin splits the shortlist instead of
+//     loading its scores again (normal rows: every chunk, a 16th of the bytes); the others load
+//     them.
 //  3. finish(): one CTA per row selects the remaining of the candidates by (key, position in the
 //     tie-break's order), merges them into the elements above the bin by position, and writes the
 //     row as the register agent does (sorted on chip when asked).
@@ -56,7 +57,8 @@ struct SpreadParams {
   uint32_t* cursor;  // [rows]: the slots claimed so far, those above the bin in bits 16-31, members in 0-15
   uint32_t* above;   // [rows][2][kMaxK]: positions, then keys, of the elements above the bin, by position
   uint32_t* cand;    // [rows][2][kCandidates]: keys, then positions, of the kept members, by position
-  uint32_t* lists;   // [rows][chunks]: a chunk's shortlist, its lowest bin in bits 16-31 (kBins: none) and its length in 0-15
+  uint32_t* lists;   // [rows][chunks]: a chunk's shortlist, its lowest bin in bits 16-31 (kBins:
+                     // none) and its length in 0-15
   uint32_t* shortlist;  // [rows][chunks][2][kShortlist]: keys, then positions in the chunk, by position
   uint32_t chunks;   // chunks per row of status and bounds: the rows the spread kernels hold are at most
                      // chunks x kCapacity long
