@@ -55,9 +55,10 @@ using SomeSpreadAgent = SpreadAgent<DTypeTraits<DType::F32>, false>;
 // histograms, flags, bounds, cursors and shortlists, [0, zeroed): zero when the workspace is
 // allocated; all but the shortlists left zero by every call (agent_spread_topk.cuh; a split
 // CTA reads its chunk's whole shortlist, past the length count() wrote this call). An op whose
-// calls may take the spread path (some row count up to its maxRows) has its regions first, then those of the chunked path (an op whose
-// calls may take it), then those of the other paths; the chunked path's top-k of the candidates
-// takes the radix path's regions of the op (the same rows and k).
+// calls may take the spread path (some row count up to its maxRows) has its regions first, then
+// those of the chunked path (an op whose calls may take it), then those of the other paths; the
+// chunked path's top-k of the candidates takes the radix path's regions of the op (the same rows
+// and k).
 struct Layout {
   size_t spread_hist = 0;    // uint32 [rows, bins]
   size_t spread_status = 0;  // uint32 [rows, chunks]
