@@ -233,6 +233,33 @@ describeGpu('TopK op', () => {
     expect(checkTopk(got, scores, o)).toEqual([]);
   });
 
+  // One op serves every call within its maxima, one call after another: the path follows each
+  // call's rows and stride (and device lengths), while the workspace and the branch were sized once
+  // for the op. An op of 64 x 200000 called with 1 to 64 rows at strides of 200000 down to 8192 (on
+  // the H200: cached clusters, the spread kernels beside the length split, the chunked path, the
+  // register and radix kernels), eager and graph-safe.
+  test('one op serves calls of every row count and stride within its maxima, in turn', async () => {
+    const shapes: [number, number][] = [[1, 200000], [20, 200000], [40, 100000], [60, 81921], [64, 8192], [60, 100000], [20, 131072], [64, 200000]];
+    for (const graphSafe of [false, true]) {
+      const op = new TopK({ k: 2048, maxRows: 64, maxLen: 200000, backend: 'radix', tieBreak: 'small', deterministic: true, graphSafe });
+      const stream = new Stream();
+      for (const [rows, stride] of shapes) {
+        const scores = makeScores('f32', rows, stride, ['normal', 'relu', 'clipped'], rows + stride);
+        const lengths = Int32Array.from({ length: rows }, (_, r) => Math.min(stride, [stride, stride - 1, 81921, 81920, 2049, 0][r % 6]));
+        const o: RefOptions = { k: 2048, rows, stride, tieBreak: 'small', deterministic: true, lengths };
+        const dScores = DeviceBuffer.from(scores), dLengths = DeviceBuffer.from(lengths);
+        const out = DeviceBuffer.alloc({ dtype: 'i32', length: rows * 2048 });
+        await op.runAsync({ scores: dScores, rows, stride, lengths: dLengths, out, stream });
+        const indices = new Int32Array(rows * 2048);
+        out.copyTo(indices);
+        expect({ graphSafe, rows, stride, errors: checkTopk({ indices }, scores, o) }).toEqual({ graphSafe, rows, stride, errors: [] });
+        for (const x of [out, dLengths, dScores]) x.dispose();
+      }
+      op.dispose();
+      stream.dispose();
+    }
+  });
+
   // The chunked path as the heuristic takes it: 60 rows of up to 131072, four chunks a row (on
   // GPUs of up to 137 SMs: 4 x 60 x 4 >= 7 x SMs; on larger ones the radix clusters take them, and
   // the case still checks those), rows shorter on the device in graph-safe replays.
