@@ -202,6 +202,32 @@ export interface NativeAddon {
    * device described by `device`; no device is used (tests of the choice for every GPU class).
    */
   choosePath?(device: NativeDeviceCaps, shape: { rows: number; maxLen: number; k: number; sorted?: boolean }, path: NativeRadixPath): NativePathChoice;
+  /**
+   * The path a call of `rows` rows at `stride` takes on a radix op of `op` (its shape rows:
+   * maxRows when graph-safe; its span: the shorter of maxLen and the stride); no device is used.
+   */
+  callPath?(device: NativeDeviceCaps, op: NativeOpShape, path: NativeRadixPath, rows: number, stride: number): NativePathChoice;
+  /** What a radix op's workspace holds for the calls it may take; no device is used. */
+  opRegions?(device: NativeDeviceCaps, op: NativeOpShape, path: NativeRadixPath): NativeOpRegions;
+}
+
+/** An op's shape as the path choice takes it. */
+export interface NativeOpShape {
+  maxRows: number;
+  maxLen: number;
+  k: number;
+  sorted?: boolean;
+  graphSafe?: boolean;
+}
+
+/** The regions of an op's workspace: every call's path must fit them. */
+export interface NativeOpRegions {
+  /** The most rows of a call on the spread path (0: none takes it). */
+  spreadRows: number;
+  /** The most chunks (rows x chunks per row) of a call on the chunked path (0: none takes it). */
+  chunkSlots: number;
+  /** Whether a call may split its rows by length (the op then holds a branch stream). */
+  branches: boolean;
 }
 
 /** What the path choice reads of a device. */

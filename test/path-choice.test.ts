@@ -220,3 +220,74 @@ describeCuda('choosePath', () => {
     expect(summary(choose(tiny, 1, 131072, 2048))).toBe('none');
   });
 });
+
+// Every call an op may take against the regions its workspace holds (opRegions): the spread path's
+// rows, the chunked path's chunks and the branch of the length split. A call's path follows its
+// shape rows and its span (callPath), so the sweep takes every row count up to maxRows and the
+// strides at which the paths change (each threshold and one past it), up to maxLen.
+const describeRegions = native.callPath && native.opRegions ? describe : describe.skip;
+describeRegions('op regions', () => {
+  const STRIDES = [8192, 32768, 65536, 65537, 81920, 81921, 98304, 131072, 131073, 196608, 262144, 262145, 524287, 524288, 1 << 20];
+  const MAX_LENS = [65536, 81921, 131072, 196608, 262145, 524288, 1 << 20];
+  const MAX_ROWS = [1, 8, 16, 17, 28, 33, 34, 48, 57, 58, 64, 66, 67, 131, 140];
+
+  /** Each op of the sweep on `device` with `path`: its regions and the most every call of it takes. */
+  function sweep(device: NativeDeviceCaps, path: NativeRadixPath, ks: number[]) {
+    const ops = [];
+    for (const maxLen of MAX_LENS)
+      for (const maxRows of MAX_ROWS)
+        for (const k of ks)
+          for (const sorted of [false, true])
+            for (const graphSafe of [false, true]) {
+              const op = { maxRows, maxLen, k, sorted, graphSafe };
+              const regions = native.opRegions!(device, op, path);
+              const most = { spreadRows: 0, chunkSlots: 0, branches: false };
+              for (const stride of [...STRIDES.filter((s) => s < maxLen), maxLen])
+                for (let rows = 1; rows <= maxRows; rows++) {
+                  const c = native.callPath!(device, op, path, rows, stride);
+                  if (c.kernel === NativePathKernel.Spread) most.spreadRows = Math.max(most.spreadRows, rows);
+                  if (c.kernel === NativePathKernel.Chunked) most.chunkSlots = Math.max(most.chunkSlots, rows * c.chunks);
+                  if (c.splitLength > 0) most.branches = true;
+                }
+              ops.push({ op, regions, most });
+            }
+    return ops;
+  }
+
+  const cases: [string, NativeDeviceCaps, NativeRadixPath, number[]][] = [
+    ['H200, the heuristic', H200, NativeRadixPath.Auto, [512, 2048, 4096]],
+    ['H200, spread forced', H200, NativeRadixPath.Spread, [2048]],
+    ['H200, chunked forced', H200, NativeRadixPath.Chunked, [2048]],
+    ['B200, the heuristic', GPUS['sm_100 (B200)'], NativeRadixPath.Auto, [2048]],
+    ['A100, the heuristic', GPUS['sm_80 (A100)'], NativeRadixPath.Auto, [2048]],
+  ];
+  test.each(cases)('%s: the regions are the most its calls take', (_name, device, path, ks) => {
+    const ops = sweep(device, path, ks);
+    // Holding each call is `most <= regions`; tight regions (no call could use more) are equality.
+    const wrong = ops.filter(({ regions, most }) => JSON.stringify(regions) !== JSON.stringify(most));
+    expect(wrong.slice(0, 5)).toEqual([]);
+    // The sweep reaches both paths and the branch (on the heuristic's devices with clusters).
+    if (device.clusterLaunch && path === NativeRadixPath.Auto) {
+      expect(ops.some(({ most }) => most.spreadRows > 0)).toBe(true);
+      expect(ops.some(({ most }) => most.chunkSlots > 0)).toBe(true);
+      expect(ops.some(({ most }) => most.branches)).toBe(true);
+    }
+  });
+
+  test('a call past the spread threshold on an op whose maxLen the chunked path takes needs spread regions', () => {
+    // 60 rows of 131072 take the chunked path; a call at a stride of 100000 the spread kernels.
+    const op = { maxRows: 64, maxLen: 131072, k: 2048 };
+    expect(native.callPath!(H200, op, NativeRadixPath.Auto, 60, 131072).kernel).toBe(NativePathKernel.Chunked);
+    expect(native.callPath!(H200, op, NativeRadixPath.Auto, 60, 100000).kernel).toBe(NativePathKernel.Spread);
+    expect(native.opRegions!(H200, op, NativeRadixPath.Auto).spreadRows).toBeGreaterThanOrEqual(60);
+  });
+
+  test('a graph-safe op takes the path of its maxRows, whatever rows a call has', () => {
+    const op = { maxRows: 64, maxLen: 131072, k: 2048, graphSafe: true };
+    expect(native.callPath!(H200, op, NativeRadixPath.Auto, 60, 100000).kernel).toBe(NativePathKernel.Spread);
+    expect(native.callPath!(H200, op, NativeRadixPath.Auto, 8, 131072)).toEqual(native.callPath!(H200, op, NativeRadixPath.Auto, 64, 131072));
+    // Its regions follow maxRows alone: 64 rows take the chunked path at maxLen, the spread kernels
+    // past 81920; fewer rows' paths never run.
+    expect(native.opRegions!(H200, op, NativeRadixPath.Auto)).toEqual({ spreadRows: 64, chunkSlots: 64 * 4, branches: true });
+  });
+});

@@ -79,6 +79,8 @@ Napi::Object InitModule(Napi::Env env, Napi::Object exports) {
   exports.Set("readProbe", Napi::Function::New<ReadProbe>(env, "readProbe"));
   exports.Set("hold", Napi::Function::New<Hold>(env, "hold"));
   exports.Set("choosePath", Napi::Function::New<ChoosePath>(env, "choosePath"));
+  exports.Set("callPath", Napi::Function::New<CallPath>(env, "callPath"));
+  exports.Set("opRegions", Napi::Function::New<OpRegions>(env, "opRegions"));
 #endif
   return exports;
 }

@@ -154,9 +154,13 @@ Napi::Value Tuning(const Napi::CallbackInfo& info) {
   return o;
 }
 
-Napi::Value ChoosePath(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  const Napi::Object d = object_arg(info[0], "device");
+namespace {
+
+// A device as the path choice knows it: { computeCapability: "9.0", multiProcessors,
+// maxSharedMemoryPerBlockOptin, clusterLaunch } (cudaStatus().devices' fields).
+cuda::DeviceCaps caps_arg(Napi::Value value) {
+  Napi::Env env = value.Env();
+  const Napi::Object d = object_arg(value, "device");
   const Napi::Value cc = d.Get("computeCapability");
   int major = 0, minor = 0;
   if (!cc.IsString() || std::sscanf(cc.As<Napi::String>().Utf8Value().c_str(), "%d.%d", &major, &minor) != 2)
@@ -166,12 +170,24 @@ Napi::Value ChoosePath(const Napi::CallbackInfo& info) {
   caps.sms = int(int_arg(d.Get("multiProcessors"), "device.multiProcessors", 1, 1 << 20));
   caps.smem_optin = int(int_arg(d.Get("maxSharedMemoryPerBlockOptin"), "device.maxSharedMemoryPerBlockOptin", 0, 1 << 30));
   caps.clusters = bool_arg(d.Get("clusterLaunch"), "device.clusterLaunch");
-  const Napi::Object shape = object_arg(info[1], "shape");
-  const cuda::PathChoice c = cuda::choose_path(cuda::RadixPath(int_arg(info[2], "path", 0, 6)),
-                                               int_arg(shape.Get("rows"), "shape.rows", 1),
-                                               int_arg(shape.Get("maxLen"), "shape.maxLen", 1, INT32_MAX),
-                                               int32_t(int_arg(shape.Get("k"), "shape.k", 1, INT32_MAX)),
-                                               shape.Has("sorted") && bool_arg(shape.Get("sorted"), "shape.sorted"), caps);
+  return caps;
+}
+
+// An op's shape as the path choice takes it: { maxRows, maxLen, k, sorted?, graphSafe? }.
+TopKConfig op_arg(Napi::Value value) {
+  const Napi::Object op = object_arg(value, "op");
+  TopKConfig cfg;
+  cfg.max_rows = int_arg(op.Get("maxRows"), "op.maxRows", 1, INT32_MAX);
+  cfg.max_len = int_arg(op.Get("maxLen"), "op.maxLen", 1, INT32_MAX);
+  cfg.k = int32_t(int_arg(op.Get("k"), "op.k", 1, INT32_MAX));
+  cfg.sorted = op.Has("sorted") && bool_arg(op.Get("sorted"), "op.sorted");
+  cfg.graph_safe = op.Has("graphSafe") && bool_arg(op.Get("graphSafe"), "op.graphSafe");
+  return cfg;
+}
+
+cuda::RadixPath path_arg(Napi::Value value) { return cuda::RadixPath(int_arg(value, "path", 0, 6)); }
+
+Napi::Object path_choice(Napi::Env env, const cuda::PathChoice& c) {
   Napi::Object o = Napi::Object::New(env);
   o.Set("kernel", int32_t(c.kernel));
   o.Set("ctasPerRow", c.plan.cluster);
@@ -182,6 +198,35 @@ Napi::Value ChoosePath(const Napi::CallbackInfo& info) {
   o.Set("smemBytes", double(c.smem_bytes));
   o.Set("splitLength", double(c.split_length));
   o.Set("chunks", c.chunks);
+  return o;
+}
+
+}  // namespace
+
+Napi::Value ChoosePath(const Napi::CallbackInfo& info) {
+  const cuda::DeviceCaps caps = caps_arg(info[0]);
+  const Napi::Object shape = object_arg(info[1], "shape");
+  const cuda::PathChoice c = cuda::choose_path(path_arg(info[2]), int_arg(shape.Get("rows"), "shape.rows", 1),
+                                               int_arg(shape.Get("maxLen"), "shape.maxLen", 1, INT32_MAX),
+                                               int32_t(int_arg(shape.Get("k"), "shape.k", 1, INT32_MAX)),
+                                               shape.Has("sorted") && bool_arg(shape.Get("sorted"), "shape.sorted"), caps);
+  return path_choice(info.Env(), c);
+}
+
+Napi::Value CallPath(const Napi::CallbackInfo& info) {
+  const cuda::DeviceCaps caps = caps_arg(info[0]);
+  const TopKConfig cfg = op_arg(info[1]);
+  const int64_t rows = int_arg(info[3], "rows", 1, cfg.max_rows);
+  const int64_t stride = int_arg(info[4], "stride", 1, INT32_MAX);
+  return path_choice(info.Env(), cuda::call_path(cfg, path_arg(info[2]), rows, stride, caps));
+}
+
+Napi::Value OpRegions(const Napi::CallbackInfo& info) {
+  const cuda::OpRegions r = cuda::op_regions(Backend::Radix, op_arg(info[1]), path_arg(info[2]), caps_arg(info[0]));
+  Napi::Object o = Napi::Object::New(info.Env());
+  o.Set("spreadRows", double(r.spread_rows));
+  o.Set("chunkSlots", double(r.chunk_slots));
+  o.Set("branches", r.branches);
   return o;
 }
 

@@ -1,5 +1,5 @@
 // What the addon was built with and what it finds at run time: buildInfo(), cudaStatus(),
-// tuning(), errorCodes(), and (CUDA builds) choosePath(). Available in every build; CUDA-only
+// tuning(), errorCodes(), and (CUDA builds) choosePath(), callPath() and opRegions(). Available in every build; CUDA-only
 // parts say so.
 #pragma once
 #include <napi.h>
@@ -15,6 +15,12 @@ Napi::Value ErrorCodes(const Napi::CallbackInfo& info);
 // choosePath(device, shape, path): the kernel and CTA shape choose_path picks for a shape on a
 // device described by its capabilities (tests of the choice on every GPU class, on any machine).
 Napi::Value ChoosePath(const Napi::CallbackInfo& info);
+// callPath(device, op, path, rows, stride): the path a call of `rows` rows at `stride` takes on a
+// radix op of `op` ({ maxRows, maxLen, k, sorted?, graphSafe? }); opRegions(device, op, path):
+// what that op's workspace holds ({ spreadRows, chunkSlots, branches }). Tests hold every call to
+// its op's regions.
+Napi::Value CallPath(const Napi::CallbackInfo& info);
+Napi::Value OpRegions(const Napi::CallbackInfo& info);
 #endif
 
 }  // namespace nsa::binding

@@ -176,7 +176,8 @@ Failure run_on_lane(const DeviceJob& job, DeviceLane& lane) {
                           size_t(host.page_table_rows) * size_t(host.page_table_stride) * sizeof(int32_t),
                           per_row, per_row};
   constexpr size_t kInputs = sizeof(sizes) / sizeof(sizes[0]);
-  const size_t workspace = cuda::workspace_bytes(job.backend, cfg, cuda::RadixPath::Auto, job.device);
+  const cuda::OpPlan plan = cuda::plan_op(job.backend, cfg, cuda::RadixPath::Auto, job.device);
+  const size_t workspace = plan.layout.total;
   size_t at[kInputs + 2];  // where each input, then the indices, then the values go
   size_t total = align_up(workspace);
   for (size_t i = 0; i < kInputs; ++i) {
@@ -218,10 +219,10 @@ Failure run_on_lane(const DeviceJob& job, DeviceLane& lane) {
   dev.out_indices = reinterpret_cast<int32_t*>(base + at[kInputs]);
   dev.out_values = host.out_values ? base + at[kInputs + 1] : nullptr;
   // The arena served other configurations before: what this one's calls expect zero is cleared.
-  if (const size_t zeroed = cuda::workspace_zeroed_bytes(job.backend, cfg, cuda::RadixPath::Auto, job.device))
-    if (cudaError_t err = cudaMemsetAsync(base, 0, zeroed, lane.stream); err != cudaSuccess)
+  if (plan.layout.zeroed)
+    if (cudaError_t err = cudaMemsetAsync(base, 0, plan.layout.zeroed, lane.stream); err != cudaSuccess)
       return {err, "clearing the workspace"};
-  if (cudaError_t err = cuda::run_topk(job.backend, cfg, cuda::RadixPath::Auto, dev, base, workspace, lane.stream);
+  if (cudaError_t err = cuda::run_topk(plan, dev, base, workspace, lane.stream);
       err != cudaSuccess) {
     return {err, "running top-k"};
   }

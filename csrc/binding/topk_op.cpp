@@ -57,25 +57,24 @@ TopKOp::TopKOp(const Napi::CallbackInfo& info) : Napi::ObjectWrap<TopKOp>(info) 
   Napi::Env env = info.Env();
   // TopK checked the maxima. The workspace and launch shapes take at least 1 of each and runs are
   // held to them (rows in Run, sort strides in run_topk), so unpack_config's ranges suffice.
-  cfg_ = unpack_config(info[0], "config");
-  backend_ = Backend(int_arg(info[1], "backend (Radix = 1 or Sort = 2)", 1, 2));
-  device_ = int(int_arg(info[2], "device", 0, 1 << 16));
-  path_ = cuda::RadixPath(int_arg(info[3], "path", 0, 6));
-  DeviceGuard guard(device_);
-  check_cuda(env, guard.error(), "selecting device " + std::to_string(device_));
-  if (const std::string why = cuda::unfit_reason(backend_, cfg_, path_, device_); !why.empty())
+  const TopKConfig cfg = unpack_config(info[0], "config");
+  const Backend backend = Backend(int_arg(info[1], "backend (Radix = 1 or Sort = 2)", 1, 2));
+  const int device = int(int_arg(info[2], "device", 0, 1 << 16));
+  const cuda::RadixPath path = cuda::RadixPath(int_arg(info[3], "path", 0, 6));
+  DeviceGuard guard(device);
+  check_cuda(env, guard.error(), "selecting device " + std::to_string(device));
+  if (const std::string why = cuda::unfit_reason(backend, cfg, path, device); !why.empty())
     throw_error(env, ErrorCode::CudaUnavailable, why);
+  plan_ = cuda::plan_op(backend, cfg, path, device);
   // A constructor that throws gets no destructor: what was made is released first.
   const auto check = [&](cudaError_t err, const std::string& what) {
     if (err != cudaSuccess) release();
     check_cuda(env, err, what);
   };
-  workspace_bytes_ = cuda::workspace_bytes(backend_, cfg_, path_, device_);
-  check(cudaMalloc(&workspace_, workspace_bytes_), "allocating a " + std::to_string(workspace_bytes_) + "-byte workspace");
-  if (const size_t zeroed = cuda::workspace_zeroed_bytes(backend_, cfg_, path_, device_))
-    check(cudaMemset(workspace_, 0, zeroed), "clearing the workspace");
-  if (cuda::may_branch(backend_, cfg_, path_, device_))
-    check(cuda::open_branch(branch_), "making the op's branch stream and events");
+  const size_t bytes = plan_.layout.total;
+  check(cudaMalloc(&workspace_, bytes), "allocating a " + std::to_string(bytes) + "-byte workspace");
+  if (plan_.layout.zeroed) check(cudaMemset(workspace_, 0, plan_.layout.zeroed), "clearing the workspace");
+  if (plan_.regions.branches) check(cuda::open_branch(branch_), "making the op's branch stream and events");
 }
 
 TopKOp::~TopKOp() { release(); }
@@ -84,54 +83,56 @@ cudaError_t TopKOp::release() {
   if (disposed_) return cudaSuccess;
   disposed_ = true;
   if (!workspace_ && !branch_.stream) return cudaSuccess;
-  DeviceGuard guard(device_);
+  DeviceGuard guard(plan_.device);
   if (guard.error() != cudaSuccess) return guard.error();
   const cudaError_t branch = cuda::close_branch(branch_);
   const cudaError_t freed = workspace_ ? cudaFree(workspace_) : cudaSuccess;
   return freed != cudaSuccess ? freed : branch;
 }
 
-Napi::Value TopKOp::Device(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), device_); }
+Napi::Value TopKOp::Device(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), plan_.device); }
 Napi::Value TopKOp::WorkspaceBytes(const Napi::CallbackInfo& info) {
-  return Napi::Number::New(info.Env(), double(workspace_bytes_));
+  return Napi::Number::New(info.Env(), double(plan_.layout.total));
 }
 Napi::Value TopKOp::Disposed(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), disposed_); }
 
 TopKOp::Call TopKOp::unpack_run(Napi::Value value) const {
   Napi::Env env = value.Env();
   check_not_disposed(env, disposed_, kJsName);
+  const TopKConfig& cfg = plan_.cfg;
+  const int device = plan_.device;
   Napi::Object o = object_arg(value, "args");
   Call call;
   TopKArgs& a = call.args;
   std::vector<BufferRange>& r = call.buffers;
-  a.rows = int_arg(o.Get("rows"), "args.rows", 1, cfg_.max_rows);
+  a.rows = int_arg(o.Get("rows"), "args.rows", 1, cfg.max_rows);
   a.stride = int_arg(o.Get("stride"), "args.stride", 1, INT32_MAX);
   const int64_t rows = a.rows;
-  const int64_t dsize = int64_t(dtype_size(cfg_.dtype));
+  const int64_t dsize = int64_t(dtype_size(cfg.dtype));
   const int64_t row_ints = rows * 4;
-  a.scores = buffer_arg<const void>(o, "scores", device_, rows * a.stride * dsize, true, r);
-  a.lengths = buffer_arg<const int32_t>(o, "lengths", device_, row_ints, false, r);
-  a.row_starts = buffer_arg<const int32_t>(o, "rowStarts", device_, row_ints, false, r);
-  a.out_indices = buffer_arg<int32_t>(o, "out", device_, rows * cfg_.k * 4, true, r);
-  if (cfg_.write_values) a.out_values = buffer_arg<void>(o, "values", device_, rows * cfg_.k * dsize, true, r);
-  if (cfg_.transform == Transform::Ragged) a.offsets = buffer_arg<const int32_t>(o, "offsets", device_, row_ints, true, r);
-  if (cfg_.transform == Transform::PageTable) {
+  a.scores = buffer_arg<const void>(o, "scores", device, rows * a.stride * dsize, true, r);
+  a.lengths = buffer_arg<const int32_t>(o, "lengths", device, row_ints, false, r);
+  a.row_starts = buffer_arg<const int32_t>(o, "rowStarts", device, row_ints, false, r);
+  a.out_indices = buffer_arg<int32_t>(o, "out", device, rows * cfg.k * 4, true, r);
+  if (cfg.write_values) a.out_values = buffer_arg<void>(o, "values", device, rows * cfg.k * dsize, true, r);
+  if (cfg.transform == Transform::Ragged) a.offsets = buffer_arg<const int32_t>(o, "offsets", device, row_ints, true, r);
+  if (cfg.transform == Transform::PageTable) {
     a.page_table_stride = int_arg(o.Get("pageTableStride"), "args.pageTableStride", 1, INT32_MAX);
     a.page_table_rows = int_arg(o.Get("pageTableRows"), "args.pageTableRows", 1, INT32_MAX);
-    a.page_table = buffer_arg<const int32_t>(o, "pageTable", device_, a.page_table_rows * a.page_table_stride * 4, true, r);
-    a.row_to_batch = buffer_arg<const int32_t>(o, "rowToBatch", device_, row_ints, false, r);
-    a.page_table_starts = buffer_arg<const int32_t>(o, "pageTableStarts", device_, row_ints, false, r);
+    a.page_table = buffer_arg<const int32_t>(o, "pageTable", device, a.page_table_rows * a.page_table_stride * 4, true, r);
+    a.row_to_batch = buffer_arg<const int32_t>(o, "rowToBatch", device, row_ints, false, r);
+    a.page_table_starts = buffer_arg<const int32_t>(o, "pageTableStarts", device, row_ints, false, r);
   }
   call.stream = &unwrap_arg<Stream>(o.Get("stream"), "args.stream");
-  call.stream->check_device(env, device_, "args.stream");
+  call.stream->check_device(env, device, "args.stream");
   return call;
 }
 
 void TopKOp::enqueue(Napi::Env env, const Call& call) const {
-  DeviceGuard guard(device_);
-  check_cuda(env, guard.error(), "selecting device " + std::to_string(device_));
+  DeviceGuard guard(plan_.device);
+  check_cuda(env, guard.error(), "selecting device " + std::to_string(plan_.device));
   check_cuda(env,
-             cuda::run_topk(backend_, cfg_, path_, call.args, workspace_, workspace_bytes_, call.stream->handle(),
+             cuda::run_topk(plan_, call.args, workspace_, plan_.layout.total, call.stream->handle(),
                             branch_.stream ? &branch_ : nullptr),
              "running top-k");
 }

@@ -46,13 +46,9 @@ class TopKOp : public Napi::ObjectWrap<TopKOp> {
 
   cudaError_t release();
 
-  TopKConfig cfg_;
-  Backend backend_ = Backend::Radix;
-  cuda::RadixPath path_ = cuda::RadixPath::Auto;
-  int device_ = 0;
+  cuda::OpPlan plan_;  // made once: each run takes it as it is
   void* workspace_ = nullptr;
-  size_t workspace_bytes_ = 0;
-  cuda::Branch branch_;  // where calls may split their rows by length (cuda::may_branch); else empty
+  cuda::Branch branch_;  // where calls may split their rows by length (plan_.regions.branches); else empty
   bool disposed_ = false;
 };
 

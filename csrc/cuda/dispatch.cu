@@ -50,40 +50,6 @@ template <class Traits, bool kLarge>
 using SpreadAgent = AgentSpreadTopK<SpreadPolicy, Traits, kLarge>;
 using SomeSpreadAgent = SpreadAgent<DTypeTraits<DType::F32>, false>;
 
-// Workspace regions, computed the same way for sizing (from the op's maxima) and for each call.
-// Every region is written before it is read within one call, but for the spread path's
-// histograms, flags, bounds, cursors and shortlists, [0, zeroed): zero when the workspace is
-// allocated; all but the shortlists left zero by every call (agent_spread_topk.cuh; a split
-// CTA reads its chunk's whole shortlist, past the length count() wrote this call). An op whose
-// calls may take the spread path (some row count up to its maxRows) has its regions first, then
-// those of the chunked path (an op whose calls may take it), then those of the other paths; the
-// chunked path's top-k of the candidates takes the radix path's regions of the op (the same rows
-// and k).
-struct Layout {
-  size_t spread_hist = 0;    // uint32 [rows, bins]
-  size_t spread_status = 0;  // uint32 [rows, chunks]
-  size_t spread_bounds = 0;  // uint32 [rows, chunks, 2]
-  size_t spread_cursor = 0;  // uint32 [rows]
-  size_t spread_shortlist = 0;  // uint32 [rows, chunks, 2, kShortlist]
-  size_t spread_lists = 0;   // uint32 [rows, chunks]
-  size_t spread_above = 0;   // uint32 [rows, 2, kMaxK]
-  size_t spread_cand = 0;    // uint32 [rows, 2, kCandidates]
-  int64_t spread_rows = 0;   // the most rows of a call on the spread path: the regions' rows
-  uint32_t spread_chunks = 0;
-  size_t zeroed = 0;
-  size_t chunk_positions = 0;  // int32 [slots, k]: each chunk's candidates, positions in the chunk
-  size_t chunk_values = 0;     // dtype [slots, k]: their scores
-  size_t chunk_counts = 0;     // int32 [rows]: candidates per row
-  size_t positions = 0;  // int32 [rows, k]: radix selections awaiting the sort (sorted output)
-  size_t words_a = 0;    // uint64 [rows, seg]: composites (or positions), double buffer A
-  size_t words_b = 0;    // uint64 [rows, seg]: double buffer B
-  size_t offsets = 0;    // int32 [rows + 1]: uniform segment offsets, relative to a sort chunk
-  size_t temp = 0;       // CUB temporary storage
-  size_t temp_bytes = 0;
-  size_t total = 0;
-  int64_t seg = 0;       // words per row in words_a/b
-};
-
 size_t sort_temp_bytes(int64_t rows, int64_t seg, int key_bits) {
   const int64_t chunk = std::min(rows, rows_per_sort(seg));
   cub::DoubleBuffer<uint64_t> keys(nullptr, nullptr);
@@ -94,11 +60,10 @@ size_t sort_temp_bytes(int64_t rows, int64_t seg, int key_bits) {
   return bytes;
 }
 
-// spread_rows: the most rows of the op's calls on the spread path (spread_rows()), 0: none takes
-// it; chunk_slots: the most chunks (rows x chunks per row) of a call on the chunked path
-// (chunked_slots), 0: none.
-Layout make_layout(Backend backend, const TopKConfig& cfg, int64_t spread_rows, int64_t chunk_slots) {
-  Layout l;
+// The workspace layout of an op's maxima and regions (op_regions).
+WorkspaceLayout make_layout(Backend backend, const TopKConfig& cfg, const OpRegions& regions) {
+  WorkspaceLayout l;
+  const int64_t spread_rows = regions.spread_rows, chunk_slots = regions.chunk_slots;
   const int64_t rows = std::max<int64_t>(cfg.max_rows, 1), k = cfg.k;
   const int key_bits = 32 + int(dtype_size(cfg.dtype) * 8);
   size_t at = 0;
@@ -125,6 +90,7 @@ Layout make_layout(Backend backend, const TopKConfig& cfg, int64_t spread_rows, 
   }
   if (chunk_slots > 0) {
     const size_t candidates = mul_sat(size_t(chunk_slots), size_t(k));
+    l.chunk_slots = chunk_slots;
     l.chunk_positions = take(mul_sat(candidates, sizeof(int32_t)));
     l.chunk_values = take(mul_sat(candidates, dtype_size(cfg.dtype)));
     l.chunk_counts = take(mul_sat(size_t(rows), sizeof(int32_t)));
@@ -443,10 +409,10 @@ bool spread_fits(int32_t k, const DeviceCaps& caps) {
 // the others with PDL behind the one before (kernels/spread_topk.cuh). The chunks of a row: as
 // many as its stride holds, at most the workspace's (longer rows are the finish kernel's alone).
 template <class Traits, bool kLarge>
-cudaError_t launch_spread(const TopKConfig& cfg, const TopKArgs& args, const Layout& l, void* ws, int device,
+cudaError_t launch_spread(const TopKConfig& cfg, const TopKArgs& args, const WorkspaceLayout& l, void* ws, int device,
                           cudaStream_t stream, int64_t shorter) {
   using Agent = SpreadAgent<Traits, kLarge>;
-  if (args.rows > l.spread_rows) return cudaErrorInvalidValue;  // the regions hold spread_rows(): never past them
+  if (args.rows > l.spread_rows) return cudaErrorInvalidValue;  // never past the regions (op_regions)
   constexpr auto count = spread_topk_kernel<SpreadPolicy, Traits, false, SpreadStage::Count>;  // no tie-break yet
   constexpr auto count_dense = spread_topk_kernel<SpreadPolicy, Traits, false, SpreadStage::Count, true>;
   constexpr auto split = spread_topk_kernel<SpreadPolicy, Traits, kLarge, SpreadStage::Split>;
@@ -496,7 +462,7 @@ cudaError_t launch_spread(const TopKConfig& cfg, const TopKArgs& args, const Lay
 }
 // shorter: rows of at most this many scores are the radix kernel's (run_split); -1: none.
 template <class Traits>
-cudaError_t run_spread(const TopKConfig& cfg, const TopKArgs& args, const Layout& l, void* ws, int device,
+cudaError_t run_spread(const TopKConfig& cfg, const TopKArgs& args, const WorkspaceLayout& l, void* ws, int device,
                        cudaStream_t stream, int64_t shorter) {
   return cfg.tie_break == TieBreak::Large ? launch_spread<Traits, true>(cfg, args, l, ws, device, stream, shorter)
                                           : launch_spread<Traits, false>(cfg, args, l, ws, device, stream, shorter);
@@ -557,6 +523,10 @@ bool branch_serves(const Branch& b, cudaStream_t stream) {
          branch == cudaStreamCaptureStatusActive && caller == cudaStreamCaptureStatusActive && caller_id == branch_id;
 }
 
+// The rows a call's path is chosen for: a graph-safe op's calls take the path of its maxRows, so
+// that a graph captured for them is right for any row count up to it.
+int64_t shape_rows(const TopKConfig& cfg, int64_t rows) { return cfg.graph_safe ? std::max(cfg.max_rows, rows) : rows; }
+
 // The length split (graph-safe decode ops built for long rows, issue 10): the launch follows the
 // op's maxLen, but rows may turn out short on the device. Rows of at most choice.split_length
 // take the radix kernel planned for that length on the op's branch, beside the spread kernels on
@@ -566,7 +536,7 @@ bool branch_serves(const Branch& b, cudaStream_t stream) {
 // so that a capture stays whole.
 template <class Traits>
 cudaError_t run_split(const TopKConfig& cfg, const PathChoice& choice, int64_t shape_rows, const TopKArgs& args,
-                      const Layout& l, void* ws, int device, cudaStream_t stream, const Branch& branch) {
+                      const WorkspaceLayout& l, void* ws, int device, cudaStream_t stream, const Branch& branch) {
   const PathChoice short_rows = choose_path(RadixPath::Auto, shape_rows, choice.split_length, cfg.k, false, device_caps(device));
   if (short_rows.kernel != PathKernel::Radix) return cudaErrorInvalidConfiguration;  // choose_path said it would be
   cudaError_t err = cudaEventRecord(branch.fork, stream);
@@ -585,7 +555,7 @@ cudaError_t run_split(const TopKConfig& cfg, const PathChoice& choice, int64_t s
 }
 
 template <class Traits>
-cudaError_t run_radix(const TopKConfig& cfg, RadixPath path, const TopKArgs& args, const Layout& l, void* ws,
+cudaError_t run_radix(const TopKConfig& cfg, RadixPath path, const TopKArgs& args, const WorkspaceLayout& l, void* ws,
                       int device, cudaStream_t stream, const Branch* branch);
 
 // The chunked path (kernels/chunk_rows.cuh), three stages on the stream, each after the one
@@ -596,8 +566,9 @@ cudaError_t run_radix(const TopKConfig& cfg, RadixPath path, const TopKArgs& arg
 //     the static_assert below), over the candidates: slots to the outputs, with the values;
 //  3. chunk_gather_kernel: each slot to its position in the row, through the fused transform.
 template <class Traits>
-cudaError_t run_chunked(const TopKConfig& cfg, const PathChoice& choice, const TopKArgs& args, const Layout& l,
+cudaError_t run_chunked(const TopKConfig& cfg, const PathChoice& choice, const TopKArgs& args, const WorkspaceLayout& l,
                         void* ws, int device, cudaStream_t stream) {
+  if (args.rows * choice.chunks > l.chunk_slots) return cudaErrorInvalidValue;  // never past the regions
   int64_t shift = 0;
   while ((int64_t(1) << shift) < choice.chunks) ++shift;
   const ChunkRows chunk{shift, region<int32_t>(ws, l.chunk_counts)};
@@ -643,21 +614,16 @@ cudaError_t run_chunked(const TopKConfig& cfg, const PathChoice& choice, const T
 }
 
 template <class Traits>
-cudaError_t run_radix(const TopKConfig& cfg, RadixPath path, const TopKArgs& args, const Layout& l, void* ws,
+cudaError_t run_radix(const TopKConfig& cfg, RadixPath path, const TopKArgs& args, const WorkspaceLayout& l, void* ws,
                       int device, cudaStream_t stream, const Branch* branch) {
-  const int64_t shape_rows = cfg.graph_safe ? std::max(cfg.max_rows, args.rows) : args.rows;
-  // No row is longer than its stride or the op's maxLen, so the shorter of the two is the path's
-  // maxLen: an op built for the longest rows takes the path of the rows it is called with when
-  // their stride says they are shorter (the stride is the call's shape, not device data).
-  const int64_t span = std::min<int64_t>(cfg.max_len, std::max<int64_t>(args.stride, 1));
-  const PathChoice choice = choose_path(path, shape_rows, span, cfg.k, cfg.sorted, device_caps(device));
+  const PathChoice choice = call_path(cfg, path, args.rows, args.stride, device_caps(device));
   if (choice.kernel == PathKernel::Register) return run_register<Traits>(cfg, choice, args, device, stream);
   if (choice.kernel == PathKernel::Batch) return run_batch<Traits>(cfg, args, device, stream);
   if (choice.kernel == PathKernel::Chunked) return run_chunked<Traits>(cfg, choice, args, l, ws, device, stream);
   if (choice.kernel == PathKernel::Spread) {
     // Rows shorter than the stride only come with lengths or row starts.
     if (branch && choice.split_length > 0 && (args.lengths || args.row_starts) && branch_serves(*branch, stream))
-      return run_split<Traits>(cfg, choice, shape_rows, args, l, ws, device, stream, *branch);
+      return run_split<Traits>(cfg, choice, shape_rows(cfg, args.rows), args, l, ws, device, stream, *branch);
     return run_spread<Traits>(cfg, args, l, ws, device, stream, -1);
   }
   if (choice.kernel != PathKernel::Radix) return cudaErrorInvalidConfiguration;  // unfit_reason refused such ops
@@ -683,7 +649,7 @@ cudaError_t run_radix(const TopKConfig& cfg, RadixPath path, const TopKArgs& arg
 }
 
 template <class Traits>
-cudaError_t run_sort(const TopKConfig& cfg, const TopKArgs& args, const Layout& l, void* ws, int device,
+cudaError_t run_sort(const TopKConfig& cfg, const TopKArgs& args, const WorkspaceLayout& l, void* ws, int device,
                      cudaStream_t stream) {
   auto* a = region<uint64_t>(ws, l.words_a);
   auto* b = region<uint64_t>(ws, l.words_b);
@@ -940,17 +906,23 @@ std::string unfit_reason(Backend backend, const TopKConfig& cfg, RadixPath path,
          "); the sort backend (backend: 'sort') runs there";
 }
 
+PathChoice call_path(const TopKConfig& cfg, RadixPath path, int64_t rows, int64_t stride, const DeviceCaps& caps) {
+  // No row is longer than its stride or the op's maxLen, so the shorter of the two is the path's
+  // maxLen: an op built for the longest rows takes the path of the rows it is called with when
+  // their stride says they are shorter (the stride is the call's shape, not device data).
+  const int64_t span = std::min<int64_t>(cfg.max_len, std::max<int64_t>(stride, 1));
+  return choose_path(path, shape_rows(cfg, rows), span, cfg.k, cfg.sorted, caps);
+}
+
 // The most rows of an op's calls whose path passes `test`, where it holds for the spread path, 0:
-// none. The choice depends on the row count, and the spread path takes only fewer rows than the
-// SMs, though not always the fewest nor every count in between (its threshold depends on the rows,
-// and the chunked path comes first), so each of those row counts up to maxRows, and maxRows, tell.
-// It depends on a call's span too (the shorter of maxLen and its stride, run_radix): the spread
-// path takes spans past its threshold, the chunked path (first) long enough ones, so at each row
-// count maxLen and the shortest span past the threshold tell.
+// none. The choice depends on the shape rows (call_path): a graph-safe op's are always maxRows;
+// otherwise the spread path takes only fewer rows than the SMs, though not always the fewest nor
+// every count in between (its threshold depends on the rows, and the chunked path comes first),
+// so each of those row counts up to maxRows, and maxRows, tell. It depends on a call's span too:
+// the spread path takes spans past its threshold, the chunked path (first) long enough ones, so at
+// each row count maxLen and the shortest span past the threshold tell.
 template <class Test>
-static int64_t most_rows_taking(Backend backend, const TopKConfig& cfg, RadixPath path, int device, Test&& test) {
-  if (backend != Backend::Radix) return 0;
-  const DeviceCaps& caps = device_caps(device);
+static int64_t most_rows_taking(const TopKConfig& cfg, RadixPath path, const DeviceCaps& caps, Test&& test) {
   const int64_t max_rows = std::max<int64_t>(cfg.max_rows, 1);
   const auto takes = [&](int64_t rows) {
     const int64_t shortest = std::min(cfg.max_len, spread_threshold(rows, cfg.k, cfg.sorted, caps) + 1);
@@ -958,14 +930,10 @@ static int64_t most_rows_taking(Backend backend, const TopKConfig& cfg, RadixPat
            (shortest < cfg.max_len && test(choose_path(path, rows, shortest, cfg.k, cfg.sorted, caps)));
   };
   if (takes(max_rows)) return max_rows;
+  if (cfg.graph_safe) return 0;
   for (int64_t rows = std::min<int64_t>(max_rows - 1, caps.sms - 1); rows >= 1; --rows)
     if (takes(rows)) return rows;
   return 0;
-}
-
-// The most rows of an op's calls on the spread path (the rows its regions hold), 0: none takes it.
-static int64_t spread_rows(Backend backend, const TopKConfig& cfg, RadixPath path, int device) {
-  return most_rows_taking(backend, cfg, path, device, [](const PathChoice& c) { return c.kernel == PathKernel::Spread; });
 }
 
 // The most chunks (rows x chunks per row) of an op's calls on the chunked path, 0: none takes it.
@@ -974,9 +942,7 @@ static int64_t spread_rows(Backend backend, const TopKConfig& cfg, RadixPath pat
 // rows_filling(c / 2): so the most is at the last row count before each halving, before the SM
 // count (Auto's last), or at maxRows. A call's span (its stride) decides only whether it is
 // chunked, never into how many chunks.
-static int64_t chunked_slots(Backend backend, const TopKConfig& cfg, RadixPath path, int device) {
-  if (backend != Backend::Radix) return 0;
-  const DeviceCaps& caps = device_caps(device);
+static int64_t chunked_slots(const TopKConfig& cfg, RadixPath path, const DeviceCaps& caps) {
   path = runnable_path(path, cfg.k, caps);  // as choose_path takes it
   const int64_t max_rows = std::max<int64_t>(cfg.max_rows, 1);
   const auto slots = [&](int64_t rows) {
@@ -989,13 +955,24 @@ static int64_t chunked_slots(Backend backend, const TopKConfig& cfg, RadixPath p
   return most;
 }
 
-// The workspace layout of an op (for its maxima and path).
-static Layout op_layout(Backend backend, const TopKConfig& cfg, RadixPath path, int device) {
-  return make_layout(backend, cfg, spread_rows(backend, cfg, path, device), chunked_slots(backend, cfg, path, device));
+OpRegions op_regions(Backend backend, const TopKConfig& cfg, RadixPath path, const DeviceCaps& caps) {
+  OpRegions r;
+  if (backend != Backend::Radix) return r;  // the sort backend takes none of these paths
+  r.spread_rows = most_rows_taking(cfg, path, caps, [](const PathChoice& c) { return c.kernel == PathKernel::Spread; });
+  r.chunk_slots = chunked_slots(cfg, path, caps);
+  r.branches = most_rows_taking(cfg, path, caps, [](const PathChoice& c) { return c.split_length > 0; }) > 0;
+  return r;
 }
 
-bool may_branch(Backend backend, const TopKConfig& cfg, RadixPath path, int device) {
-  return most_rows_taking(backend, cfg, path, device, [](const PathChoice& c) { return c.split_length > 0; }) > 0;
+OpPlan plan_op(Backend backend, const TopKConfig& cfg, RadixPath path, int device) {
+  OpPlan plan;
+  plan.backend = backend;
+  plan.cfg = cfg;
+  plan.path = path;
+  plan.device = device;
+  plan.regions = op_regions(backend, cfg, path, device_caps(device));
+  plan.layout = make_layout(backend, cfg, plan.regions);
+  return plan;
 }
 
 cudaError_t open_branch(Branch& b) {
@@ -1016,29 +993,24 @@ cudaError_t close_branch(Branch& b) {
   return err;
 }
 
-size_t workspace_bytes(Backend backend, const TopKConfig& cfg, RadixPath path, int device) {
-  return op_layout(backend, cfg, path, device).total;
-}
-size_t workspace_zeroed_bytes(Backend backend, const TopKConfig& cfg, RadixPath path, int device) {
-  return op_layout(backend, cfg, path, device).zeroed;
-}
-
-cudaError_t run_topk(Backend backend, const TopKConfig& cfg, RadixPath path, const TopKArgs& args, void* workspace,
-                     size_t workspace_size, cudaStream_t stream, const Branch* branch) {
+cudaError_t run_topk(const OpPlan& plan, const TopKArgs& args, void* workspace, size_t workspace_size,
+                     cudaStream_t stream, const Branch* branch) {
+  const TopKConfig& cfg = plan.cfg;
+  const WorkspaceLayout& l = plan.layout;
   if (args.rows == 0) return cudaSuccess;
-  if (cfg.k < 1 || args.rows < 0 || args.stride < 0 || (backend != Backend::Radix && backend != Backend::Sort))
+  if (cfg.k < 1 || args.rows < 0 || args.stride < 0 || (plan.backend != Backend::Radix && plan.backend != Backend::Sort))
     return cudaErrorInvalidValue;
   int device = 0;
   cudaError_t err = cudaGetDevice(&device);
   if (err != cudaSuccess) return err;
+  if (device != plan.device) return cudaErrorInvalidDevice;  // the layout and launches are that device's
   // The workspace was sized for the op's maxima; a call beyond them would overrun it.
-  const Layout l = op_layout(backend, cfg, path, device);
-  const bool fits = args.rows <= std::max<int64_t>(cfg.max_rows, 1) && (backend != Backend::Sort || args.stride <= l.seg);
+  const bool fits = args.rows <= std::max<int64_t>(cfg.max_rows, 1) && (plan.backend != Backend::Sort || args.stride <= l.seg);
   if (!fits || workspace_size < l.total) return cudaErrorInvalidValue;
   return dispatch_dtype(cfg.dtype, [&](auto traits) {
     using Traits = decltype(traits);
-    return backend == Backend::Radix ? run_radix<Traits>(cfg, path, args, l, workspace, device, stream, branch)
-                                     : run_sort<Traits>(cfg, args, l, workspace, device, stream);
+    return plan.backend == Backend::Radix ? run_radix<Traits>(cfg, plan.path, args, l, workspace, device, stream, branch)
+                                          : run_sort<Traits>(cfg, args, l, workspace, device, stream);
   });
 }
 

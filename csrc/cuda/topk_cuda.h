@@ -69,29 +69,82 @@ PathChoice choose_path(RadixPath path, int64_t rows, int64_t max_len, int32_t k,
 // when an op is made, so that no call launches a kernel that does not fit the device.
 std::string unfit_reason(Backend backend, const TopKConfig& cfg, RadixPath path, int device);
 
-// Bytes of device workspace an op needs for its configured maxima (and its path). Allocated once
-// per op.
-size_t workspace_bytes(Backend backend, const TopKConfig& cfg, RadixPath path, int device);
-// The first bytes of that workspace, which must be zero when it is allocated (or handed to a call
-// with a different op's configuration): the calls leave them zero.
-size_t workspace_zeroed_bytes(Backend backend, const TopKConfig& cfg, RadixPath path, int device);
+// Where an op's workspace holds each region (byte offsets), sized for its maxima and path. Every
+// region is written before it is read within one call, but for the spread path's histograms,
+// flags, bounds, cursors and shortlists, [0, zeroed): zero when the workspace is allocated; all
+// but the shortlists left zero by every call (agent_spread_topk.cuh; a split CTA reads its
+// chunk's whole shortlist, past the length count() wrote this call). An op whose calls may take
+// the spread path has its regions first, then those of the chunked path (an op whose calls may
+// take it), then those of the other paths; the chunked path's top-k of the candidates takes the
+// radix path's regions of the op (the same rows and k).
+struct WorkspaceLayout {
+  size_t spread_hist = 0;       // uint32 [rows, bins]
+  size_t spread_status = 0;     // uint32 [rows, chunks]
+  size_t spread_bounds = 0;     // uint32 [rows, chunks, 2]
+  size_t spread_cursor = 0;     // uint32 [rows]
+  size_t spread_shortlist = 0;  // uint32 [rows, chunks, 2, kShortlist]
+  size_t spread_lists = 0;      // uint32 [rows, chunks]
+  size_t spread_above = 0;      // uint32 [rows, 2, kMaxK]
+  size_t spread_cand = 0;       // uint32 [rows, 2, kCandidates]
+  int64_t spread_rows = 0;      // the most rows of a call on the spread path: the regions' rows
+  uint32_t spread_chunks = 0;
+  size_t zeroed = 0;
+  size_t chunk_positions = 0;  // int32 [slots, k]: each chunk's candidates, positions in the chunk
+  size_t chunk_values = 0;     // dtype [slots, k]: their scores
+  size_t chunk_counts = 0;     // int32 [rows]: candidates per row
+  int64_t chunk_slots = 0;     // the most chunks (rows x chunks per row) of a call on the chunked path
+  size_t positions = 0;        // int32 [rows, k]: radix selections awaiting the sort (sorted output)
+  size_t words_a = 0;          // uint64 [rows, seg]: composites (or positions), double buffer A
+  size_t words_b = 0;          // uint64 [rows, seg]: double buffer B
+  size_t offsets = 0;          // int32 [rows + 1]: uniform segment offsets, relative to a sort chunk
+  size_t temp = 0;             // CUB temporary storage
+  size_t temp_bytes = 0;
+  size_t total = 0;
+  int64_t seg = 0;  // words per row in words_a/b
+};
+
+// What an op's workspace must hold for the calls it may take (op_regions): the most rows of a
+// call on the spread path, the most chunks of one on the chunked path (0: no call takes it), and
+// whether a call may split its rows by length (then the op holds a Branch).
+struct OpRegions {
+  int64_t spread_rows = 0;
+  int64_t chunk_slots = 0;
+  bool branches = false;
+};
+OpRegions op_regions(Backend backend, const TopKConfig& cfg, RadixPath path, const DeviceCaps& caps);
+
+// The path a call of `rows` rows at `stride` takes on an op of `cfg` (run_radix): the path of its
+// shape rows (maxRows in graph-safe mode) at its span (the shorter of maxLen and the stride).
+PathChoice call_path(const TopKConfig& cfg, RadixPath path, int64_t rows, int64_t stride, const DeviceCaps& caps);
+
+// An op's plan, made once per op (plan_op): its configuration, device and path, and the workspace
+// layout and regions its maxima take. Calls (run_topk) choose only their own path from it.
+struct OpPlan {
+  Backend backend = Backend::Radix;
+  TopKConfig cfg;
+  RadixPath path = RadixPath::Auto;
+  int device = 0;
+  OpRegions regions;
+  WorkspaceLayout layout;  // layout.total bytes of workspace, the first layout.zeroed of them zero
+};
+OpPlan plan_op(Backend backend, const TopKConfig& cfg, RadixPath path, int device);
 
 // A second stream of the op's device and two events, for calls that fork a branch off their stream
-// and join it again (PathChoice::split_length); in a stream capture, a fork and a join of the graph.
+// and join it again (PathChoice::split_length; an op whose regions say `branches` holds one); in a
+// stream capture, a fork and a join of the graph.
 struct Branch {
   cudaStream_t stream = nullptr;
   cudaEvent_t fork = nullptr, join = nullptr;
 };
-// Whether an op's calls may fork a branch (an op that may split its rows by length holds one).
-bool may_branch(Backend backend, const TopKConfig& cfg, RadixPath path, int device);
 // Makes one on the current device (closed again on failure); closes one (what is null is skipped).
 cudaError_t open_branch(Branch& b);
 cudaError_t close_branch(Branch& b);
 // Enqueue one top-k on `stream` (and, where it splits, on `branch`, joined back into `stream`). No
 // host synchronization, no allocation, no host read of device data: safe inside a CUDA graph
-// capture. Returns the first CUDA error met (launch or config).
-cudaError_t run_topk(Backend backend, const TopKConfig& cfg, RadixPath path, const TopKArgs& args,
-                     void* workspace, size_t workspace_size, cudaStream_t stream, const Branch* branch = nullptr);
+// capture. Returns the first CUDA error met (launch or config); cudaErrorInvalidDevice when the
+// current device is not the plan's, cudaErrorInvalidValue for a call past the op's maxima.
+cudaError_t run_topk(const OpPlan& plan, const TopKArgs& args, void* workspace, size_t workspace_size,
+                     cudaStream_t stream, const Branch* branch = nullptr);
 
 // Enqueue a plain read of `bytes` bytes at `data` (sum into a tiny device sink inside
 // `workspace`, at least 256 bytes): the memory-bandwidth reference that `nsa-topk bench` times

@@ -110,15 +110,16 @@ int main(int argc, char** argv) {
     check(cudaMemcpy(reinterpret_cast<char*>(scores) + bytes * c, host.data(), bytes, cudaMemcpyHostToDevice), "copy");
   const int calls = std::max(o.graph, copies);
   check(cudaMalloc(&out, size_t(o.rows) * o.k * sizeof(int32_t)), "out");
-  const size_t ws_bytes = tk::workspace_bytes(Backend::Radix, cfg, o.path, device);
+  const tk::OpPlan plan = tk::plan_op(Backend::Radix, cfg, o.path, device);
+  const size_t ws_bytes = plan.layout.total;
   void* ws = nullptr;
   check(cudaMalloc(&ws, std::max<size_t>(ws_bytes, 1)), "workspace");
-  check(cudaMemset(ws, 0, tk::workspace_zeroed_bytes(Backend::Radix, cfg, o.path, device)), "zero");
+  check(cudaMemset(ws, 0, plan.layout.zeroed), "zero");
   // The copies and the zeroing went by the legacy stream, which the non-blocking stream below does
   // not wait for.
   check(cudaDeviceSynchronize(), "setup");
   tk::Branch branch;
-  const bool branches = tk::may_branch(Backend::Radix, cfg, o.path, device);
+  const bool branches = plan.regions.branches;
   if (branches) check(tk::open_branch(branch), "branch");
 
   cudaStream_t stream;
@@ -131,8 +132,7 @@ int main(int argc, char** argv) {
     args.rows = o.rows;
     args.stride = o.len;
     args.out_indices = out;
-    check(tk::run_topk(Backend::Radix, cfg, o.path, args, ws, ws_bytes, stream, branches ? &branch : nullptr),
-          "run_topk");
+    check(tk::run_topk(plan, args, ws, ws_bytes, stream, branches ? &branch : nullptr), "run_topk");
   }
   check(cudaStreamEndCapture(stream, &graph), "end capture");
   cudaGraphExec_t exec;
