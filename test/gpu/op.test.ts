@@ -1,6 +1,6 @@
 // The reusable TopK op: run() enqueues and returns, runAsync() resolves when done, the workspace
 // is sized once, and bad run arguments or a disposed op are refused before any launch.
-import { DeviceBuffer, NsaTopkError, Stream, TopK, captureGraph } from '../../lib';
+import { DeviceBuffer, NsaTopkError, Stream, TopK, captureGraph, topk, topkSync } from '../../lib';
 import { checkTopk, makeScores, pageTableOperands, randomInts, runOp } from '../../lib/reference';
 import type { ScoreKind } from '../../lib/reference';
 import type { DType } from '../../lib';
@@ -257,6 +257,28 @@ describeGpu('TopK op', () => {
       }
       op.dispose();
       stream.dispose();
+    }
+  });
+
+  // One-shot calls (topkSync, topk) reuse a device arena per lane, whatever op each call makes: a
+  // spread call's regions must be zero where it expects them to be, after calls of other
+  // configurations (chunked, sorted, dense spread grids with shortlists) wrote over the arena.
+  test('one-shot calls of alternating configurations on one arena', async () => {
+    const calls: [number, number, ScoreKind[], number, boolean][] = [
+      // rows, stride, kinds, k, sorted
+      [8, 300000, ['normal', 'relu'], 2048, false],      // spread
+      [60, 131072, ['relu', 'normal'], 2048, false],     // chunked
+      [8, 1 << 20, ['relu', 'equal', 'normal'], 2048, false],  // dense spread grid: shortlists
+      [2, 300001, ['fewDistinct', 'relu'], 512, true],   // sorted spread
+      [1, 8192, ['normal'], 2048, false],                // register
+      [8, 1 << 20, ['normal', 'sparse'], 1024, false],   // dense again, another k
+      [8, 300000, ['equal', 'normal'], 2048, false],     // spread again
+    ];
+    for (const [i, [rows, stride, kinds, k, sorted]] of calls.entries()) {
+      const scores = makeScores('f32', rows, stride, kinds, 300 + i);
+      const o: RefOptions = { k, rows, tieBreak: 'small', sorted, deterministic: true };
+      const res = i % 2 ? await topk(scores, { ...o, backend: 'radix' }) : topkSync(scores, { ...o, backend: 'radix' });
+      expect({ i, errors: checkTopk(res, scores, o) }).toEqual({ i, errors: [] });
     }
   });
 
