@@ -185,37 +185,19 @@ struct AgentSpreadTopK {
       }
     }
     const uint32_t least = Bins::range(low).lo;  // >= 1: no empty slot
-    const uint32_t wrap = threadIdx.x == 0 ? (1u << chunk.off) - 1u : 0u;
-    uint32_t listed = chunk.mask_of([&](uint32_t x) { return x >= least; });
-    const uint32_t wrapped = listed & wrap;
-    listed &= ~wrap;
-    if (threadIdx.x == 0) ts.c.split.wrapped[0] = uint32_t(__popc(wrapped));  // the scan's barriers order it
-    uint32_t base[kVectors];
-    const uint32_t n = chunk.template scan<0>(listed, base);
+    uint32_t listed[1] = {chunk.mask_of([&](uint32_t x) { return x >= least; })}, wrapped[1], base[1][kVectors], n[1];
+    rank(ts.c.split, chunk, listed, wrapped, base, n);
     // Staged in shared memory (the register agent's stage, unused by count), then written a word a
     // thread: scattered 4-byte stores at the ranks cost a CTA ~1.1 us (kernel-notes, v6 step 49).
     uint32_t* const keys = Chunk::stage_keys();
     uint32_t* const positions = Chunk::stage_positions();
-#pragma unroll
-    for (int j = 0; j < kVectors; ++j) {
-      if (!Chunk::slot_bits(listed, j)) continue;
-      uint32_t at = base[j];
-      const uint32_t first = Chunk::first_of(j) - chunk.off;
-#pragma unroll
-      for (int q = 0; q < kV; ++q) {
-        if (listed >> (j * kV + q) & 1u) {
-          keys[at] = chunk.key[j][q];
-          positions[at++] = first + uint32_t(q);
-        }
-      }
-    }
-    for (uint32_t bits = wrapped; bits; bits &= bits - 1u) {  // thread 0's, last in position order
-      const uint32_t q = uint32_t(__ffs(int(bits)) - 1), at = n + uint32_t(__popc(wrapped & ((1u << q) - 1u)));
-      keys[at] = pick(chunk.key[0], q);  // no dynamic index: keys stay in registers
-      positions[at] = q + kCapacity - chunk.off;
-    }
+    const uint32_t first[1] = {0};
+    in_order(chunk, listed, wrapped, base, first, n, [&](int, uint32_t at, uint32_t position, uint32_t x) {
+      keys[at] = x;
+      positions[at] = position;
+    });
     __syncthreads();  // the stage
-    const uint32_t total = n + ts.c.split.wrapped[0];
+    const uint32_t total = n[0] + ts.c.split.wrapped[0];
     uint32_t* const list = s.shortlist + (r * s.chunks + c) * 2 * kShortlist;
     if (threadIdx.x < total) {
       list[threadIdx.x] = keys[threadIdx.x];
@@ -336,55 +318,85 @@ struct AgentSpreadTopK {
       }
       chunk.template load<false>();  // the shortlist stops above the bin: the chunk's scores
     }
-    // The thread's elements above the bin and in it; thread 0's wrapped ones (the first `off` of
-    // its slot 0) come last in position order.
-    const uint32_t wrap = threadIdx.x == 0 ? (1u << chunk.off) - 1u : 0u;
-    uint32_t above = chunk.mask_of([&](uint32_t x) { return x > bin.hi; });
-    uint32_t member = chunk.mask_of([&](uint32_t x) { return bin.holds(x); });
-    const uint32_t above_wrapped = above & wrap, member_wrapped = member & wrap;
-    above &= ~wrap;
-    member &= ~wrap;
-    if (threadIdx.x == 0) {  // the scans' barriers order these
-      ss.wrapped[0] = uint32_t(__popc(above_wrapped));
-      ss.wrapped[1] = uint32_t(__popc(member_wrapped));
-    }
+    // The thread's elements above the bin (kind 0) and in it (kind 1).
+    uint32_t mask[2] = {chunk.mask_of([&](uint32_t x) { return x > bin.hi; }), chunk.mask_of([&](uint32_t x) { return bin.holds(x); })};
     if (overflow) {  // the members' least and greatest key: whether the bin holds one key
       uint32_t lo = ~0u, hi = 0;
 #pragma unroll
       for (int j = 0; j < kVectors; ++j)
 #pragma unroll
         for (int q = 0; q < kV; ++q)
-          if ((member | member_wrapped) >> (j * kV + q) & 1u) {
+          if (mask[1] >> (j * kV + q) & 1u) {
             lo = min(lo, chunk.key[j][q]);
             hi = max(hi, chunk.key[j][q]);
           }
       member_bounds(ss, lo, hi);
     }
-    uint32_t above_base[kVectors], member_base[kVectors];
-    const uint32_t above_n = chunk.template scan<0>(above, above_base);
-    const uint32_t member_n = chunk.template scan<1>(member, member_base);
-    place<kClaim>(ss, s, r, c, overflow, above_n + ss.wrapped[0], member_n + ss.wrapped[1]);
+    uint32_t wrapped[2], base[2][kVectors], n[2];
+    rank(ss, chunk, mask, wrapped, base, n);
+    place<kClaim>(ss, s, r, c, overflow, n[0] + ss.wrapped[0], n[1] + ss.wrapped[1]);
     timeline.mark();
-    const uint32_t above_before = ss.before[0], member_before = ss.before[1];
+    const uint32_t first[2] = {ss.before[0], ss.before[1]};
+    in_order(chunk, mask, wrapped, base, first, n, [&](int kind, uint32_t at, uint32_t position, uint32_t x) {
+      if (kind == 0) put_above(at, position, x);
+      else put_member(at, position, x);
+    });
+    timeline.mark();
+  }
+
+  // The CTA's ranks, in position order, of the thread's elements of each kind (mask[kind]: bits
+  // of its slots). Thread 0's wrapped elements (the first `off` of its slot 0) come last in
+  // position order: they move from mask to wrapped, and their counts to ss.wrapped. base: the
+  // thread's first rank of each slot among the others; n: the CTA's counts without the wrapped.
+  // Every thread must call (the scans hold barriers, which also order ss.wrapped's writes).
+  template <int kKinds>
+  __device__ static void rank(SplitStorage& ss, Chunk& chunk, uint32_t (&mask)[kKinds],
+                              uint32_t (&wrapped)[kKinds], uint32_t (&base)[kKinds][kVectors], uint32_t (&n)[kKinds]) {
+    static_assert(kKinds == 1 || kKinds == 2, "a scan buffer a kind");
+    const uint32_t wrap = threadIdx.x == 0 ? (1u << chunk.off) - 1u : 0u;
+#pragma unroll
+    for (int kind = 0; kind < kKinds; ++kind) {
+      wrapped[kind] = mask[kind] & wrap;
+      mask[kind] &= ~wrap;
+      if (threadIdx.x == 0) ss.wrapped[kind] = uint32_t(__popc(wrapped[kind]));
+    }
+    n[0] = chunk.template scan<0>(mask[0], base[0]);
+    if constexpr (kKinds == 2) n[1] = chunk.template scan<1>(mask[1], base[1]);
+  }
+
+  // Visits the thread's elements that rank() ranked, in position order within each kind:
+  // visit(kind, first[kind] + its rank, its position in the chunk, its key); thread 0's wrapped
+  // ones after the CTA's n[kind] others.
+  template <int kKinds, class Visit>
+  __device__ static void in_order(const Chunk& chunk, const uint32_t (&mask)[kKinds], const uint32_t (&wrapped)[kKinds],
+                                  const uint32_t (&base)[kKinds][kVectors], const uint32_t (&first)[kKinds],
+                                  const uint32_t (&n)[kKinds], Visit&& visit) {
+    uint32_t any = 0, any_wrapped = 0;
+#pragma unroll
+    for (int kind = 0; kind < kKinds; ++kind) {
+      any |= mask[kind];
+      any_wrapped |= wrapped[kind];
+    }
 #pragma unroll
     for (int j = 0; j < kVectors; ++j) {
-      if (!Chunk::slot_bits(above | member, j)) continue;
-      uint32_t ra = above_before + above_base[j], rm = member_before + member_base[j];
-      const uint32_t first = Chunk::first_of(j) - chunk.off;
+      if (!Chunk::slot_bits(any, j)) continue;
+      uint32_t at[kKinds];
 #pragma unroll
-      for (int q = 0; q < kV; ++q) {
-        const uint32_t bit = uint32_t(j * kV + q);
-        if (above >> bit & 1u) put_above(ra++, first + uint32_t(q), chunk.key[j][q]);
-        if (member >> bit & 1u) put_member(rm++, first + uint32_t(q), chunk.key[j][q]);
-      }
+      for (int kind = 0; kind < kKinds; ++kind) at[kind] = first[kind] + base[kind][j];
+      const uint32_t position = Chunk::first_of(j) - chunk.off;
+#pragma unroll
+      for (int q = 0; q < kV; ++q)
+#pragma unroll
+        for (int kind = 0; kind < kKinds; ++kind)
+          if (mask[kind] >> (j * kV + q) & 1u) visit(kind, at[kind]++, position + uint32_t(q), chunk.key[j][q]);
     }
-    for (uint32_t bits = above_wrapped | member_wrapped; bits; bits &= bits - 1u) {  // thread 0's, rarely any
+    for (uint32_t bits = any_wrapped; bits; bits &= bits - 1u) {  // thread 0's, rarely any
       const uint32_t q = uint32_t(__ffs(int(bits)) - 1), below = (1u << q) - 1u;
       const uint32_t position = q + kCapacity - chunk.off, x = pick(chunk.key[0], q);  // no dynamic index: keys stay in registers
-      if (above_wrapped >> q & 1u) put_above(above_before + above_n + uint32_t(__popc(above_wrapped & below)), position, x);
-      else put_member(member_before + member_n + uint32_t(__popc(member_wrapped & below)), position, x);
+#pragma unroll
+      for (int kind = 0; kind < kKinds; ++kind)
+        if (wrapped[kind] >> q & 1u) visit(kind, first[kind] + n[kind] + uint32_t(__popc(wrapped[kind] & below)), position, x);
     }
-    timeline.mark();
   }
 
   // Kernel 3, a CTA per row (blockIdx.x).
