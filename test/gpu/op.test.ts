@@ -172,6 +172,39 @@ describeGpu('TopK op', () => {
     ]);
   });
 
+  // Plateau chunks of dense spread grids (9 x 74 chunks: the split kernel's dense instance on GPUs
+  // of up to 132 SMs), whose shortlists hold fewer than k over the row: count records their
+  // members of the bin below the list, and where that bin is the row's and overflows the
+  // candidates, split places the chunk from the record and loads its scores only where some of
+  // its members are kept (v6 step 55). Rows: ReLU, all equal, sparse; zeros with 200 positives in
+  // one chunk; a chunk's own plateau (1000 of 5.0) above the row's bin (the chunk loads after the
+  // row's bin); a row whose k-th lies in a chunk's tie of 8192 ones (the other chunks far below);
+  // chunks whose 257th greatest lies in the top coarse bin (3e5, +inf, NaN: no list), in f32 rows
+  // starting off 16-byte boundaries; every tie-break and order, eager and graph-safe.
+  test('plateau chunks of dense spread grids, placed from their records (path spread)', async () => {
+    const rows = 9, stride = 600000, k = 2048, chunk = 8192;
+    const scores = makeScores('f32', rows, stride, ['relu', 'equal', 'sparse', 'normal'], 77) as Float32Array;
+    const row = (r: number) => scores.subarray(r * stride, (r + 1) * stride);
+    row(3).fill(0);
+    for (let i = 0; i < 200; i++) row(3)[5 * chunk + 40 * i + 3] = 1 + i / 256;
+    for (let i = 0; i < chunk; i++) row(4)[7 * chunk + i] = i < 1000 ? 5 : row(4)[7 * chunk + i] - 10;
+    for (let i = 0; i < stride; i++) row(5)[i] = Math.floor(i / chunk) === 3 ? 1 : row(5)[i] - 10;
+    for (let i = 0; i < chunk; i++) {
+      row(6)[2 * chunk + i] = i % 20 ? 3e5 : row(6)[2 * chunk + i];
+      row(7)[9 * chunk + i] = i % 3 ? Infinity : -1;
+      row(8)[chunk + i] = i % 4 ? NaN : 2;
+    }
+    const lengths = [stride, stride - 1, stride, 599000, stride, stride, 500001, stride, 400000];
+    const rowStarts = [0, 0, 3, 0, 1, 0, 2, 0, 5];
+    for (const mode of FORCED_MODES) {
+      const o: RefOptions = { k, rows, stride, dtype: 'f32', values: true, lengths, rowStarts, ...mode };
+      for (const graph of [false, true]) {
+        const got = await runOp(scores, o, { backend: 'radix', path: 'spread', maxLen: stride, graph });
+        expect({ ...mode, graph, errors: checkTopk(got, scores, o) }).toEqual({ ...mode, graph, errors: [] });
+      }
+    }
+  });
+
   // The chunked path (path 'chunked'): each row cut on the device into equal chunks (16 a row for
   // these few rows) that the batch kernel takes as rows, then a top-k of their k best each, then
   // the slots mapped back to positions through the fused transform. Rows whose last chunk is

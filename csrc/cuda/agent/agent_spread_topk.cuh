@@ -15,8 +15,12 @@
 //     In such grids (the kernels' dense instances) count() also writes each chunk's shortlist:
 //     its elements in its greatest bins, at most kShortlist, by position, and the lowest of those
 //     bins. A chunk whose shortlist reaches down to the row's bin splits the shortlist instead of
-//     loading its scores again (normal rows: every chunk, a 16th of the bytes); the others load
-//     them.
+//     loading its scores again (normal rows: every chunk, a 16th of the bytes). A plateau chunk
+//     (its list holds so few that the row's bin lies below them: a few elements above the zeros)
+//     also records its members of the bin below the list, their count and least and greatest key;
+//     where that bin is the row's and overflows the candidates, the chunk places itself from the
+//     record, and loads its scores only if its members are among the kept ones (ReLU rows: one
+//     chunk a row). The others load them.
 //  3. finish(): one CTA per row selects the remaining of the candidates by (key, position in the
 //     tie-break's order), merges them into the elements above the bin by position, and writes the
 //     row as the register agent does (sorted on chip when asked).
@@ -57,8 +61,9 @@ struct SpreadParams {
   uint32_t* cursor;  // [rows]: the slots claimed so far, those above the bin in bits 16-31, members in 0-15
   uint32_t* above;   // [rows][2][kMaxK]: positions, then keys, of the elements above the bin, by position
   uint32_t* cand;    // [rows][2][kCandidates]: keys, then positions, of the kept members, by position
-  uint32_t* lists;   // [rows][chunks]: a chunk's shortlist, its lowest bin in bits 16-31 (kBins:
-                     // none) and its length in 0-15
+  uint4* lists;      // [rows][chunks]: a chunk's record: x its shortlist's lowest bin in bits 16-31 (kBins:
+                     // none) and length in 0-15; plateau chunks: y their members of the bin below the
+                     // list (0: not a plateau chunk), z and w those members' least and greatest key
   uint32_t* shortlist;  // [rows][chunks][2][kShortlist]: keys, then positions in the chunk, by position
   uint32_t chunks;   // chunks per row of status and bounds: the rows the spread kernels hold are at most
                      // chunks x kCapacity long
@@ -172,16 +177,38 @@ struct AgentSpreadTopK {
   // must call (the chunk's histogram in the scratch, counted). chunks: the row's.
   __device__ static void shortlist(TempStorage& ts, const SpreadParams& s, Chunk& chunk, int64_t r, int64_t chunks) {
     const unsigned c = blockIdx.x;
-    uint32_t low = 0;  // the lowest bin listed
+    SplitStorage& ss = ts.c.split;
+    if (threadIdx.x == 0) {  // the bucket select's barrier orders these before member_bounds()
+      ss.lo = ~0u;
+      ss.hi = 0;
+    }
+    uint32_t low = 0;   // the lowest bin listed
+    uint32_t next = 0;  // a plateau chunk's members of bin low - 1
     if (chunk.length > kShortlist) {
       Select::Bucket::run(ts.c.chunk.select.bucket, Chunk::scratch(), Bins::kBins, kShortlist + 1);
-      low = ts.c.chunk.select.bucket.bin + 1;
+      const uint32_t bin = ts.c.chunk.select.bucket.bin;
+      low = bin + 1;
       // Lists as short as this one would hold fewer than k over the row (plateaus: a few elements
-      // above the zeros), so the row's bin lies below them: none, and split() loads the chunk at
-      // once instead of after its bin (kernel-notes, v6 step 50).
+      // above the zeros), so the row's bin likely is `bin`: the record also takes the chunk's
+      // members of it (v6 step 55). Nothing lies above the top bin: no list, and split() loads the
+      // chunk at once (kernel-notes, v6 step 50).
       if (int64_t(ts.c.chunk.select.bucket.above) * chunks < int64_t(s.p.out.k)) {
-        if (threadIdx.x == 0) s.lists[r * s.chunks + c] = uint32_t(Bins::kBins) << 16;
-        return;
+        if (low == uint32_t(Bins::kBins)) {
+          if (threadIdx.x == 0) s.lists[r * s.chunks + c] = make_uint4(uint32_t(Bins::kBins) << 16, 0, 0, 0);
+          return;
+        }
+        next = Chunk::scratch()[bin];
+        const typename Bins::Range members = Bins::range(bin);
+        uint32_t lo = ~0u, hi = 0;
+#pragma unroll
+        for (int j = 0; j < kVectors; ++j)
+#pragma unroll
+          for (int q = 0; q < kV; ++q)
+            if (members.holds(chunk.key[j][q])) {  // key 0, an empty slot, is in no bin
+              lo = min(lo, chunk.key[j][q]);
+              hi = max(hi, chunk.key[j][q]);
+            }
+        member_bounds(ss, lo, hi);
       }
     }
     const uint32_t least = Bins::range(low).lo;  // >= 1: no empty slot
@@ -203,7 +230,7 @@ struct AgentSpreadTopK {
       list[threadIdx.x] = keys[threadIdx.x];
       list[kShortlist + threadIdx.x] = positions[threadIdx.x];
     }
-    if (threadIdx.x == 0) s.lists[r * s.chunks + c] = low << 16 | total;
+    if (threadIdx.x == 0) s.lists[r * s.chunks + c] = make_uint4(low << 16 | total, next, next ? ss.lo : 0u, next ? ss.hi : 0u);
   }
 
   // Kernel 2, the same grid. kClaim: the dense grids' instance, which may claim slots (s.claimed)
@@ -237,7 +264,7 @@ struct AgentSpreadTopK {
 #pragma unroll
     for (int j = 0; j < kHistVectors; ++j) part[j] = row_hist[threadIdx.x + j * kThreads];
     constexpr bool listed = kClaim;
-    uint32_t list = 0;  // the shortlist's lowest bin and length
+    uint4 list = make_uint4(0, 0, 0, 0);  // the chunk's record (count()'s shortlist)
     if constexpr (listed) {
       // The thread's entry (past the list's length: an earlier call's, or zero; unused) copied to
       // the stage (split's no other use of it) beside the histogram: in registers it would stay
@@ -253,7 +280,7 @@ struct AgentSpreadTopK {
     // Two instances, so that the chunk's keys are live on one path only (one instance with a flag
     // spilled 72 bytes a thread).
     if constexpr (listed) {
-      if ((list >> 16) < uint32_t(Bins::kBins)) return split_chunk<kClaim, false>(ts, s, r, c, chunk, part, list, timeline);
+      if ((list.x >> 16) < uint32_t(Bins::kBins)) return split_chunk<kClaim, false>(ts, s, r, c, chunk, part, list, timeline);
       chunk.template load<false>();
     }
     split_chunk<kClaim, true>(ts, s, r, c, chunk, part, list, timeline);
@@ -261,10 +288,11 @@ struct AgentSpreadTopK {
   }
 
   // split()'s rest for chunk c of row r, whose scores are loaded (kLoaded: in flight) or may be
-  // spared by its shortlist (list: its lowest bin and length; its entries in flight to the stage).
+  // spared by its shortlist (list: its record, SpreadParams::lists; its entries in flight to the
+  // stage).
   template <bool kClaim, bool kLoaded>
   __device__ static void split_chunk(TempStorage& ts, const SpreadParams& s, int64_t r, unsigned c, Chunk& chunk,
-                                     const uint4 (&part)[kHistVectors], uint32_t list, Timeline& timeline) {
+                                     const uint4 (&part)[kHistVectors], const uint4& list, Timeline& timeline) {
     SplitStorage& ss = ts.c.split;
     uint32_t* const hist = Chunk::scratch();
 #pragma unroll
@@ -301,18 +329,34 @@ struct AgentSpreadTopK {
     };
     if constexpr (!kLoaded) {
       wait_async();  // the thread's own copies: no barrier
-      if ((list >> 16) <= row_bin) {  // the shortlist holds the bin and all above it
-        const uint32_t x = threadIdx.x < (list & 0xffffu) ? Chunk::stage_keys()[threadIdx.x] : 0u;
+      const uint32_t low = list.x >> 16;
+      // A plateau chunk whose bin below the list is the row's, overflowing the candidates: the list
+      // holds its elements above the bin, the record its members' count and bounds (v6 step 55).
+      const bool plateau = overflow && list.y != 0 && low == row_bin + 1;
+      if (low <= row_bin || plateau) {  // the shortlist holds the bin and all above it, or the record does
+        const uint32_t x = threadIdx.x < (list.x & 0xffffu) ? Chunk::stage_keys()[threadIdx.x] : 0u;
         const uint32_t list_pos = threadIdx.x < kShortlist ? Chunk::stage_positions()[threadIdx.x] : 0u;
-        const bool above = x > bin.hi, member = bin.holds(x);  // neither where x is 0
-        if (overflow) member_bounds(ss, member ? x : ~0u, member ? x : 0u);
+        const bool above = x > bin.hi, member = !plateau && bin.holds(x);  // neither where x is 0
+        if (plateau) member_bounds(ss, list.z, list.w);
+        else if (overflow) member_bounds(ss, member ? x : ~0u, member ? x : 0u);
         uint32_t above_count, member_count;
         const uint32_t above_rank = Sum::run(ts.c.chunk.sums[0], above, &above_count);
         const uint32_t member_rank = Sum::run(ts.c.chunk.sums[1], member, &member_count);
-        place<kClaim>(ss, s, r, c, overflow, above_count, member_count);
+        place<kClaim>(ss, s, r, c, overflow, above_count, plateau ? list.y : member_count);
         timeline.mark();
         if (above) put_above(ss.before[0] + above_rank, list_pos, x);
         if (member) put_member(ss.before[1] + member_rank, list_pos, x);
+        // A plateau chunk's members are ranked from its scores only where some are kept.
+        const uint32_t first = ss.before[1];
+        if (plateau && (kLarge ? first + list.y > skip : first < kCandidates)) {
+          chunk.template load<false>();
+          uint32_t mask[1] = {chunk.mask_of([&](uint32_t y) { return bin.holds(y); })}, wrapped[1], base[1][kVectors], n[1];
+          rank(ss, chunk, mask, wrapped, base, n);
+          const uint32_t at[1] = {first};
+          in_order(chunk, mask, wrapped, base, at, n, [&](int, uint32_t slot, uint32_t position, uint32_t y) {
+            put_member(slot, position, y);
+          });
+        }
         timeline.mark();
         return;
       }
