@@ -177,7 +177,8 @@ describeGpu('TopK op', () => {
   // members of the bin below the list, and where that bin is the row's and overflows the
   // candidates, split places the chunk from the record and loads its scores only where some of
   // its members are kept (v6 step 55). Rows: ReLU, all equal, sparse; zeros with 200 positives in
-  // one chunk; a chunk's own plateau (1000 of 5.0) above the row's bin (the chunk loads after the
+  // one chunk (that chunk's list is long enough for k: a list without a record, beside the zero
+  // chunks' records); a chunk's own plateau (1000 of 5.0) above the row's bin (the chunk loads after the
   // row's bin); a row whose k-th lies in a chunk's tie of 8192 ones (the other chunks far below);
   // chunks whose 257th greatest lies in the top coarse bin (3e5, +inf, NaN: no list), in f32 rows
   // starting off 16-byte boundaries; every tie-break and order, eager and graph-safe.
