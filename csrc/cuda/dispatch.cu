@@ -84,7 +84,7 @@ WorkspaceLayout make_layout(Backend backend, const TopKConfig& cfg, const OpRegi
     l.spread_cursor = take(mul_sat(srows, sizeof(uint32_t)));
     l.spread_shortlist = take(mul_sat(srows * size_t(chunks), 2 * Agent::kShortlist * sizeof(uint32_t)));
     l.zeroed = at;
-    l.spread_lists = take(mul_sat(srows * size_t(chunks), sizeof(uint32_t)));
+    l.spread_lists = take(mul_sat(srows * size_t(chunks), 4 * sizeof(uint32_t)));
     l.spread_above = take(mul_sat(srows, 2 * Agent::kMaxK * sizeof(uint32_t)));
     l.spread_cand = take(mul_sat(srows, 2 * Agent::kCandidates * sizeof(uint32_t)));
   }
@@ -435,7 +435,7 @@ cudaError_t launch_spread(const TopKConfig& cfg, const TopKArgs& args, const Wor
   s.cursor = region<uint32_t>(ws, l.spread_cursor);
   s.above = region<uint32_t>(ws, l.spread_above);
   s.cand = region<uint32_t>(ws, l.spread_cand);
-  s.lists = region<uint32_t>(ws, l.spread_lists);
+  s.lists = region<uint4>(ws, l.spread_lists);
   s.shortlist = region<uint32_t>(ws, l.spread_shortlist);
   s.chunks = l.spread_chunks;
   s.shorter = shorter;

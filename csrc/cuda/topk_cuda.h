@@ -83,7 +83,7 @@ struct WorkspaceLayout {
   size_t spread_bounds = 0;     // uint32 [rows, chunks, 2]
   size_t spread_cursor = 0;     // uint32 [rows]
   size_t spread_shortlist = 0;  // uint32 [rows, chunks, 2, kShortlist]
-  size_t spread_lists = 0;      // uint32 [rows, chunks]
+  size_t spread_lists = 0;      // uint32 [rows, chunks, 4]: each chunk's record
   size_t spread_above = 0;      // uint32 [rows, 2, kMaxK]
   size_t spread_cand = 0;       // uint32 [rows, 2, kCandidates]
   int64_t spread_rows = 0;      // the most rows of a call on the spread path: the regions' rows

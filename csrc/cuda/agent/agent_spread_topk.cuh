@@ -15,8 +15,12 @@
 //     In such grids (the kernels' dense instances) count() also writes each chunk's shortlist:
 //     its elements in its greatest bins, at most kShortlist, by position, and the lowest of those
 //     bins. A chunk whose shortlist reaches down to the row's bin splits the shortlist instead of
-//     loading its scores again (normal rows: every chunk, a 16th of the bytes); the others load
-//     them.
+//     loading its scores again (normal rows: every chunk, a 16th of the bytes). A plateau chunk
+//     (its list holds so few that the row's bin lies below them: a few elements above the zeros)
+//     also records its members of the bin below the list, their count and least and greatest key;
+//     where that bin is the row's and overflows the candidates, the chunk places itself from the
+//     record, and loads its scores only if its members are among the kept ones (ReLU rows: one
+//     chunk a row). The others load them.
 //  3. finish(): one CTA per row selects the remaining of the candidates by (key, position in the
 //     tie-break's order), merges them into the elements above the bin by position, and writes the
 //     row as the register agent does (sorted on chip when asked).
@@ -57,8 +61,9 @@ struct SpreadParams {
   uint32_t* cursor;  // [rows]: the slots claimed so far, those above the bin in bits 16-31, members in 0-15
   uint32_t* above;   // [rows][2][kMaxK]: positions, then keys, of the elements above the bin, by position
   uint32_t* cand;    // [rows][2][kCandidates]: keys, then positions, of the kept members, by position
-  uint32_t* lists;   // [rows][chunks]: a chunk's shortlist, its lowest bin in bits 16-31 (kBins:
-                     // none) and its length in 0-15
+  uint4* lists;      // [rows][chunks]: a chunk's record: x its shortlist's lowest bin in bits 16-31 (kBins:
+                     // none) and length in 0-15; plateau chunks: y their members of the bin below the
+                     // list (0: not a plateau chunk), z and w those members' least and greatest key
   uint32_t* shortlist;  // [rows][chunks][2][kShortlist]: keys, then positions in the chunk, by position
   uint32_t chunks;   // chunks per row of status and bounds: the rows the spread kernels hold are at most
                      // chunks x kCapacity long
@@ -172,56 +177,60 @@ struct AgentSpreadTopK {
   // must call (the chunk's histogram in the scratch, counted). chunks: the row's.
   __device__ static void shortlist(TempStorage& ts, const SpreadParams& s, Chunk& chunk, int64_t r, int64_t chunks) {
     const unsigned c = blockIdx.x;
-    uint32_t low = 0;  // the lowest bin listed
+    SplitStorage& ss = ts.c.split;
+    if (threadIdx.x == 0) {  // the bucket select's barrier orders these before member_bounds()
+      ss.lo = ~0u;
+      ss.hi = 0;
+    }
+    uint32_t low = 0;   // the lowest bin listed
+    uint32_t next = 0;  // a plateau chunk's members of bin low - 1
     if (chunk.length > kShortlist) {
       Select::Bucket::run(ts.c.chunk.select.bucket, Chunk::scratch(), Bins::kBins, kShortlist + 1);
-      low = ts.c.chunk.select.bucket.bin + 1;
+      const uint32_t bin = ts.c.chunk.select.bucket.bin;
+      low = bin + 1;
       // Lists as short as this one would hold fewer than k over the row (plateaus: a few elements
-      // above the zeros), so the row's bin lies below them: none, and split() loads the chunk at
-      // once instead of after its bin (kernel-notes, v6 step 50).
+      // above the zeros), so the row's bin likely is `bin`: the record also takes the chunk's
+      // members of it (v6 step 55). Nothing lies above the top bin: no list, and split() loads the
+      // chunk at once (kernel-notes, v6 step 50).
       if (int64_t(ts.c.chunk.select.bucket.above) * chunks < int64_t(s.p.out.k)) {
-        if (threadIdx.x == 0) s.lists[r * s.chunks + c] = uint32_t(Bins::kBins) << 16;
-        return;
+        if (low == uint32_t(Bins::kBins)) {
+          if (threadIdx.x == 0) s.lists[r * s.chunks + c] = make_uint4(uint32_t(Bins::kBins) << 16, 0, 0, 0);
+          return;
+        }
+        next = Chunk::scratch()[bin];
+        const typename Bins::Range members = Bins::range(bin);
+        uint32_t lo = ~0u, hi = 0;
+#pragma unroll
+        for (int j = 0; j < kVectors; ++j)
+#pragma unroll
+          for (int q = 0; q < kV; ++q)
+            if (members.holds(chunk.key[j][q])) {  // key 0, an empty slot, is in no bin
+              lo = min(lo, chunk.key[j][q]);
+              hi = max(hi, chunk.key[j][q]);
+            }
+        member_bounds(ss, lo, hi);
       }
     }
     const uint32_t least = Bins::range(low).lo;  // >= 1: no empty slot
-    const uint32_t wrap = threadIdx.x == 0 ? (1u << chunk.off) - 1u : 0u;
-    uint32_t listed = chunk.mask_of([&](uint32_t x) { return x >= least; });
-    const uint32_t wrapped = listed & wrap;
-    listed &= ~wrap;
-    if (threadIdx.x == 0) ts.c.split.wrapped[0] = uint32_t(__popc(wrapped));  // the scan's barriers order it
-    uint32_t base[kVectors];
-    const uint32_t n = chunk.template scan<0>(listed, base);
+    uint32_t listed[1] = {chunk.mask_of([&](uint32_t x) { return x >= least; })}, wrapped[1], base[1][kVectors], n[1];
+    rank(ts.c.split, chunk, listed, wrapped, base, n);
     // Staged in shared memory (the register agent's stage, unused by count), then written a word a
     // thread: scattered 4-byte stores at the ranks cost a CTA ~1.1 us (kernel-notes, v6 step 49).
     uint32_t* const keys = Chunk::stage_keys();
     uint32_t* const positions = Chunk::stage_positions();
-#pragma unroll
-    for (int j = 0; j < kVectors; ++j) {
-      if (!Chunk::slot_bits(listed, j)) continue;
-      uint32_t at = base[j];
-      const uint32_t first = Chunk::first_of(j) - chunk.off;
-#pragma unroll
-      for (int q = 0; q < kV; ++q) {
-        if (listed >> (j * kV + q) & 1u) {
-          keys[at] = chunk.key[j][q];
-          positions[at++] = first + uint32_t(q);
-        }
-      }
-    }
-    for (uint32_t bits = wrapped; bits; bits &= bits - 1u) {  // thread 0's, last in position order
-      const uint32_t q = uint32_t(__ffs(int(bits)) - 1), at = n + uint32_t(__popc(wrapped & ((1u << q) - 1u)));
-      keys[at] = pick(chunk.key[0], q);  // no dynamic index: keys stay in registers
-      positions[at] = q + kCapacity - chunk.off;
-    }
+    const uint32_t first[1] = {0};
+    in_order(chunk, listed, wrapped, base, first, n, [&](int, uint32_t at, uint32_t position, uint32_t x) {
+      keys[at] = x;
+      positions[at] = position;
+    });
     __syncthreads();  // the stage
-    const uint32_t total = n + ts.c.split.wrapped[0];
+    const uint32_t total = n[0] + ts.c.split.wrapped[0];
     uint32_t* const list = s.shortlist + (r * s.chunks + c) * 2 * kShortlist;
     if (threadIdx.x < total) {
       list[threadIdx.x] = keys[threadIdx.x];
       list[kShortlist + threadIdx.x] = positions[threadIdx.x];
     }
-    if (threadIdx.x == 0) s.lists[r * s.chunks + c] = low << 16 | total;
+    if (threadIdx.x == 0) s.lists[r * s.chunks + c] = make_uint4(low << 16 | total, next, next ? ss.lo : 0u, next ? ss.hi : 0u);
   }
 
   // Kernel 2, the same grid. kClaim: the dense grids' instance, which may claim slots (s.claimed)
@@ -255,7 +264,7 @@ struct AgentSpreadTopK {
 #pragma unroll
     for (int j = 0; j < kHistVectors; ++j) part[j] = row_hist[threadIdx.x + j * kThreads];
     constexpr bool listed = kClaim;
-    uint32_t list = 0;  // the shortlist's lowest bin and length
+    uint4 list = make_uint4(0, 0, 0, 0);  // the chunk's record (count()'s shortlist)
     if constexpr (listed) {
       // The thread's entry (past the list's length: an earlier call's, or zero; unused) copied to
       // the stage (split's no other use of it) beside the histogram: in registers it would stay
@@ -271,7 +280,7 @@ struct AgentSpreadTopK {
     // Two instances, so that the chunk's keys are live on one path only (one instance with a flag
     // spilled 72 bytes a thread).
     if constexpr (listed) {
-      if ((list >> 16) < uint32_t(Bins::kBins)) return split_chunk<kClaim, false>(ts, s, r, c, chunk, part, list, timeline);
+      if ((list.x >> 16) < uint32_t(Bins::kBins)) return split_chunk<kClaim, false>(ts, s, r, c, chunk, part, list, timeline);
       chunk.template load<false>();
     }
     split_chunk<kClaim, true>(ts, s, r, c, chunk, part, list, timeline);
@@ -279,10 +288,11 @@ struct AgentSpreadTopK {
   }
 
   // split()'s rest for chunk c of row r, whose scores are loaded (kLoaded: in flight) or may be
-  // spared by its shortlist (list: its lowest bin and length; its entries in flight to the stage).
+  // spared by its shortlist (list: its record, SpreadParams::lists; its entries in flight to the
+  // stage).
   template <bool kClaim, bool kLoaded>
   __device__ static void split_chunk(TempStorage& ts, const SpreadParams& s, int64_t r, unsigned c, Chunk& chunk,
-                                     const uint4 (&part)[kHistVectors], uint32_t list, Timeline& timeline) {
+                                     const uint4 (&part)[kHistVectors], const uint4& list, Timeline& timeline) {
     SplitStorage& ss = ts.c.split;
     uint32_t* const hist = Chunk::scratch();
 #pragma unroll
@@ -319,72 +329,118 @@ struct AgentSpreadTopK {
     };
     if constexpr (!kLoaded) {
       wait_async();  // the thread's own copies: no barrier
-      if ((list >> 16) <= row_bin) {  // the shortlist holds the bin and all above it
-        const uint32_t x = threadIdx.x < (list & 0xffffu) ? Chunk::stage_keys()[threadIdx.x] : 0u;
+      const uint32_t low = list.x >> 16;
+      // A plateau chunk whose bin below the list is the row's, overflowing the candidates: the list
+      // holds its elements above the bin, the record its members' count and bounds (v6 step 55).
+      const bool plateau = overflow && list.y != 0 && low == row_bin + 1;
+      if (low <= row_bin || plateau) {  // the shortlist holds the bin and all above it, or the record does
+        const uint32_t x = threadIdx.x < (list.x & 0xffffu) ? Chunk::stage_keys()[threadIdx.x] : 0u;
         const uint32_t list_pos = threadIdx.x < kShortlist ? Chunk::stage_positions()[threadIdx.x] : 0u;
-        const bool above = x > bin.hi, member = bin.holds(x);  // neither where x is 0
-        if (overflow) member_bounds(ss, member ? x : ~0u, member ? x : 0u);
+        const bool above = x > bin.hi, member = !plateau && bin.holds(x);  // neither where x is 0
+        if (plateau) member_bounds(ss, list.z, list.w);
+        else if (overflow) member_bounds(ss, member ? x : ~0u, member ? x : 0u);
         uint32_t above_count, member_count;
         const uint32_t above_rank = Sum::run(ts.c.chunk.sums[0], above, &above_count);
         const uint32_t member_rank = Sum::run(ts.c.chunk.sums[1], member, &member_count);
-        place<kClaim>(ss, s, r, c, overflow, above_count, member_count);
+        place<kClaim>(ss, s, r, c, overflow, above_count, plateau ? list.y : member_count);
         timeline.mark();
         if (above) put_above(ss.before[0] + above_rank, list_pos, x);
         if (member) put_member(ss.before[1] + member_rank, list_pos, x);
+        // A plateau chunk's members are ranked from its scores only where some are kept.
+        const uint32_t first = ss.before[1];
+        if (plateau && (kLarge ? first + list.y > skip : first < kCandidates)) {
+          chunk.template load<false>();
+          uint32_t mask[1] = {chunk.mask_of([&](uint32_t y) { return bin.holds(y); })}, wrapped[1], base[1][kVectors], n[1];
+          rank(ss, chunk, mask, wrapped, base, n);
+          const uint32_t at[1] = {first};
+          in_order(chunk, mask, wrapped, base, at, n, [&](int, uint32_t slot, uint32_t position, uint32_t y) {
+            put_member(slot, position, y);
+          });
+        }
         timeline.mark();
         return;
       }
       chunk.template load<false>();  // the shortlist stops above the bin: the chunk's scores
     }
-    // The thread's elements above the bin and in it; thread 0's wrapped ones (the first `off` of
-    // its slot 0) come last in position order.
-    const uint32_t wrap = threadIdx.x == 0 ? (1u << chunk.off) - 1u : 0u;
-    uint32_t above = chunk.mask_of([&](uint32_t x) { return x > bin.hi; });
-    uint32_t member = chunk.mask_of([&](uint32_t x) { return bin.holds(x); });
-    const uint32_t above_wrapped = above & wrap, member_wrapped = member & wrap;
-    above &= ~wrap;
-    member &= ~wrap;
-    if (threadIdx.x == 0) {  // the scans' barriers order these
-      ss.wrapped[0] = uint32_t(__popc(above_wrapped));
-      ss.wrapped[1] = uint32_t(__popc(member_wrapped));
-    }
+    // The thread's elements above the bin (kind 0) and in it (kind 1).
+    uint32_t mask[2] = {chunk.mask_of([&](uint32_t x) { return x > bin.hi; }), chunk.mask_of([&](uint32_t x) { return bin.holds(x); })};
     if (overflow) {  // the members' least and greatest key: whether the bin holds one key
       uint32_t lo = ~0u, hi = 0;
 #pragma unroll
       for (int j = 0; j < kVectors; ++j)
 #pragma unroll
         for (int q = 0; q < kV; ++q)
-          if ((member | member_wrapped) >> (j * kV + q) & 1u) {
+          if (mask[1] >> (j * kV + q) & 1u) {
             lo = min(lo, chunk.key[j][q]);
             hi = max(hi, chunk.key[j][q]);
           }
       member_bounds(ss, lo, hi);
     }
-    uint32_t above_base[kVectors], member_base[kVectors];
-    const uint32_t above_n = chunk.template scan<0>(above, above_base);
-    const uint32_t member_n = chunk.template scan<1>(member, member_base);
-    place<kClaim>(ss, s, r, c, overflow, above_n + ss.wrapped[0], member_n + ss.wrapped[1]);
+    uint32_t wrapped[2], base[2][kVectors], n[2];
+    rank(ss, chunk, mask, wrapped, base, n);
+    place<kClaim>(ss, s, r, c, overflow, n[0] + ss.wrapped[0], n[1] + ss.wrapped[1]);
     timeline.mark();
-    const uint32_t above_before = ss.before[0], member_before = ss.before[1];
+    const uint32_t first[2] = {ss.before[0], ss.before[1]};
+    in_order(chunk, mask, wrapped, base, first, n, [&](int kind, uint32_t at, uint32_t position, uint32_t x) {
+      if (kind == 0) put_above(at, position, x);
+      else put_member(at, position, x);
+    });
+    timeline.mark();
+  }
+
+  // The CTA's ranks, in position order, of the thread's elements of each kind (mask[kind]: bits
+  // of its slots). Thread 0's wrapped elements (the first `off` of its slot 0) come last in
+  // position order: they move from mask to wrapped, and their counts to ss.wrapped. base: the
+  // thread's first rank of each slot among the others; n: the CTA's counts without the wrapped.
+  // Every thread must call (the scans hold barriers, which also order ss.wrapped's writes).
+  template <int kKinds>
+  __device__ static void rank(SplitStorage& ss, Chunk& chunk, uint32_t (&mask)[kKinds],
+                              uint32_t (&wrapped)[kKinds], uint32_t (&base)[kKinds][kVectors], uint32_t (&n)[kKinds]) {
+    static_assert(kKinds == 1 || kKinds == 2, "a scan buffer a kind");
+    const uint32_t wrap = threadIdx.x == 0 ? (1u << chunk.off) - 1u : 0u;
+#pragma unroll
+    for (int kind = 0; kind < kKinds; ++kind) {
+      wrapped[kind] = mask[kind] & wrap;
+      mask[kind] &= ~wrap;
+      if (threadIdx.x == 0) ss.wrapped[kind] = uint32_t(__popc(wrapped[kind]));
+    }
+    n[0] = chunk.template scan<0>(mask[0], base[0]);
+    if constexpr (kKinds == 2) n[1] = chunk.template scan<1>(mask[1], base[1]);
+  }
+
+  // Visits the thread's elements that rank() ranked, in position order within each kind:
+  // visit(kind, first[kind] + its rank, its position in the chunk, its key); thread 0's wrapped
+  // ones after the CTA's n[kind] others.
+  template <int kKinds, class Visit>
+  __device__ static void in_order(const Chunk& chunk, const uint32_t (&mask)[kKinds], const uint32_t (&wrapped)[kKinds],
+                                  const uint32_t (&base)[kKinds][kVectors], const uint32_t (&first)[kKinds],
+                                  const uint32_t (&n)[kKinds], Visit&& visit) {
+    uint32_t any = 0, any_wrapped = 0;
+#pragma unroll
+    for (int kind = 0; kind < kKinds; ++kind) {
+      any |= mask[kind];
+      any_wrapped |= wrapped[kind];
+    }
 #pragma unroll
     for (int j = 0; j < kVectors; ++j) {
-      if (!Chunk::slot_bits(above | member, j)) continue;
-      uint32_t ra = above_before + above_base[j], rm = member_before + member_base[j];
-      const uint32_t first = Chunk::first_of(j) - chunk.off;
+      if (!Chunk::slot_bits(any, j)) continue;
+      uint32_t at[kKinds];
 #pragma unroll
-      for (int q = 0; q < kV; ++q) {
-        const uint32_t bit = uint32_t(j * kV + q);
-        if (above >> bit & 1u) put_above(ra++, first + uint32_t(q), chunk.key[j][q]);
-        if (member >> bit & 1u) put_member(rm++, first + uint32_t(q), chunk.key[j][q]);
-      }
+      for (int kind = 0; kind < kKinds; ++kind) at[kind] = first[kind] + base[kind][j];
+      const uint32_t position = Chunk::first_of(j) - chunk.off;
+#pragma unroll
+      for (int q = 0; q < kV; ++q)
+#pragma unroll
+        for (int kind = 0; kind < kKinds; ++kind)
+          if (mask[kind] >> (j * kV + q) & 1u) visit(kind, at[kind]++, position + uint32_t(q), chunk.key[j][q]);
     }
-    for (uint32_t bits = above_wrapped | member_wrapped; bits; bits &= bits - 1u) {  // thread 0's, rarely any
+    for (uint32_t bits = any_wrapped; bits; bits &= bits - 1u) {  // thread 0's, rarely any
       const uint32_t q = uint32_t(__ffs(int(bits)) - 1), below = (1u << q) - 1u;
       const uint32_t position = q + kCapacity - chunk.off, x = pick(chunk.key[0], q);  // no dynamic index: keys stay in registers
-      if (above_wrapped >> q & 1u) put_above(above_before + above_n + uint32_t(__popc(above_wrapped & below)), position, x);
-      else put_member(member_before + member_n + uint32_t(__popc(member_wrapped & below)), position, x);
+#pragma unroll
+      for (int kind = 0; kind < kKinds; ++kind)
+        if (wrapped[kind] >> q & 1u) visit(kind, first[kind] + n[kind] + uint32_t(__popc(wrapped[kind] & below)), position, x);
     }
-    timeline.mark();
   }
 
   // Kernel 3, a CTA per row (blockIdx.x).
