@@ -1,6 +1,6 @@
 // What the addon was built with and what it finds at run time: buildInfo(), cudaStatus(),
-// tuning(), errorCodes(), and (CUDA builds) choosePath(), callPath() and opRegions(). Available in every build; CUDA-only
-// parts say so.
+// tuning(), errorCodes(), and (CUDA builds) choosePath(), callPath() and opRegions(). Available
+// in every build; CUDA-only parts say so.
 #pragma once
 #include <napi.h>
 
