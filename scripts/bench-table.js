@@ -68,9 +68,18 @@ if (grid && args[0] === '--rows') {
   only = args[1].split(',').map(Number);
   args.splice(0, 2);
 }
-if (args.length === 0) {
-  process.stderr.write('usage: node scripts/bench-table.js [--grid [--rows 1,8,64]] FILE.json...\n');
+const usage = 'usage: node scripts/bench-table.js [--grid [--rows 1,8,64]] FILE.json...\n';
+if (args.length === 0 || args.some((a) => a.startsWith('--'))) {  // options come first, in that order
+  process.stderr.write(usage);
   process.exit(2);
 }
-const files = args.map((n) => JSON.parse(fs.readFileSync(n, 'utf8')));
+const read = (n) => {
+  try {
+    return JSON.parse(fs.readFileSync(n, 'utf8'));
+  } catch (e) {
+    process.stderr.write(`bench-table: ${n}: ${e.message}\n${usage}`);
+    process.exit(1);
+  }
+};
+const files = args.map(read);
 process.stdout.write((grid ? gridTable(files, only) : rowsTable(files)).join('\n') + '\n');
