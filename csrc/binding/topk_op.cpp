@@ -74,7 +74,7 @@ TopKOp::TopKOp(const Napi::CallbackInfo& info) : Napi::ObjectWrap<TopKOp>(info) 
   const size_t bytes = plan_.layout.total;
   check(cudaMalloc(&workspace_, bytes), "allocating a " + std::to_string(bytes) + "-byte workspace");
   if (plan_.layout.zeroed) check(cudaMemset(workspace_, 0, plan_.layout.zeroed), "clearing the workspace");
-  if (plan_.regions.branches) check(cuda::open_branch(branch_), "making the op's branch stream and events");
+  if (plan_.layout.regions.branches) check(cuda::open_branch(branch_), "making the op's branch stream and events");
 }
 
 TopKOp::~TopKOp() { release(); }

@@ -48,7 +48,7 @@ class TopKOp : public Napi::ObjectWrap<TopKOp> {
 
   cuda::OpPlan plan_;  // made once: each run takes it as it is
   void* workspace_ = nullptr;
-  cuda::Branch branch_;  // where calls may split their rows by length (plan_.regions.branches); else empty
+  cuda::Branch branch_;  // where calls may split their rows by length (plan_.layout.regions.branches); else empty
   bool disposed_ = false;
 };
 

@@ -63,6 +63,7 @@ size_t sort_temp_bytes(int64_t rows, int64_t seg, int key_bits) {
 // The workspace layout of an op's maxima and regions (op_regions).
 WorkspaceLayout make_layout(Backend backend, const TopKConfig& cfg, const OpRegions& regions) {
   WorkspaceLayout l;
+  l.regions = regions;
   const int64_t spread_rows = regions.spread_rows, chunk_slots = regions.chunk_slots;
   const int64_t rows = std::max<int64_t>(cfg.max_rows, 1), k = cfg.k;
   const int key_bits = 32 + int(dtype_size(cfg.dtype) * 8);
@@ -76,7 +77,6 @@ WorkspaceLayout make_layout(Backend backend, const TopKConfig& cfg, const OpRegi
     using Agent = SomeSpreadAgent;
     const size_t srows = size_t(spread_rows);
     const int64_t chunks = std::max<int64_t>(1, (cfg.max_len + Agent::kCapacity - 1) / Agent::kCapacity);
-    l.spread_rows = spread_rows;
     l.spread_chunks = uint32_t(std::min<int64_t>(chunks, std::numeric_limits<uint32_t>::max()));
     l.spread_hist = take(mul_sat(srows, Agent::Bins::kBins * sizeof(uint32_t)));
     l.spread_status = take(mul_sat(srows * size_t(chunks), sizeof(uint32_t)));
@@ -90,7 +90,6 @@ WorkspaceLayout make_layout(Backend backend, const TopKConfig& cfg, const OpRegi
   }
   if (chunk_slots > 0) {
     const size_t candidates = mul_sat(size_t(chunk_slots), size_t(k));
-    l.chunk_slots = chunk_slots;
     l.chunk_positions = take(mul_sat(candidates, sizeof(int32_t)));
     l.chunk_values = take(mul_sat(candidates, dtype_size(cfg.dtype)));
     l.chunk_counts = take(mul_sat(size_t(rows), sizeof(int32_t)));
@@ -412,7 +411,7 @@ template <class Traits, bool kLarge>
 cudaError_t launch_spread(const TopKConfig& cfg, const TopKArgs& args, const WorkspaceLayout& l, void* ws, int device,
                           cudaStream_t stream, int64_t shorter) {
   using Agent = SpreadAgent<Traits, kLarge>;
-  if (args.rows > l.spread_rows) return cudaErrorInvalidValue;  // never past the regions (op_regions)
+  if (args.rows > l.regions.spread_rows) return cudaErrorInvalidValue;  // never past the regions (op_regions)
   constexpr auto count = spread_topk_kernel<SpreadPolicy, Traits, false, SpreadStage::Count>;  // no tie-break yet
   constexpr auto count_dense = spread_topk_kernel<SpreadPolicy, Traits, false, SpreadStage::Count, true>;
   constexpr auto split = spread_topk_kernel<SpreadPolicy, Traits, kLarge, SpreadStage::Split>;
@@ -568,7 +567,7 @@ cudaError_t run_radix(const TopKConfig& cfg, RadixPath path, const TopKArgs& arg
 template <class Traits>
 cudaError_t run_chunked(const TopKConfig& cfg, const PathChoice& choice, const TopKArgs& args, const WorkspaceLayout& l,
                         void* ws, int device, cudaStream_t stream) {
-  if (args.rows * choice.chunks > l.chunk_slots) return cudaErrorInvalidValue;  // never past the regions
+  if (args.rows * choice.chunks > l.regions.chunk_slots) return cudaErrorInvalidValue;  // never past the regions
   int64_t shift = 0;
   while ((int64_t(1) << shift) < choice.chunks) ++shift;
   const ChunkRows chunk{shift, region<int32_t>(ws, l.chunk_counts)};
@@ -970,8 +969,7 @@ OpPlan plan_op(Backend backend, const TopKConfig& cfg, RadixPath path, int devic
   plan.cfg = cfg;
   plan.path = path;
   plan.device = device;
-  plan.regions = op_regions(backend, cfg, path, device_caps(device));
-  plan.layout = make_layout(backend, cfg, plan.regions);
+  plan.layout = make_layout(backend, cfg, op_regions(backend, cfg, path, device_caps(device)));
   return plan;
 }
 

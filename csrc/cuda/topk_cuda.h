@@ -69,6 +69,16 @@ PathChoice choose_path(RadixPath path, int64_t rows, int64_t max_len, int32_t k,
 // when an op is made, so that no call launches a kernel that does not fit the device.
 std::string unfit_reason(Backend backend, const TopKConfig& cfg, RadixPath path, int device);
 
+// What an op's workspace must hold for the calls it may take (op_regions): the most rows of a
+// call on the spread path, the most chunks of one on the chunked path (0: no call takes it), and
+// whether a call may split its rows by length (then the op holds a Branch).
+struct OpRegions {
+  int64_t spread_rows = 0;
+  int64_t chunk_slots = 0;
+  bool branches = false;
+};
+OpRegions op_regions(Backend backend, const TopKConfig& cfg, RadixPath path, const DeviceCaps& caps);
+
 // Where an op's workspace holds each region (byte offsets), sized for its maxima and path. Every
 // region is written before it is read within one call, but for the spread path's histograms,
 // flags, bounds, cursors and shortlists, [0, zeroed): zero when the workspace is allocated; all
@@ -86,13 +96,11 @@ struct WorkspaceLayout {
   size_t spread_lists = 0;      // uint32 [rows, chunks, 4]: each chunk's record
   size_t spread_above = 0;      // uint32 [rows, 2, kMaxK]
   size_t spread_cand = 0;       // uint32 [rows, 2, kCandidates]
-  int64_t spread_rows = 0;      // the most rows of a call on the spread path: the regions' rows
-  uint32_t spread_chunks = 0;
+  uint32_t spread_chunks = 0;   // chunks a row in the spread regions
   size_t zeroed = 0;
   size_t chunk_positions = 0;  // int32 [slots, k]: each chunk's candidates, positions in the chunk
   size_t chunk_values = 0;     // dtype [slots, k]: their scores
   size_t chunk_counts = 0;     // int32 [rows]: candidates per row
-  int64_t chunk_slots = 0;     // the most chunks (rows x chunks per row) of a call on the chunked path
   size_t positions = 0;        // int32 [rows, k]: radix selections awaiting the sort (sorted output)
   size_t words_a = 0;          // uint64 [rows, seg]: composites (or positions), double buffer A
   size_t words_b = 0;          // uint64 [rows, seg]: double buffer B
@@ -101,30 +109,21 @@ struct WorkspaceLayout {
   size_t temp_bytes = 0;
   size_t total = 0;
   int64_t seg = 0;  // words per row in words_a/b
+  OpRegions regions;  // the calls it is sized for (op_regions)
 };
-
-// What an op's workspace must hold for the calls it may take (op_regions): the most rows of a
-// call on the spread path, the most chunks of one on the chunked path (0: no call takes it), and
-// whether a call may split its rows by length (then the op holds a Branch).
-struct OpRegions {
-  int64_t spread_rows = 0;
-  int64_t chunk_slots = 0;
-  bool branches = false;
-};
-OpRegions op_regions(Backend backend, const TopKConfig& cfg, RadixPath path, const DeviceCaps& caps);
 
 // The path a call of `rows` rows at `stride` takes on an op of `cfg` (run_radix): the path of its
 // shape rows (maxRows in graph-safe mode) at its span (the shorter of maxLen and the stride).
 PathChoice call_path(const TopKConfig& cfg, RadixPath path, int64_t rows, int64_t stride, const DeviceCaps& caps);
 
 // An op's plan, made once per op (plan_op): its configuration, device and path, and the workspace
-// layout and regions its maxima take. Calls (run_topk) choose only their own path from it.
+// layout its maxima take (with the regions it is sized for). Calls (run_topk) choose only their
+// own path from it.
 struct OpPlan {
   Backend backend = Backend::Radix;
   TopKConfig cfg;
   RadixPath path = RadixPath::Auto;
   int device = 0;
-  OpRegions regions;
   WorkspaceLayout layout;  // layout.total bytes of workspace, the first layout.zeroed of them zero
 };
 OpPlan plan_op(Backend backend, const TopKConfig& cfg, RadixPath path, int device);

@@ -382,6 +382,19 @@ struct AgentRegisterTopK {
       for (int q = 0; q < kV; ++q) mask |= uint32_t(test(key[j][q])) << (j * kV + q);
     return mask;
   }
+  // The least and greatest key of the thread's elements in `mask` ({~0, 0} where none).
+  __device__ uint2 bounds_of(uint32_t mask) const {
+    uint32_t lo = ~0u, hi = 0;
+#pragma unroll
+    for (int j = 0; j < kVectors; ++j)
+#pragma unroll
+      for (int q = 0; q < kV; ++q)
+        if (mask >> (j * kV + q) & 1u) {
+          lo = min(lo, key[j][q]);
+          hi = max(hi, key[j][q]);
+        }
+    return make_uint2(lo, hi);
+  }
 
   // Block-wide exclusive prefix, in position order, of the per-slot counts of `mask`'s bits:
   // base[j] for each of the thread's slots; returns the CTA's total. A SWAR popcount leaves each

@@ -199,16 +199,8 @@ struct AgentSpreadTopK {
         }
         next = Chunk::scratch()[bin];
         const typename Bins::Range members = Bins::range(bin);
-        uint32_t lo = ~0u, hi = 0;
-#pragma unroll
-        for (int j = 0; j < kVectors; ++j)
-#pragma unroll
-          for (int q = 0; q < kV; ++q)
-            if (members.holds(chunk.key[j][q])) {  // key 0, an empty slot, is in no bin
-              lo = min(lo, chunk.key[j][q]);
-              hi = max(hi, chunk.key[j][q]);
-            }
-        member_bounds(ss, lo, hi);
+        // Key 0, an empty slot, is in no bin.
+        member_bounds(ss, chunk.bounds_of(chunk.mask_of([&](uint32_t x) { return members.holds(x); })));
       }
     }
     const uint32_t least = Bins::range(low).lo;  // >= 1: no empty slot
@@ -337,8 +329,8 @@ struct AgentSpreadTopK {
         const uint32_t x = threadIdx.x < (list.x & 0xffffu) ? Chunk::stage_keys()[threadIdx.x] : 0u;
         const uint32_t list_pos = threadIdx.x < kShortlist ? Chunk::stage_positions()[threadIdx.x] : 0u;
         const bool above = x > bin.hi, member = !plateau && bin.holds(x);  // neither where x is 0
-        if (plateau) member_bounds(ss, list.z, list.w);
-        else if (overflow) member_bounds(ss, member ? x : ~0u, member ? x : 0u);
+        if (plateau) member_bounds(ss, make_uint2(list.z, list.w));
+        else if (overflow) member_bounds(ss, member ? make_uint2(x, x) : make_uint2(~0u, 0u));
         uint32_t above_count, member_count;
         const uint32_t above_rank = Sum::run(ts.c.chunk.sums[0], above, &above_count);
         const uint32_t member_rank = Sum::run(ts.c.chunk.sums[1], member, &member_count);
@@ -364,18 +356,7 @@ struct AgentSpreadTopK {
     }
     // The thread's elements above the bin (kind 0) and in it (kind 1).
     uint32_t mask[2] = {chunk.mask_of([&](uint32_t x) { return x > bin.hi; }), chunk.mask_of([&](uint32_t x) { return bin.holds(x); })};
-    if (overflow) {  // the members' least and greatest key: whether the bin holds one key
-      uint32_t lo = ~0u, hi = 0;
-#pragma unroll
-      for (int j = 0; j < kVectors; ++j)
-#pragma unroll
-        for (int q = 0; q < kV; ++q)
-          if (mask[1] >> (j * kV + q) & 1u) {
-            lo = min(lo, chunk.key[j][q]);
-            hi = max(hi, chunk.key[j][q]);
-          }
-      member_bounds(ss, lo, hi);
-    }
+    if (overflow) member_bounds(ss, chunk.bounds_of(mask[1]));  // whether the bin holds one key
     uint32_t wrapped[2], base[2][kVectors], n[2];
     rank(ss, chunk, mask, wrapped, base, n);
     place<kClaim>(ss, s, r, c, overflow, n[0] + ss.wrapped[0], n[1] + ss.wrapped[1]);
@@ -662,9 +643,9 @@ struct AgentSpreadTopK {
  private:
   // split(): the chunk's members' least and greatest key (lo, hi: the thread's), into ss.lo and
   // ss.hi (set before by thread 0; a barrier orders them for the readers).
-  __device__ static void member_bounds(SplitStorage& ss, uint32_t lo, uint32_t hi) {
-    lo = __reduce_min_sync(0xffffffffu, lo);
-    hi = __reduce_max_sync(0xffffffffu, hi);
+  __device__ static void member_bounds(SplitStorage& ss, uint2 bounds) {
+    const uint32_t lo = __reduce_min_sync(0xffffffffu, bounds.x);
+    const uint32_t hi = __reduce_max_sync(0xffffffffu, bounds.y);
     if ((threadIdx.x & 31u) == 0) {
       atomicMin(&ss.lo, lo);
       atomicMax(&ss.hi, hi);
