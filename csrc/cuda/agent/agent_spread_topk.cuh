@@ -20,7 +20,8 @@
 //     also records its members of the bin below the list, their count and least and greatest key;
 //     where that bin is the row's and overflows the candidates, the chunk places itself from the
 //     record, and loads its scores only if its members are among the kept ones (ReLU rows: one
-//     chunk a row). The others load them.
+//     chunk a row). The others load them. The look-back takes such a chunk's counts from its
+//     record too, without waiting for its flag.
 //  3. finish(): one CTA per row selects the remaining of the candidates by (key, position in the
 //     tie-break's order), merges them into the elements above the bin by position, and writes the
 //     row as the register agent does (sorted on chip when asked).
@@ -324,7 +325,7 @@ struct AgentSpreadTopK {
       const uint32_t low = list.x >> 16;
       // A plateau chunk whose bin below the list is the row's, overflowing the candidates: the list
       // holds its elements above the bin, the record its members' count and bounds (v6 step 55).
-      const bool plateau = overflow && list.y != 0 && low == row_bin + 1;
+      const bool plateau = plateau_record(list, row_bin, overflow);
       if (low <= row_bin || plateau) {  // the shortlist holds the bin and all above it, or the record does
         const uint32_t x = threadIdx.x < (list.x & 0xffffu) ? Chunk::stage_keys()[threadIdx.x] : 0u;
         const uint32_t list_pos = threadIdx.x < kShortlist ? Chunk::stage_positions()[threadIdx.x] : 0u;
@@ -334,7 +335,7 @@ struct AgentSpreadTopK {
         uint32_t above_count, member_count;
         const uint32_t above_rank = Sum::run(ts.c.chunk.sums[0], above, &above_count);
         const uint32_t member_rank = Sum::run(ts.c.chunk.sums[1], member, &member_count);
-        place<kClaim>(ss, s, r, c, overflow, above_count, plateau ? list.y : member_count);
+        place<kClaim>(ss, s, r, c, overflow, ts.c.chunk.select.bucket.bin, above_count, plateau ? list.y : member_count);
         timeline.mark();
         if (above) put_above(ss.before[0] + above_rank, list_pos, x);
         if (member) put_member(ss.before[1] + member_rank, list_pos, x);
@@ -359,7 +360,7 @@ struct AgentSpreadTopK {
     if (overflow) member_bounds(ss, chunk.bounds_of(mask[1]));  // whether the bin holds one key
     uint32_t wrapped[2], base[2][kVectors], n[2];
     rank(ss, chunk, mask, wrapped, base, n);
-    place<kClaim>(ss, s, r, c, overflow, n[0] + ss.wrapped[0], n[1] + ss.wrapped[1]);
+    place<kClaim>(ss, s, r, c, overflow, ts.c.chunk.select.bucket.bin, n[0] + ss.wrapped[0], n[1] + ss.wrapped[1]);
     timeline.mark();
     const uint32_t first[2] = {ss.before[0], ss.before[1]};
     in_order(chunk, mask, wrapped, base, first, n, [&](int kind, uint32_t at, uint32_t position, uint32_t x) {
@@ -652,13 +653,20 @@ struct AgentSpreadTopK {
     }
   }
 
+  // split(): whether a chunk's record (count()'s; the dense instance's) places it in a row whose
+  // k-th lies in bin row_bin and overflows the candidates: a plateau chunk whose list holds all its
+  // elements above that bin and whose record counts its members of it (v6 step 55).
+  __device__ static bool plateau_record(const uint4& list, uint32_t row_bin, bool overflow) {
+    return overflow && list.y != 0 && (list.x >> 16) == row_bin + 1;
+  }
+
   // split(): where chunk c's elements above the bin and its members start among the row's (ss.before):
   // claimed from the row's cursor, or summed from the chunks before it after publishing its own
   // counts (and, where the members overflow, its bounds). Every thread must call; ends with a
   // barrier.
   template <bool kClaim>
   __device__ static void place(SplitStorage& ss, const SpreadParams& s, int64_t r, unsigned c, bool overflow,
-                               uint32_t above_count, uint32_t member_count) {
+                               const uint32_t& row_bin, uint32_t above_count, uint32_t member_count) {
     uint32_t* const status = s.status + r * s.chunks;
     uint32_t* const bounds = s.bounds + (r * s.chunks + c) * 2;
     if (kClaim && s.claimed && !overflow) {
@@ -681,6 +689,16 @@ struct AgentSpreadTopK {
       }
       uint32_t above_before = 0, member_before = 0;
       for (unsigned t = threadIdx.x; t < c; t += kThreads) {
+        if (kClaim && overflow) {
+          // A plateau chunk's counts are its record's, published by count(): no wait for its flag,
+          // which it raises only once its CTA has run (v6 step 57).
+          const uint4 list = s.lists[r * s.chunks + t];
+          if (plateau_record(list, row_bin, overflow)) {
+            above_before += list.x & 0xffffu;
+            member_before += list.y;
+            continue;
+          }
+        }
         uint32_t v;
         do v = load_acquire(status + t);
         while (!(v >> 31));
