@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # What the GPU machine runs, in parts: `tests` (the GPU test suites; a GPU is required),
 # `sanitize` (compute-sanitizer runs; only with --sanitize), `checks` (`nsa-topk verify` and
-# `fuzz`), `bench` (`nsa-topk bench`, the quickstart) and `probes` (scripts/probes; only with
-# --only probes). Logs go to ${OUT:-/tmp}; a short summary is printed last. `--only PART` (repeatable) runs the named parts alone, so that a machine lent
+# `fuzz`), `bench` (`nsa-topk bench`, the quickstart), `tables` (the raw files of the README's
+# performance tables and the issues' other rows, under ${OUT:-/tmp}/tables; only with --only
+# tables) and `probes` (scripts/probes; only with --only probes). Logs go to ${OUT:-/tmp}; a short summary is printed last. `--only PART` (repeatable) runs the named parts alone, so that a machine lent
 # for a few minutes at a time can take the suite in several calls; `--step-timeout S` stops any
 # one step after S seconds (reported as TIMEOUT, the run goes on), so that one slow step cannot
 # take the rest of a lent machine's time.
@@ -10,12 +11,12 @@
 # its time), for a machine lent for a few minutes. `--tool T` (repeatable) keeps the sanitize parts
 # to the named compute-sanitizer tools (racecheck alone takes five minutes on an H100).
 # Usage: scripts/gpu-suite.sh [--sanitize] [--step-timeout S] [--tool memcheck|racecheck|synccheck|initcheck]...
-#        [--only tests|sanitize|sanitize-runs|checks|bench|probes]...
+#        [--only tests|sanitize|sanitize-runs|checks|bench|tables|probes]...
 set -uo pipefail
 cd "$(dirname "$0")/.."
 OUT_DIR="${OUT:-/tmp}"
 mkdir -p "$OUT_DIR"
-USAGE="usage: $0 [--sanitize] [--step-timeout S] [--tool memcheck|racecheck|synccheck|initcheck]... [--only tests|sanitize|sanitize-runs|checks|bench|probes]..."
+USAGE="usage: $0 [--sanitize] [--step-timeout S] [--tool memcheck|racecheck|synccheck|initcheck]... [--only tests|sanitize|sanitize-runs|checks|bench|tables|probes]..."
 SANITIZE=0
 ONLY=""
 TOOLS=""  # empty: every tool
@@ -33,8 +34,8 @@ while [ $# -gt 0 ]; do
       esac ;;
     --only)
       case "${2:-}" in
-        tests | sanitize | sanitize-runs | checks | bench | probes) ONLY="$ONLY $2"; shift ;;
-        *) echo "--only takes tests, sanitize, sanitize-runs, checks, bench or probes ($USAGE)" >&2; exit 2 ;;
+        tests | sanitize | sanitize-runs | checks | bench | tables | probes) ONLY="$ONLY $2"; shift ;;
+        *) echo "--only takes tests, sanitize, sanitize-runs, checks, bench, tables or probes ($USAGE)" >&2; exit 2 ;;
       esac ;;
     *) echo "unknown argument: $1 ($USAGE)" >&2; exit 2 ;;
   esac
@@ -45,7 +46,7 @@ tool() {  # tool NAME: whether this run's sanitize parts include the compute-san
   [ -z "$TOOLS" ] || [[ " $TOOLS " == *" $1 "* ]]
 }
 part() {  # part NAME: whether this run includes the part
-  if [ -n "$ONLY" ]; then [[ " $ONLY " == *" $1 "* ]]; elif [ "$1" = sanitize ] || [ "$1" = sanitize-runs ]; then [ "$SANITIZE" = 1 ]; else [ "$1" != probes ]; fi
+  if [ -n "$ONLY" ]; then [[ " $ONLY " == *" $1 "* ]]; elif [ "$1" = sanitize ] || [ "$1" = sanitize-runs ]; then [ "$SANITIZE" = 1 ]; else [ "$1" != probes ] && [ "$1" != tables ]; fi
 }
 
 declare -a SUMMARY=()
@@ -166,6 +167,23 @@ if part bench; then
     node dist/cli/main.js bench --rows 8 --lengths 1048576 --row-lengths 32768 --max-rows 8 --max-len 1048576 --no-torch &&
     node dist/cli/main.js bench --rows 8 --lengths 1048576 --row-lengths 4096,1048576 --no-torch'
   step "examples/quickstart.js" quickstart.log node examples/quickstart.js
+fi
+if part tables; then
+  # What the README's tables and the issues' other rows are rendered from (`node
+  # scripts/bench-table.js [--grid] FILE...`): the default grid with torch.topk, the decode rows of
+  # 262144 and 1048576, ReLU and k = 512 rows, bf16 and sorted at 4096 x 131072, and the grid
+  # deterministic with tie-break small. About 5 minutes on an H100. A device call returns 8 files:
+  # pack the folder.
+  T="$OUT_DIR/tables"
+  mkdir -p "$T"
+  B=(node dist/cli/main.js bench)
+  step "tables: default grid" tables-default.log "${B[@]}" --json "$T/default.json"
+  step "tables: decode rows" tables-decode.log "${B[@]}" --rows 1,8,64 --lengths 262144,1048576 --no-torch --json "$T/decode.json"
+  step "tables: ReLU" tables-relu.log "${B[@]}" --rows 1,64,512,4096 --lengths 131072 --dist relu --no-torch --json "$T/relu.json"
+  step "tables: k = 512" tables-k512.log "${B[@]}" --rows 1,64,4096 --lengths 131072 --k 512 --no-torch --json "$T/k512.json"
+  step "tables: bf16" tables-bf16.log "${B[@]}" --rows 4096 --lengths 131072 --dtype bf16 --no-torch --json "$T/bf16.json"
+  step "tables: sorted" tables-sorted.log "${B[@]}" --rows 4096 --lengths 131072 --sorted --no-torch --json "$T/sorted.json"
+  step "tables: deterministic" tables-det.log "${B[@]}" --deterministic --tie-break small --no-torch --json "$T/det.json"
 fi
 if part probes; then
   # What one round of a cluster's histogram exchange costs by the way it is made, and the stage
