@@ -642,8 +642,8 @@ struct AgentSpreadTopK {
   }
 
  private:
-  // split(): the chunk's members' least and greatest key (lo, hi: the thread's), into ss.lo and
-  // ss.hi (set before by thread 0; a barrier orders them for the readers).
+  // count() and split(): the chunk's members' least and greatest key (bounds: the thread's), into
+  // ss.lo and ss.hi (set before by thread 0; a barrier orders them for the readers).
   __device__ static void member_bounds(SplitStorage& ss, uint2 bounds) {
     const uint32_t lo = __reduce_min_sync(0xffffffffu, bounds.x);
     const uint32_t hi = __reduce_max_sync(0xffffffffu, bounds.y);
@@ -662,8 +662,9 @@ struct AgentSpreadTopK {
 
   // split(): where chunk c's elements above the bin and its members start among the row's (ss.before):
   // claimed from the row's cursor, or summed from the chunks before it after publishing its own
-  // counts (and, where the members overflow, its bounds). Every thread must call; ends with a
-  // barrier.
+  // counts (and, where the members overflow, its bounds). row_bin: the bucket select's bin in
+  // shared memory, by reference so that it is read where used (a register copy spilled). Every
+  // thread must call; ends with a barrier.
   template <bool kClaim>
   __device__ static void place(SplitStorage& ss, const SpreadParams& s, int64_t r, unsigned c, bool overflow,
                                const uint32_t& row_bin, uint32_t above_count, uint32_t member_count) {
