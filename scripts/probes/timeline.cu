@@ -119,7 +119,7 @@ int main(int argc, char** argv) {
   // not wait for.
   check(cudaDeviceSynchronize(), "setup");
   tk::Branch branch;
-  const bool branches = plan.regions.branches;
+  const bool branches = plan.layout.regions.branches;
   if (branches) check(tk::open_branch(branch), "branch");
 
   cudaStream_t stream;
