@@ -3,8 +3,9 @@
 # `sanitize` (compute-sanitizer runs; only with --sanitize), `checks` (`nsa-topk verify` and
 # `fuzz`), `bench` (`nsa-topk bench`, the quickstart), `tables` (the raw files of the README's
 # performance tables and the issues' other rows, under ${OUT:-/tmp}/tables; only with --only
-# tables) and `probes` (scripts/probes; only with --only probes). Logs go to ${OUT:-/tmp}; a short summary is printed last. `--only PART` (repeatable) runs the named parts alone, so that a machine lent
-# for a few minutes at a time can take the suite in several calls; `--step-timeout S` stops any
+# tables) and `probes` (scripts/probes; only with --only probes). Logs go to ${OUT:-/tmp}; a short
+# summary is printed last. `--only PART` (repeatable) runs the named parts alone, so that a machine
+# lent for a few minutes at a time can take the suite in several calls; `--step-timeout S` stops any
 # one step after S seconds (reported as TIMEOUT, the run goes on), so that one slow step cannot
 # take the rest of a lent machine's time.
 # `--only sanitize-runs` runs the sanitize part's end-to-end runs without its fuzz cases (a third of
