@@ -205,7 +205,7 @@ struct AgentSpreadTopK {
       }
     }
     const uint32_t least = Bins::range(low).lo;  // >= 1: no empty slot
-    uint32_t listed[1] = {chunk.mask_of([&](uint32_t x) { return x >= least; })}, wrapped[1], base[1][kVectors], n[1];
+    uint32_t listed[1] = {chunk.mask_at_least(least)}, wrapped[1], base[1][kVectors], n[1];
     rank(ts.c.split, chunk, listed, wrapped, base, n);
     // Staged in shared memory (the register agent's stage, unused by count), then written a word a
     // thread: scattered 4-byte stores at the ranks cost a CTA ~1.1 us (kernel-notes, v6 step 49).
@@ -343,7 +343,7 @@ struct AgentSpreadTopK {
         const uint32_t first = ss.before[1];
         if (plateau && (kLarge ? first + list.y > skip : first < kCandidates)) {
           chunk.template load<false>();
-          uint32_t mask[1] = {chunk.mask_of([&](uint32_t y) { return bin.holds(y); })}, wrapped[1], base[1][kVectors], n[1];
+          uint32_t mask[1] = {chunk.mask_in(bin)}, wrapped[1], base[1][kVectors], n[1];
           rank(ss, chunk, mask, wrapped, base, n);
           const uint32_t at[1] = {first};
           in_order(chunk, mask, wrapped, base, at, n, [&](int, uint32_t slot, uint32_t position, uint32_t y) {
@@ -356,7 +356,8 @@ struct AgentSpreadTopK {
       chunk.template load<false>();  // the shortlist stops above the bin: the chunk's scores
     }
     // The thread's elements above the bin (kind 0) and in it (kind 1).
-    uint32_t mask[2] = {chunk.mask_of([&](uint32_t x) { return x > bin.hi; }), chunk.mask_of([&](uint32_t x) { return bin.holds(x); })};
+    const uint32_t above = chunk.mask_at_least(bin.hi + 1u);
+    uint32_t mask[2] = {above, chunk.mask_at_least(bin.lo) & ~above};
     if (overflow) member_bounds(ss, chunk.bounds_of(mask[1]));  // whether the bin holds one key
     uint32_t wrapped[2], base[2][kVectors], n[2];
     rank(ss, chunk, mask, wrapped, base, n);
