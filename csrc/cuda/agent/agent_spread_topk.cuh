@@ -12,10 +12,9 @@
 //     candidates, a chunk claims its slots from the row's cursor by one atomic and writes its
 //     elements there, in position order within the chunk; the chunks' order among them is the
 //     atomics', and finish() puts the chunks back in row order by their counts and slots.
-//     The dense split takes two chunks a CTA: where both chunks' lists hold the row's bin and
-//     they claim their slots (normal rows: nearly every pair), each half of the CTA ranks one
-//     chunk's shortlist and one atomic claims both chunks' slots; other pairs take their chunks
-//     one after the other.
+//     Where both chunks of a pair (2b and 2b + 1) claim their slots from lists that hold the
+//     row's bin (normal rows: nearly every pair), the even chunk's CTA splits both, a half of it
+//     each, and claims both chunks' slots by one atomic; the odd chunk's CTA leaves.
 //     In such grids (the kernels' dense instances) count() also writes each chunk's shortlist:
 //     its elements in its greatest bins, at most kShortlist, by position, and the lowest of those
 //     bins. A chunk whose shortlist reaches down to the row's bin splits the shortlist instead of
@@ -232,114 +231,111 @@ struct AgentSpreadTopK {
     if (threadIdx.x == 0) s.lists[r * s.chunks + c] = make_uint4(low << 16 | total, next, next ? ss.lo : 0u, next ? ss.hi : 0u);
   }
 
-  // Kernel 2. kClaim: the dense grids' instance (split_pair(): two chunks a CTA, half the count
-  // grid's CTAs), which may claim slots (s.claimed) and reads the shortlists; the other takes a
-  // chunk a CTA, count()'s grid. wait_for_count(): the kernel's wait for the count grid (PDL:
+  // Kernel 2, the same grid. kClaim: the dense grids' instance, which may claim slots (s.claimed)
+  // and reads the shortlists. wait_for_count(): the kernel's wait for the count grid (PDL:
   // complete, its writes visible), called before this CTA's first access to them.
   template <bool kClaim, class Wait>
   __device__ static void split(TempStorage& ts, const SpreadParams& s, Wait wait_for_count) {
-    if constexpr (kClaim) {
-      // The dense instance takes the rows last first: count() read them first to last, so the rows
-      // it read last, the likeliest to be in L2 still, are read again first (a cycle over more than
-      // L2 holds, in the same order, would find none there). Chunks stay in order within a row (the
-      // look-back's predecessors are scheduled first).
-      wait_for_count();
-      split_pair(ts, s, int64_t(gridDim.y) - 1 - int64_t(blockIdx.y));
-    } else {
-      const int64_t r = blockIdx.y;
-      const unsigned c = blockIdx.x;
-      Window w;
-      if (!own(s, r, w) || !spread(w.length, s) || int64_t(c) * kCapacity >= w.length) return;
-      Timeline timeline(kSplitMarks);
-      timeline.mark();
-      Chunk chunk(ts.c.chunk, s.p, r, w, ChunkRow{{}, c});
-      // The scores (and the window) are count()'s input, not its output: every count CTA waited
-      // for their writer before it let this grid start (PDL), so the chunk loads while count
-      // finishes (kernel-notes, v6 step 51).
-      chunk.template load<false>();
-      wait_for_count();
-      uint4 part[kHistVectors];
-      load_row_hist(s, r, part);
-      select_row_bin(ts, s, part);
-      timeline.mark();
-      split_chunk<false, true>(ts, s, r, c, chunk, make_uint4(0, 0, 0, 0), 0, timeline);
-    }
-  }
-
-  // split() where the chunks claim their slots: CTA b takes chunks 2b and 2b + 1 of row r, each
-  // half of its threads one chunk's shortlist entries, where neither overflows the candidates and
-  // both lists reach down to the row's bin (normal rows: nearly every pair). A split CTA waits on
-  // round trips (its list, the row's histogram, the claim), not on issue, so half as many CTAs
-  // take the grid in about half the waves (kernel-notes, v6 step 59). Other pairs take their chunks
-  // one after the other, as split() does.
-  __device__ static void split_pair(TempStorage& ts, const SpreadParams& s, int64_t r) {
-    const unsigned first = 2 * blockIdx.x;
+    // The dense instance takes the rows last first: count() read them first to last, so the rows
+    // it read last, the likeliest to be in L2 still, are read again first (a cycle over more than
+    // L2 holds, in the same order, would find none there). Chunks stay in order within a row (the
+    // look-back's predecessors are scheduled first).
+    const int64_t r = kClaim ? int64_t(gridDim.y) - 1 - int64_t(blockIdx.y) : int64_t(blockIdx.y);
+    const unsigned c = blockIdx.x;
+    if constexpr (kClaim) wait_for_count();
     Window w;
-    if (!own(s, r, w) || !spread(w.length, s) || int64_t(first) * kCapacity >= w.length) return;
-    const unsigned chunks = int64_t(first + 1) * kCapacity < w.length ? 2u : 1u;
+    if (!own(s, r, w) || !spread(w.length, s) || int64_t(c) * kCapacity >= w.length) return;
     Timeline timeline(kSplitMarks);
     timeline.mark();
-    const unsigned half = threadIdx.x / kShortlist;
-    const unsigned c = first + half;  // the thread's chunk (past the row's where chunks is 1)
+    Chunk chunk(ts.c.chunk, s.p, r, w, ChunkRow{{}, c});
+    if constexpr (!kClaim) {
+      // The scores (and the window) are count()'s input, not its output: every count CTA waited
+      // for their writer before it let this grid start (PDL), so the chunk loads while count
+      // finishes (kernel-notes, v6 step 51). The dense instance's chunks wait for their lists.
+      chunk.template load<false>();
+      wait_for_count();
+    }
+    // The row's histogram loaded (beside the chunks' list words and entries in the dense instance:
+    // two round trips in flight at once, not one after the other), then the k-th's bin from it.
     uint4 part[kHistVectors];
     load_row_hist(s, r, part);
-    const bool mine = half < chunks;
-    const uint4 list = mine ? s.lists[r * s.chunks + c] : make_uint4(0, 0, 0, 0);
-    if (mine) copy_entry(s, r, c, threadIdx.x - half * kShortlist);
+    constexpr bool listed = kClaim;
+    uint4 list = make_uint4(0, 0, 0, 0);  // the chunk's record (count()'s shortlist)
+    if constexpr (listed) {
+      // The record of the chunk's pair (chunks 2b and 2b + 1) too; the even chunk's CTA copies both
+      // chunks' entries, a half of the CTA each.
+      const unsigned other = c ^ 1u;
+      const bool paired = int64_t(other) * kCapacity < w.length;
+      const uint4 pair = paired ? s.lists[r * s.chunks + other] : list;
+      list = s.lists[r * s.chunks + c];
+      if (threadIdx.x < kShortlist) copy_entry(s, r, c, threadIdx.x);
+      else if (paired && c % 2 == 0) copy_entry(s, r, other, threadIdx.x - kShortlist);
+      // Where count() wrote no shortlist the chunk's scores load as soon as the list's word is in.
+      // Two instances, so that the chunk's keys are live on one path only (one instance with a flag
+      // spilled 72 bytes a thread).
+      if ((list.x >> 16) < uint32_t(Bins::kBins)) {
+        select_row_bin(ts, s, part);
+        timeline.mark();
+        // Where both chunks of the pair claim their slots from their lists, the even chunk's CTA
+        // takes both and the odd one's leaves: both decide from the same records and bin, so
+        // neither waits for the other (kernel-notes, v6 step 59b).
+        if (paired && pair_fits(ts, s, list, pair)) {
+          if (c % 2 == 0) split_pair(ts, s, r, c, list, pair, timeline);
+          else wait_async();  // its copies, unused: none in flight at exit
+          return;
+        }
+        return split_chunk<kClaim, false>(ts, s, r, c, chunk, list, timeline);
+      }
+      chunk.template load<false>();
+    }
     select_row_bin(ts, s, part);
     timeline.mark();
-    const uint32_t row_bin = ts.c.chunk.select.bucket.bin;
-    const bool overflow = Chunk::scratch()[row_bin] > kCandidates;
-    wait_async();  // the thread's own copies: no barrier before its reads of them
-    if (__syncthreads_and(s.claimed && !overflow && (list.x >> 16) <= row_bin)) {
-      const typename Bins::Range bin = Bins::range(row_bin);
-      const bool entry = threadIdx.x - half * kShortlist < (list.x & 0xffffu);
-      const uint32_t x = entry ? Chunk::stage_keys()[threadIdx.x] : 0u;
-      const uint32_t position = entry ? c * kCapacity + Chunk::stage_positions()[threadIdx.x] : 0u;
-      const bool above = x > bin.hi, member = bin.holds(x);  // neither where x is 0
-      uint32_t above_count, member_count;
-      const uint32_t above_rank = Sum::run(ts.c.chunk.sums[0], above, &above_count);
-      const uint32_t member_rank = Sum::run(ts.c.chunk.sums[1], member, &member_count);
-      // The first chunk's counts: its slots come first, the second's right after them.
-      const uint32_t above_first = uint32_t(__syncthreads_count(above && half == 0));
-      const uint32_t member_first = uint32_t(__syncthreads_count(member && half == 0));
-      SplitStorage& ss = ts.c.split;
-      if (threadIdx.x == 0) {
-        const uint32_t base = atomicAdd(s.cursor + r, above_count << 16 | member_count);
-        publish_claimed(s, r, first, above_first, member_first, base);
-        if (chunks == 2)
-          publish_claimed(s, r, first + 1, above_count - above_first, member_count - member_first,
-                          base + (above_first << 16 | member_first));
-        ss.before[0] = base >> 16;
-        ss.before[1] = base & 0xffffu;
-      }
-      __syncthreads();
-      timeline.mark();
-      if (above) put_above(s, r, ss.before[0] + above_rank, position, x);
-      if (member) put_member(s, r, 0, ss.before[1] + member_rank, position, x);
-      timeline.mark();
-      return;
-    }
-    // One chunk after the other, the row's bin kept (the histogram stays in the scratch); the
-    // second's entries are in the stage's second half.
-    for (unsigned h = 0; h < chunks; ++h) {
-      if (h > 0) {  // (before the first: the select's reset and the vote's barrier)
-        __syncthreads();  // the first chunk's pass done with the sums and bounds
-        if (threadIdx.x == 0) reset_split(ts.c.split);
-        __syncthreads();
-      }
-      split_listed(ts, s, r, w, first + h, h * kShortlist, h == 0);
-    }
+    split_chunk<kClaim, true>(ts, s, r, c, chunk, list, timeline);
+    if constexpr (listed) wait_async();  // the entries' copies, unused here: none in flight at exit
   }
 
-  // split_pair()'s chunk c by itself, its entries at the stage's index `entries`. Not inlined: its
-  // pass then holds no more live registers than split()'s of one chunk (inlined in the loop, the
-  // dense split spilled 450 bytes a thread where it spills ~30).
-  __device__ __noinline__ static void split_listed(TempStorage& ts, const SpreadParams& s, int64_t r, Window w,
-                                                   unsigned c, uint32_t entries, bool marks) {
-    Chunk chunk(ts.c.chunk, s.p, r, w, ChunkRow{{}, c});
-    Timeline timeline(marks ? kSplitMarks + 2 : kTimelineMarks);  // the second chunk's: none
-    split_chunk<true, false>(ts, s, r, c, chunk, s.lists[r * s.chunks + c], entries, timeline);
+  // split(): whether chunks 2b and 2b + 1 (records list and pair) claim their slots and both their
+  // lists reach down to the row's bin (select_row_bin()'s); then neither overflows the candidates.
+  __device__ static bool pair_fits(TempStorage& ts, const SpreadParams& s, const uint4& list, const uint4& pair) {
+    const uint32_t row_bin = ts.c.chunk.select.bucket.bin;
+    return s.claimed && Chunk::scratch()[row_bin] <= kCandidates && (list.x >> 16) <= row_bin &&
+           (pair.x >> 16) <= row_bin;
+  }
+
+  // split() of chunks c (even; record list) and c + 1 (record pair) where pair_fits(): each half of
+  // the CTA ranks one chunk's shortlist entries (in the stage, the second's from index kShortlist),
+  // one atomic claims both chunks' slots, the second's after the first's. A split CTA waits on
+  // round trips (its list, the row's histogram, the claim), not on issue: the odd chunks' CTAs,
+  // leaving at once, give their SMs' slots to the next CTAs (kernel-notes, v6 step 59).
+  __device__ static void split_pair(TempStorage& ts, const SpreadParams& s, int64_t r, unsigned c, const uint4& list,
+                                    const uint4& pair, Timeline& timeline) {
+    const unsigned half = threadIdx.x / kShortlist;
+    const typename Bins::Range bin = Bins::range(ts.c.chunk.select.bucket.bin);
+    wait_async();  // the thread's own copies: no barrier before its reads of them
+    const bool entry = threadIdx.x - half * kShortlist < ((half ? pair.x : list.x) & 0xffffu);
+    const uint32_t x = entry ? Chunk::stage_keys()[threadIdx.x] : 0u;
+    const uint32_t position = entry ? (c + half) * kCapacity + Chunk::stage_positions()[threadIdx.x] : 0u;
+    const bool above = x > bin.hi, member = bin.holds(x);  // neither where x is 0
+    uint32_t above_count, member_count;
+    const uint32_t above_rank = Sum::run(ts.c.chunk.sums[0], above, &above_count);
+    const uint32_t member_rank = Sum::run(ts.c.chunk.sums[1], member, &member_count);
+    // The first chunk's counts: its slots come first, the second's right after them.
+    const uint32_t above_first = uint32_t(__syncthreads_count(above && half == 0));
+    const uint32_t member_first = uint32_t(__syncthreads_count(member && half == 0));
+    SplitStorage& ss = ts.c.split;
+    if (threadIdx.x == 0) {
+      const uint32_t base = atomicAdd(s.cursor + r, above_count << 16 | member_count);
+      publish_claimed(s, r, c, above_first, member_first, base);
+      publish_claimed(s, r, c + 1, above_count - above_first, member_count - member_first,
+                      base + (above_first << 16 | member_first));
+      ss.before[0] = base >> 16;
+      ss.before[1] = base & 0xffffu;
+    }
+    __syncthreads();
+    timeline.mark();
+    if (above) put_above(s, r, ss.before[0] + above_rank, position, x);
+    if (member) put_member(s, r, 0, ss.before[1] + member_rank, position, x);
+    timeline.mark();
   }
 
   // split(): the thread's share of row r's histogram.
@@ -394,10 +390,10 @@ struct AgentSpreadTopK {
 
   // split()'s rest for chunk c of row r, past the row's bin (select_row_bin()), whose scores are
   // loaded (kLoaded: in flight) or may be spared by its shortlist (list: its record,
-  // SpreadParams::lists; its entries in flight to the stage from index `entries`).
+  // SpreadParams::lists; its entries in flight to the stage).
   template <bool kClaim, bool kLoaded>
   __device__ static void split_chunk(TempStorage& ts, const SpreadParams& s, int64_t r, unsigned c, Chunk& chunk,
-                                     const uint4& list, uint32_t entries, Timeline& timeline) {
+                                     const uint4& list, Timeline& timeline) {
     SplitStorage& ss = ts.c.split;
     const uint32_t row_bin = ts.c.chunk.select.bucket.bin;
     const typename Bins::Range bin = Bins::range(row_bin);
@@ -413,8 +409,8 @@ struct AgentSpreadTopK {
       // holds its elements above the bin, the record its members' count and bounds (v6 step 55).
       const bool plateau = plateau_record(list, row_bin, overflow);
       if (low <= row_bin || plateau) {  // the shortlist holds the bin and all above it, or the record does
-        const uint32_t x = threadIdx.x < (list.x & 0xffffu) ? Chunk::stage_keys()[entries + threadIdx.x] : 0u;
-        const uint32_t list_pos = threadIdx.x < kShortlist ? Chunk::stage_positions()[entries + threadIdx.x] : 0u;
+        const uint32_t x = threadIdx.x < (list.x & 0xffffu) ? Chunk::stage_keys()[threadIdx.x] : 0u;
+        const uint32_t list_pos = threadIdx.x < kShortlist ? Chunk::stage_positions()[threadIdx.x] : 0u;
         const bool above = x > bin.hi, member = !plateau && bin.holds(x);  // neither where x is 0
         if (plateau) member_bounds(ss, make_uint2(list.z, list.w));
         else if (overflow) member_bounds(ss, member ? make_uint2(x, x) : make_uint2(~0u, 0u));
