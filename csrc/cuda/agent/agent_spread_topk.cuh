@@ -12,9 +12,6 @@
 //     candidates, a chunk claims its slots from the row's cursor by one atomic and writes its
 //     elements there, in position order within the chunk; the chunks' order among them is the
 //     atomics', and finish() puts the chunks back in row order by their counts and slots.
-//     Where both chunks of a pair (2b and 2b + 1) claim their slots from lists that hold the
-//     row's bin (normal rows: nearly every pair), the even chunk's CTA splits both, a half of it
-//     each, and claims both chunks' slots by one atomic; the odd chunk's CTA leaves.
 //     In such grids (the kernels' dense instances) count() also writes each chunk's shortlist:
 //     its elements in its greatest bins, at most kShortlist, by position, and the lowest of those
 //     bins. A chunk whose shortlist reaches down to the row's bin splits the shortlist instead of
@@ -96,8 +93,6 @@ struct AgentSpreadTopK {
   static constexpr uint32_t kShortlist = 256;
   static_assert(kShortlist <= uint32_t(kThreads) && kShortlist < (1u << 16), "a shortlist's entry a thread");
   static_assert(kShortlist <= kMaxK, "a shortlist fits the register agent's stage");
-  static_assert(2 * kShortlist == uint32_t(kThreads) && 2 * kShortlist <= kMaxK,
-                "split_pair(): a chunk's shortlist a half of the CTA, both in the stage");
   static constexpr int kCandidatesPerThread = int(kCandidates) / kThreads;
   static constexpr int kAbovePerThread = int(kMaxK) / kThreads;
   static constexpr int kHistVectors = Bins::kBins / 4 / kThreads;  // 16-byte parts of a row histogram per thread
@@ -255,153 +250,76 @@ struct AgentSpreadTopK {
       chunk.template load<false>();
       wait_for_count();
     }
-    // The row's histogram loaded (beside the chunks' list words and entries in the dense instance:
-    // two round trips in flight at once, not one after the other), then the k-th's bin from it.
+    // The row's histogram loaded (beside the chunk's list word and entry in the dense instance: two
+    // round trips in flight at once, not one after the other), then the k-th's bin from it.
+    const uint4* const row_hist = reinterpret_cast<const uint4*>(s.hist + r * Bins::kBins);
     uint4 part[kHistVectors];
-    load_row_hist(s, r, part);
+#pragma unroll
+    for (int j = 0; j < kHistVectors; ++j) part[j] = row_hist[threadIdx.x + j * kThreads];
     constexpr bool listed = kClaim;
     uint4 list = make_uint4(0, 0, 0, 0);  // the chunk's record (count()'s shortlist)
     if constexpr (listed) {
-      // The record of the chunk's pair (chunks 2b and 2b + 1) too; the even chunk's CTA copies both
-      // chunks' entries, a half of the CTA each.
-      const unsigned other = c ^ 1u;
-      const bool paired = int64_t(other) * kCapacity < w.length;
-      const uint4 pair = paired ? s.lists[r * s.chunks + other] : list;
+      // The thread's entry (past the list's length: an earlier call's, or zero; unused) copied to
+      // the stage (split's no other use of it) beside the histogram: in registers it would stay
+      // live past the chunk's load, which then spills (64 bytes a thread).
+      const uint32_t* const entries = s.shortlist + (r * s.chunks + c) * 2 * kShortlist;
       list = s.lists[r * s.chunks + c];
-      if (threadIdx.x < kShortlist) copy_entry(s, r, c, threadIdx.x);
-      else if (paired && c % 2 == 0) copy_entry(s, r, other, threadIdx.x - kShortlist);
-      // Where count() wrote no shortlist the chunk's scores load as soon as the list's word is in.
-      // Two instances, so that the chunk's keys are live on one path only (one instance with a flag
-      // spilled 72 bytes a thread).
-      if ((list.x >> 16) < uint32_t(Bins::kBins)) {
-        select_row_bin(ts, s, part);
-        timeline.mark();
-        // Where both chunks of the pair claim their slots from their lists, the even chunk's CTA
-        // takes both and the odd one's leaves: both decide from the same records and bin, so
-        // neither waits for the other (kernel-notes, v6 step 59b).
-        if (paired && pair_fits(ts, s, list, pair)) {
-          if (c % 2 == 0) split_pair(ts, s, r, c, list, pair, timeline);
-          else wait_async();  // its copies, unused: none in flight at exit
-          return;
-        }
-        return split_chunk<kClaim, false>(ts, s, r, c, chunk, list, timeline);
+      if (threadIdx.x < kShortlist) {
+        copy_async(Chunk::stage_keys() + threadIdx.x, entries + threadIdx.x);
+        copy_async(Chunk::stage_positions() + threadIdx.x, entries + kShortlist + threadIdx.x);
       }
+    }
+    // Where count() wrote no shortlist the chunk's scores load as soon as the list's word is in.
+    // Two instances, so that the chunk's keys are live on one path only (one instance with a flag
+    // spilled 72 bytes a thread).
+    if constexpr (listed) {
+      if ((list.x >> 16) < uint32_t(Bins::kBins)) return split_chunk<kClaim, false>(ts, s, r, c, chunk, part, list, timeline);
       chunk.template load<false>();
     }
-    select_row_bin(ts, s, part);
-    timeline.mark();
-    split_chunk<kClaim, true>(ts, s, r, c, chunk, list, timeline);
-    if constexpr (listed) wait_async();  // the entries' copies, unused here: none in flight at exit
+    split_chunk<kClaim, true>(ts, s, r, c, chunk, part, list, timeline);
+    if constexpr (listed) wait_async();  // the entry's copies, unused here: none in flight at exit
   }
 
-  // split(): whether chunks 2b and 2b + 1 (records list and pair) claim their slots and both their
-  // lists reach down to the row's bin (select_row_bin()'s); then neither overflows the candidates.
-  __device__ static bool pair_fits(TempStorage& ts, const SpreadParams& s, const uint4& list, const uint4& pair) {
-    const uint32_t row_bin = ts.c.chunk.select.bucket.bin;
-    return s.claimed && Chunk::scratch()[row_bin] <= kCandidates && (list.x >> 16) <= row_bin &&
-           (pair.x >> 16) <= row_bin;
-  }
-
-  // split() of chunks c (even; record list) and c + 1 (record pair) where pair_fits(): each half of
-  // the CTA ranks one chunk's shortlist entries (in the stage, the second's from index kShortlist),
-  // one atomic claims both chunks' slots, the second's after the first's. A split CTA waits on
-  // round trips (its list, the row's histogram, the claim), not on issue: the odd chunks' CTAs,
-  // leaving at once, give their SMs' slots to the next CTAs (kernel-notes, v6 step 59).
-  __device__ static void split_pair(TempStorage& ts, const SpreadParams& s, int64_t r, unsigned c, const uint4& list,
-                                    const uint4& pair, Timeline& timeline) {
-    const unsigned half = threadIdx.x / kShortlist;
-    const typename Bins::Range bin = Bins::range(ts.c.chunk.select.bucket.bin);
-    wait_async();  // the thread's own copies: no barrier before its reads of them
-    const bool entry = threadIdx.x - half * kShortlist < ((half ? pair.x : list.x) & 0xffffu);
-    const uint32_t x = entry ? Chunk::stage_keys()[threadIdx.x] : 0u;
-    const uint32_t position = entry ? (c + half) * kCapacity + Chunk::stage_positions()[threadIdx.x] : 0u;
-    const bool above = x > bin.hi, member = bin.holds(x);  // neither where x is 0
-    uint32_t above_count, member_count;
-    const uint32_t above_rank = Sum::run(ts.c.chunk.sums[0], above, &above_count);
-    const uint32_t member_rank = Sum::run(ts.c.chunk.sums[1], member, &member_count);
-    // The first chunk's counts: its slots come first, the second's right after them.
-    const uint32_t above_first = uint32_t(__syncthreads_count(above && half == 0));
-    const uint32_t member_first = uint32_t(__syncthreads_count(member && half == 0));
+  // split()'s rest for chunk c of row r, whose scores are loaded (kLoaded: in flight) or may be
+  // spared by its shortlist (list: its record, SpreadParams::lists; its entries in flight to the
+  // stage).
+  template <bool kClaim, bool kLoaded>
+  __device__ static void split_chunk(TempStorage& ts, const SpreadParams& s, int64_t r, unsigned c, Chunk& chunk,
+                                     const uint4 (&part)[kHistVectors], const uint4& list, Timeline& timeline) {
     SplitStorage& ss = ts.c.split;
-    if (threadIdx.x == 0) {
-      const uint32_t base = atomicAdd(s.cursor + r, above_count << 16 | member_count);
-      publish_claimed(s, r, c, above_first, member_first, base);
-      publish_claimed(s, r, c + 1, above_count - above_first, member_count - member_first,
-                      base + (above_first << 16 | member_first));
-      ss.before[0] = base >> 16;
-      ss.before[1] = base & 0xffffu;
-    }
-    __syncthreads();
-    timeline.mark();
-    if (above) put_above(s, r, ss.before[0] + above_rank, position, x);
-    if (member) put_member(s, r, 0, ss.before[1] + member_rank, position, x);
-    timeline.mark();
-  }
-
-  // split(): the thread's share of row r's histogram.
-  __device__ static void load_row_hist(const SpreadParams& s, int64_t r, uint4 (&part)[kHistVectors]) {
-    const uint4* const row_hist = reinterpret_cast<const uint4*>(s.hist + r * Bins::kBins);
-#pragma unroll
-    for (int j = 0; j < kHistVectors; ++j) part[j] = row_hist[threadIdx.x + j * kThreads];
-  }
-
-  // split(): shortlist entry e of chunk c (past the list's length: an earlier call's, or zero;
-  // unused) copied to the stage at this thread's index, beside the row's histogram: in registers
-  // it would stay live past the chunk's load, which then spills (64 bytes a thread).
-  __device__ static void copy_entry(const SpreadParams& s, int64_t r, unsigned c, uint32_t e) {
-    const uint32_t* const entries = s.shortlist + (r * s.chunks + c) * 2 * kShortlist;
-    copy_async(Chunk::stage_keys() + threadIdx.x, entries + e);
-    copy_async(Chunk::stage_positions() + threadIdx.x, entries + kShortlist + e);
-  }
-
-  // split(): the chunk's sums and members' bounds reset (thread 0's; a barrier orders them).
-  __device__ static void reset_split(SplitStorage& ss) {
-    ss.before[0] = ss.before[1] = 0;
-    ss.lo = ~0u;
-    ss.hi = 0;
-  }
-
-  // split(): the row's histogram (part: the thread's share) into the scratch, where it stays for
-  // the chunks' passes, and the k-th's bin from it (the bucket select's, in its storage).
-  __device__ static void select_row_bin(TempStorage& ts, const SpreadParams& s, const uint4 (&part)[kHistVectors]) {
     uint32_t* const hist = Chunk::scratch();
 #pragma unroll
     for (int j = 0; j < kHistVectors; ++j) reinterpret_cast<uint4*>(hist)[threadIdx.x + j * kThreads] = part[j];
-    if (threadIdx.x == 0) reset_split(ts.c.split);
+    if (threadIdx.x == 0) {
+      ss.before[0] = ss.before[1] = 0;
+      ss.lo = ~0u;
+      ss.hi = 0;
+    }
     __syncthreads();
-    Select::Bucket::run(ts.c.chunk.select.bucket, hist, Bins::kBins, uint32_t(s.p.out.k));
-  }
-
-  // split(): an element above the bin at its slot of the row, and a member at its rank among the
-  // row's members, kept as a candidate unless the skipped (the members before the kept ones, where
-  // they overflow) or the candidates' end hold it. position: in the row.
-  __device__ static void put_above(const SpreadParams& s, int64_t r, uint32_t slot, uint32_t position, uint32_t x) {
-    uint32_t* const above_pos = s.above + r * 2 * kMaxK;
-    above_pos[slot] = position;
-    if (s.p.sorted) above_pos[kMaxK + slot] = x;
-  }
-  __device__ static void put_member(const SpreadParams& s, int64_t r, uint32_t skip, uint32_t rank, uint32_t position,
-                                    uint32_t x) {
-    if (kLarge ? rank < skip : rank >= kCandidates) return;
-    uint32_t* const cand_key = s.cand + r * 2 * kCandidates;
-    cand_key[rank - skip] = x;
-    cand_key[kCandidates + rank - skip] = position;
-  }
-
-  // split()'s rest for chunk c of row r, past the row's bin (select_row_bin()), whose scores are
-  // loaded (kLoaded: in flight) or may be spared by its shortlist (list: its record,
-  // SpreadParams::lists; its entries in flight to the stage).
-  template <bool kClaim, bool kLoaded>
-  __device__ static void split_chunk(TempStorage& ts, const SpreadParams& s, int64_t r, unsigned c, Chunk& chunk,
-                                     const uint4& list, Timeline& timeline) {
-    SplitStorage& ss = ts.c.split;
+    const uint32_t k = uint32_t(s.p.out.k);
+    Select::Bucket::run(ts.c.chunk.select.bucket, hist, Bins::kBins, k);
+    timeline.mark();
     const uint32_t row_bin = ts.c.chunk.select.bucket.bin;
     const typename Bins::Range bin = Bins::range(row_bin);
-    const uint32_t members_all = Chunk::scratch()[row_bin];
+    const uint32_t members_all = hist[row_bin];
     const bool overflow = members_all > kCandidates;
     // The elements above the bin at their final slots; the members kept as candidates.
+    uint32_t* const above_pos = s.above + r * 2 * kMaxK;
+    uint32_t* const above_key = above_pos + kMaxK;
+    uint32_t* const cand_key = s.cand + r * 2 * kCandidates;
+    uint32_t* const cand_pos = cand_key + kCandidates;
+    const bool keys = s.p.sorted;
     const uint32_t skip = kLarge && overflow ? members_all - kCandidates : 0u;  // members before the kept ones
     const uint32_t origin = c * kCapacity;
+    const auto put_above = [&](uint32_t slot, uint32_t position, uint32_t x) {
+      above_pos[slot] = origin + position;
+      if (keys) above_key[slot] = x;
+    };
+    const auto put_member = [&](uint32_t rank, uint32_t position, uint32_t x) {
+      if (kLarge ? rank < skip : rank >= kCandidates) return;
+      cand_key[rank - skip] = x;
+      cand_pos[rank - skip] = origin + position;
+    };
     if constexpr (!kLoaded) {
       wait_async();  // the thread's own copies: no barrier
       const uint32_t low = list.x >> 16;
@@ -419,8 +337,8 @@ struct AgentSpreadTopK {
         const uint32_t member_rank = Sum::run(ts.c.chunk.sums[1], member, &member_count);
         place<kClaim>(ss, s, r, c, overflow, ts.c.chunk.select.bucket.bin, above_count, plateau ? list.y : member_count);
         timeline.mark();
-        if (above) put_above(s, r, ss.before[0] + above_rank, origin + list_pos, x);
-        if (member) put_member(s, r, skip, ss.before[1] + member_rank, origin + list_pos, x);
+        if (above) put_above(ss.before[0] + above_rank, list_pos, x);
+        if (member) put_member(ss.before[1] + member_rank, list_pos, x);
         // A plateau chunk's members are ranked from its scores only where some are kept.
         const uint32_t first = ss.before[1];
         if (plateau && (kLarge ? first + list.y > skip : first < kCandidates)) {
@@ -429,7 +347,7 @@ struct AgentSpreadTopK {
           rank(ss, chunk, mask, wrapped, base, n);
           const uint32_t at[1] = {first};
           in_order(chunk, mask, wrapped, base, at, n, [&](int, uint32_t slot, uint32_t position, uint32_t y) {
-            put_member(s, r, skip, slot, origin + position, y);
+            put_member(slot, position, y);
           });
         }
         timeline.mark();
@@ -447,8 +365,8 @@ struct AgentSpreadTopK {
     timeline.mark();
     const uint32_t first[2] = {ss.before[0], ss.before[1]};
     in_order(chunk, mask, wrapped, base, first, n, [&](int kind, uint32_t at, uint32_t position, uint32_t x) {
-      if (kind == 0) put_above(s, r, at, origin + position, x);
-      else put_member(s, r, skip, at, origin + position, x);
+      if (kind == 0) put_above(at, position, x);
+      else put_member(at, position, x);
     });
     timeline.mark();
   }
@@ -758,9 +676,9 @@ struct AgentSpreadTopK {
       // fewer than k, members at most kCandidates), so one add claims both.
       if (threadIdx.x == 0) {
         const uint32_t base = atomicAdd(s.cursor + r, above_count << 16 | member_count);
-        publish_claimed(s, r, c, above_count, member_count, base);
-        ss.before[0] = base >> 16;
-        ss.before[1] = base & 0xffffu;
+        status[c] = 0x80000000u | above_count << 16 | member_count;
+        bounds[0] = ss.before[0] = base >> 16;
+        bounds[1] = ss.before[1] = base & 0xffffu;
       }
     } else {
       // Publish this chunk's counts, then sum those of the chunks before it.
@@ -797,16 +715,6 @@ struct AgentSpreadTopK {
       }
     }
     __syncthreads();
-  }
-
-  // split(): chunk c's counts and its slots (base: claimed from the row's cursor, its elements above
-  // the bin in the high half, its members in the low) published for finish().
-  __device__ static void publish_claimed(const SpreadParams& s, int64_t r, unsigned c, uint32_t above_count,
-                                         uint32_t member_count, uint32_t base) {
-    s.status[r * s.chunks + c] = 0x80000000u | above_count << 16 | member_count;
-    uint32_t* const bounds = s.bounds + (r * s.chunks + c) * 2;
-    bounds[0] = base >> 16;
-    bounds[1] = base & 0xffffu;
   }
 
   // A 4-byte copy from global to shared memory, in flight until wait_async() (its thread's).
