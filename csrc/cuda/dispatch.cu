@@ -451,11 +451,9 @@ cudaError_t launch_spread(const TopKConfig& cfg, const TopKArgs& args, const Wor
   s.claimed = dense && grid.x <= unsigned(SpreadPolicy::kThreads);
   err = launch_first(cfg, dense ? count_dense : count, {grid, SpreadPolicy::kThreads, Agent::Chunk::kDynamicSmemBytes, 1},
                      stream, s);
-  // The dense split takes two chunks a CTA (AgentSpreadTopK::split_pair).
-  const dim3 split_grid(dense ? (grid.x + 1) / 2 : grid.x, grid.y);
   if (err == cudaSuccess)
     err = launch_kernel(true, dense ? split_dense : split,
-                        {split_grid, SpreadPolicy::kThreads, Agent::Chunk::kDynamicSmemBytes, 1}, stream, s);
+                        {grid, SpreadPolicy::kThreads, Agent::Chunk::kDynamicSmemBytes, 1}, stream, s);
   if (err == cudaSuccess)
     err = launch_kernel(true, finish, {dim3(unsigned(args.rows)), SpreadPolicy::kThreads, Agent::kDynamicSmemBytes, 1},
                         stream, s);

@@ -93,9 +93,8 @@ int main(int argc, char** argv) {
          kernel >= 0 && kernel < int(std::size(kernels)) ? kernels[kernel] : "unknown", choice.plan.cluster, choice.threads);
   if (kernel == 1) printf("(the batch kernel has no marks)\n");
   if (kernel == 4)
-    printf("(the spread kernels' marks: CTA c's are chunk c of the first row of blocks in count and split (row 0, or\n"
-           " the last row in a dense split, which takes the rows last first and chunks 2c and 2c + 1 a CTA), then\n"
-           " row c's finish)\n");
+    printf("(the spread kernels' marks: CTA c's are chunk c of the first row of blocks in count and split (row 0, or the\n"
+           " last row in a dense split, which takes the rows last first), then row c's finish)\n");
   if (kernel == 5) printf("(the marks are the second stage's: the top-k over the chunks' candidates)\n");
 
   // Inputs: one set of scores, copied until the copies pass twice the L2 cache; a graph reads

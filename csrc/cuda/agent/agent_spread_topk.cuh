@@ -12,11 +12,6 @@
 //     candidates, a chunk claims its slots from the row's cursor by one atomic and writes its
 //     elements there, in position order within the chunk; the chunks' order among them is the
 //     atomics', and finish() puts the chunks back in row order by their counts and slots.
-//     The dense split takes two chunks a CTA: where both chunks' lists hold the row's bin and
-//     they claim their slots (normal rows: nearly every pair), each half of the CTA ranks one
-//     chunk's shortlist and one atomic claims both chunks' slots; where both are plateau chunks
-//     of an overflowing bin (ReLU rows: every pair), their records place both after one
-//     look-back; other pairs take their chunks one after the other.
 //     In such grids (the kernels' dense instances) count() also writes each chunk's shortlist:
 //     its elements in its greatest bins, at most kShortlist, by position, and the lowest of those
 //     bins. A chunk whose shortlist reaches down to the row's bin splits the shortlist instead of
@@ -98,8 +93,6 @@ struct AgentSpreadTopK {
   static constexpr uint32_t kShortlist = 256;
   static_assert(kShortlist <= uint32_t(kThreads) && kShortlist < (1u << 16), "a shortlist's entry a thread");
   static_assert(kShortlist <= kMaxK, "a shortlist fits the register agent's stage");
-  static_assert(2 * kShortlist == uint32_t(kThreads) && 2 * kShortlist <= kMaxK,
-                "split_pair(): a chunk's shortlist a half of the CTA, both in the stage");
   static constexpr int kCandidatesPerThread = int(kCandidates) / kThreads;
   static constexpr int kAbovePerThread = int(kMaxK) / kThreads;
   static constexpr int kHistVectors = Bins::kBins / 4 / kThreads;  // 16-byte parts of a row histogram per thread
@@ -233,234 +226,100 @@ struct AgentSpreadTopK {
     if (threadIdx.x == 0) s.lists[r * s.chunks + c] = make_uint4(low << 16 | total, next, next ? ss.lo : 0u, next ? ss.hi : 0u);
   }
 
-  // Kernel 2. kClaim: the dense grids' instance (split_pair(): two chunks a CTA, half the count
-  // grid's CTAs), which may claim slots (s.claimed) and reads the shortlists; the other takes a
-  // chunk a CTA, count()'s grid. wait_for_count(): the kernel's wait for the count grid (PDL:
+  // Kernel 2, the same grid. kClaim: the dense grids' instance, which may claim slots (s.claimed)
+  // and reads the shortlists. wait_for_count(): the kernel's wait for the count grid (PDL:
   // complete, its writes visible), called before this CTA's first access to them.
   template <bool kClaim, class Wait>
   __device__ static void split(TempStorage& ts, const SpreadParams& s, Wait wait_for_count) {
-    if constexpr (kClaim) {
-      // The dense instance takes the rows last first: count() read them first to last, so the rows
-      // it read last, the likeliest to be in L2 still, are read again first (a cycle over more than
-      // L2 holds, in the same order, would find none there). Chunks stay in order within a row (the
-      // look-back's predecessors are scheduled first).
-      wait_for_count();
-      split_pair(ts, s, int64_t(gridDim.y) - 1 - int64_t(blockIdx.y));
-    } else {
-      const int64_t r = blockIdx.y;
-      const unsigned c = blockIdx.x;
-      Window w;
-      if (!own(s, r, w) || !spread(w.length, s) || int64_t(c) * kCapacity >= w.length) return;
-      Timeline timeline(kSplitMarks);
-      timeline.mark();
-      Chunk chunk(ts.c.chunk, s.p, r, w, ChunkRow{{}, c});
-      // The scores (and the window) are count()'s input, not its output: every count CTA waited
-      // for their writer before it let this grid start (PDL), so the chunk loads while count
-      // finishes (kernel-notes, v6 step 51).
-      chunk.template load<false>();
-      wait_for_count();
-      uint4 part[kHistVectors];
-      load_row_hist(s, r, part);
-      select_row_bin(ts, s, part);
-      timeline.mark();
-      split_chunk<false, true>(ts, s, r, c, chunk, make_uint4(0, 0, 0, 0), 0, timeline);
-    }
-  }
-
-  // The dense split: CTA b takes chunks 2b and 2b + 1 of row r, each half of its threads one
-  // chunk's shortlist entries. Where the chunks claim their slots, neither overflows the
-  // candidates and both lists reach down to the row's bin (normal rows: nearly every pair), one
-  // sum ranks both and one atomic claims both chunks' slots; where both are plateau chunks of an
-  // overflowing bin, their records place them (v6 step 59c). A split CTA waits on round trips (its
-  // list, the row's histogram, the claim), not on issue, so half as many CTAs take the grid in
-  // fewer waves (kernel-notes, v6 step 59). Other pairs take their chunks one after the other, as
-  // split() does.
-  __device__ static void split_pair(TempStorage& ts, const SpreadParams& s, int64_t r) {
-    const unsigned first = 2 * blockIdx.x;
+    // The dense instance takes the rows last first: count() read them first to last, so the rows
+    // it read last, the likeliest to be in L2 still, are read again first (a cycle over more than
+    // L2 holds, in the same order, would find none there). Chunks stay in order within a row (the
+    // look-back's predecessors are scheduled first).
+    const int64_t r = kClaim ? int64_t(gridDim.y) - 1 - int64_t(blockIdx.y) : int64_t(blockIdx.y);
+    const unsigned c = blockIdx.x;
+    if constexpr (kClaim) wait_for_count();
     Window w;
-    if (!own(s, r, w) || !spread(w.length, s) || int64_t(first) * kCapacity >= w.length) return;
-    const unsigned chunks = int64_t(first + 1) * kCapacity < w.length ? 2u : 1u;
+    if (!own(s, r, w) || !spread(w.length, s) || int64_t(c) * kCapacity >= w.length) return;
     Timeline timeline(kSplitMarks);
     timeline.mark();
-    const unsigned half = threadIdx.x / kShortlist;
-    const unsigned c = first + half;  // the thread's chunk (past the row's where chunks is 1)
-    uint4 part[kHistVectors];
-    load_row_hist(s, r, part);
-    // Both chunks' records in every thread (the second zero where the row has no second chunk).
-    // Their first two words only (low bin and length, members): thread 0 reads the bounds again
-    // where it publishes them, so that fewer registers live across the bin's select.
-    const uint4 record0 = s.lists[r * s.chunks + first];
-    const uint4 record1 = chunks == 2 ? s.lists[r * s.chunks + first + 1] : make_uint4(0, 0, 0, 0);
-    const uint4 list0 = make_uint4(record0.x, record0.y, 0, 0), list1 = make_uint4(record1.x, record1.y, 0, 0);
-    const uint4& list = half ? list1 : list0;  // the thread's chunk's
-    if (half < chunks) copy_entry(s, r, c, threadIdx.x - half * kShortlist);
-    select_row_bin(ts, s, part);
-    timeline.mark();
-    const uint32_t row_bin = ts.c.chunk.select.bucket.bin;
-    const bool overflow = Chunk::scratch()[row_bin] > kCandidates;
-    wait_async();  // the thread's own copies: no barrier before its reads of them
-    if (__syncthreads_and(s.claimed && !overflow && (list.x >> 16) <= row_bin)) {
-      const typename Bins::Range bin = Bins::range(row_bin);
-      const bool entry = threadIdx.x - half * kShortlist < (list.x & 0xffffu);
-      const uint32_t x = entry ? Chunk::stage_keys()[threadIdx.x] : 0u;
-      const uint32_t position = entry ? c * kCapacity + Chunk::stage_positions()[threadIdx.x] : 0u;
-      const bool above = x > bin.hi, member = bin.holds(x);  // neither where x is 0
-      uint32_t above_count, member_count;
-      const uint32_t above_rank = Sum::run(ts.c.chunk.sums[0], above, &above_count);
-      const uint32_t member_rank = Sum::run(ts.c.chunk.sums[1], member, &member_count);
-      // The first chunk's counts: its slots come first, the second's right after them.
-      const uint32_t above_first = uint32_t(__syncthreads_count(above && half == 0));
-      const uint32_t member_first = uint32_t(__syncthreads_count(member && half == 0));
-      SplitStorage& ss = ts.c.split;
-      if (threadIdx.x == 0) {
-        const uint32_t base = atomicAdd(s.cursor + r, above_count << 16 | member_count);
-        publish_claimed(s, r, first, above_first, member_first, base);
-        if (chunks == 2)
-          publish_claimed(s, r, first + 1, above_count - above_first, member_count - member_first,
-                          base + (above_first << 16 | member_first));
-        ss.before[0] = base >> 16;
-        ss.before[1] = base & 0xffffu;
-      }
-      __syncthreads();
-      timeline.mark();
-      if (above) put_above(s, r, ss.before[0] + above_rank, position, x);
-      if (member) put_member(s, r, 0, ss.before[1] + member_rank, position, x);
-      timeline.mark();
-      return;
-    }
-    // A plateau pair (ReLU rows: every pair): both chunks' records place them, their lists holding
-    // their elements above the bin by position and their records their members' count and bounds,
-    // so they publish at once and look back once; a chunk's members are ranked from its scores
-    // only where some are kept (v6 step 59c).
-    if (overflow && plateau_record(list0, row_bin, overflow) && (chunks == 1 || plateau_record(list1, row_bin, overflow))) {
-      SplitStorage& ss = ts.c.split;
-      if (threadIdx.x == 0) {
-        publish_record(s, r, first);
-        if (chunks == 2) publish_record(s, r, first + 1);
-      }
-      sum_before<true>(ss, s, r, first, overflow, ts.c.chunk.select.bucket.bin);
-      __syncthreads();
-      timeline.mark();
-      const uint32_t e = threadIdx.x - half * kShortlist;
-      if (e < (list.x & 0xffffu))
-        put_above(s, r, ss.before[0] + (half ? list0.x & 0xffffu : 0u) + e,
-                  c * kCapacity + Chunk::stage_positions()[threadIdx.x], Chunk::stage_keys()[threadIdx.x]);
-      const uint32_t members_all = Chunk::scratch()[row_bin];
-      const uint32_t skip = kLarge ? members_all - kCandidates : 0u;
-      const uint32_t first0 = ss.before[1], first1 = first0 + list0.y;
-      const bool kept0 = kLarge ? first0 + list0.y > skip : first0 < kCandidates;
-      const bool kept1 = chunks == 2 && (kLarge ? first1 + list1.y > skip : first1 < kCandidates);
-      if (kept0) rank_members(ts, s, r, w, first, first0, skip);
-      if (kept1) {
-        if (kept0) __syncthreads();  // the first's scans done with their buffers
-        rank_members(ts, s, r, w, first + 1, first1, skip);
-      }
-      timeline.mark();
-      return;
-    }
-    // One chunk after the other, the row's bin kept (the histogram stays in the scratch); the
-    // second's entries are in the stage's second half.
-    for (unsigned h = 0; h < chunks; ++h) {
-      if (h > 0) {  // (before the first: the select's reset and the vote's barrier)
-        __syncthreads();  // the first chunk's pass done with the sums and bounds
-        if (threadIdx.x == 0) reset_split(ts.c.split);
-        __syncthreads();
-      }
-      split_listed(ts, s, r, w, first + h, h * kShortlist, h == 0);
-    }
-  }
-
-  // split_pair()'s chunk c by itself, its entries at the stage's index `entries`. Not inlined: its
-  // pass then holds no more live registers than split()'s of one chunk (inlined in the loop, the
-  // dense split spilled 450 bytes a thread where it spills ~30).
-  __device__ __noinline__ static void split_listed(TempStorage& ts, const SpreadParams& s, int64_t r, Window w,
-                                                   unsigned c, uint32_t entries, bool marks) {
     Chunk chunk(ts.c.chunk, s.p, r, w, ChunkRow{{}, c});
-    Timeline timeline(marks ? kSplitMarks + 2 : kTimelineMarks);  // the second chunk's: none
-    split_chunk<true, false>(ts, s, r, c, chunk, s.lists[r * s.chunks + c], entries, timeline);
-  }
-
-  // split(): chunk c's members of the row's bin (a plateau chunk's), loaded and ranked by position
-  // from `first` among the row's, those kept written as candidates (skip: as put_member's). Not
-  // inlined: one pass of loaded scores in the pair's kernel (kernel-notes, v6 step 59c).
-  __device__ __noinline__ static void rank_members(TempStorage& ts, const SpreadParams& s, int64_t r, Window w,
-                                                   unsigned c, uint32_t first, uint32_t skip) {
-    Chunk chunk(ts.c.chunk, s.p, r, w, ChunkRow{{}, c});
-    chunk.template load<false>();
-    const typename Bins::Range bin = Bins::range(ts.c.chunk.select.bucket.bin);
-    uint32_t mask[1] = {chunk.mask_in(bin)}, wrapped[1], base[1][kVectors], n[1];
-    rank(ts.c.split, chunk, mask, wrapped, base, n);
-    const uint32_t at[1] = {first};
-    const uint32_t origin = c * kCapacity;
-    in_order(chunk, mask, wrapped, base, at, n, [&](int, uint32_t slot, uint32_t position, uint32_t y) {
-      put_member(s, r, skip, slot, origin + position, y);
-    });
-  }
-
-  // split(): the thread's share of row r's histogram.
-  __device__ static void load_row_hist(const SpreadParams& s, int64_t r, uint4 (&part)[kHistVectors]) {
+    if constexpr (!kClaim) {
+      // The scores (and the window) are count()'s input, not its output: every count CTA waited
+      // for their writer before it let this grid start (PDL), so the chunk loads while count
+      // finishes (kernel-notes, v6 step 51). The dense instance's chunks wait for their lists.
+      chunk.template load<false>();
+      wait_for_count();
+    }
+    // The row's histogram loaded (beside the chunk's list word and entry in the dense instance: two
+    // round trips in flight at once, not one after the other), then the k-th's bin from it.
     const uint4* const row_hist = reinterpret_cast<const uint4*>(s.hist + r * Bins::kBins);
+    uint4 part[kHistVectors];
 #pragma unroll
     for (int j = 0; j < kHistVectors; ++j) part[j] = row_hist[threadIdx.x + j * kThreads];
+    constexpr bool listed = kClaim;
+    uint4 list = make_uint4(0, 0, 0, 0);  // the chunk's record (count()'s shortlist)
+    if constexpr (listed) {
+      // The thread's entry (past the list's length: an earlier call's, or zero; unused) copied to
+      // the stage (split's no other use of it) beside the histogram: in registers it would stay
+      // live past the chunk's load, which then spills (64 bytes a thread).
+      const uint32_t* const entries = s.shortlist + (r * s.chunks + c) * 2 * kShortlist;
+      list = s.lists[r * s.chunks + c];
+      if (threadIdx.x < kShortlist) {
+        copy_async(Chunk::stage_keys() + threadIdx.x, entries + threadIdx.x);
+        copy_async(Chunk::stage_positions() + threadIdx.x, entries + kShortlist + threadIdx.x);
+      }
+    }
+    // Where count() wrote no shortlist the chunk's scores load as soon as the list's word is in.
+    // Two instances, so that the chunk's keys are live on one path only (one instance with a flag
+    // spilled 72 bytes a thread).
+    if constexpr (listed) {
+      if ((list.x >> 16) < uint32_t(Bins::kBins)) return split_chunk<kClaim, false>(ts, s, r, c, chunk, part, list, timeline);
+      chunk.template load<false>();
+    }
+    split_chunk<kClaim, true>(ts, s, r, c, chunk, part, list, timeline);
+    if constexpr (listed) wait_async();  // the entry's copies, unused here: none in flight at exit
   }
 
-  // split(): shortlist entry e of chunk c (past the list's length: an earlier call's, or zero;
-  // unused) copied to the stage at this thread's index, beside the row's histogram: in registers
-  // it would stay live past the chunk's load, which then spills (64 bytes a thread).
-  __device__ static void copy_entry(const SpreadParams& s, int64_t r, unsigned c, uint32_t e) {
-    const uint32_t* const entries = s.shortlist + (r * s.chunks + c) * 2 * kShortlist;
-    copy_async(Chunk::stage_keys() + threadIdx.x, entries + e);
-    copy_async(Chunk::stage_positions() + threadIdx.x, entries + kShortlist + e);
-  }
-
-  // split(): the chunk's sums and members' bounds reset (thread 0's; a barrier orders them).
-  __device__ static void reset_split(SplitStorage& ss) {
-    ss.before[0] = ss.before[1] = 0;
-    ss.lo = ~0u;
-    ss.hi = 0;
-  }
-
-  // split(): the row's histogram (part: the thread's share) into the scratch, where it stays for
-  // the chunks' passes, and the k-th's bin from it (the bucket select's, in its storage).
-  __device__ static void select_row_bin(TempStorage& ts, const SpreadParams& s, const uint4 (&part)[kHistVectors]) {
+  // split()'s rest for chunk c of row r, whose scores are loaded (kLoaded: in flight) or may be
+  // spared by its shortlist (list: its record, SpreadParams::lists; its entries in flight to the
+  // stage).
+  template <bool kClaim, bool kLoaded>
+  __device__ static void split_chunk(TempStorage& ts, const SpreadParams& s, int64_t r, unsigned c, Chunk& chunk,
+                                     const uint4 (&part)[kHistVectors], const uint4& list, Timeline& timeline) {
+    SplitStorage& ss = ts.c.split;
     uint32_t* const hist = Chunk::scratch();
 #pragma unroll
     for (int j = 0; j < kHistVectors; ++j) reinterpret_cast<uint4*>(hist)[threadIdx.x + j * kThreads] = part[j];
-    if (threadIdx.x == 0) reset_split(ts.c.split);
+    if (threadIdx.x == 0) {
+      ss.before[0] = ss.before[1] = 0;
+      ss.lo = ~0u;
+      ss.hi = 0;
+    }
     __syncthreads();
-    Select::Bucket::run(ts.c.chunk.select.bucket, hist, Bins::kBins, uint32_t(s.p.out.k));
-  }
-
-  // split(): an element above the bin at its slot of the row, and a member at its rank among the
-  // row's members, kept as a candidate unless the skipped (the members before the kept ones, where
-  // they overflow) or the candidates' end hold it. position: in the row.
-  __device__ static void put_above(const SpreadParams& s, int64_t r, uint32_t slot, uint32_t position, uint32_t x) {
-    uint32_t* const above_pos = s.above + r * 2 * kMaxK;
-    above_pos[slot] = position;
-    if (s.p.sorted) above_pos[kMaxK + slot] = x;
-  }
-  __device__ static void put_member(const SpreadParams& s, int64_t r, uint32_t skip, uint32_t rank, uint32_t position,
-                                    uint32_t x) {
-    if (kLarge ? rank < skip : rank >= kCandidates) return;
-    uint32_t* const cand_key = s.cand + r * 2 * kCandidates;
-    cand_key[rank - skip] = x;
-    cand_key[kCandidates + rank - skip] = position;
-  }
-
-  // split()'s rest for chunk c of row r, past the row's bin (select_row_bin()), whose scores are
-  // loaded (kLoaded: in flight) or may be spared by its shortlist (list: its record,
-  // SpreadParams::lists; its entries in flight to the stage from index `entries`).
-  template <bool kClaim, bool kLoaded>
-  __device__ static void split_chunk(TempStorage& ts, const SpreadParams& s, int64_t r, unsigned c, Chunk& chunk,
-                                     const uint4& list, uint32_t entries, Timeline& timeline) {
-    SplitStorage& ss = ts.c.split;
+    const uint32_t k = uint32_t(s.p.out.k);
+    Select::Bucket::run(ts.c.chunk.select.bucket, hist, Bins::kBins, k);
+    timeline.mark();
     const uint32_t row_bin = ts.c.chunk.select.bucket.bin;
     const typename Bins::Range bin = Bins::range(row_bin);
-    const uint32_t members_all = Chunk::scratch()[row_bin];
+    const uint32_t members_all = hist[row_bin];
     const bool overflow = members_all > kCandidates;
     // The elements above the bin at their final slots; the members kept as candidates.
+    uint32_t* const above_pos = s.above + r * 2 * kMaxK;
+    uint32_t* const above_key = above_pos + kMaxK;
+    uint32_t* const cand_key = s.cand + r * 2 * kCandidates;
+    uint32_t* const cand_pos = cand_key + kCandidates;
+    const bool keys = s.p.sorted;
     const uint32_t skip = kLarge && overflow ? members_all - kCandidates : 0u;  // members before the kept ones
     const uint32_t origin = c * kCapacity;
+    const auto put_above = [&](uint32_t slot, uint32_t position, uint32_t x) {
+      above_pos[slot] = origin + position;
+      if (keys) above_key[slot] = x;
+    };
+    const auto put_member = [&](uint32_t rank, uint32_t position, uint32_t x) {
+      if (kLarge ? rank < skip : rank >= kCandidates) return;
+      cand_key[rank - skip] = x;
+      cand_pos[rank - skip] = origin + position;
+    };
     if constexpr (!kLoaded) {
       wait_async();  // the thread's own copies: no barrier
       const uint32_t low = list.x >> 16;
@@ -468,8 +327,8 @@ struct AgentSpreadTopK {
       // holds its elements above the bin, the record its members' count and bounds (v6 step 55).
       const bool plateau = plateau_record(list, row_bin, overflow);
       if (low <= row_bin || plateau) {  // the shortlist holds the bin and all above it, or the record does
-        const uint32_t x = threadIdx.x < (list.x & 0xffffu) ? Chunk::stage_keys()[entries + threadIdx.x] : 0u;
-        const uint32_t list_pos = threadIdx.x < kShortlist ? Chunk::stage_positions()[entries + threadIdx.x] : 0u;
+        const uint32_t x = threadIdx.x < (list.x & 0xffffu) ? Chunk::stage_keys()[threadIdx.x] : 0u;
+        const uint32_t list_pos = threadIdx.x < kShortlist ? Chunk::stage_positions()[threadIdx.x] : 0u;
         const bool above = x > bin.hi, member = !plateau && bin.holds(x);  // neither where x is 0
         if (plateau) member_bounds(ss, make_uint2(list.z, list.w));
         else if (overflow) member_bounds(ss, member ? make_uint2(x, x) : make_uint2(~0u, 0u));
@@ -478,11 +337,19 @@ struct AgentSpreadTopK {
         const uint32_t member_rank = Sum::run(ts.c.chunk.sums[1], member, &member_count);
         place<kClaim>(ss, s, r, c, overflow, ts.c.chunk.select.bucket.bin, above_count, plateau ? list.y : member_count);
         timeline.mark();
-        if (above) put_above(s, r, ss.before[0] + above_rank, origin + list_pos, x);
-        if (member) put_member(s, r, skip, ss.before[1] + member_rank, origin + list_pos, x);
+        if (above) put_above(ss.before[0] + above_rank, list_pos, x);
+        if (member) put_member(ss.before[1] + member_rank, list_pos, x);
         // A plateau chunk's members are ranked from its scores only where some are kept.
         const uint32_t first = ss.before[1];
-        if (plateau && (kLarge ? first + list.y > skip : first < kCandidates)) rank_members(ts, s, r, chunk.w, c, first, skip);
+        if (plateau && (kLarge ? first + list.y > skip : first < kCandidates)) {
+          chunk.template load<false>();
+          uint32_t mask[1] = {chunk.mask_in(bin)}, wrapped[1], base[1][kVectors], n[1];
+          rank(ss, chunk, mask, wrapped, base, n);
+          const uint32_t at[1] = {first};
+          in_order(chunk, mask, wrapped, base, at, n, [&](int, uint32_t slot, uint32_t position, uint32_t y) {
+            put_member(slot, position, y);
+          });
+        }
         timeline.mark();
         return;
       }
@@ -498,8 +365,8 @@ struct AgentSpreadTopK {
     timeline.mark();
     const uint32_t first[2] = {ss.before[0], ss.before[1]};
     in_order(chunk, mask, wrapped, base, first, n, [&](int kind, uint32_t at, uint32_t position, uint32_t x) {
-      if (kind == 0) put_above(s, r, at, origin + position, x);
-      else put_member(s, r, skip, at, origin + position, x);
+      if (kind == 0) put_above(at, position, x);
+      else put_member(at, position, x);
     });
     timeline.mark();
   }
@@ -809,9 +676,9 @@ struct AgentSpreadTopK {
       // fewer than k, members at most kCandidates), so one add claims both.
       if (threadIdx.x == 0) {
         const uint32_t base = atomicAdd(s.cursor + r, above_count << 16 | member_count);
-        publish_claimed(s, r, c, above_count, member_count, base);
-        ss.before[0] = base >> 16;
-        ss.before[1] = base & 0xffffu;
+        status[c] = 0x80000000u | above_count << 16 | member_count;
+        bounds[0] = ss.before[0] = base >> 16;
+        bounds[1] = ss.before[1] = base & 0xffffu;
       }
     } else {
       // Publish this chunk's counts, then sum those of the chunks before it.
@@ -822,63 +689,32 @@ struct AgentSpreadTopK {
         }
         store_release(status + c, 0x80000000u | above_count << 16 | member_count);
       }
-      sum_before<kClaim>(ss, s, r, c, overflow, row_bin);
+      uint32_t above_before = 0, member_before = 0;
+      for (unsigned t = threadIdx.x; t < c; t += kThreads) {
+        if (kClaim && overflow) {
+          // A plateau chunk's counts are its record's, published by count(): no wait for its flag,
+          // which it raises only once its CTA has run (v6 step 57).
+          const uint4 list = s.lists[r * s.chunks + t];
+          if (plateau_record(list, row_bin, overflow)) {
+            above_before += list.x & 0xffffu;
+            member_before += list.y;
+            continue;
+          }
+        }
+        uint32_t v;
+        do v = load_acquire(status + t);
+        while (!(v >> 31));
+        above_before += (v >> 16) & 0x7fffu;
+        member_before += v & 0xffffu;
+      }
+      above_before = __reduce_add_sync(0xffffffffu, above_before);
+      member_before = __reduce_add_sync(0xffffffffu, member_before);
+      if ((threadIdx.x & 31u) == 0 && (above_before | member_before)) {
+        atomicAdd(&ss.before[0], above_before);
+        atomicAdd(&ss.before[1], member_before);
+      }
     }
     __syncthreads();
-  }
-
-  // split(): the counts of row r's chunks before chunk c (their elements above the bin, their
-  // members) added into ss.before (zero before; the caller's barrier orders them for the readers):
-  // a plateau chunk's from its record (kClaim: the dense instance's), the others' from their
-  // published flags, waited for (the chunks before c were scheduled before it).
-  template <bool kClaim>
-  __device__ static void sum_before(SplitStorage& ss, const SpreadParams& s, int64_t r, unsigned c, bool overflow,
-                                    const uint32_t& row_bin) {
-    const uint32_t* const status = s.status + r * s.chunks;
-    uint32_t above_before = 0, member_before = 0;
-    for (unsigned t = threadIdx.x; t < c; t += kThreads) {
-      if (kClaim && overflow) {
-        // A plateau chunk's counts are its record's, published by count(): no wait for its flag,
-        // which it raises only once its CTA has run (v6 step 57).
-        const uint4 list = s.lists[r * s.chunks + t];
-        if (plateau_record(list, row_bin, overflow)) {
-          above_before += list.x & 0xffffu;
-          member_before += list.y;
-          continue;
-        }
-      }
-      uint32_t v;
-      do v = load_acquire(status + t);
-      while (!(v >> 31));
-      above_before += (v >> 16) & 0x7fffu;
-      member_before += v & 0xffffu;
-    }
-    above_before = __reduce_add_sync(0xffffffffu, above_before);
-    member_before = __reduce_add_sync(0xffffffffu, member_before);
-    if ((threadIdx.x & 31u) == 0 && (above_before | member_before)) {
-      atomicAdd(&ss.before[0], above_before);
-      atomicAdd(&ss.before[1], member_before);
-    }
-  }
-
-  // split(): plateau chunk c's counts and its members' bounds published from its record (the
-  // look-back's others take them from the record anyway; finish() reads them).
-  __device__ static void publish_record(const SpreadParams& s, int64_t r, unsigned c) {
-    const uint4 list = s.lists[r * s.chunks + c];
-    uint32_t* const bounds = s.bounds + (r * s.chunks + c) * 2;
-    bounds[0] = list.z;
-    bounds[1] = list.w;
-    store_release(s.status + r * s.chunks + c, 0x80000000u | (list.x & 0xffffu) << 16 | list.y);
-  }
-
-  // split(): chunk c's counts and its slots (base: claimed from the row's cursor, its elements above
-  // the bin in the high half, its members in the low) published for finish().
-  __device__ static void publish_claimed(const SpreadParams& s, int64_t r, unsigned c, uint32_t above_count,
-                                         uint32_t member_count, uint32_t base) {
-    s.status[r * s.chunks + c] = 0x80000000u | above_count << 16 | member_count;
-    uint32_t* const bounds = s.bounds + (r * s.chunks + c) * 2;
-    bounds[0] = base >> 16;
-    bounds[1] = base & 0xffffu;
   }
 
   // A 4-byte copy from global to shared memory, in flight until wait_async() (its thread's).
