@@ -360,9 +360,9 @@ struct AgentRegisterTopK {
   __device__ static uint32_t slot_bits(uint32_t mask, int j) { return (mask >> (j * kV)) & kSlotBits; }
   // The mask of the thread's elements whose key is at least `least` (none for 0: the top bin's hi + 1,
   // above which nothing lies): a carry chain, two instructions an element where a compare, a select
-  // and an OR took three. x + (2^32 - least)
-  // carries out exactly when x >= least (add.cc), and addc shifts that carry into the mask, last
-  // element first, so that element q of slot j lands on bit j kV + q.
+  // and an OR took three. x + (2^32 - least) carries out exactly when x >= least (add.cc), and addc
+  // shifts that carry into the mask, last element first, so that element q of slot j lands on bit
+  // j kV + q.
   __device__ uint32_t mask_at_least(uint32_t least) const {
     const uint32_t minus = 0u - least;
     uint32_t mask = 0;
