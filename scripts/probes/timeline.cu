@@ -6,7 +6,9 @@
 // Runs on the GPU machine without Node; scripts/probes/build.sh builds it into build/probes:
 //   build/probes/timeline --rows 1 --len 131072 [--k 2048] [--dist normal|relu] [--path auto|
 //                 block|cluster|batch|register|spread] [--graph 20] [--reps 10] [--pdl]
-// The radix kernel's marks are listed where it declares them (radix_select_row).
+// The radix kernel's marks are listed where it declares them (radix_select_row). Then each grid's
+// spans: every CTA's start and end (its Timeline's life), the grid's waves in a few quantiles and
+// the CTAs alive at each microsecond, after the call's first CTA's start.
 #define NSA_TOPK_TIMELINE 1
 #include "cuda/dispatch.cu"
 
@@ -22,6 +24,9 @@ namespace {
 using nsa::cuda::kTimelineCtas;
 using nsa::cuda::kTimelineMarks;
 using Marks = unsigned long long[kTimelineCtas][kTimelineMarks][2];
+using nsa::cuda::kSpanCtas;
+using Spans = unsigned long long[kTimelineMarks][kSpanCtas][2];
+using Sms = unsigned[kTimelineMarks][kSpanCtas];
 
 void check(cudaError_t err, const char* what) {
   if (err == cudaSuccess) return;
@@ -67,6 +72,61 @@ Options parse(int argc, char** argv) {
   }
   if (o.rows < 1 || o.len < 1 || o.k < 1 || o.graph < 1 || o.reps < 1) { fprintf(stderr, "bad sizes\n"); exit(2); }
   return o;
+}
+
+const char* const kStatNames[] = {"CTAs", "SMs", "start first", "start mid", "start last", "end first",
+                                   "end mid", "end last", "length p10", "length mid", "length p90"};
+
+double quantile(std::vector<double> v, double q) {
+  std::sort(v.begin(), v.end());
+  return v[std::min(v.size() - 1, size_t(q * double(v.size())))];
+}
+
+// One replay's spans: each grid's statistics (kStatNames' order) appended to stats[grid], and its CTAs
+// alive at each microsecond into alive[grid] (the last replay's remain). Times from the earliest start.
+void span_stats(const Spans& spans, const Sms& sms, std::vector<std::vector<std::vector<double>>>& stats,
+                std::vector<std::vector<int>>& alive) {
+  unsigned long long first = ~0ull;
+  for (int g = 0; g < kTimelineMarks; ++g)
+    for (int c = 0; c < kSpanCtas; ++c)
+      if (spans[g][c][0] && spans[g][c][1]) first = std::min(first, spans[g][c][0]);
+  for (int g = 0; g < kTimelineMarks; ++g) {
+    std::vector<double> start, end, length;
+    std::vector<bool> sm_seen(1024, false);
+    for (int c = 0; c < kSpanCtas; ++c) {
+      if (!spans[g][c][0] || !spans[g][c][1]) continue;
+      start.push_back(double(spans[g][c][0] - first));
+      end.push_back(double(spans[g][c][1] - first));
+      length.push_back(double(int64_t(spans[g][c][1] - spans[g][c][0])));
+      sm_seen[sms[g][c] % 1024] = true;
+    }
+    if (start.empty()) continue;
+    stats[g].push_back({double(start.size()), double(std::count(sm_seen.begin(), sm_seen.end(), true)),
+                        quantile(start, 0), quantile(start, 0.5), quantile(start, 1), quantile(end, 0),
+                        quantile(end, 0.5), quantile(end, 1), quantile(length, 0.1), quantile(length, 0.5),
+                        quantile(length, 0.9)});
+    const int us = int(quantile(end, 1) / 1000) + 1;
+    alive[g].assign(us, 0);
+    for (size_t i = 0; i < start.size(); ++i)
+      for (int t = int(start[i] / 1000 + 1); t < us && t * 1000.0 < end[i]; ++t) ++alive[g][t];
+  }
+}
+
+void print_spans(const std::vector<std::vector<std::vector<double>>>& stats, const std::vector<std::vector<int>>& alive) {
+  printf("grids by their first mark: every CTA's span (thread 0's Timeline), ns after the call's first CTA's start\n"
+         "(medians over the replays); then the last replay's CTAs alive at each microsecond\n");
+  for (int g = 0; g < kTimelineMarks; ++g) {
+    if (stats[g].empty()) continue;
+    printf("grid %d:", g);
+    for (size_t i = 0; i < std::size(kStatNames); ++i) {
+      std::vector<double> v;
+      for (const auto& replay : stats[g]) v.push_back(replay[i]);
+      printf(" %s %.0f%s", kStatNames[i], median(v), i + 1 < std::size(kStatNames) ? "," : "\n");
+    }
+    printf("  alive:");
+    for (size_t t = 0; t < alive[g].size(); ++t) printf(" %zu:%d", t, alive[g][t]);
+    printf("\n");
+  }
 }
 
 }  // namespace
@@ -141,6 +201,10 @@ int main(int argc, char** argv) {
   check(cudaGraphInstantiate(&exec, graph, 0), "instantiate");
   void* marks_at = nullptr;
   check(cudaGetSymbolAddress(&marks_at, tk::timeline_marks), "marks");
+  void* spans_at = nullptr;
+  void* sms_at = nullptr;
+  check(cudaGetSymbolAddress(&spans_at, tk::timeline_spans), "spans");
+  check(cudaGetSymbolAddress(&sms_at, tk::timeline_sms), "sms");
 
   cudaEvent_t start, stop;
   check(cudaEventCreate(&start), "event");
@@ -151,8 +215,14 @@ int main(int argc, char** argv) {
   std::vector<std::vector<std::vector<double>>> at_ns(kTimelineCtas, std::vector<std::vector<double>>(kTimelineMarks));
   std::vector<int> reached(kTimelineCtas, 0);
   static Marks marks;
+  static Spans spans;
+  static Sms sms;
+  // Per grid (its first mark), per replay: CTAs, SMs, start and end quantiles, durations (ns).
+  std::vector<std::vector<std::vector<double>>> grid_stats(kTimelineMarks);
+  std::vector<std::vector<int>> alive(kTimelineMarks);  // the last replay's CTAs alive at each us
   for (int rep = 0; rep < o.reps; ++rep) {
     check(cudaMemsetAsync(marks_at, 0, sizeof(Marks), stream), "clear");
+    check(cudaMemsetAsync(spans_at, 0, sizeof(Spans), stream), "clear spans");
     check(cudaEventRecord(start, stream), "record");
     check(cudaGraphLaunch(exec, stream), "launch");
     check(cudaEventRecord(stop, stream), "record");
@@ -161,6 +231,9 @@ int main(int argc, char** argv) {
     check(cudaEventElapsedTime(&ms, start, stop), "elapsed");
     per_call.push_back(ms * 1e3f / calls);
     check(cudaMemcpy(marks, marks_at, sizeof(Marks), cudaMemcpyDeviceToHost), "read marks");
+    check(cudaMemcpy(spans, spans_at, sizeof(Spans), cudaMemcpyDeviceToHost), "read spans");
+    check(cudaMemcpy(sms, sms_at, sizeof(Sms), cudaMemcpyDeviceToHost), "read sms");
+    span_stats(spans, sms, grid_stats, alive);
     unsigned long long first = ~0ull;
     for (int c = 0; c < kTimelineCtas; ++c)
       if (marks[c][0][1]) first = std::min(first, marks[c][0][1]);
@@ -192,6 +265,7 @@ int main(int argc, char** argv) {
     for (int m = 0; m < reached[c]; ++m) printf(" %d:%.0f", m, at_ns[c][m].empty() ? NAN : median(at_ns[c][m]));
     printf("\n");
   }
+  print_spans(grid_stats, alive);
   if (branches) tk::close_branch(branch);
   return 0;
 }

@@ -31,6 +31,9 @@ __global__ void __launch_bounds__(Policy::kThreads, spread_min_ctas_per_sm<Polic
     pdl_wait();
     pdl_launch_dependents();
   };
+  // Probe builds: each CTA's whole life, from its entry (before any wait) to its exit, as the
+  // stage's span beside its agent's (scripts/probes/timeline.cu).
+  const Timeline life(kTimelineMarks - 3 + int(kStage));
   if constexpr (kStage != SpreadStage::Split) wait();  // split waits where its agent says: its scores are count's input
   __shared__ typename Agent::TempStorage storage;
   if constexpr (kStage == SpreadStage::Count) Agent::template count<kDense>(storage, s);
