@@ -82,7 +82,6 @@ WorkspaceLayout make_layout(Backend backend, const TopKConfig& cfg, const OpRegi
     l.spread_status = take(mul_sat(srows * size_t(chunks), sizeof(uint32_t)));
     l.spread_bounds = take(mul_sat(srows * size_t(chunks), 2 * sizeof(uint32_t)));
     l.spread_cursor = take(mul_sat(srows, sizeof(uint32_t)));
-    l.spread_ticket = take(sizeof(uint32_t));
     l.spread_shortlist = take(mul_sat(srows * size_t(chunks), 2 * Agent::kShortlist * sizeof(uint32_t)));
     l.zeroed = at;
     l.spread_lists = take(mul_sat(srows * size_t(chunks), 4 * sizeof(uint32_t)));
@@ -433,7 +432,6 @@ cudaError_t launch_spread(const TopKConfig& cfg, const TopKArgs& args, const Wor
   s.status = region<uint32_t>(ws, l.spread_status);
   s.bounds = region<uint32_t>(ws, l.spread_bounds);
   s.cursor = region<uint32_t>(ws, l.spread_cursor);
-  s.ticket = region<uint32_t>(ws, l.spread_ticket);
   s.above = region<uint32_t>(ws, l.spread_above);
   s.cand = region<uint32_t>(ws, l.spread_cand);
   s.lists = region<uint4>(ws, l.spread_lists);
@@ -451,19 +449,11 @@ cudaError_t launch_spread(const TopKConfig& cfg, const TopKArgs& args, const Wor
   // a thread, and split their shortlists where those reach the row's bin (the second read of a
   // grid past L2 from a 16th of the bytes; kernel-notes, v6 step 48).
   s.claimed = dense && grid.x <= unsigned(SpreadPolicy::kThreads);
-  s.columns = grid.x;
-  // The dense split: as many CTAs as its SMs hold at once, each taking chunks until none is left
-  // (agent_spread_topk.cuh's split()).
-  const dim3 split_grid = dense ? dim3(unsigned(std::min<int64_t>(
-                                      int64_t(grid.x) * grid.y,
-                                      int64_t(spread_min_ctas_per_sm<SpreadPolicy, SpreadStage::Split, true>()) *
-                                          device_caps(device).sms)))
-                                : grid;
   err = launch_first(cfg, dense ? count_dense : count, {grid, SpreadPolicy::kThreads, Agent::Chunk::kDynamicSmemBytes, 1},
                      stream, s);
   if (err == cudaSuccess)
     err = launch_kernel(true, dense ? split_dense : split,
-                        {split_grid, SpreadPolicy::kThreads, Agent::Chunk::kDynamicSmemBytes, 1}, stream, s);
+                        {grid, SpreadPolicy::kThreads, Agent::Chunk::kDynamicSmemBytes, 1}, stream, s);
   if (err == cudaSuccess)
     err = launch_kernel(true, finish, {dim3(unsigned(args.rows)), SpreadPolicy::kThreads, Agent::kDynamicSmemBytes, 1},
                         stream, s);

@@ -37,9 +37,9 @@
 // In a length split (dispatch.cu's run_split) the radix kernel, beside these on a branch of the
 // stream, takes the rows of at most SpreadParams::shorter scores, and all three kernels leave them.
 //
-// Between calls the row histograms, the chunks' flags, the rows' cursors and the split's ticket
-// are zero: finish() clears what count() and split() wrote, and the workspace is zeroed when it is
-// allocated (dispatch.cu).
+// Between calls the row histograms, the chunks' flags and the rows' cursors are zero: finish()
+// clears what count() and split() wrote, and the workspace is zeroed when it is allocated
+// (dispatch.cu).
 #pragma once
 #include <cstdint>
 
@@ -60,7 +60,6 @@ struct SpreadParams {
                      // overflow); where the chunks claim their slots, the first slot of its elements above the
                      // bin and of its members
   uint32_t* cursor;  // [rows]: the slots claimed so far, those above the bin in bits 16-31, members in 0-15
-  uint32_t* ticket;  // the dense split's chunks handed out past its grid's first (split(); finish() zeroes it)
   uint32_t* above;   // [rows][2][kMaxK]: positions, then keys, of the elements above the bin, by position
   uint32_t* cand;    // [rows][2][kCandidates]: keys, then positions, of the kept members, by position
   uint4* lists;      // [rows][chunks]: a chunk's record: x its shortlist's lowest bin in bits 16-31 (kBins:
@@ -69,7 +68,6 @@ struct SpreadParams {
   uint32_t* shortlist;  // [rows][chunks][2][kShortlist]: keys, then positions in the chunk, by position
   uint32_t chunks;   // chunks per row of status and bounds: the rows the spread kernels hold are at most
                      // chunks x kCapacity long
-  uint32_t columns;  // count()'s grid's chunks a row (its blockIdx.x), which the dense split's chunks follow
   int64_t shorter;   // rows at most this long on the device are the radix kernel's, launched beside these
                      // (dispatch.cu's length split); -1 when these take every row
   bool claimed;      // split()'s chunks claim their slots where the members fit (its dense instance only;
@@ -121,7 +119,6 @@ struct AgentSpreadTopK {
   static constexpr int kCountMarks = 0, kSplitMarks = 2, kFinishMarks = 6;
 
   struct SplitStorage {
-    uint32_t next[2];     // the dense split's next chunk, by the parity of the CTA's chunks (split())
     uint32_t wrapped[2];  // thread 0's wrapped elements above the bin, and members of it
     uint32_t before[2];   // the chunks before this one: their elements above the bin, their members
     uint32_t lo, hi;      // the least and greatest key of this chunk's members
@@ -229,49 +226,20 @@ struct AgentSpreadTopK {
     if (threadIdx.x == 0) s.lists[r * s.chunks + c] = make_uint4(low << 16 | total, next, next ? ss.lo : 0u, next ? ss.hi : 0u);
   }
 
-  // Kernel 2. kClaim: the dense grids' instance, which may claim slots (s.claimed) and reads the
-  // shortlists; its CTAs, as many as are resident at once, take the count grid's chunks one after
-  // another (below). The other takes count()'s grid, a chunk a CTA. wait_for_count(): the
-  // kernel's wait for the count grid (PDL: complete, its writes visible), called before this CTA's
-  // first access to them.
+  // Kernel 2, the same grid. kClaim: the dense grids' instance, which may claim slots (s.claimed)
+  // and reads the shortlists. wait_for_count(): the kernel's wait for the count grid (PDL:
+  // complete, its writes visible), called before this CTA's first access to them.
   template <bool kClaim, class Wait>
   __device__ static void split(TempStorage& ts, const SpreadParams& s, Wait wait_for_count) {
-    if constexpr (kClaim) {
-      // A dense split CTA lives ~2.5 us, and a grid of them refills its SMs' slots no faster than
-      // ~100 CTAs a us (H100): a third of the slots stood empty (kernel-notes, v6 step 60). So each
-      // CTA takes chunk blockIdx.x, then the next not yet taken, in the count grid's order, rows
-      // last first: count() read them first to last, so the rows it read last, the likeliest to be
-      // in L2 still, are read again first. A chunk is handed out only to a CTA that runs, after every
-      // chunk before it in that order: the look-back's predecessors are running or done, as when
-      // each had a CTA of its own.
-      wait_for_count();
-      const uint32_t columns = s.columns, rows = uint32_t(s.p.a.rows), chunks = columns * rows;
-      uint32_t i = blockIdx.x;
-#pragma unroll 1
-      for (unsigned parity = 1; i < chunks; parity ^= 1u) {
-        const int64_t r = int64_t(rows - 1 - i / columns);
-        const unsigned c = i % columns;
-        uint32_t& next = ts.c.split.next[parity];
-        Window w;
-        if (own(s, r, w) && spread(w.length, s) && int64_t(c) * kCapacity < w.length) split_one<true>(ts, s, r, c, w, &next);
-        else if (threadIdx.x == 0) next = gridDim.x + atomicAdd(s.ticket, 1u);
-        __syncthreads();  // the chunk's shared memory done with, and its successor's number in
-        i = next;
-      }
-    } else {
-      const int64_t r = blockIdx.y;
-      const unsigned c = blockIdx.x;
-      Window w;
-      if (!own(s, r, w) || !spread(w.length, s) || int64_t(c) * kCapacity >= w.length) return;
-      split_one<false>(ts, s, r, c, w, nullptr, wait_for_count);
-    }
-  }
-
-  // split() of chunk c of row r (window w). next (the dense instance): where thread 0 puts the
-  // CTA's next chunk, taken while the row's histogram is in flight.
-  template <bool kClaim, class Wait = void (*)()>
-  __device__ static void split_one(TempStorage& ts, const SpreadParams& s, int64_t r, unsigned c, const Window& w,
-                                   uint32_t* next, Wait wait_for_count = nullptr) {
+    // The dense instance takes the rows last first: count() read them first to last, so the rows
+    // it read last, the likeliest to be in L2 still, are read again first (a cycle over more than
+    // L2 holds, in the same order, would find none there). Chunks stay in order within a row (the
+    // look-back's predecessors are scheduled first).
+    const int64_t r = kClaim ? int64_t(gridDim.y) - 1 - int64_t(blockIdx.y) : int64_t(blockIdx.y);
+    const unsigned c = blockIdx.x;
+    if constexpr (kClaim) wait_for_count();
+    Window w;
+    if (!own(s, r, w) || !spread(w.length, s) || int64_t(c) * kCapacity >= w.length) return;
     Timeline timeline(kSplitMarks);
     timeline.mark();
     Chunk chunk(ts.c.chunk, s.p, r, w, ChunkRow{{}, c});
@@ -300,8 +268,6 @@ struct AgentSpreadTopK {
         copy_async(Chunk::stage_keys() + threadIdx.x, entries + threadIdx.x);
         copy_async(Chunk::stage_positions() + threadIdx.x, entries + kShortlist + threadIdx.x);
       }
-      // The CTA's next chunk, its round trip beside the histogram's (read after split()'s barrier).
-      if (threadIdx.x == 0) *next = gridDim.x + atomicAdd(s.ticket, 1u);
     }
     // Where count() wrote no shortlist the chunk's scores load as soon as the list's word is in.
     // Two instances, so that the chunk's keys are live on one path only (one instance with a flag
@@ -464,7 +430,6 @@ struct AgentSpreadTopK {
   __device__ static void finish(TempStorage& ts, const SpreadParams& s) {
     const int64_t r = blockIdx.x;
     const bool claimed_call = s.claimed;  // the split's chunks claimed their slots (where the members fit)
-    if (r == 0 && threadIdx.x == 0) *s.ticket = 0;  // the split's chunks all handed out: zero for the next call
     Window w;
     if (!own(s, r, w)) return;
     const uint32_t k = uint32_t(s.p.out.k);
