@@ -60,8 +60,6 @@ struct SpreadParams {
                      // overflow); where the chunks claim their slots, the first slot of its elements above the
                      // bin and of its members
   uint32_t* cursor;  // [rows]: the slots claimed so far, those above the bin in bits 16-31, members in 0-15
-  uint32_t* counted; // [rows]: the dense count's chunks done with the row (its last zeroes it)
-  uint2* row_bins;   // [rows]: the k-th's bin and the row's members of it (the dense count's last chunk's)
   uint32_t* above;   // [rows][2][kMaxK]: positions, then keys, of the elements above the bin, by position
   uint32_t* cand;    // [rows][2][kCandidates]: keys, then positions, of the kept members, by position
   uint4* lists;      // [rows][chunks]: a chunk's record: x its shortlist's lowest bin in bits 16-31 (kBins:
@@ -125,13 +123,6 @@ struct AgentSpreadTopK {
     uint32_t before[2];   // the chunks before this one: their elements above the bin, their members
     uint32_t lo, hi;      // the least and greatest key of this chunk's members
   };
-  // What split() loads of its row before its chunk's pass: the thread's share of the row's
-  // histogram, from which the non-dense instance selects the k-th's bin, or count()'s record of
-  // that bin and its members (the dense instance; v6 step 61).
-  struct RowLoad {
-    uint4 part[kHistVectors];
-    uint2 bin;
-  };
   struct FinishStorage {
     typename Select::Storage select;
     typename Sum::Storage sum, sum2;
@@ -178,35 +169,8 @@ struct AgentSpreadTopK {
     uint32_t* const hist = s.hist + r * Bins::kBins;
     for (int b = threadIdx.x; b < Bins::kBins; b += kThreads)
       if (const uint32_t n = Chunk::scratch()[b]) atomicAdd(hist + b, n);
-    if constexpr (kList) {
-      const int64_t chunks = (w.length + kCapacity - 1) / kCapacity;
-      shortlist(ts, s, chunk, r, chunks);
-      record_row_bin(ts, s, r, chunks);
-    }
+    if constexpr (kList) shortlist(ts, s, chunk, r, (w.length + kCapacity - 1) / kCapacity);
     timeline.mark();
-  }
-
-  // The dense count: the row's last chunk to be counted (every chunk's flush in) selects the k-th's
-  // bin from the row's histogram and records it with its members, so that each split chunk reads
-  // one word where it read the row's 8 KB and selected (v6 step 61); it zeroes the row's count of
-  // chunks for the next call. Every thread must call (after shortlist(): the scratch is free).
-  __device__ static void record_row_bin(TempStorage& ts, const SpreadParams& s, int64_t r, int64_t chunks) {
-    __threadfence();  // the thread's flush (done long since: the shortlist came between) before the count below
-    __syncthreads();
-    if (!__syncthreads_or(threadIdx.x == 0 && atomicAdd(s.counted + r, 1u) == uint32_t(chunks - 1))) return;
-    __threadfence();  // the other chunks' flushes, seen through their counts, before the loads
-    uint32_t* const hist = Chunk::scratch();
-    const uint4* const row_hist = reinterpret_cast<const uint4*>(s.hist + r * Bins::kBins);
-#pragma unroll
-    for (int j = 0; j < kHistVectors; ++j)
-      reinterpret_cast<uint4*>(hist)[threadIdx.x + j * kThreads] = __ldcg(row_hist + threadIdx.x + j * kThreads);
-    __syncthreads();
-    Select::Bucket::run(ts.c.chunk.select.bucket, hist, Bins::kBins, uint32_t(s.p.out.k));
-    if (threadIdx.x == 0) {
-      const uint32_t bin = ts.c.chunk.select.bucket.bin;
-      s.row_bins[r] = make_uint2(bin, hist[bin]);
-      s.counted[r] = 0;
-    }
   }
 
   // count()'s shortlist of chunk blockIdx.x: its elements in its greatest bins, as many bins as hold
@@ -286,16 +250,12 @@ struct AgentSpreadTopK {
       chunk.template load<false>();
       wait_for_count();
     }
-    // The row's histogram (the dense instance: count()'s record of its bin) loaded beside the
-    // chunk's list word and entry: round trips in flight at once, not one after the other.
-    RowLoad row;
-    if constexpr (kClaim) {
-      row.bin = s.row_bins[r];
-    } else {
-      const uint4* const row_hist = reinterpret_cast<const uint4*>(s.hist + r * Bins::kBins);
+    // The row's histogram loaded (beside the chunk's list word and entry in the dense instance: two
+    // round trips in flight at once, not one after the other), then the k-th's bin from it.
+    const uint4* const row_hist = reinterpret_cast<const uint4*>(s.hist + r * Bins::kBins);
+    uint4 part[kHistVectors];
 #pragma unroll
-      for (int j = 0; j < kHistVectors; ++j) row.part[j] = row_hist[threadIdx.x + j * kThreads];
-    }
+    for (int j = 0; j < kHistVectors; ++j) part[j] = row_hist[threadIdx.x + j * kThreads];
     constexpr bool listed = kClaim;
     uint4 list = make_uint4(0, 0, 0, 0);  // the chunk's record (count()'s shortlist)
     if constexpr (listed) {
@@ -313,10 +273,10 @@ struct AgentSpreadTopK {
     // Two instances, so that the chunk's keys are live on one path only (one instance with a flag
     // spilled 72 bytes a thread).
     if constexpr (listed) {
-      if ((list.x >> 16) < uint32_t(Bins::kBins)) return split_chunk<kClaim, false>(ts, s, r, c, chunk, row, list, timeline);
+      if ((list.x >> 16) < uint32_t(Bins::kBins)) return split_chunk<kClaim, false>(ts, s, r, c, chunk, part, list, timeline);
       chunk.template load<false>();
     }
-    split_chunk<kClaim, true>(ts, s, r, c, chunk, row, list, timeline);
+    split_chunk<kClaim, true>(ts, s, r, c, chunk, part, list, timeline);
     if constexpr (listed) wait_async();  // the entry's copies, unused here: none in flight at exit
   }
 
@@ -325,26 +285,23 @@ struct AgentSpreadTopK {
   // stage).
   template <bool kClaim, bool kLoaded>
   __device__ static void split_chunk(TempStorage& ts, const SpreadParams& s, int64_t r, unsigned c, Chunk& chunk,
-                                     const RowLoad& row, const uint4& list, Timeline& timeline) {
+                                     const uint4 (&part)[kHistVectors], const uint4& list, Timeline& timeline) {
     SplitStorage& ss = ts.c.split;
     uint32_t* const hist = Chunk::scratch();
-    if constexpr (kClaim) {
-      if (threadIdx.x == 0) ts.c.chunk.select.bucket.bin = row.bin.x;  // read where used (place())
-    } else {
 #pragma unroll
-      for (int j = 0; j < kHistVectors; ++j) reinterpret_cast<uint4*>(hist)[threadIdx.x + j * kThreads] = row.part[j];
-    }
+    for (int j = 0; j < kHistVectors; ++j) reinterpret_cast<uint4*>(hist)[threadIdx.x + j * kThreads] = part[j];
     if (threadIdx.x == 0) {
       ss.before[0] = ss.before[1] = 0;
       ss.lo = ~0u;
       ss.hi = 0;
     }
     __syncthreads();
-    if constexpr (!kClaim) Select::Bucket::run(ts.c.chunk.select.bucket, hist, Bins::kBins, uint32_t(s.p.out.k));
+    const uint32_t k = uint32_t(s.p.out.k);
+    Select::Bucket::run(ts.c.chunk.select.bucket, hist, Bins::kBins, k);
     timeline.mark();
     const uint32_t row_bin = ts.c.chunk.select.bucket.bin;
     const typename Bins::Range bin = Bins::range(row_bin);
-    const uint32_t members_all = kClaim ? row.bin.y : hist[row_bin];
+    const uint32_t members_all = hist[row_bin];
     const bool overflow = members_all > kCandidates;
     // The elements above the bin at their final slots; the members kept as candidates.
     uint32_t* const above_pos = s.above + r * 2 * kMaxK;
