@@ -82,7 +82,6 @@ WorkspaceLayout make_layout(Backend backend, const TopKConfig& cfg, const OpRegi
     l.spread_status = take(mul_sat(srows * size_t(chunks), sizeof(uint32_t)));
     l.spread_bounds = take(mul_sat(srows * size_t(chunks), 2 * sizeof(uint32_t)));
     l.spread_cursor = take(mul_sat(srows, sizeof(uint32_t)));
-    l.spread_row_bins = take(mul_sat(srows, 2 * sizeof(uint32_t)));
     l.spread_shortlist = take(mul_sat(srows * size_t(chunks), 2 * Agent::kShortlist * sizeof(uint32_t)));
     l.zeroed = at;
     l.spread_lists = take(mul_sat(srows * size_t(chunks), 4 * sizeof(uint32_t)));
@@ -433,7 +432,6 @@ cudaError_t launch_spread(const TopKConfig& cfg, const TopKArgs& args, const Wor
   s.status = region<uint32_t>(ws, l.spread_status);
   s.bounds = region<uint32_t>(ws, l.spread_bounds);
   s.cursor = region<uint32_t>(ws, l.spread_cursor);
-  s.row_bins = region<uint64_t>(ws, l.spread_row_bins);
   s.above = region<uint32_t>(ws, l.spread_above);
   s.cand = region<uint32_t>(ws, l.spread_cand);
   s.lists = region<uint4>(ws, l.spread_lists);

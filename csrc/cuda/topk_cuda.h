@@ -81,7 +81,7 @@ OpRegions op_regions(Backend backend, const TopKConfig& cfg, RadixPath path, con
 
 // Where an op's workspace holds each region (byte offsets), sized for its maxima and path. Every
 // region is written before it is read within one call, but for the spread path's histograms,
-// flags, bounds, cursors, bins and shortlists, [0, zeroed): zero when the workspace is allocated; all
+// flags, bounds, cursors and shortlists, [0, zeroed): zero when the workspace is allocated; all
 // but the shortlists left zero by every call (agent_spread_topk.cuh; a split CTA reads its
 // chunk's whole shortlist, past the length count() wrote this call). An op whose calls may take
 // the spread path has its regions first, then those of the chunked path (an op whose calls may
@@ -92,7 +92,6 @@ struct WorkspaceLayout {
   size_t spread_status = 0;     // uint32 [rows, chunks]
   size_t spread_bounds = 0;     // uint32 [rows, chunks, 2]
   size_t spread_cursor = 0;     // uint32 [rows]
-  size_t spread_row_bins = 0;   // uint64 [rows]: each row's k-th's bin + 1 and its members (0: not yet)
   size_t spread_shortlist = 0;  // uint32 [rows, chunks, 2, kShortlist]
   size_t spread_lists = 0;      // uint32 [rows, chunks, 4]: each chunk's record
   size_t spread_above = 0;      // uint32 [rows, 2, kMaxK]

@@ -37,7 +37,7 @@
 // In a length split (dispatch.cu's run_split) the radix kernel, beside these on a branch of the
 // stream, takes the rows of at most SpreadParams::shorter scores, and all three kernels leave them.
 //
-// Between calls the row histograms, the chunks' flags, the rows' cursors and bins are zero: finish()
+// Between calls the row histograms, the chunks' flags and the rows' cursors are zero: finish()
 // clears what count() and split() wrote, and the workspace is zeroed when it is allocated
 // (dispatch.cu).
 #pragma once
@@ -60,8 +60,6 @@ struct SpreadParams {
                      // overflow); where the chunks claim their slots, the first slot of its elements above the
                      // bin and of its members
   uint32_t* cursor;  // [rows]: the slots claimed so far, those above the bin in bits 16-31, members in 0-15
-  uint64_t* row_bins;  // [rows]: the k-th's bin + 1 (0: none yet) and, in bits 32-63, the row's members of
-                       // it, as the dense split's first chunks select them (split_chunk())
   uint32_t* above;   // [rows][2][kMaxK]: positions, then keys, of the elements above the bin, by position
   uint32_t* cand;    // [rows][2][kCandidates]: keys, then positions, of the kept members, by position
   uint4* lists;      // [rows][chunks]: a chunk's record: x its shortlist's lowest bin in bits 16-31 (kBins:
@@ -124,12 +122,6 @@ struct AgentSpreadTopK {
     uint32_t wrapped[2];  // thread 0's wrapped elements above the bin, and members of it
     uint32_t before[2];   // the chunks before this one: their elements above the bin, their members
     uint32_t lo, hi;      // the least and greatest key of this chunk's members
-  };
-  // What split() loads of its row before its chunk's pass: the thread's share of the row's
-  // histogram, and (the dense instance) the row's bin where an earlier chunk has selected it.
-  struct RowLoad {
-    uint4 part[kHistVectors];
-    uint64_t bin;  // SpreadParams::row_bins' word
   };
   struct FinishStorage {
     typename Select::Storage select;
@@ -258,14 +250,12 @@ struct AgentSpreadTopK {
       chunk.template load<false>();
       wait_for_count();
     }
-    // The row's histogram loaded (beside the chunk's list word and entry, and the row's bin if an
-    // earlier chunk has selected it, in the dense instance: round trips in flight at once, not one
-    // after the other), then the k-th's bin from it.
+    // The row's histogram loaded (beside the chunk's list word and entry in the dense instance: two
+    // round trips in flight at once, not one after the other), then the k-th's bin from it.
     const uint4* const row_hist = reinterpret_cast<const uint4*>(s.hist + r * Bins::kBins);
-    RowLoad row;
+    uint4 part[kHistVectors];
 #pragma unroll
-    for (int j = 0; j < kHistVectors; ++j) row.part[j] = row_hist[threadIdx.x + j * kThreads];
-    if constexpr (kClaim) row.bin = load_relaxed(s.row_bins + r);
+    for (int j = 0; j < kHistVectors; ++j) part[j] = row_hist[threadIdx.x + j * kThreads];
     constexpr bool listed = kClaim;
     uint4 list = make_uint4(0, 0, 0, 0);  // the chunk's record (count()'s shortlist)
     if constexpr (listed) {
@@ -283,10 +273,10 @@ struct AgentSpreadTopK {
     // Two instances, so that the chunk's keys are live on one path only (one instance with a flag
     // spilled 72 bytes a thread).
     if constexpr (listed) {
-      if ((list.x >> 16) < uint32_t(Bins::kBins)) return split_chunk<kClaim, false>(ts, s, r, c, chunk, row, list, timeline);
+      if ((list.x >> 16) < uint32_t(Bins::kBins)) return split_chunk<kClaim, false>(ts, s, r, c, chunk, part, list, timeline);
       chunk.template load<false>();
     }
-    split_chunk<kClaim, true>(ts, s, r, c, chunk, row, list, timeline);
+    split_chunk<kClaim, true>(ts, s, r, c, chunk, part, list, timeline);
     if constexpr (listed) wait_async();  // the entry's copies, unused here: none in flight at exit
   }
 
@@ -295,36 +285,23 @@ struct AgentSpreadTopK {
   // stage).
   template <bool kClaim, bool kLoaded>
   __device__ static void split_chunk(TempStorage& ts, const SpreadParams& s, int64_t r, unsigned c, Chunk& chunk,
-                                     const RowLoad& row, const uint4& list, Timeline& timeline) {
+                                     const uint4 (&part)[kHistVectors], const uint4& list, Timeline& timeline) {
     SplitStorage& ss = ts.c.split;
     uint32_t* const hist = Chunk::scratch();
-    // The dense instance's chunks after the row's first ones take the bin those selected (every
-    // chunk selects the same one from the same histogram), not selecting it again: the select is
-    // a sixth of the dense split's instructions (kernel-notes, v6 step 62). Decided by all threads
-    // alike, as a chunk's thread may see the record before another does.
-    const bool known = kClaim && __syncthreads_and(row.bin != 0);
-    if (known) {
-      if (threadIdx.x == 0) ts.c.chunk.select.bucket.bin = uint32_t(row.bin) - 1;  // read where used (place())
-    } else {
 #pragma unroll
-      for (int j = 0; j < kHistVectors; ++j) reinterpret_cast<uint4*>(hist)[threadIdx.x + j * kThreads] = row.part[j];
-    }
+    for (int j = 0; j < kHistVectors; ++j) reinterpret_cast<uint4*>(hist)[threadIdx.x + j * kThreads] = part[j];
     if (threadIdx.x == 0) {
       ss.before[0] = ss.before[1] = 0;
       ss.lo = ~0u;
       ss.hi = 0;
     }
     __syncthreads();
-    if (!known) {
-      Select::Bucket::run(ts.c.chunk.select.bucket, hist, Bins::kBins, uint32_t(s.p.out.k));
-      // One 8-byte store (a chunk reads bin and count in one load; every writer writes the same).
-      const uint32_t b = ts.c.chunk.select.bucket.bin;
-      if (kClaim && threadIdx.x == 0) store_relaxed(s.row_bins + r, uint64_t(hist[b]) << 32 | (b + 1));
-    }
+    const uint32_t k = uint32_t(s.p.out.k);
+    Select::Bucket::run(ts.c.chunk.select.bucket, hist, Bins::kBins, k);
     timeline.mark();
     const uint32_t row_bin = ts.c.chunk.select.bucket.bin;
     const typename Bins::Range bin = Bins::range(row_bin);
-    const uint32_t members_all = known ? uint32_t(row.bin >> 32) : hist[row_bin];
+    const uint32_t members_all = hist[row_bin];
     const bool overflow = members_all > kCandidates;
     // The elements above the bin at their final slots; the members kept as candidates.
     uint32_t* const above_pos = s.above + r * 2 * kMaxK;
@@ -540,10 +517,7 @@ struct AgentSpreadTopK {
     const bool one_key = fs.lo == fs.hi;
     for (uint32_t t = threadIdx.x; t < chunks; t += kThreads) status[t] = 0;
     for (int b = threadIdx.x; b < Bins::kBins; b += kThreads) s.hist[r * Bins::kBins + b] = 0;
-    if (threadIdx.x == 0) {
-      s.cursor[r] = 0;
-      s.row_bins[r] = 0;
-    }
+    if (threadIdx.x == 0) s.cursor[r] = 0;
     timeline.mark();
     if (overflow && !one_key) {  // more distinct keys in the bin than the candidates hold
       __syncthreads();  // fs is the batch agent's storage too
@@ -752,14 +726,6 @@ struct AgentSpreadTopK {
 
   __device__ static void store_release(uint32_t* p, uint32_t v) {
     asm volatile("st.release.gpu.global.u32 [%0], %1;" ::"l"(p), "r"(v) : "memory");
-  }
-  __device__ static void store_relaxed(uint64_t* p, uint64_t v) {
-    asm volatile("st.relaxed.gpu.global.u64 [%0], %1;" ::"l"(p), "l"(v) : "memory");
-  }
-  __device__ static uint64_t load_relaxed(const uint64_t* p) {
-    uint64_t v;
-    asm volatile("ld.relaxed.gpu.global.u64 %0, [%1];" : "=l"(v) : "l"(p) : "memory");
-    return v;
   }
   __device__ static uint32_t load_acquire(const uint32_t* p) {
     uint32_t v;
