@@ -114,9 +114,9 @@ struct AgentSpreadTopK {
       kFinishSmemBytes > Fallback::kDynamicSmemBytes ? kFinishSmemBytes : Fallback::kDynamicSmemBytes;
   // Each kernel's first mark (NSA_TOPK_TIMELINE builds: scripts/probes/timeline.cu), where the CTAs
   // of the grids' first row of blocks share the marks. count: start, end; split: start, the bin,
-  // the counts before the chunk, end; finish: start, the counts, the loads, the select, the
-  // compaction, the merge, the write.
-  static constexpr int kCountMarks = 0, kSplitMarks = 2, kFinishMarks = 6;
+  // the ranks (a listed chunk's; the loaded path has no such mark), the counts before the chunk,
+  // end; finish: start, the counts, the loads, the select, the compaction, the merge, the write.
+  static constexpr int kCountMarks = 0, kSplitMarks = 2, kFinishMarks = 7;
 
   struct SplitStorage {
     uint32_t wrapped[2];  // thread 0's wrapped elements above the bin, and members of it
@@ -335,6 +335,7 @@ struct AgentSpreadTopK {
         uint32_t above_count, member_count;
         const uint32_t above_rank = Sum::run(ts.c.chunk.sums[0], above, &above_count);
         const uint32_t member_rank = Sum::run(ts.c.chunk.sums[1], member, &member_count);
+        timeline.mark();
         place<kClaim>(ss, s, r, c, overflow, ts.c.chunk.select.bucket.bin, above_count, plateau ? list.y : member_count);
         timeline.mark();
         if (above) put_above(ss.before[0] + above_rank, list_pos, x);
