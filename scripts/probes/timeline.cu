@@ -17,6 +17,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <random>
+#include <utility>
 #include <vector>
 
 namespace {
@@ -34,10 +35,16 @@ void check(cudaError_t err, const char* what) {
   exit(1);
 }
 
+// The element at fraction q of v's sorted order (q = 0.5: the median, as the probe has always taken it).
+template <typename T>
+T quantile(std::vector<T> v, double q) {
+  std::sort(v.begin(), v.end());
+  return v[std::min(v.size() - 1, size_t(q * double(v.size())))];
+}
+
 template <typename T>
 T median(std::vector<T> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
+  return quantile(std::move(v), 0.5);
 }
 
 struct Options {
@@ -76,11 +83,6 @@ Options parse(int argc, char** argv) {
 
 const char* const kStatNames[] = {"CTAs", "SMs", "start first", "start mid", "start last", "end first",
                                    "end mid", "end last", "length p10", "length mid", "length p90"};
-
-double quantile(std::vector<double> v, double q) {
-  std::sort(v.begin(), v.end());
-  return v[std::min(v.size() - 1, size_t(q * double(v.size())))];
-}
 
 // One replay's spans: each grid's statistics (kStatNames' order) appended to stats[grid], and its CTAs
 // alive at each microsecond into alive[grid] (the last replay's remain). Times from the earliest start.
