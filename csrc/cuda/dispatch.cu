@@ -440,10 +440,9 @@ cudaError_t launch_spread(const TopKConfig& cfg, const TopKArgs& args, const Wor
   s.shorter = shorter;
   const int64_t stride_chunks = (args.stride + Agent::kCapacity - 1) / Agent::kCapacity;
   const dim3 grid(unsigned(std::clamp<int64_t>(stride_chunks, 1, l.spread_chunks)), unsigned(args.rows));
-  // A split grid of more than two waves at the policy's CTAs per SM takes the dense instance
-  // (three CTAs per SM): 0.94-0.97x at 8 and 32 rows of 1048576, where 8 rows of 262144 (256
-  // CTAs) were 1.11x slower with it (kernel-notes, v6 step 20). The grid follows the call's
-  // rows and stride, never the data.
+  // A grid of more than two waves at the policy's CTAs per SM takes the dense instances: count's
+  // shortlists, and the grouped split (kGroup chunks a CTA; kernel-notes, v6 steps 48 and 63). The
+  // grid follows the call's rows and stride, never the data.
   const bool dense = int64_t(grid.x) * grid.y > 2 * int64_t(SpreadPolicy::kMinCtasPerSm) * device_caps(device).sms;
   // Its chunks claim their slots (no chunk waits for those before it) where finish() takes a chunk
   // a thread, and split their shortlists where those reach the row's bin (the second read of a
@@ -453,7 +452,9 @@ cudaError_t launch_spread(const TopKConfig& cfg, const TopKArgs& args, const Wor
                      stream, s);
   if (err == cudaSuccess)
     err = launch_kernel(true, dense ? split_dense : split,
-                        {grid, SpreadPolicy::kThreads, Agent::Chunk::kDynamicSmemBytes, 1}, stream, s);
+                        {dense ? dim3((grid.x + Agent::kGroup - 1) / Agent::kGroup, grid.y) : grid,
+                         SpreadPolicy::kThreads, dense ? Agent::kGroupSmemBytes : Agent::Chunk::kDynamicSmemBytes, 1},
+                        stream, s);
   if (err == cudaSuccess)
     err = launch_kernel(true, finish, {dim3(unsigned(args.rows)), SpreadPolicy::kThreads, Agent::kDynamicSmemBytes, 1},
                         stream, s);

@@ -5,23 +5,26 @@
 //     histogram in global memory.
 //  2. split(): each chunk loads again, finds the k-th's bin from the row's histogram, and ranks its
 //     elements above that bin and its members of it by position. A chunk publishes its two counts
-//     as soon as it has them and sums its predecessors' (a look-back over flags: the chunks before
-//     it were scheduled before it), so it writes its elements above the bin in their final order
-//     (positions, and keys for sorted output) and its members in row order, as candidates.
-//     Grids of several waves (`claimed`) wait for no other chunk: where the members fit the
-//     candidates, a chunk claims its slots from the row's cursor by one atomic and writes its
-//     elements there, in position order within the chunk; the chunks' order among them is the
-//     atomics', and finish() puts the chunks back in row order by their counts and slots.
-//     In such grids (the kernels' dense instances) count() also writes each chunk's shortlist:
-//     its elements in its greatest bins, at most kShortlist, by position, and the lowest of those
-//     bins. A chunk whose shortlist reaches down to the row's bin splits the shortlist instead of
-//     loading its scores again (normal rows: every chunk, a 16th of the bytes). A plateau chunk
-//     (its list holds so few that the row's bin lies below them: a few elements above the zeros)
-//     also records its members of the bin below the list, their count and least and greatest key;
-//     where that bin is the row's and overflows the candidates, the chunk places itself from the
-//     record, and loads its scores only if its members are among the kept ones (ReLU rows: one
-//     chunk a row). The others load them. The look-back takes such a chunk's counts from its
-//     record too, without waiting for its flag.
+//     (the grouped split: its group's, once all are counted) and sums its predecessors' (a
+//     look-back over flags: the chunks before it were scheduled before it), so it writes its
+//     elements above the bin in their final order (positions, and keys for sorted output) and its
+//     members in row order, as candidates.
+//     Grids of several waves (the kernels' dense instances) take kGroup chunks a CTA
+//     (split_grouped(): one select of the row's bin, a warp a chunk), and where the members fit
+//     the candidates (`claimed`) wait for no other chunk: a CTA claims its chunks' slots from the
+//     row's cursor by one atomic and writes their elements there, in position order within each
+//     chunk; the chunks' order among them is the atomics', and finish() puts the chunks back in row
+//     order by their counts and slots.
+//     In such grids count() also writes each chunk's shortlist: its elements in its greatest bins,
+//     at most kShortlist, by position, and the lowest of those bins. A chunk whose shortlist
+//     reaches down to the row's bin splits the shortlist instead of loading its scores again
+//     (normal rows: every chunk, a 16th of the bytes). A plateau chunk (its list holds so few that
+//     the row's bin lies below them: a few elements above the zeros) also records its members of
+//     the bin below the list, their count and least and greatest key; where that bin is the row's
+//     and overflows the candidates, the chunk places itself from the record, and loads its scores
+//     only if its members are among the kept ones (ReLU rows: one chunk a row). The others load
+//     them. The look-back takes such a chunk's counts from its record too, without waiting for its
+//     flag.
 //  3. finish(): one CTA per row selects the remaining of the candidates by (key, position in the
 //     tie-break's order), merges them into the elements above the bin by position, and writes the
 //     row as the register agent does (sorted on chip when asked).
@@ -70,8 +73,8 @@ struct SpreadParams {
                      // chunks x kCapacity long
   int64_t shorter;   // rows at most this long on the device are the radix kernel's, launched beside these
                      // (dispatch.cu's length split); -1 when these take every row
-  bool claimed;      // split()'s chunks claim their slots where the members fit (its dense instance only;
-                     // chunks <= the CTA's threads, for finish()'s one chunk a thread)
+  bool claimed;      // the dense split's groups claim their chunks' slots where the members fit (chunks <=
+                     // the CTA's threads, for finish()'s one chunk a thread)
 };
 
 template <class Policy, class Traits, bool kLarge>
@@ -114,8 +117,8 @@ struct AgentSpreadTopK {
       kFinishSmemBytes > Fallback::kDynamicSmemBytes ? kFinishSmemBytes : Fallback::kDynamicSmemBytes;
   // Each kernel's first mark (NSA_TOPK_TIMELINE builds: scripts/probes/timeline.cu), where the CTAs
   // of the grids' first row of blocks share the marks. count: start, end; split: start, the bin,
-  // the ranks (a listed chunk's; the loaded path has no such mark), the counts before the chunk,
-  // end; finish: start, the counts, the loads, the select, the compaction, the merge, the write.
+  // (dense grids: the group's counts,) the counts before the chunks, end; finish: start, the counts,
+  // the loads, the select, the compaction, the merge, the write.
   static constexpr int kCountMarks = 0, kSplitMarks = 2, kFinishMarks = 7;
 
   struct SplitStorage {
@@ -129,9 +132,60 @@ struct AgentSpreadTopK {
     uint32_t sums[2];  // the row's elements above the bin and members of it
     uint32_t lo, hi;   // the least and greatest key of its members
   };
+  // The dense split's chunks a CTA: a warp each.
+  static constexpr unsigned kGroup = unsigned(kThreads) / 32;
+  static_assert(kGroup <= 32 && kGroup * kShortlist <= 2 * kMaxK,
+                "a group's chunks fit a warp's lanes, their keys the stage");
+  // split_grouped()'s shared memory: the register agent's (the group's shortlisted keys in its stage,
+  // group_keys(); the row's histogram in its scratch), then their positions (group_positions()).
+  static constexpr size_t kGroupSmemBytes = Chunk::kDynamicSmemBytes + kGroup * kShortlist * sizeof(uint32_t);
+  __device__ static uint32_t* group_keys() { return Chunk::stage_positions(); }  // the stage, from its start
+  __device__ static uint32_t* group_positions() { return batch_topk_smem + Chunk::kDynamicSmemBytes / sizeof(uint32_t); }
+  struct GroupStorage {
+    uint4 list[kGroup];               // the chunks' records (count()'s)
+    uint32_t count[2][kGroup];        // their elements above the bin, their members
+    uint32_t first[2][kGroup];        // where those start: slots claimed, or ranks after the look-back's sums
+    uint32_t lo[kGroup], hi[kGroup];  // their members' least and greatest key (where they overflow)
+    uint32_t loaded;                  // bit v: chunk v of the group loads its scores to be counted and written
+    uint32_t kept;                    // bit v: a plateau chunk that loads them to write its kept members
+  };
   struct ChunkStorage {
     typename Chunk::TempStorage chunk;
     SplitStorage split;
+    GroupStorage group;
+  };
+  // split(): the row's k-th's bin (the bucket select's).
+  struct RowBin {
+    typename Bins::Range bin;  // its keys
+    uint32_t members;          // the row's members of it
+    bool overflow;             // more than the candidates hold
+  };
+  // Where split()'s chunks of a row put what they keep: the elements above the bin at their final
+  // slots (positions, and keys for sorted output), the members kept as candidates by their ranks
+  // among the row's (where they overflow, the first kCandidates in position order; tie-break
+  // large: the last).
+  struct Out {
+    uint32_t* above;  // [2][kMaxK]: positions, then keys
+    uint32_t* cand;   // [2][kCandidates]: keys, then positions
+    bool keys;
+    uint32_t skip;    // members before the kept ones
+    __device__ Out(const SpreadParams& s, int64_t r, const RowBin& rb)
+        : above(s.above + r * 2 * kMaxK),
+          cand(s.cand + r * 2 * kCandidates),
+          keys(s.p.sorted),
+          skip(kLarge && rb.overflow ? rb.members - kCandidates : 0u) {}
+    // Whether n members ranked from `first` on hold a kept one.
+    __device__ bool keeps(uint32_t first, uint32_t n) const { return kLarge ? first + n > skip : first < kCandidates; }
+    // kind 0: an element above the bin at slot `at`; 1: a member of rank `at`. position: the row's.
+    __device__ void put(int kind, uint32_t at, uint32_t position, uint32_t x) const {
+      if (kind == 0) {
+        above[at] = position;
+        if (keys) above[kMaxK + at] = x;
+      } else if (kLarge ? at >= skip : at < kCandidates) {
+        cand[at - skip] = x;
+        cand[kCandidates + at - skip] = position;
+      }
+    }
   };
   union TempStorage {
     ChunkStorage c;
@@ -226,149 +280,221 @@ struct AgentSpreadTopK {
     if (threadIdx.x == 0) s.lists[r * s.chunks + c] = make_uint4(low << 16 | total, next, next ? ss.lo : 0u, next ? ss.hi : 0u);
   }
 
-  // Kernel 2, the same grid. kClaim: the dense grids' instance, which may claim slots (s.claimed)
-  // and reads the shortlists. wait_for_count(): the kernel's wait for the count grid (PDL:
-  // complete, its writes visible), called before this CTA's first access to them.
-  template <bool kClaim, class Wait>
+  // Kernel 2 of grids of at most two waves (the sparse instance), the same grid as count(): each
+  // chunk loads its scores again, before PDL's wait (they are count()'s input, not its output: every
+  // count CTA waited for their writer before it let this grid start; kernel-notes, v6 step 51),
+  // finds the k-th's bin, ranks its elements above the bin and its members by position, and writes
+  // them after those of the chunks before it (the look-back). wait_for_count(): the kernel's wait
+  // for the count grid (PDL: complete, its writes visible), called before the CTA's first access to
+  // them.
+  template <class Wait>
   __device__ static void split(TempStorage& ts, const SpreadParams& s, Wait wait_for_count) {
-    // The dense instance takes the rows last first: count() read them first to last, so the rows
-    // it read last, the likeliest to be in L2 still, are read again first (a cycle over more than
-    // L2 holds, in the same order, would find none there). Chunks stay in order within a row (the
-    // look-back's predecessors are scheduled first).
-    const int64_t r = kClaim ? int64_t(gridDim.y) - 1 - int64_t(blockIdx.y) : int64_t(blockIdx.y);
+    const int64_t r = blockIdx.y;
     const unsigned c = blockIdx.x;
-    if constexpr (kClaim) wait_for_count();
     Window w;
     if (!own(s, r, w) || !spread(w.length, s) || int64_t(c) * kCapacity >= w.length) return;
     Timeline timeline(kSplitMarks);
     timeline.mark();
     Chunk chunk(ts.c.chunk, s.p, r, w, ChunkRow{{}, c});
-    if constexpr (!kClaim) {
-      // The scores (and the window) are count()'s input, not its output: every count CTA waited
-      // for their writer before it let this grid start (PDL), so the chunk loads while count
-      // finishes (kernel-notes, v6 step 51). The dense instance's chunks wait for their lists.
-      chunk.template load<false>();
-      wait_for_count();
-    }
-    // The row's histogram loaded (beside the chunk's list word and entry in the dense instance: two
-    // round trips in flight at once, not one after the other), then the k-th's bin from it.
-    const uint4* const row_hist = reinterpret_cast<const uint4*>(s.hist + r * Bins::kBins);
-    uint4 part[kHistVectors];
-#pragma unroll
-    for (int j = 0; j < kHistVectors; ++j) part[j] = row_hist[threadIdx.x + j * kThreads];
-    constexpr bool listed = kClaim;
-    uint4 list = make_uint4(0, 0, 0, 0);  // the chunk's record (count()'s shortlist)
-    if constexpr (listed) {
-      // The thread's entry (past the list's length: an earlier call's, or zero; unused) copied to
-      // the stage (split's no other use of it) beside the histogram: in registers it would stay
-      // live past the chunk's load, which then spills (64 bytes a thread).
-      const uint32_t* const entries = s.shortlist + (r * s.chunks + c) * 2 * kShortlist;
-      list = s.lists[r * s.chunks + c];
-      if (threadIdx.x < kShortlist) {
-        copy_async(Chunk::stage_keys() + threadIdx.x, entries + threadIdx.x);
-        copy_async(Chunk::stage_positions() + threadIdx.x, entries + kShortlist + threadIdx.x);
-      }
-    }
-    // Where count() wrote no shortlist the chunk's scores load as soon as the list's word is in.
-    // Two instances, so that the chunk's keys are live on one path only (one instance with a flag
-    // spilled 72 bytes a thread).
-    if constexpr (listed) {
-      if ((list.x >> 16) < uint32_t(Bins::kBins)) return split_chunk<kClaim, false>(ts, s, r, c, chunk, part, list, timeline);
-      chunk.template load<false>();
-    }
-    split_chunk<kClaim, true>(ts, s, r, c, chunk, part, list, timeline);
-    if constexpr (listed) wait_async();  // the entry's copies, unused here: none in flight at exit
-  }
-
-  // split()'s rest for chunk c of row r, whose scores are loaded (kLoaded: in flight) or may be
-  // spared by its shortlist (list: its record, SpreadParams::lists; its entries in flight to the
-  // stage).
-  template <bool kClaim, bool kLoaded>
-  __device__ static void split_chunk(TempStorage& ts, const SpreadParams& s, int64_t r, unsigned c, Chunk& chunk,
-                                     const uint4 (&part)[kHistVectors], const uint4& list, Timeline& timeline) {
+    chunk.template load<false>();
+    wait_for_count();
     SplitStorage& ss = ts.c.split;
-    uint32_t* const hist = Chunk::scratch();
-#pragma unroll
-    for (int j = 0; j < kHistVectors; ++j) reinterpret_cast<uint4*>(hist)[threadIdx.x + j * kThreads] = part[j];
     if (threadIdx.x == 0) {
       ss.before[0] = ss.before[1] = 0;
       ss.lo = ~0u;
       ss.hi = 0;
     }
+    load_row_hist(s, r);
     __syncthreads();
-    const uint32_t k = uint32_t(s.p.out.k);
-    Select::Bucket::run(ts.c.chunk.select.bucket, hist, Bins::kBins, k);
+    const RowBin rb = row_bin(ts, s);
     timeline.mark();
-    const uint32_t row_bin = ts.c.chunk.select.bucket.bin;
-    const typename Bins::Range bin = Bins::range(row_bin);
-    const uint32_t members_all = hist[row_bin];
-    const bool overflow = members_all > kCandidates;
-    // The elements above the bin at their final slots; the members kept as candidates.
-    uint32_t* const above_pos = s.above + r * 2 * kMaxK;
-    uint32_t* const above_key = above_pos + kMaxK;
-    uint32_t* const cand_key = s.cand + r * 2 * kCandidates;
-    uint32_t* const cand_pos = cand_key + kCandidates;
-    const bool keys = s.p.sorted;
-    const uint32_t skip = kLarge && overflow ? members_all - kCandidates : 0u;  // members before the kept ones
-    const uint32_t origin = c * kCapacity;
-    const auto put_above = [&](uint32_t slot, uint32_t position, uint32_t x) {
-      above_pos[slot] = origin + position;
-      if (keys) above_key[slot] = x;
-    };
-    const auto put_member = [&](uint32_t rank, uint32_t position, uint32_t x) {
-      if (kLarge ? rank < skip : rank >= kCandidates) return;
-      cand_key[rank - skip] = x;
-      cand_pos[rank - skip] = origin + position;
-    };
-    if constexpr (!kLoaded) {
-      wait_async();  // the thread's own copies: no barrier
-      const uint32_t low = list.x >> 16;
-      // A plateau chunk whose bin below the list is the row's, overflowing the candidates: the list
-      // holds its elements above the bin, the record its members' count and bounds (v6 step 55).
-      const bool plateau = plateau_record(list, row_bin, overflow);
-      if (low <= row_bin || plateau) {  // the shortlist holds the bin and all above it, or the record does
-        const uint32_t x = threadIdx.x < (list.x & 0xffffu) ? Chunk::stage_keys()[threadIdx.x] : 0u;
-        const uint32_t list_pos = threadIdx.x < kShortlist ? Chunk::stage_positions()[threadIdx.x] : 0u;
-        const bool above = x > bin.hi, member = !plateau && bin.holds(x);  // neither where x is 0
-        if (plateau) member_bounds(ss, make_uint2(list.z, list.w));
-        else if (overflow) member_bounds(ss, member ? make_uint2(x, x) : make_uint2(~0u, 0u));
-        uint32_t above_count, member_count;
-        const uint32_t above_rank = Sum::run(ts.c.chunk.sums[0], above, &above_count);
-        const uint32_t member_rank = Sum::run(ts.c.chunk.sums[1], member, &member_count);
-        timeline.mark();
-        place<kClaim>(ss, s, r, c, overflow, ts.c.chunk.select.bucket.bin, above_count, plateau ? list.y : member_count);
-        timeline.mark();
-        if (above) put_above(ss.before[0] + above_rank, list_pos, x);
-        if (member) put_member(ss.before[1] + member_rank, list_pos, x);
-        // A plateau chunk's members are ranked from its scores only where some are kept.
-        const uint32_t first = ss.before[1];
-        if (plateau && (kLarge ? first + list.y > skip : first < kCandidates)) {
-          chunk.template load<false>();
-          uint32_t mask[1] = {chunk.mask_in(bin)}, wrapped[1], base[1][kVectors], n[1];
-          rank(ss, chunk, mask, wrapped, base, n);
-          const uint32_t at[1] = {first};
-          in_order(chunk, mask, wrapped, base, at, n, [&](int, uint32_t slot, uint32_t position, uint32_t y) {
-            put_member(slot, position, y);
-          });
-        }
-        timeline.mark();
-        return;
-      }
-      chunk.template load<false>();  // the shortlist stops above the bin: the chunk's scores
-    }
-    // The thread's elements above the bin (kind 0) and in it (kind 1).
-    const uint32_t above = chunk.mask_at_least(bin.hi + 1u);
-    uint32_t mask[2] = {above, chunk.mask_at_least(bin.lo) & ~above};
-    if (overflow) member_bounds(ss, chunk.bounds_of(mask[1]));  // whether the bin holds one key
+    const uint32_t above = chunk.mask_at_least(rb.bin.hi + 1u);
+    uint32_t mask[2] = {above, chunk.mask_at_least(rb.bin.lo) & ~above};
+    if (rb.overflow) member_bounds(ss, chunk.bounds_of(mask[1]));  // whether the bin holds one key
     uint32_t wrapped[2], base[2][kVectors], n[2];
     rank(ss, chunk, mask, wrapped, base, n);
-    place<kClaim>(ss, s, r, c, overflow, ts.c.chunk.select.bucket.bin, n[0] + ss.wrapped[0], n[1] + ss.wrapped[1]);
+    if (threadIdx.x == 0) publish(s, r, c, rb.overflow, ss.lo, ss.hi, n[0] + ss.wrapped[0], n[1] + ss.wrapped[1]);
+    look_back<false>(ss, s, r, c, rb.overflow, ts.c.chunk.select.bucket.bin);
+    __syncthreads();
     timeline.mark();
-    const uint32_t first[2] = {ss.before[0], ss.before[1]};
+    const Out out(s, r, rb);
+    const uint32_t first[2] = {ss.before[0], ss.before[1]}, origin = c * kCapacity;
     in_order(chunk, mask, wrapped, base, first, n, [&](int kind, uint32_t at, uint32_t position, uint32_t x) {
-      if (kind == 0) put_above(at, position, x);
-      else put_member(at, position, x);
+      out.put(kind, at, origin + position, x);
     });
+    timeline.mark();
+  }
+
+  // Kernel 2 of grids of several waves (the dense instance): a CTA per kGroup consecutive chunks of
+  // a row (blockIdx.x), the rows last first (count() read them first to last, so the rows it read
+  // last, the likeliest to be in L2 still, are read again first). One select of the row's bin a
+  // CTA, and a warp a chunk where its shortlist holds its elements above the bin and its members
+  // (normal rows: every chunk), or its plateau record places it (v6 step 55): the warps count,
+  // the group claims its slots at once (or publishes its chunks and sums those before them), and
+  // the warps write. The other chunks (no list, a list that stops above the bin, a plateau chunk
+  // whose members are kept) load their scores, one after another over the whole CTA: counted,
+  // then loaded again to be written (kernel-notes, v6 step 63).
+  template <class Wait>
+  __device__ static void split_grouped(TempStorage& ts, const SpreadParams& s, Wait wait_for_count) {
+    const int64_t r = int64_t(gridDim.y) - 1 - int64_t(blockIdx.y);
+    wait_for_count();
+    Window w;
+    if (!own(s, r, w) || !spread(w.length, s)) return;
+    const unsigned chunks = unsigned((w.length + kCapacity - 1) / kCapacity), c0 = blockIdx.x * kGroup;
+    if (c0 >= chunks) return;
+    const unsigned g = min(kGroup, chunks - c0), warp = threadIdx.x >> 5, lane = threadIdx.x & 31u;
+    Timeline timeline(kSplitMarks);
+    timeline.mark();
+    SplitStorage& ss = ts.c.split;
+    GroupStorage& gs = ts.c.group;
+    // The chunks' records and their shortlists' keys (a warp's chunk's to its part of the stage) in
+    // flight beside the row's histogram.
+    if (threadIdx.x < g) copy_async(&gs.list[threadIdx.x], s.lists + r * s.chunks + c0 + threadIdx.x);
+    uint32_t* const keys = group_keys() + warp * kShortlist;
+    uint32_t* const positions = group_positions() + warp * kShortlist;
+    if (warp < g) {
+      // Past the list's length: an earlier call's entries, or zeros; unused.
+      const uint32_t* const entries = s.shortlist + (r * s.chunks + c0 + warp) * 2 * kShortlist;
+      for (uint32_t v = lane; v < kShortlist / 4; v += 32) {
+        copy_async(keys + 4 * v, entries + 4 * v);
+        copy_async(positions + 4 * v, entries + kShortlist + 4 * v);
+      }
+    }
+    load_row_hist(s, r);
+    if (threadIdx.x == 0) {
+      ss.before[0] = ss.before[1] = 0;
+      ss.lo = ~0u;
+      ss.hi = 0;
+      gs.loaded = gs.kept = 0;
+    }
+    wait_async();
+    __syncthreads();
+    const RowBin rb = row_bin(ts, s);
+    timeline.mark();
+    // Each warp's chunk counted from its list (its members' bounds where they overflow), or from its
+    // plateau record; the others marked to load.
+    bool listed = false, plateau = false;
+    uint32_t length = 0;  // the list's
+    if (warp < g) {
+      const uint4 list = gs.list[warp];
+      plateau = plateau_record(list, ts.c.chunk.select.bucket.bin, rb.overflow);
+      listed = (list.x >> 16) <= ts.c.chunk.select.bucket.bin || plateau;
+      length = list.x & 0xffffu;
+      if (listed) {
+        uint32_t above = 0, members = 0, lo = ~0u, hi = 0;
+#pragma unroll
+        for (int j = 0; j < int(kShortlist / 32); ++j) {
+          const uint32_t i = uint32_t(j * 32) + lane, x = i < length ? keys[i] : 0u;
+          const bool member = !plateau && rb.bin.holds(x);  // key 0 (no entry) is in no bin
+          above += uint32_t(__popc(__ballot_sync(0xffffffffu, x > rb.bin.hi)));
+          members += uint32_t(__popc(__ballot_sync(0xffffffffu, member)));
+          if (member) {
+            lo = min(lo, x);
+            hi = max(hi, x);
+          }
+        }
+        if (!plateau) {
+          lo = __reduce_min_sync(0xffffffffu, lo);
+          hi = __reduce_max_sync(0xffffffffu, hi);
+        }
+        if (lane == 0) {
+          gs.count[0][warp] = above;
+          gs.count[1][warp] = plateau ? list.y : members;
+          gs.lo[warp] = plateau ? list.z : lo;
+          gs.hi[warp] = plateau ? list.w : hi;
+        }
+      } else if (lane == 0) {
+        atomicOr(&gs.loaded, 1u << warp);
+      }
+    }
+    __syncthreads();
+    for (uint32_t todo = gs.loaded; todo; todo &= todo - 1u) {
+      const unsigned v = unsigned(__ffs(int(todo)) - 1);
+      Chunk chunk(ts.c.chunk, s.p, r, w, ChunkRow{{}, c0 + v});
+      chunk.template load<false>();
+      const uint32_t above = chunk.mask_at_least(rb.bin.hi + 1u);
+      uint32_t mask[2] = {above, chunk.mask_at_least(rb.bin.lo) & ~above}, wrapped[2], base[2][kVectors], n[2];
+      if (rb.overflow) member_bounds(ss, chunk.bounds_of(mask[1]));
+      rank(ss, chunk, mask, wrapped, base, n);  // its barriers order the bounds' atomics
+      if (threadIdx.x == 0) {
+        gs.count[0][v] = n[0] + ss.wrapped[0];
+        gs.count[1][v] = n[1] + ss.wrapped[1];
+        gs.lo[v] = ss.lo;
+        gs.hi[v] = ss.hi;
+        ss.lo = ~0u;
+        ss.hi = 0;
+      }
+      __syncthreads();  // the next chunk's bounds and scans
+    }
+    timeline.mark();
+    // Where each chunk's elements start: the group's slots claimed at once (the members fit), or
+    // its chunks published and those before them summed.
+    const bool claim = s.claimed && !rb.overflow;
+    if (warp == 0) {
+      const uint32_t above = lane < g ? gs.count[0][lane] : 0u, members = lane < g ? gs.count[1][lane] : 0u;
+      const uint32_t above_incl = Sum::warp_inclusive(above), members_incl = Sum::warp_inclusive(members);
+      uint32_t first_above = above_incl - above, first_member = members_incl - members;
+      const uint32_t total_above = __shfl_sync(0xffffffffu, above_incl, 31),
+                     total_members = __shfl_sync(0xffffffffu, members_incl, 31);
+      if (claim) {
+        // The row's totals stay below 2^16 in each half of the cursor (above the bin fewer than
+        // k, members at most kCandidates), so one add claims both.
+        uint32_t slot = 0;
+        if (lane == 0) slot = atomicAdd(s.cursor + r, total_above << 16 | total_members);
+        slot = __shfl_sync(0xffffffffu, slot, 0);
+        first_above += slot >> 16;
+        first_member += slot & 0xffffu;
+        if (lane < g) {
+          const unsigned c = c0 + lane;
+          s.status[r * s.chunks + c] = 0x80000000u | above << 16 | members;
+          s.bounds[(r * s.chunks + c) * 2] = first_above;
+          s.bounds[(r * s.chunks + c) * 2 + 1] = first_member;
+        }
+      } else if (lane < g) {
+        publish(s, r, c0 + lane, rb.overflow, gs.lo[lane], gs.hi[lane], above, members);
+      }
+      if (lane < g) {
+        gs.first[0][lane] = first_above;
+        gs.first[1][lane] = first_member;
+      }
+    }
+    if (!claim) look_back<true>(ss, s, r, c0, rb.overflow, ts.c.chunk.select.bucket.bin);
+    __syncthreads();
+    timeline.mark();
+    const Out out(s, r, rb);
+    if (listed) {
+      const uint32_t c = c0 + warp, origin = c * kCapacity, lower = (1u << lane) - 1u;
+      uint32_t at_above = gs.first[0][warp] + ss.before[0], at_member = gs.first[1][warp] + ss.before[1];
+      if (plateau && lane == 0 && out.keeps(at_member, gs.count[1][warp])) atomicOr(&gs.kept, 1u << warp);
+#pragma unroll
+      for (int j = 0; j < int(kShortlist / 32); ++j) {
+        const uint32_t i = uint32_t(j * 32) + lane, x = i < length ? keys[i] : 0u;
+        const bool above = x > rb.bin.hi, member = !plateau && rb.bin.holds(x);
+        const uint32_t above_votes = __ballot_sync(0xffffffffu, above);
+        const uint32_t member_votes = __ballot_sync(0xffffffffu, member);
+        if (above) out.put(0, at_above + uint32_t(__popc(above_votes & lower)), origin + positions[i], x);
+        if (member) out.put(1, at_member + uint32_t(__popc(member_votes & lower)), origin + positions[i], x);
+        at_above += uint32_t(__popc(above_votes));
+        at_member += uint32_t(__popc(member_votes));
+      }
+    }
+    __syncthreads();
+    for (uint32_t todo = gs.loaded | gs.kept; todo; todo &= todo - 1u) {
+      const unsigned v = unsigned(__ffs(int(todo)) - 1);
+      Chunk chunk(ts.c.chunk, s.p, r, w, ChunkRow{{}, c0 + v});
+      chunk.template load<false>();
+      // A plateau chunk's elements above the bin were its list's: its members only.
+      const uint32_t above = chunk.mask_at_least(rb.bin.hi + 1u);
+      uint32_t mask[2] = {gs.loaded >> v & 1u ? above : 0u, chunk.mask_at_least(rb.bin.lo) & ~above}, wrapped[2],
+               base[2][kVectors], n[2];
+      rank(ss, chunk, mask, wrapped, base, n);
+      const uint32_t first[2] = {gs.first[0][v] + ss.before[0], gs.first[1][v] + ss.before[1]};
+      const uint32_t origin = (c0 + v) * kCapacity;
+      in_order(chunk, mask, wrapped, base, first, n, [&](int kind, uint32_t at, uint32_t position, uint32_t x) {
+        out.put(kind, at, origin + position, x);
+      });
+      __syncthreads();  // the next chunk's scans
+    }
     timeline.mark();
   }
 
@@ -662,65 +788,73 @@ struct AgentSpreadTopK {
     return overflow && list.y != 0 && (list.x >> 16) == row_bin + 1;
   }
 
-  // split(): where chunk c's elements above the bin and its members start among the row's (ss.before):
-  // claimed from the row's cursor, or summed from the chunks before it after publishing its own
-  // counts (and, where the members overflow, its bounds). row_bin: the bucket select's bin in
-  // shared memory, by reference so that it is read where used (a register copy spilled). Every
-  // thread must call; ends with a barrier.
-  template <bool kClaim>
-  __device__ static void place(SplitStorage& ss, const SpreadParams& s, int64_t r, unsigned c, bool overflow,
-                               const uint32_t& row_bin, uint32_t above_count, uint32_t member_count) {
-    uint32_t* const status = s.status + r * s.chunks;
-    uint32_t* const bounds = s.bounds + (r * s.chunks + c) * 2;
-    if (kClaim && s.claimed && !overflow) {
-      // Slots claimed: the row's totals stay below 2^16 in each half of the cursor (above the bin
-      // fewer than k, members at most kCandidates), so one add claims both.
-      if (threadIdx.x == 0) {
-        const uint32_t base = atomicAdd(s.cursor + r, above_count << 16 | member_count);
-        status[c] = 0x80000000u | above_count << 16 | member_count;
-        bounds[0] = ss.before[0] = base >> 16;
-        bounds[1] = ss.before[1] = base & 0xffffu;
-      }
-    } else {
-      // Publish this chunk's counts, then sum those of the chunks before it.
-      if (threadIdx.x == 0) {
-        if (overflow) {
-          bounds[0] = ss.lo;
-          bounds[1] = ss.hi;
-        }
-        store_release(status + c, 0x80000000u | above_count << 16 | member_count);
-      }
-      uint32_t above_before = 0, member_before = 0;
-      for (unsigned t = threadIdx.x; t < c; t += kThreads) {
-        if (kClaim && overflow) {
-          // A plateau chunk's counts are its record's, published by count(): no wait for its flag,
-          // which it raises only once its CTA has run (v6 step 57).
-          const uint4 list = s.lists[r * s.chunks + t];
-          if (plateau_record(list, row_bin, overflow)) {
-            above_before += list.x & 0xffffu;
-            member_before += list.y;
-            continue;
-          }
-        }
-        uint32_t v;
-        do v = load_acquire(status + t);
-        while (!(v >> 31));
-        above_before += (v >> 16) & 0x7fffu;
-        member_before += v & 0xffffu;
-      }
-      above_before = __reduce_add_sync(0xffffffffu, above_before);
-      member_before = __reduce_add_sync(0xffffffffu, member_before);
-      if ((threadIdx.x & 31u) == 0 && (above_before | member_before)) {
-        atomicAdd(&ss.before[0], above_before);
-        atomicAdd(&ss.before[1], member_before);
-      }
+  // split(): chunk c's counts published (its flag raised), with its members' bounds where they
+  // overflow (finish() takes them: whether the bin holds one key).
+  __device__ static void publish(const SpreadParams& s, int64_t r, unsigned c, bool overflow, uint32_t lo, uint32_t hi,
+                                 uint32_t above, uint32_t members) {
+    if (overflow) {
+      s.bounds[(r * s.chunks + c) * 2] = lo;
+      s.bounds[(r * s.chunks + c) * 2 + 1] = hi;
     }
-    __syncthreads();
+    store_release(s.status + r * s.chunks + c, 0x80000000u | above << 16 | members);
   }
 
-  // A 4-byte copy from global to shared memory, in flight until wait_async() (its thread's).
-  __device__ static void copy_async(uint32_t* to, const uint32_t* from) {
-    asm volatile("cp.async.ca.shared.global [%0], [%1], 4;" ::"r"(uint32_t(__cvta_generic_to_shared(to))), "l"(from)
+  // split(): the counts of row r's chunks before chunk c, added into ss.before (zeroed by thread 0,
+  // and read after a barrier that follows every thread's return). kLists: the dense instance,
+  // where a plateau chunk's counts are its record's, published by count(): no wait for its flag,
+  // which it raises only once its CTA has run (v6 step 57). row_bin: the bucket select's bin in
+  // shared memory, by reference so that it is read where used (a register copy spilled).
+  template <bool kLists>
+  __device__ static void look_back(SplitStorage& ss, const SpreadParams& s, int64_t r, unsigned c, bool overflow,
+                                   const uint32_t& row_bin) {
+    const uint32_t* const status = s.status + r * s.chunks;
+    uint32_t above_before = 0, member_before = 0;
+    for (unsigned t = threadIdx.x; t < c; t += kThreads) {
+      if (kLists && overflow) {
+        const uint4 list = s.lists[r * s.chunks + t];
+        if (plateau_record(list, row_bin, overflow)) {
+          above_before += list.x & 0xffffu;
+          member_before += list.y;
+          continue;
+        }
+      }
+      uint32_t v;
+      do v = load_acquire(status + t);
+      while (!(v >> 31));
+      above_before += (v >> 16) & 0x7fffu;
+      member_before += v & 0xffffu;
+    }
+    above_before = __reduce_add_sync(0xffffffffu, above_before);
+    member_before = __reduce_add_sync(0xffffffffu, member_before);
+    if ((threadIdx.x & 31u) == 0 && (above_before | member_before)) {
+      atomicAdd(&ss.before[0], above_before);
+      atomicAdd(&ss.before[1], member_before);
+    }
+  }
+
+  // split(): row r's histogram (count()'s) into the scratch, every load of the thread in flight
+  // before its first store; read after a barrier.
+  __device__ static void load_row_hist(const SpreadParams& s, int64_t r) {
+    const uint4* const row_hist = reinterpret_cast<const uint4*>(s.hist + r * Bins::kBins);
+    uint4 part[kHistVectors];
+#pragma unroll
+    for (int j = 0; j < kHistVectors; ++j) part[j] = row_hist[threadIdx.x + j * kThreads];
+#pragma unroll
+    for (int j = 0; j < kHistVectors; ++j) reinterpret_cast<uint4*>(Chunk::scratch())[threadIdx.x + j * kThreads] = part[j];
+  }
+
+  // split(): the k-th's bin, from the row's histogram in the scratch (landed, then a barrier). Every
+  // thread must call.
+  __device__ static RowBin row_bin(TempStorage& ts, const SpreadParams& s) {
+    Select::Bucket::run(ts.c.chunk.select.bucket, Chunk::scratch(), Bins::kBins, uint32_t(s.p.out.k));
+    const uint32_t bin = ts.c.chunk.select.bucket.bin, members = Chunk::scratch()[bin];
+    return {Bins::range(bin), members, members > kCandidates};
+  }
+
+  // A 16-byte copy from global memory (L2) to shared memory, in flight until wait_async() (its
+  // thread's); both aligned to 16 bytes.
+  __device__ static void copy_async(void* to, const void* from) {
+    asm volatile("cp.async.cg.shared.global [%0], [%1], 16;" ::"r"(uint32_t(__cvta_generic_to_shared(to))), "l"(from)
                  : "memory");
   }
   __device__ static void wait_async() { asm volatile("cp.async.wait_all;" ::: "memory"); }
