@@ -440,10 +440,12 @@ cudaError_t launch_spread(const TopKConfig& cfg, const TopKArgs& args, const Wor
   s.shorter = shorter;
   const int64_t stride_chunks = (args.stride + Agent::kCapacity - 1) / Agent::kCapacity;
   const dim3 grid(unsigned(std::clamp<int64_t>(stride_chunks, 1, l.spread_chunks)), unsigned(args.rows));
-  // A grid of more than two waves at the policy's CTAs per SM takes the dense instances: count's
-  // shortlists, and the grouped split (kGroup chunks a CTA; kernel-notes, v6 steps 48 and 63). The
-  // grid follows the call's rows and stride, never the data.
-  const bool dense = int64_t(grid.x) * grid.y > 2 * int64_t(SpreadPolicy::kMinCtasPerSm) * device_caps(device).sms;
+  // A grid of more than two CTAs per SM takes the dense instances: count's shortlists, and the
+  // grouped split (kGroup chunks a CTA; kernel-notes, v6 steps 48 and 63). Smaller grids (one or
+  // two rows of 1048576) gain more from the sparse split's chunks, each loading its scores before
+  // PDL's wait (the dense instances there: 1.14-1.23x). The grid follows the call's rows and
+  // stride, never the data.
+  const bool dense = int64_t(grid.x) * grid.y > 2 * int64_t(device_caps(device).sms);
   // Its chunks claim their slots (no chunk waits for those before it) where finish() takes a chunk
   // a thread, and split their shortlists where those reach the row's bin (the second read of a
   // grid past L2 from a 16th of the bytes; kernel-notes, v6 step 48).

@@ -152,7 +152,7 @@ describeGpu('TopK op', () => {
     ]);
   });
 
-  // The spread kernels over grids of more than two waves (11 x 74, 12 x 49 and 9 x 62 chunks on a
+  // The spread kernels over grids of more than two CTAs a SM (11 x 74, 12 x 49 and 9 x 62 chunks on a
   // GPU of 132 SMs or fewer): the split kernel's dense instance, whose chunks claim their slots
   // from the row's cursor where the members fit the candidates (normal, wideRange), and publish
   // in order where they overflow (relu, sparse: one key; lowBits: several, the batch agent). Its

@@ -9,7 +9,7 @@
 //     look-back over flags: the chunks before it were scheduled before it), so it writes its
 //     elements above the bin in their final order (positions, and keys for sorted output) and its
 //     members in row order, as candidates.
-//     Grids of several waves (the kernels' dense instances) take kGroup chunks a CTA
+//     Grids of more than two CTAs a SM (the kernels' dense instances) take kGroup chunks a CTA
 //     (split_grouped(): one select of the row's bin, a warp a chunk), and where the members fit
 //     the candidates (`claimed`) wait for no other chunk: a CTA claims its chunks' slots from the
 //     row's cursor by one atomic and writes their elements there, in position order within each
@@ -280,7 +280,7 @@ struct AgentSpreadTopK {
     if (threadIdx.x == 0) s.lists[r * s.chunks + c] = make_uint4(low << 16 | total, next, next ? ss.lo : 0u, next ? ss.hi : 0u);
   }
 
-  // Kernel 2 of grids of at most two waves (the sparse instance), the same grid as count(): each
+  // Kernel 2 of grids of at most two CTAs a SM (the sparse instance), the same grid as count(): each
   // chunk loads its scores again, before PDL's wait (they are count()'s input, not its output: every
   // count CTA waited for their writer before it let this grid start; kernel-notes, v6 step 51),
   // finds the k-th's bin, ranks its elements above the bin and its members by position, and writes
