@@ -44,8 +44,9 @@ describeCuda('choosePath', () => {
       [33, 131072, 2048, 'radix 4 cached'],     // 132 CTAs
       [34, 131072, 2048, 'spread 512'],         // 2 radix CTAs a row would stream chunks of 65536
       [57, 131072, 2048, 'spread 512'],
-      [58, 131072, 2048, 'chunked 4'],          // 4 x 58 x 4 >= 7 x 132: the batch kernel on chunks of 32768
-      [131, 131072, 2048, 'chunked 4'],
+      [58, 131072, 2048, 'spread 512'],         // the chunked path's rows, but at most 16 x 132 spread chunks
+      [131, 131072, 2048, 'spread 512'],        // 2096 chunks
+      [58, 131072, 4096, 'chunked 4'],          // 4 x 58 x 4 >= 7 x 132: the batch kernel on chunks of 32768
       [132, 131072, 2048, 'batch'],             // the rows fill the SMs and are long
       [256, 131072, 4096, 'batch'],
       [256, 131072, 4097, 'radix 1 streaming'], // k above the batch policy's maximum
@@ -68,8 +69,10 @@ describeCuda('choosePath', () => {
       [17, 262144, 2048, 'spread 512'],         // 8 CTAs a row would need 136 SMs: the spread kernels
       [1, 262145, 2048, 'spread 512'],          // longer than 8 CTAs cache
       [14, 1 << 20, 2048, 'spread 512'],        // too few rows for 16 chunks
-      [15, 1 << 20, 2048, 'chunked 16'],        // 4 x 15 x 16 >= 7 x 132
-      [16, 1 << 20, 2048, 'chunked 16'],
+      [15, 1 << 20, 2048, 'spread 512'],        // 4 x 15 x 16 >= 7 x 132, but 1920 spread chunks
+      [16, 1 << 20, 2048, 'spread 512'],        // 2048
+      [17, 1 << 20, 2048, 'chunked 16'],        // 2176: the chunked path
+      [16, 1 << 20, 4096, 'chunked 16'],        // k above the register policy's
       [29, 1 << 20, 2048, 'chunked 8'],
       [33, 1 << 20, 4096, 'chunked 8'],         // the large-k policy
       [28, 262144, 2048, 'spread 512'],         // 16 chunks would be shorter than 65536
@@ -77,16 +80,19 @@ describeCuda('choosePath', () => {
       [34, 262144, 2048, 'spread 512'],         // past a quarter of the SMs, where the radix kernel would stream
       [57, 262144, 2048, 'spread 512'],
       [57, 524287, 2048, 'spread 512'],         // 8 chunks would be shorter than 65536
+      [33, 524288, 2048, 'spread 512'],         // 2112 spread chunks
+      [34, 524288, 2048, 'chunked 8'],
       [57, 524288, 2048, 'chunked 8'],
       [34, 81920, 2048, 'radix 2 streaming'],   // no longer than the spread kernels' threshold there
       [34, 81921, 2048, 'spread 512'],
       [66, 131071, 2048, 'spread 512'],         // up to half the SMs: two radix CTAs a row
-      [67, 131071, 2048, 'radix 1 streaming'],
+      [67, 131071, 2048, 'spread 512'],         // past it, one
+      [131, 98304, 2048, 'spread 512'],
+      [131, 81920, 2048, 'radix 1 streaming'],
       [131, 262145, 2048, 'chunked 4'],         // the chunked path first, up to the SMs
       [132, 262145, 2048, 'batch'],             // the batch kernel from the SM count
-      [58, 262144, 2048, 'chunked 4'],          // 4 chunks of 65536
-      [64, 262144, 2048, 'chunked 4'],
-      [58, 131072, 2048, 'chunked 4'],          // 4 chunks may be 32768 long
+      [66, 262144, 2048, 'spread 512'],         // 2112 spread chunks
+      [67, 262144, 2048, 'chunked 4'],          // 4 chunks of 65536
       [131, 1 << 20, 2048, 'chunked 4'],
       [33, 1 << 20, 4097, 'radix 4 streaming'], // k above the batch kernel's
       [1, 1 << 20, 4096, 'radix 8 streaming'],  // k above the register policy's
@@ -102,7 +108,11 @@ describeCuda('choosePath', () => {
       [8, 32768, 512, 'register 512 x4'],
       [64, 16384, 2048, 'register 512 x2'],
       [64, 32768, 2048, 'radix 2 cached'],
-      [64, 131072, 2048, 'chunked 4'],          // sorted too: the candidates' top-k sorts
+      [64, 131072, 2048, 'spread 512'],         // past a quarter of the SMs: no register cluster, two radix CTAs a row at most
+      [34, 81921, 2048, 'spread 512'],
+      [34, 81920, 2048, 'radix 2 streaming'],
+      [33, 131072, 2048, 'radix 4 cached'],
+      [67, 262144, 2048, 'chunked 4'],          // sorted too: the candidates' top-k sorts
       [1, 131073, 2048, 'spread 512'],          // longer than 16 CTAs hold: the spread kernels
       [1, 131072, 4096, 'radix 8 cached'],      // k above the register policy's
       [132, 16384, 2048, 'radix 1 cached'],     // as many rows as SMs
@@ -146,7 +156,9 @@ describeCuda('choosePath', () => {
     expect(choose(H200, 1, 131072, 2048).splitLength).toBe(0);
     expect(summary(choose(H200, 34, 196608, 2048))).toBe('spread 512');  // past a quarter of the SMs
     expect(choose(H200, 34, 196608, 2048).splitLength).toBe(81920);
-    expect(choose(H200, 15, 1 << 20, 2048).splitLength).toBe(0);  // chunked
+    expect(choose(H200, 15, 1 << 20, 2048).splitLength).toBe(262144);  // the spread kernels ahead of the chunked path
+    expect(choose(H200, 17, 1 << 20, 2048).splitLength).toBe(0);  // chunked
+    expect(choose(H200, 96, 131072, 2048).splitLength).toBe(81920);
   });
 
   test('a batch shape and a decode shape on each GPU class', () => {
@@ -275,17 +287,17 @@ describeRegions('op regions', () => {
   });
 
   test('a call past the spread threshold on an op whose maxLen the chunked path takes needs spread regions', () => {
-    // 60 rows of 131072 take the chunked path; a call at a stride of 100000 the spread kernels.
-    const op = { maxRows: 64, maxLen: 131072, k: 2048 };
-    expect(native.callPath!(H200, op, NativeRadixPath.Auto, 60, 131072).kernel).toBe(NativePathKernel.Chunked);
+    // 60 rows of 524288 take the chunked path; a call at a stride of 100000 the spread kernels.
+    const op = { maxRows: 64, maxLen: 524288, k: 2048 };
+    expect(native.callPath!(H200, op, NativeRadixPath.Auto, 60, 524288).kernel).toBe(NativePathKernel.Chunked);
     expect(native.callPath!(H200, op, NativeRadixPath.Auto, 60, 100000).kernel).toBe(NativePathKernel.Spread);
     expect(native.opRegions!(H200, op, NativeRadixPath.Auto).spreadRows).toBeGreaterThanOrEqual(60);
   });
 
   test('a graph-safe op takes the path of its maxRows, whatever rows a call has', () => {
-    const op = { maxRows: 64, maxLen: 131072, k: 2048, graphSafe: true };
+    const op = { maxRows: 64, maxLen: 524288, k: 2048, graphSafe: true };
     expect(native.callPath!(H200, op, NativeRadixPath.Auto, 60, 100000).kernel).toBe(NativePathKernel.Spread);
-    expect(native.callPath!(H200, op, NativeRadixPath.Auto, 8, 131072)).toEqual(native.callPath!(H200, op, NativeRadixPath.Auto, 64, 131072));
+    expect(native.callPath!(H200, op, NativeRadixPath.Auto, 8, 524288)).toEqual(native.callPath!(H200, op, NativeRadixPath.Auto, 64, 524288));
     // Its regions follow maxRows alone: 64 rows take the chunked path at maxLen, the spread kernels
     // past 81920; fewer rows' paths never run.
     expect(native.opRegions!(H200, op, NativeRadixPath.Auto)).toEqual({ spreadRows: 64, chunkSlots: 64 * 4, branches: true });

@@ -738,15 +738,18 @@ constexpr int64_t kRegisterClusterHolds = int64_t(RegisterTopKPolicy900FewRows::
 // The longest decode row the spread kernels leave to the radix kernel: a register cluster's
 // 131072 (16 x 8192), or, unsorted, 262144 where 8-CTA clusters that each have an SM alone cache
 // the whole row (rows * 8 <= SMs, and the shape fits the device; kernel-notes, v6 step 38), or
-// 81920 where the radix path gives each row two CTAs (a quarter to half of the SMs as rows), which
-// stream rows past 65536: there the spread kernels won from 98304 (34 and 57 rows, plateaus too)
-// and tied at 65537 (v6 step 53). Sorted rows take the spread kernels above 131072: the radix path
-// sorts in three more kernels.
+// 81920 past a quarter of the SMs as rows, sorted too, where the radix path gives each row two
+// CTAs or one, which stream rows past 65536 (and sort in three more kernels), and no register
+// cluster fits: there the spread kernels won from 98304 (34 and 57 rows, plateaus too; 67-131
+// rows 0.53-0.72x, sorted 40 and 64 rows 0.34-0.36x) and tied at 65537 (v6 steps 53 and 65).
+// Sorted rows of fewer take the spread kernels above 131072: the radix path sorts in three more
+// kernels.
+constexpr int64_t kTwoCtasStream = 81920;
 int64_t spread_threshold(int64_t rows, int32_t k, bool sorted, const DeviceCaps& caps) {
   constexpr int64_t kCachedClusterHolds = int64_t(tuning::kMaxClusterSize) * tuning::kMaxChunkCacheAlone;
-  constexpr int64_t kTwoCtasStream = 81920;
-  if (sorted || !caps.clusters) return kRegisterClusterHolds;
-  if (rows > caps.sms / 4 && rows <= caps.sms / 2) return kTwoCtasStream;
+  if (!caps.clusters) return kRegisterClusterHolds;
+  if (rows > caps.sms / 4) return kTwoCtasStream;
+  if (sorted) return kRegisterClusterHolds;
   const RadixPlan plan = choose_radix_plan(rows, kCachedClusterHolds, caps);
   const auto shape = radix_shape(kCachedClusterHolds, k, plan, caps);
   return plan.cluster == tuning::kMaxClusterSize && shape && shape->chunk_cap > 0 ? kCachedClusterHolds
@@ -754,7 +757,8 @@ int64_t spread_threshold(int64_t rows, int32_t k, bool sorted, const DeviceCaps&
 }
 
 // Decode rows longer than spread_threshold take the spread kernels where the chunked path does not
-// (chunked_count comes first) and the rows are fewer than the SMs: on the H200 they beat the radix
+// (chunked_count comes first, and leaves them calls of up to kSpreadAheadChunksPerSm chunks a SM)
+// and the rows are fewer than the SMs: on the H200 they beat the radix
 // kernel's clusters, streaming their chunks, at every measured shape of 1 to 32 rows of 196608 to
 // 1048576 scores, f32 and bf16, k 512 and 2048, sorted, deterministic and ReLU rows (1 x 1048576:
 // 74.7 -> 20.4 us; 32 x 1048576 221 -> 197), and lost at 131072 (1 x 16.4 -> 18.3: the three
@@ -764,6 +768,18 @@ int64_t spread_threshold(int64_t rows, int32_t k, bool sorted, const DeviceCaps&
 // 64 rows of 262144 in v6 step 12, which the chunked path takes now).
 bool use_spread_path(int64_t rows, int64_t max_len, int32_t k, bool sorted, const DeviceCaps& caps) {
   return rows < caps.sms && max_len > spread_threshold(rows, k, sorted, caps) && spread_fits(k, caps);
+}
+
+// The spread kernels' chunks a SM up to which they come before the chunked path (a call's rows x
+// its maxLen rows' chunks): their count grid's ~5 waves. There, on the H100, they took 0.73-0.81x
+// of the chunked path's time on normal rows (58-131 x 131072, 64 x 196608 and 262144, 16 x
+// 1048576), 0.87-0.97x on plateaus, bf16, k = 512 and 1024, sorted and deterministic ones; at
+// twice as many chunks (32 x 1048576, 64 x 524288) normal rows still gained (0.90-0.93x), the
+// others lost 1.10-1.14x (kernel-notes, v6 step 65).
+constexpr int64_t kSpreadAheadChunksPerSm = 16;
+bool spread_ahead_of_chunked(int64_t rows, int64_t max_len, const DeviceCaps& caps) {
+  const int64_t chunks = (max_len + SomeSpreadAgent::kCapacity - 1) / SomeSpreadAgent::kCapacity;
+  return rows * chunks <= kSpreadAheadChunksPerSm * caps.sms;
 }
 
 // The batch path (one CTA per row, each score read once) when the rows alone fill the SMs, the
@@ -801,16 +817,20 @@ PathChoice batch_choice(PathKernel kernel, int32_t k) {
 // chunk of a maxLen row is then shorter than kChunkedMinLength (4 chunks) or kChunkedMinLengthMany
 // (8 or 16). The batch kernel reads each score once, at 1.6-1.9x the read once its rows fill the
 // SMs, where the radix clusters and the spread kernels took 4.2-4.8x at 64 x 131072 to 1048576
-// (kernel-notes, v6 step 28). On the H200: 15 or more rows of 1048576, 58 of 262144 or 131072.
-// Forced: any shape, 16 chunks where no count fills the SMs. Only the row count, maxLen and k
-// decide, never device data.
+// (kernel-notes, v6 step 28), but the spread kernels come first where they would take the call
+// with at most kSpreadAheadChunksPerSm chunks a SM (v6 step 65). On the H200: 17 or more rows of
+// 1048576, 34 of 524288, 67 of 262144, none of 131072 within the register kernel's k. Forced: any
+// shape, 16 chunks where no count fills the SMs. Only the row count, maxLen, k and sorted decide,
+// never device data.
 // The fewest rows that give the batch kernel 7/4 CTAs per SM with `chunks` chunks a row.
 int64_t rows_filling(int chunks, const DeviceCaps& caps) {
   return (7 * int64_t(caps.sms) + 4 * chunks - 1) / (4 * chunks);
 }
-int chunked_count(RadixPath path, int64_t rows, int64_t max_len, int32_t k, const DeviceCaps& caps) {
+int chunked_count(RadixPath path, int64_t rows, int64_t max_len, int32_t k, bool sorted, const DeviceCaps& caps) {
   if (!batch_fits(k, caps) || (path != RadixPath::Auto && path != RadixPath::Chunked)) return 0;
-  if (path == RadixPath::Auto && rows >= caps.sms) return 0;
+  if (path == RadixPath::Auto && (rows >= caps.sms || (use_spread_path(rows, max_len, k, sorted, caps) &&
+                                                       spread_ahead_of_chunked(rows, max_len, caps))))
+    return 0;
   for (int c = 4; c <= tuning::kChunkedMaxChunks; c *= 2) {
     if (rows >= rows_filling(c, caps))
       return path == RadixPath::Chunked ||
@@ -823,9 +843,9 @@ int chunked_count(RadixPath path, int64_t rows, int64_t max_len, int32_t k, cons
 
 // The chunked path's second top-k (chunks x k scores a row, at most kChunkedMaxChunks x the batch
 // kernel's k) takes neither this path, whose fewest chunks need rows of 4 x kChunkedMinLength, nor
-// the spread path, which takes rows longer than a register cluster holds.
+// the spread path, which takes rows longer than kTwoCtasStream at least.
 static_assert(int64_t(tuning::kChunkedMaxChunks) * BatchTopKPolicy900::kMaxK < 4 * tuning::kChunkedMinLength &&
-                  int64_t(tuning::kChunkedMaxChunks) * BatchTopKPolicy900::kMaxK <= kRegisterClusterHolds,
+                  int64_t(tuning::kChunkedMaxChunks) * BatchTopKPolicy900::kMaxK <= kTwoCtasStream,
               "the candidates' top-k never takes the chunked or the spread path");
 
 }  // namespace
@@ -840,7 +860,7 @@ static_assert(int64_t(tuning::kChunkedMaxChunks) * BatchTopKPolicy900::kMaxK < 4
 PathChoice choose_path(RadixPath path, int64_t rows, int64_t max_len, int32_t k, bool sorted, const DeviceCaps& caps) {
   PathChoice choice;
   path = runnable_path(path, k, caps);
-  if (const int c = chunked_count(path, rows, max_len, k, caps); c > 0) {
+  if (const int c = chunked_count(path, rows, max_len, k, sorted, caps); c > 0) {
     choice = batch_choice(PathKernel::Chunked, k);
     choice.chunks = c;
     return choice;
@@ -939,21 +959,23 @@ static int64_t most_rows_taking(const TopKConfig& cfg, RadixPath path, const Dev
 }
 
 // The most chunks (rows x chunks per row) of an op's calls on the chunked path, 0: none takes it.
-// A graph-safe op's calls take the path of maxRows. Otherwise, while the chunk count holds, rows x
-// chunks grows with the rows, and the count only falls as rows grow (chunked_count), halving at
-// rows_filling(c / 2): so the most is at the last row count before each halving, before the SM
-// count (Auto's last), or at maxRows. A call's span (its stride) decides only whether it is
-// chunked, never into how many chunks.
+// A graph-safe op's calls take the path of maxRows; others that of their rows, up to maxRows (past
+// the SM count only a forced chunked path takes rows, 4 chunks each, the most at maxRows). A
+// call's span (its stride) decides only whether it is chunked, never into how many chunks: spans
+// the spread kernels take (past spread_threshold) are chunked where those do not come first
+// (spread_ahead_of_chunked), which holds for the longer spans of those; shorter spans are chunked
+// where they are long enough. So maxLen and the longest span the spread kernels leave tell.
 static int64_t chunked_slots(const TopKConfig& cfg, RadixPath path, const DeviceCaps& caps) {
   path = runnable_path(path, cfg.k, caps);  // as choose_path takes it
   const int64_t max_rows = std::max<int64_t>(cfg.max_rows, 1);
   const auto slots = [&](int64_t rows) {
-    rows = std::clamp<int64_t>(rows, 1, max_rows);
-    return rows * chunked_count(path, rows, cfg.max_len, cfg.k, caps);
+    const int64_t left = std::min(cfg.max_len, spread_threshold(rows, cfg.k, cfg.sorted, caps));
+    return rows * std::max(chunked_count(path, rows, cfg.max_len, cfg.k, cfg.sorted, caps),
+                           chunked_count(path, rows, left, cfg.k, cfg.sorted, caps));
   };
-  if (cfg.graph_safe) return slots(max_rows);
-  int64_t most = std::max(slots(max_rows), slots(int64_t(caps.sms) - 1));
-  for (int c = 4; c < tuning::kChunkedMaxChunks; c *= 2) most = std::max(most, slots(rows_filling(c, caps) - 1));
+  int64_t most = slots(max_rows);
+  if (cfg.graph_safe) return most;
+  for (int64_t rows = 1; rows < std::min<int64_t>(max_rows, caps.sms); ++rows) most = std::max(most, slots(rows));
   return most;
 }
 

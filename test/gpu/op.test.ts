@@ -240,10 +240,10 @@ describeGpu('TopK op', () => {
   });
 
   // An op for up to 64 rows of 200000 called with 20 and 40: on the H200 calls of 1-16 rows take
-  // 8-CTA cached clusters, 17-57 rows the spread kernels (beside the length split's radix kernel for
-  // rows of up to 131072 at 17-33 rows, 81920 at 34-66; grids of several waves from 22 rows), more
-  // rows the chunked path, so the op's workspace and branch must serve a row count between one and
-  // maxRows (v6 step 38's review; v6 step 52).
+  // 8-CTA cached clusters, more rows the spread kernels (beside the length split's radix kernel for
+  // rows of up to 131072 at 17-33 rows, 81920 from 34; grids of several waves from 22 rows), so the
+  // op's workspace and branch must serve a row count between one and maxRows (v6 step 38's review;
+  // v6 steps 52 and 65).
   test('an op whose middle row counts alone take the spread kernels', async () => {
     for (const rows of [20, 40]) {
       const lengths = Array.from({ length: rows }, (_, r) => [200000, 131073, 131072, 81921, 81920, 50000, 2049][r % 7]);
@@ -257,21 +257,21 @@ describeGpu('TopK op', () => {
   });
 
   // A call's stride shorter than the op's maxLen picks its path too: an op for up to 64 rows of
-  // 131072 (58-66 rows: the chunked path) called with 60 rows at a stride of 100000, too short for
+  // 524288 (34-131 rows: the chunked path) called with 60 rows at a stride of 100000, too short for
   // four chunks, takes the spread kernels, whose regions must hold 60 rows (step 52's review).
   test('a stride shorter than maxLen that takes the spread kernels at a row count maxLen does not', async () => {
     const rows = 60, stride = 100000;
     const scores = makeScores('f32', rows, stride, ['normal', 'relu'], 9);
     const o: RefOptions = { k: 2048, rows, stride, values: true };
-    const got = await runOp(scores, o, { backend: 'radix', maxRows: 64, maxLen: 131072 });
+    const got = await runOp(scores, o, { backend: 'radix', maxRows: 64, maxLen: 524288 });
     expect(checkTopk(got, scores, o)).toEqual([]);
   });
 
   // One op serves every call within its maxima, one call after another: the path follows each
   // call's rows and stride (and device lengths), while the workspace and the branch were sized once
   // for the op. An op of 64 x 200000 called with 1 to 64 rows at strides of 200000 down to 8192 (on
-  // the H200: cached clusters, the spread kernels beside the length split, the chunked path, the
-  // register and radix kernels), eager and graph-safe.
+  // the H200: cached clusters, the spread kernels beside the length split, the register and radix
+  // kernels), eager and graph-safe.
   test('one op serves calls of every row count and stride within its maxima, in turn', async () => {
     const shapes: [number, number][] = [[1, 200000], [20, 200000], [40, 100000], [60, 81921], [64, 8192], [60, 100000], [20, 131072], [64, 200000]];
     for (const graphSafe of [false, true]) {
@@ -301,7 +301,7 @@ describeGpu('TopK op', () => {
     const calls: [number, number, ScoreKind[], number, boolean][] = [
       // rows, stride, kinds, k, sorted
       [8, 300000, ['normal', 'relu'], 2048, false],      // spread
-      [60, 131072, ['relu', 'normal'], 2048, false],     // chunked
+      [60, 131072, ['relu', 'normal'], 4096, false],     // chunked (k past the spread kernels')
       [8, 1 << 20, ['relu', 'equal', 'normal'], 2048, false],  // dense spread grid: shortlists
       [2, 300001, ['fewDistinct', 'relu'], 512, true],   // sorted spread
       [1, 8192, ['normal'], 2048, false],                // register
@@ -316,16 +316,19 @@ describeGpu('TopK op', () => {
     }
   });
 
-  // The chunked path as the heuristic takes it: 60 rows of up to 131072, four chunks a row (on
-  // GPUs of up to 137 SMs: 4 x 60 x 4 >= 7 x SMs; on larger ones the radix clusters take them, and
-  // the case still checks those), rows shorter on the device in graph-safe replays.
-  test('chunked rows as the heuristic picks them, lengths from the device', async () => {
+  // The heuristic's paths at 60 rows of up to 131072 (on GPUs of 105-137 SMs; on others other paths
+  // take them, and the cases still check those), rows shorter on the device in graph-safe replays:
+  // up to k = 2048 the spread kernels (960 chunks; v6 step 65), unsorted beside the length split's
+  // radix kernel for rows of up to 81920, sorted alone; past it the chunked path, four chunks a row
+  // (4 x 60 x 4 >= 7 x SMs).
+  test('spread and chunked rows as the heuristic picks them, lengths from the device', async () => {
     const rows = 60;
-    const lengths = Array.from({ length: rows }, (_, r) => [131072, 131071, 65536, 32769, 2048, 0][r % 6] - (r % 5));
+    const lengths = Array.from({ length: rows }, (_, r) => Math.max([131072, 131071, 65536, 32769, 2048, 0][r % 6] - (r % 5), 0));
     await checkForcedPath(undefined, [
-      ['f32', 2048, 131072, 131072, ['normal', 'relu'], lengths.map((n) => Math.max(n, 0))],
-      ['bf16', 512, 131072, 131072, ['relu', 'fewDistinct'], lengths.map((n) => Math.max(n, 0)), undefined,
-        pageTableOperands(rows, 131072, 16, 11)],
+      ['f32', 2048, 131072, 131072, ['normal', 'relu'], lengths],
+      ['bf16', 512, 131072, 131072, ['relu', 'fewDistinct'], lengths, undefined, pageTableOperands(rows, 131072, 16, 11)],
+      ['f32', 4096, 131072, 131072, ['relu', 'normal'], lengths],
+      ['bf16', 3000, 131072, 131072, ['fewDistinct', 'relu'], lengths, undefined, pageTableOperands(rows, 131072, 16, 11)],
     ]);
   });
 
