@@ -98,22 +98,28 @@ describeCuda('choosePath', () => {
       [1, 1 << 20, 4096, 'radix 8 streaming'],  // k above the register policy's
     ];
     for (const [rows, maxLen, k, want] of cases) expect([rows, maxLen, k, summary(choose(H200, rows, maxLen, k))]).toEqual([rows, maxLen, k, want]);
-    // Sorted output: fewer rows than SMs of up to 16 x 8192 scores take the register kernel on a
-    // cluster of CTAs per row (the k selections sorted on chip), while the clusters fit one wave.
+    // Sorted output, fewer rows than SMs: the register kernel on a cluster of up to 4 CTAs a row
+    // (a chunk of 8192 scores in each CTA's registers, the k selections sorted on chip) where the
+    // clusters fit one wave, the spread kernels for longer rows and from 16384 where no such
+    // cluster fits, as the radix path would sort in three more kernels.
     const sorted: [number, number, number, string][] = [
-      [1, 131072, 2048, 'register 512 x16'],
-      [8, 131072, 2048, 'register 512 x16'],
-      [9, 131072, 2048, 'radix 8 cached'],      // 144 CTAs: more than one wave
+      [1, 131072, 2048, 'spread 512'],          // 16-CTA clusters would hold it: slower
+      [8, 131072, 2048, 'spread 512'],
+      [9, 131072, 2048, 'spread 512'],
+      [1, 32768, 2048, 'register 512 x4'],
+      [1, 32769, 2048, 'spread 512'],
+      [33, 32768, 2048, 'register 512 x4'],     // 132 CTAs
+      [34, 16385, 2048, 'spread 512'],          // 4 CTAs a row would need 136 SMs
+      [34, 16384, 2048, 'register 512 x2'],
+      [66, 16384, 2048, 'register 512 x2'],
+      [67, 16384, 2048, 'spread 512'],          // 2 CTAs a row would need 134 SMs
       [1, 8193, 2048, 'register 512 x2'],       // the fewest CTAs that hold maxLen, a power of two
       [8, 32768, 512, 'register 512 x4'],
-      [64, 16384, 2048, 'register 512 x2'],
-      [64, 32768, 2048, 'radix 2 cached'],
-      [64, 131072, 2048, 'spread 512'],         // past a quarter of the SMs: no register cluster, two radix CTAs a row at most
-      [34, 81921, 2048, 'spread 512'],
-      [34, 81920, 2048, 'radix 2 streaming'],
-      [33, 131072, 2048, 'radix 4 cached'],
-      [67, 262144, 2048, 'chunked 4'],          // sorted too: the candidates' top-k sorts
-      [1, 131073, 2048, 'spread 512'],          // longer than 16 CTAs hold: the spread kernels
+      [64, 32768, 2048, 'spread 512'],
+      [64, 131072, 2048, 'spread 512'],
+      [34, 81920, 2048, 'spread 512'],
+      [67, 262144, 2048, 'chunked 4'],          // 2144 spread chunks: the candidates' top-k sorts
+      [1, 131073, 2048, 'spread 512'],
       [1, 131072, 4096, 'radix 8 cached'],      // k above the register policy's
       [132, 16384, 2048, 'radix 1 cached'],     // as many rows as SMs
       [1, 8192, 2048, 'register 512'],          // one CTA holds the row
@@ -159,6 +165,30 @@ describeCuda('choosePath', () => {
     expect(choose(H200, 15, 1 << 20, 2048).splitLength).toBe(262144);  // the spread kernels ahead of the chunked path
     expect(choose(H200, 17, 1 << 20, 2048).splitLength).toBe(0);  // chunked
     expect(choose(H200, 96, 131072, 2048).splitLength).toBe(81920);
+  });
+
+  test("the chunked path's candidates take neither the chunked path nor the spread kernels", () => {
+    // Its second top-k runs over rows x chunks x k scores, within the workspace planned for the op's
+    // own shape: a path of regions of its own would find none.
+    const wrong: string[] = [];
+    let chunked = 0;
+    for (const [name, gpu] of Object.entries(GPUS)) {
+      for (let rows = 1; rows < gpu.multiProcessors; rows++) {
+        for (const maxLen of [131072, 262144, 524288, 1 << 20, 1 << 21]) {
+          for (const k of [512, 1024, 2048, 4096]) {
+            for (const sorted of [false, true]) {
+              const c = choose(gpu, rows, maxLen, k, NativeRadixPath.Auto, sorted);
+              if (c.kernel !== NativePathKernel.Chunked) continue;
+              chunked++;
+              const second = summary(choose(gpu, rows, c.chunks * k, k, NativeRadixPath.Auto, sorted));
+              if (/^(spread|chunked)/.test(second)) wrong.push(`${name} ${rows} x ${maxLen} k ${k}${sorted ? ' sorted' : ''}: ${second}`);
+            }
+          }
+        }
+      }
+    }
+    expect(wrong).toEqual([]);
+    expect(chunked).toBeGreaterThan(1000);  // the sweep reaches the path
   });
 
   test('a batch shape and a decode shape on each GPU class', () => {
@@ -239,7 +269,7 @@ describeCuda('choosePath', () => {
 // strides at which the paths change (each threshold and one past it), up to maxLen.
 const describeRegions = native.callPath && native.opRegions ? describe : describe.skip;
 describeRegions('op regions', () => {
-  const STRIDES = [8192, 32768, 65536, 65537, 81920, 81921, 98304, 131072, 131073, 196608, 262144, 262145, 524287, 524288, 1 << 20];
+  const STRIDES = [8192, 16384, 16385, 32768, 32769, 65536, 65537, 81920, 81921, 98304, 131072, 131073, 196608, 262144, 262145, 524287, 524288, 1 << 20];
   const MAX_LENS = [65536, 81921, 131072, 196608, 262145, 524288, 1 << 20];
   const MAX_ROWS = [1, 8, 16, 17, 28, 33, 34, 48, 57, 58, 64, 66, 67, 131, 140];
 

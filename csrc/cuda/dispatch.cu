@@ -720,7 +720,7 @@ bool use_register_path(int64_t max_len, int32_t k, const DeviceCaps& caps) {
 // Longer rows of sorted output, when fewer than SMs (decode) and one wave of the clusters, take
 // the register path on a cluster of CTAs per row, each holding a chunk of kMaxLength scores: the
 // fewest CTAs (a power of two, up to the few-rows policy's kMaxCluster) that hold the op's maxLen;
-// 0 when none does. The cluster sorts its k selections on chip, where the radix path sorts them in
+// 0 when none does. Since v6 step 66 the spread kernels come first past 4 CTAs' rows. The cluster sorts its k selections on chip, where the radix path sorts them in
 // three more kernels: 1 x 131072 sorted took 25.8 us against 77.4 on the H200. Unsorted, the radix
 // kernel's clusters were as fast or faster on normal rows (1.02x at 1 x 131072, 1.23x at 8 rows,
 // 2.2x at 64; kernel-notes, v6 step 11), so they keep those ops.
@@ -738,18 +738,25 @@ constexpr int64_t kRegisterClusterHolds = int64_t(RegisterTopKPolicy900FewRows::
 // The longest decode row the spread kernels leave to the radix kernel: a register cluster's
 // 131072 (16 x 8192), or, unsorted, 262144 where 8-CTA clusters that each have an SM alone cache
 // the whole row (rows * 8 <= SMs, and the shape fits the device; kernel-notes, v6 step 38), or
-// 81920 past a quarter of the SMs as rows, sorted too, where the radix path gives each row two
-// CTAs or one, which stream rows past 65536 (and sort in three more kernels), and no register
-// cluster fits: there the spread kernels won from 98304 (34 and 57 rows, plateaus too; 67-131
-// rows 0.53-0.72x, sorted 40 and 64 rows 0.34-0.36x) and tied at 65537 (v6 steps 53 and 65).
-// Sorted rows of fewer take the spread kernels above 131072: the radix path sorts in three more
-// kernels.
+// 81920 past a quarter of the SMs as rows, where the radix path gives each row two CTAs or one,
+// which stream rows past 65536: there the spread kernels won from 98304 (34 and 57 rows, plateaus
+// too; 67-131 rows 0.53-0.72x) and tied at 65537 (v6 steps 53 and 65). Sorted, the spread kernels
+// sort the k on chip in their finish, where the radix path sorts in three more kernels (0.3-0.75x
+// of its time from 16384 on the H100), and they tie with register clusters of up to 4 CTAs and
+// beat larger ones (0.69-0.94x; v6 step 66): so the longest row such a cluster holds within the
+// SMs at this row count (32768, 16384), or 16383 where none does. The chunked path's candidates
+// (rows x chunks x k, unsorted in the batch kernel) then never take them (test/path-choice.test.ts).
 constexpr int64_t kTwoCtasStream = 81920;
 int64_t spread_threshold(int64_t rows, int32_t k, bool sorted, const DeviceCaps& caps) {
   constexpr int64_t kCachedClusterHolds = int64_t(tuning::kMaxClusterSize) * tuning::kMaxChunkCacheAlone;
   if (!caps.clusters) return kRegisterClusterHolds;
+  if (sorted) {
+    constexpr int64_t kChunk = RegisterTopKPolicy900FewRows::kMaxLength;
+    int64_t c = 4;
+    while (c > 1 && rows * c > caps.sms) c /= 2;
+    return c > 1 ? c * kChunk : 2 * kChunk - 1;
+  }
   if (rows > caps.sms / 4) return kTwoCtasStream;
-  if (sorted) return kRegisterClusterHolds;
   const RadixPlan plan = choose_radix_plan(rows, kCachedClusterHolds, caps);
   const auto shape = radix_shape(kCachedClusterHolds, k, plan, caps);
   return plan.cluster == tuning::kMaxClusterSize && shape && shape->chunk_cap > 0 ? kCachedClusterHolds
@@ -843,9 +850,12 @@ int chunked_count(RadixPath path, int64_t rows, int64_t max_len, int32_t k, bool
 
 // The chunked path's second top-k (chunks x k scores a row, at most kChunkedMaxChunks x the batch
 // kernel's k) takes neither this path, whose fewest chunks need rows of 4 x kChunkedMinLength, nor
-// the spread path, which takes rows longer than kTwoCtasStream at least.
+// the spread path, which takes unsorted rows longer than kTwoCtasStream at least, and sorted ones
+// longer than a register cluster of their row count holds up to 4 x 8192 (spread_threshold).
 static_assert(int64_t(tuning::kChunkedMaxChunks) * BatchTopKPolicy900::kMaxK < 4 * tuning::kChunkedMinLength &&
-                  int64_t(tuning::kChunkedMaxChunks) * BatchTopKPolicy900::kMaxK <= kTwoCtasStream,
+                  int64_t(tuning::kChunkedMaxChunks) * BatchTopKPolicy900::kMaxK <= kTwoCtasStream &&
+                  int64_t(tuning::kChunkedMaxChunks) * RegisterTopKPolicy900FewRows::kMaxK <=
+                      4 * RegisterTopKPolicy900FewRows::kMaxLength,
               "the candidates' top-k never takes the chunked or the spread path");
 
 }  // namespace
