@@ -24,6 +24,7 @@ HOLD_BATCH = 20  # the bench's batch and retry counts (lib/cli/bench.ts)
 HOLD_RETRIES = 4
 CYCLES_PER_US = 2000  # torch.cuda._sleep counts clock cycles; no current GPU clocks above 2 GHz
 RELU_SHIFT = 3.2  # relu scores are max(0, x - 3.2) for standard normal x (lib/reference/scores.ts)
+HOT_SHIFT = 8  # hotSpan raises a sixteenth of each row, a run at a random start, by this much
 
 
 def scores(torch, device, rows, length, dist, dtype):
@@ -34,6 +35,11 @@ def scores(torch, device, rows, length, dist, dtype):
         x = torch.randn(rows, length, device=device)
         if dist == "relu":
             x = (x - RELU_SHIFT).clamp_min_(0)
+        if dist == "hotSpan":
+            hot = length // 16
+            start = torch.randint(0, length - hot + 1, (rows, 1), device=device)
+            at = torch.arange(length, device=device)
+            x += HOT_SHIFT * ((at >= start) & (at < start + hot))
     return x.to(dtype)
 
 

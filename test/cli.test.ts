@@ -190,7 +190,7 @@ describe('bench options', () => {
     [['--rows', '1,8', '--max-rows', '4'], '--max-rows 4 is below the row count 8'],
     [['--row-lengths', '50,200'], '--row-lengths 200 is above the length 100'],
     [['--row-lengths', '5,x'], '--row-lengths must be a comma-separated list of positive integers, got 5,x'],
-    [['--dist', 'uniform'], "argument 'uniform' is invalid. Allowed choices are normal, relu, equal."],
+    [['--dist', 'uniform'], "argument 'uniform' is invalid. Allowed choices are normal, relu, equal, hotSpan."],
     [['--timing', 'events'], "argument 'events' is invalid. Allowed choices are graph, hold."],
   ])('bench %j fails with a clear message', async (args, message) => {
     const r = await cli('bench', '--backend', 'cpu', '--rows', '1', '--lengths', '100', ...args);

@@ -30,11 +30,11 @@ function nodeTs(args: string[]): string {
   return child.stdout;
 }
 
-/** Set `set` of `dist` scores seeded with `seed`, filled on this thread, and its progress. */
-async function fillHere(dtype: DType, dist: Dist, length = N, seed = 7, set = 0): Promise<{ scores: ScoresArray; progress: [number, number][] }> {
+/** Set `set` of `dist` scores (rows of `row`) seeded with `seed`, filled on this thread, and its progress. */
+async function fillHere(dtype: DType, dist: Dist, length = N, seed = 7, set = 0, row?: number): Promise<{ scores: ScoresArray; progress: [number, number][] }> {
   const scores = allocScores(dtype, length);
   const progress: [number, number][] = [];
-  await fillSet(scores, { dtype, kind: dist, seed, set }, { workers: 0, onChunk: (done, chunks) => progress.push([done, chunks]) });
+  await fillSet(scores, { dtype, kind: dist, seed, set, row }, { workers: 0, onChunk: (done, chunks) => progress.push([done, chunks]) });
   return { scores, progress };
 }
 
@@ -47,6 +47,14 @@ test.each(DTYPES)('%s: the same bytes from this thread, 1 worker, 3 workers and 
   const inOrder = Array.from({ length: chunks }, (_, c) => [c + 1, chunks]);
   expect(here.progress).toEqual(inOrder);
   expect(fills).toEqual(job.workers.map((workers) => ({ workers, sha256: hashOf(here.scores), progress: workers === null ? [] : inOrder })));
+});
+
+test('hotSpan rows: the same bytes from this thread and 2 workers', async () => {
+  const spec: SetSpec = { dtype: 'f32', kind: 'hotSpan', seed: 3, set: 1, length: N_WORKERS, row: 300000 };
+  const job: ChildJob = { spec, workers: [2] };
+  const fills = nodeTs([path.join(HELPERS, 'score-sets-child.ts'), JSON.stringify(job)]).trim().split('\n').map((l) => JSON.parse(l) as ChildFill);
+  const here = await fillHere('f32', 'hotSpan', N_WORKERS, 3, 1, 300000);
+  expect(fills.map((f) => f.sha256)).toEqual([hashOf(here.scores)]);
 });
 
 test('a set is determined by (seed, set): the same again, another set or seed differs, and chunks are not repeats', async () => {
@@ -91,6 +99,25 @@ describe('bench score distributions, over sets of several chunks', () => {
     expect(wrong).toBe(0);
     expect(positive / N).toBeGreaterThan(6.2e-4);
     expect(positive / N).toBeLessThan(7.5e-4);
+  });
+
+  // Rows of 300000 (chunks of CHUNK cut them anywhere): each whole row holds one run of 18750
+  // scores raised by HOT_SHIFT, at a start of its own, over the normals of the same seed and set.
+  test.each(DTYPES)('hotSpan (%s): one run of a sixteenth of each row raised, rows across chunks', async (dtype) => {
+    const row = 300000, hot = row / 16;
+    const bits = bitsOf((await fillHere(dtype, 'hotSpan', N, 7, 0, row)).scores);
+    const normal = bitsOf((await fillHere(dtype, 'normal', N, 7, 0, row)).scores);
+    const raised = (i: number) => bits[i] !== normal[i];
+    const starts: number[] = [];
+    const wrong: string[] = [];
+    for (let r = 0; (r + 1) * row <= N; r++) {
+      const at: number[] = [];
+      for (let i = r * row; i < (r + 1) * row; i++) if (raised(i)) at.push(i - r * row);
+      if (at.length !== hot || at[hot - 1] - at[0] !== hot - 1) wrong.push(`row ${r}: ${at.length} raised from ${at[0]} to ${at[at.length - 1]}`);
+      starts.push(at[0]);
+    }
+    expect(wrong).toEqual([]);
+    expect(new Set(starts).size).toBeGreaterThan(starts.length / 2);
   });
 
   test.each(DTYPES)('equal (%s): every score is 1.0', async (dtype) => {

@@ -25,7 +25,7 @@ import { packageVersion } from './info';
 import { fillSet } from './score-sets';
 
 /** The score distributions bench draws (scripts/torch_topk_bench.py draws the same ones). */
-export const DISTS = ['normal', 'relu', 'equal'] as const satisfies readonly ScoreKind[];
+export const DISTS = ['normal', 'relu', 'equal', 'hotSpan'] as const satisfies readonly ScoreKind[];
 export type Dist = (typeof DISTS)[number];
 
 /** CUDA timing methods: calls as the nodes of CUDA graphs, or eager calls behind a GPU hold. */
@@ -294,18 +294,19 @@ type Report = (step: string) => void;
 type ShapeResult = Omit<BenchResult, 'gbps'>;
 
 /**
- * The `sets` inputs of one shape, sets 0 .. sets - 1 of one seed (see score-sets.ts: a large set
- * is filled by worker threads), with progress by chunk (a large set takes seconds): each in an
- * array of its own when `fresh`, else all in one array refilled per set.
+ * The `sets` inputs of one shape (rows of `row` scores), sets 0 .. sets - 1 of one seed (see
+ * score-sets.ts: a large set is filled by worker threads), with progress by chunk (a large set
+ * takes seconds): each in an array of its own when `fresh`, else all in one array refilled per set.
  */
-async function* scoreSets(o: BenchOptions, count: number, sets: number, seed: number, report: Report, fresh: boolean): AsyncGenerator<ScoresArray> {
+async function* scoreSets(o: BenchOptions, rows: number, row: number, sets: number, seed: number, report: Report, fresh: boolean): AsyncGenerator<ScoresArray> {
+  const count = rows * row;
   let host: ScoresArray | undefined;
   for (let set = 0; set < sets; set++) {
     const step = `inputs ${set + 1}/${sets}`;
     report(step);
     if (fresh || host === undefined) host = allocScores(o.dtype, count);
     const onChunk = (done: number, chunks: number) => { if (chunks > 1) report(`${step} chunk ${done}/${chunks}`); };
-    await fillSet(host, { dtype: o.dtype, kind: o.dist, seed, set }, { onChunk });
+    await fillSet(host, { dtype: o.dtype, kind: o.dist, seed, set, row }, { onChunk });
     yield host;
   }
 }
@@ -315,7 +316,7 @@ async function benchCpu(o: BenchOptions, rows: number, length: number, seed: num
   // Distinct inputs so no call sees the data the previous one left in cache; at most ~1 GiB.
   const sets = Math.max(1, Math.min(4, Math.floor(2 ** 30 / bytes)));
   const inputs: ScoresArray[] = [];
-  for await (const host of scoreSets(o, rows * length, sets, seed, report, true)) inputs.push(host);
+  for await (const host of scoreSets(o, rows, length, sets, seed, report, true)) inputs.push(host);
   const iters = o.iters ?? 10;
   const warmup = o.warmup ?? 2;
   const fused = fusedOperands(o, rows, length);
@@ -351,7 +352,7 @@ async function benchCuda(o: BenchOptions, backend: 'radix' | 'sort', rows: numbe
     const ns = nativeStream('stream', stream);
     const pool = keep(DeviceBuffer.alloc(buffers * aligned));
     let s = 0;
-    for await (const host of scoreSets(o, count, buffers, seed, report, false)) pool.copyFrom(host, { byteOffset: s++ * aligned });
+    for await (const host of scoreSets(o, rows, length, buffers, seed, report, false)) pool.copyFrom(host, { byteOffset: s++ * aligned });
     const inputs = Array.from({ length: buffers }, (_, b) => keep(DeviceBuffer.wrap(pool.ptr + BigInt(b * aligned), bytes)));
     // GPU time of one `call(i)`, call i reading input i % buffers, by the chosen method.
     const time = (call: (i: number) => void): EventTiming => (rotation
@@ -565,7 +566,7 @@ export function benchCommand(setExit: (code: number) => void): Command {
     .option('--lengths <list>', 'comma-separated row lengths', intList('--lengths'), [8192, 32768, 131072])
     .option('--k <list>', 'comma-separated k values', intList('--k'), [2048])
     .addOption(new Option('--dtype <dtype>', 'score dtype').choices(DTYPES).default('f32'))
-    .addOption(new Option('--dist <name>', 'scores: standard normal, max(0, normal - 3.2), or all equal').choices(DISTS).default('normal'))
+    .addOption(new Option('--dist <name>', 'scores: standard normal, max(0, normal - 3.2), all equal, or normal with a sixteenth of each row (a run at a random start) raised by 8').choices(DISTS).default('normal'))
     .addOption(new Option('--tie-break <mode>', 'tie-break').choices(TIE_BREAKS).default('none'))
     .option('--deterministic', 'deterministic output order', false)
     .option('--sorted', 'sorted output', false)

@@ -41,6 +41,8 @@ export interface SetSpec {
   set: number;
   /** Scores in the set. */
   length: number;
+  /** Scores per row of the set's matrix, for the kinds drawn per row (hotSpan: a span a row); the whole set by default. */
+  row?: number;
 }
 
 export interface FillOptions {
@@ -57,7 +59,9 @@ export const chunkLength = (length: number, chunk: number): number => Math.min(C
 
 /** Fills `out` (chunkLength scores) with chunk `chunk` of the set. */
 export function fillChunk(spec: SetSpec, chunk: number, out: ScoresArray): void {
-  fillScores(spec.dtype, spec.kind, out, itemRng(spec.seed, spec.set * chunkCount(spec.length) + chunk));
+  // The rows' spans from a stream of the set's own, apart from its chunks'.
+  const rows = { origin: chunk * CHUNK, row: spec.row ?? spec.length, seed: itemRng(spec.seed, -1 - spec.set)() * 2 ** 32 };
+  fillScores(spec.dtype, spec.kind, out, itemRng(spec.seed, spec.set * chunkCount(spec.length) + chunk), rows);
 }
 
 /** Fills `out` with set `set` of `kind` scores seeded with `seed`. */

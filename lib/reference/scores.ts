@@ -3,7 +3,7 @@
 import type { DType } from '../options';
 import type { ScoresArray } from '../topk';
 import { SPECIALS, allocScores, bitsOf, encode, signBit, specialBits } from './codec';
-import { Rng, Seed, fillNormals, toRng } from './random';
+import { Rng, Seed, fillNormals, itemRng, toRng } from './random';
 
 const { abs, floor, max, min } = Math;
 
@@ -22,7 +22,8 @@ const { abs, floor, max, min } = Math;
  *   to 0 and infinity): keys spread over many exponents, past any range a kernel bins finely.
  * - hotSpan: standard normals, a run of a sixteenth of the positions (at a random start) raised by
  *   HOT_SHIFT: the greatest all lie in one span, as recent tokens' scores do in an indexer's rows,
- *   so a kernel that splits a row into chunks finds them in a few chunks and none in the others.
+ *   so a kernel that splits a row into chunks finds them in a few chunks and none in the others
+ *   (a run of `out`, or of each row of a matrix that `out` is a piece of: RowSpans).
  * - clipped: standard normals clamped at CLIP: about 2.3% tied at the greatest value, spread over
  *   the row, as scores saturated by a clamp are, so every chunk of a row holds some of the tie
  *   and the tie holds the k-th greatest.
@@ -44,8 +45,19 @@ export const CLIP = 2;
 /** Float32 scratch for 16-bit fills: drawn a chunk at a time, then rounded. */
 const CHUNK = 1 << 16;
 
-/** Fills `out` (a whole array or one row of it) with fresh scores of `kind`. */
-export function fillScores(dtype: DType, kind: ScoreKind, out: ScoresArray, rand: Rng): void {
+/**
+ * Where `out` lies in a matrix of rows of `row` scores (its first score at `origin`), for kinds
+ * drawn per row (hotSpan): row r's span starts where itemRng(seed, r) puts it, so a matrix filled
+ * piece by piece, in any order, has one span a row.
+ */
+export interface RowSpans {
+  origin: number;
+  row: number;
+  seed: number;
+}
+
+/** Fills `out` (a whole array or one row of it, or a piece of a matrix: rows) with fresh scores of `kind`. */
+export function fillScores(dtype: DType, kind: ScoreKind, out: ScoresArray, rand: Rng, rows?: RowSpans): void {
   const bits = bitsOf(out);
   if (kind === 'equal') {
     bits.fill(encode(dtype, 1));
@@ -59,7 +71,7 @@ export function fillScores(dtype: DType, kind: ScoreKind, out: ScoresArray, rand
   // normal, relu, sparse, special, wideRange, hotSpan, clipped: standard normals, mapped, then
   // rounded to the dtype.
   const scratch = out instanceof Float32Array ? undefined : new Float32Array(min(CHUNK, out.length));
-  const hot = floor(out.length / 16), hotStart = kind === 'hotSpan' ? floor(rand() * (out.length - hot + 1)) : 0;
+  const raise = kind === 'hotSpan' ? hotSpans(out.length, rand, rows) : undefined;
   for (let base = 0; base < out.length; base += CHUNK) {
     const end = min(out.length, base + CHUNK);
     const x = scratch ? scratch.subarray(0, end - base) : (out as Float32Array).subarray(base, end);
@@ -67,7 +79,7 @@ export function fillScores(dtype: DType, kind: ScoreKind, out: ScoresArray, rand
     if (kind === 'relu') for (let i = 0; i < x.length; i++) x[i] = x[i] > RELU_SHIFT ? x[i] - RELU_SHIFT : 0;
     if (kind === 'wideRange') for (let i = 0; i < x.length; i++) x[i] *= 2 ** (floor(rand() * 81) - 40);
     if (kind === 'clipped') for (let i = 0; i < x.length; i++) x[i] = min(x[i], CLIP);
-    if (kind === 'hotSpan') for (let i = max(base, hotStart); i < min(end, hotStart + hot); i++) x[i - base] += HOT_SHIFT;
+    if (raise) raise(base, x);
     if (kind === 'sparse') {
       for (let i = 0; i < x.length; i++) {
         const u = rand();
@@ -85,6 +97,28 @@ export function fillScores(dtype: DType, kind: ScoreKind, out: ScoresArray, rand
     bits[j] = specialBits(dtype, 'negZero');
     bits[j + 1] = specialBits(dtype, 'posZero');
   }
+}
+
+/**
+ * hotSpan's raise of the scores x at `base` of an array of `length`: one span of length / 16 at a
+ * start drawn from `rand`, or one of row / 16 in each row of `rows`.
+ */
+function hotSpans(length: number, rand: Rng, rows?: RowSpans): (base: number, x: Float32Array) => void {
+  const add = (x: Float32Array, lo: number, hi: number) => {
+    for (let i = max(0, lo); i < min(x.length, hi); i++) x[i] += HOT_SHIFT;
+  };
+  if (!rows) {
+    const hot = floor(length / 16), start = floor(rand() * (length - hot + 1));
+    return (base, x) => add(x, start - base, start + hot - base);
+  }
+  const { origin, row, seed } = rows, hot = floor(row / 16);
+  return (base, x) => {
+    const from = origin + base;
+    for (let r = floor(from / row); r * row < from + x.length; r++) {
+      const start = r * row + floor(itemRng(seed, r)() * (row - hot + 1));
+      add(x, start - from, start + hot - from);
+    }
+  };
 }
 
 /** The kinds drawn straight as bits, one element at a time. */
