@@ -49,6 +49,10 @@ using SpreadPolicy = RegisterTopKPolicy900FewRows;
 template <class Traits, bool kLarge>
 using SpreadAgent = AgentSpreadTopK<SpreadPolicy, Traits, kLarge>;
 using SomeSpreadAgent = SpreadAgent<DTypeTraits<DType::F32>, false>;
+// The spread kernels' chunks of a row of `length` scores.
+constexpr int64_t spread_chunks(int64_t length) {
+  return (length + SomeSpreadAgent::kCapacity - 1) / SomeSpreadAgent::kCapacity;
+}
 
 size_t sort_temp_bytes(int64_t rows, int64_t seg, int key_bits) {
   const int64_t chunk = std::min(rows, rows_per_sort(seg));
@@ -76,7 +80,7 @@ WorkspaceLayout make_layout(Backend backend, const TopKConfig& cfg, const OpRegi
   if (spread_rows > 0) {
     using Agent = SomeSpreadAgent;
     const size_t srows = size_t(spread_rows);
-    const int64_t chunks = std::max<int64_t>(1, (cfg.max_len + Agent::kCapacity - 1) / Agent::kCapacity);
+    const int64_t chunks = std::max<int64_t>(1, spread_chunks(cfg.max_len));
     l.spread_chunks = uint32_t(std::min<int64_t>(chunks, std::numeric_limits<uint32_t>::max()));
     l.spread_hist = take(mul_sat(srows, Agent::Bins::kBins * sizeof(uint32_t)));
     l.spread_status = take(mul_sat(srows * size_t(chunks), sizeof(uint32_t)));
@@ -438,8 +442,8 @@ cudaError_t launch_spread(const TopKConfig& cfg, const TopKArgs& args, const Wor
   s.shortlist = region<uint32_t>(ws, l.spread_shortlist);
   s.chunks = l.spread_chunks;
   s.shorter = shorter;
-  const int64_t stride_chunks = (args.stride + Agent::kCapacity - 1) / Agent::kCapacity;
-  const dim3 grid(unsigned(std::clamp<int64_t>(stride_chunks, 1, l.spread_chunks)), unsigned(args.rows));
+  static_assert(Agent::kCapacity == SomeSpreadAgent::kCapacity, "one chunk length for every dtype");
+  const dim3 grid(unsigned(std::clamp<int64_t>(spread_chunks(args.stride), 1, l.spread_chunks)), unsigned(args.rows));
   // A grid of more than two CTAs per SM takes the dense instances: count's shortlists, and the
   // grouped split (kGroup chunks a CTA; kernel-notes, v6 steps 48 and 63). Smaller grids (one or
   // two rows of 1048576) gain more from the sparse split's chunks, each loading its scores before
@@ -720,8 +724,9 @@ bool use_register_path(int64_t max_len, int32_t k, const DeviceCaps& caps) {
 // Longer rows of sorted output, when fewer than SMs (decode) and one wave of the clusters, take
 // the register path on a cluster of CTAs per row, each holding a chunk of kMaxLength scores: the
 // fewest CTAs (a power of two, up to the few-rows policy's kMaxCluster) that hold the op's maxLen;
-// 0 when none does. Since v6 step 66 the spread kernels come first past 4 CTAs' rows. The cluster sorts its k selections on chip, where the radix path sorts them in
-// three more kernels: 1 x 131072 sorted took 25.8 us against 77.4 on the H200. Unsorted, the radix
+// 0 when none does. The cluster sorts its k selections on chip, where the radix path sorts them in
+// three more kernels: 1 x 131072 sorted took 25.8 us against 77.4 on the H200 (since v6 step 66
+// the spread kernels take rows longer than 4 CTAs hold: spread_threshold). Unsorted, the radix
 // kernel's clusters were as fast or faster on normal rows (1.02x at 1 x 131072, 1.23x at 8 rows,
 // 2.2x at 64; kernel-notes, v6 step 11), so they keep those ops.
 int register_cluster(int64_t rows, int64_t max_len, int32_t k, const DeviceCaps& caps) {
@@ -752,9 +757,9 @@ int64_t spread_threshold(int64_t rows, int32_t k, bool sorted, const DeviceCaps&
   if (!caps.clusters) return kRegisterClusterHolds;
   if (sorted) {
     constexpr int64_t kChunk = RegisterTopKPolicy900FewRows::kMaxLength;
-    int64_t c = 4;
-    while (c > 1 && rows * c > caps.sms) c /= 2;
-    return c > 1 ? c * kChunk : 2 * kChunk - 1;
+    for (const int64_t holds : {4 * kChunk, 2 * kChunk})
+      if (register_cluster(rows, holds, k, caps) > 0) return holds;
+    return 2 * kChunk - 1;
   }
   if (rows > caps.sms / 4) return kTwoCtasStream;
   const RadixPlan plan = choose_radix_plan(rows, kCachedClusterHolds, caps);
@@ -765,11 +770,11 @@ int64_t spread_threshold(int64_t rows, int32_t k, bool sorted, const DeviceCaps&
 
 // Decode rows longer than spread_threshold take the spread kernels where the chunked path does not
 // (chunked_count comes first, and leaves them calls of up to kSpreadAheadChunksPerSm chunks a SM)
-// and the rows are fewer than the SMs: on the H200 they beat the radix
-// kernel's clusters, streaming their chunks, at every measured shape of 1 to 32 rows of 196608 to
-// 1048576 scores, f32 and bf16, k 512 and 2048, sorted, deterministic and ReLU rows (1 x 1048576:
-// 74.7 -> 20.4 us; 32 x 1048576 221 -> 197), and lost at 131072 (1 x 16.4 -> 18.3: the three
-// kernels' fixed costs; kernel-notes, v6 step 12). Past a quarter of the SMs, where the radix
+// and the rows are fewer than the SMs: on the H200 they beat the radix kernel's clusters, streaming
+// their chunks, at every measured shape of 1 to 32 rows of 196608 to 1048576 scores, f32 and bf16,
+// k 512 and 2048, sorted, deterministic and ReLU rows (1 x 1048576: 74.7 -> 20.4 us; 32 x 1048576
+// 221 -> 197), and lost at 131072 (1 x 16.4 -> 18.3: the three kernels' fixed costs; kernel-notes,
+// v6 step 12). Past a quarter of the SMs, where the radix
 // path's two CTAs a row stream such rows, they won at 34 and 48 rows of 196608 and 262144 by
 // 1.5-2.8x, plateaus, bf16, k = 512, sorted and deterministic too (H100, v6 step 52; they lost at
 // 64 rows of 262144 in v6 step 12, which the chunked path takes now).
@@ -785,8 +790,7 @@ bool use_spread_path(int64_t rows, int64_t max_len, int32_t k, bool sorted, cons
 // others lost 1.10-1.14x (kernel-notes, v6 step 65).
 constexpr int64_t kSpreadAheadChunksPerSm = 16;
 bool spread_ahead_of_chunked(int64_t rows, int64_t max_len, const DeviceCaps& caps) {
-  const int64_t chunks = (max_len + SomeSpreadAgent::kCapacity - 1) / SomeSpreadAgent::kCapacity;
-  return rows * chunks <= kSpreadAheadChunksPerSm * caps.sms;
+  return rows * spread_chunks(max_len) <= kSpreadAheadChunksPerSm * caps.sms;
 }
 
 // The batch path (one CTA per row, each score read once) when the rows alone fill the SMs, the
