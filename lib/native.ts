@@ -198,6 +198,11 @@ export interface NativeAddon {
   /** Enqueues a GPU-side wait of `microseconds` on `stream` (bench: hides the host's enqueue time). */
   hold?(stream: NativeStream, microseconds: number): void;
   /**
+   * What the path choice knows of device `ordinal`, queried once per device (the first query of a
+   * device with clusters creates its context): choosePath's device argument, clustersAtOnce included.
+   */
+  deviceCaps?(ordinal: number): Required<NativeDeviceCaps>;
+  /**
    * The kernel and CTA shape the radix backend's path choice (choose_path) picks for a shape on a
    * device described by `device`; no device is used (tests of the choice for every GPU class).
    */
@@ -231,7 +236,13 @@ export interface NativeOpRegions {
 }
 
 /** What the path choice reads of a device. */
-export type NativeDeviceCaps = Pick<NativeDeviceInfo, 'computeCapability' | 'multiProcessors' | 'maxSharedMemoryPerBlockOptin' | 'clusterLaunch'>;
+export type NativeDeviceCaps = Pick<NativeDeviceInfo, 'computeCapability' | 'multiProcessors' | 'maxSharedMemoryPerBlockOptin' | 'clusterLaunch'> & {
+  /**
+   * The most clusters of 1, 2, 4, 8 and 16 CTAs, a CTA an SM, resident at once (a cluster runs
+   * within one GPC); -1 or absent: not known, taken as the SMs over the size; 0: none fits.
+   */
+  clustersAtOnce?: number[];
+};
 
 export interface NativePathChoice {
   /** None: no kernel of this build fits the device. */

@@ -11,11 +11,15 @@ const describeCuda = native.choosePath ? describe : describe.skip;
 // One device of each class; the SM counts are those of the parts named (only the H200's matters
 // to a heuristic tuned on it).
 const KB = 1024;
+const H100_AT_ONCE = [132, 66, 30, 15, 7];  // session 57's H100 (nsa-topk info)
 const GPUS: Record<string, NativeDeviceCaps> = {
   'sm_80 (A100)': { computeCapability: '8.0', multiProcessors: 108, maxSharedMemoryPerBlockOptin: 163 * KB, clusterLaunch: false },
   'sm_86 (A40)': { computeCapability: '8.6', multiProcessors: 84, maxSharedMemoryPerBlockOptin: 99 * KB, clusterLaunch: false },
   'sm_89 (L40S)': { computeCapability: '8.9', multiProcessors: 142, maxSharedMemoryPerBlockOptin: 99 * KB, clusterLaunch: false },
   'sm_90 (H200)': { computeCapability: '9.0', multiProcessors: 132, maxSharedMemoryPerBlockOptin: 227 * KB, clusterLaunch: true },
+  // An H100 whose GPCs hold fewer clusters at once than its SMs over the cluster size (a cluster
+  // runs within one GPC), as deviceCaps() describes one (counts vary from chip to chip).
+  'sm_90 (H100)': { computeCapability: '9.0', multiProcessors: 132, maxSharedMemoryPerBlockOptin: 227 * KB, clusterLaunch: true, clustersAtOnce: H100_AT_ONCE },
   'sm_100 (B200)': { computeCapability: '10.0', multiProcessors: 148, maxSharedMemoryPerBlockOptin: 227 * KB, clusterLaunch: true },
   'sm_120 (RTX 5090)': { computeCapability: '12.0', multiProcessors: 170, maxSharedMemoryPerBlockOptin: 99 * KB, clusterLaunch: true },
 };
@@ -64,7 +68,10 @@ describeCuda('choosePath', () => {
       [132, 8192, 2049, 'radix 1 cached'],      // k above the register policy's maximum
       [1, 16384, 512, 'radix 2 cached'],        // no chunk shorter than 8192 elements
       [8, 32768, 512, 'radix 4 cached'],
-      [1, 131073, 2048, 'radix 8 cached'],      // an SM to each CTA: chunks of up to 32768 cached
+      [4, 131073, 2048, 'radix 8 cached'],      // an SM to each CTA: chunks of up to 32768 cached
+      [3, 131073, 2048, 'spread 512'],          // up to 3 rows: the spread kernels
+      [3, 131072, 2048, 'radix 8 cached'],
+      [4, 262144, 2048, 'radix 8 cached'],
       [16, 262144, 2048, 'radix 8 cached'],     // 128 CTAs
       [17, 262144, 2048, 'spread 512'],         // 8 CTAs a row would need 136 SMs: the spread kernels
       [1, 262145, 2048, 'spread 512'],          // longer than 8 CTAs cache
@@ -131,8 +138,8 @@ describeCuda('choosePath', () => {
     // (four CTAs per SM) up to k = 2048, 104 KB (two) above.
     expect(choose(H200, 1, 131072, 2048)).toMatchObject({ regionWords: 16384 + 4 + 2 * 1024, chunkCap: 16384, candCap: 1024 });
     // 8 CTAs alone on their SMs caching 32768 keys each: more than two CTAs' share of an SM.
-    expect(choose(H200, 1, 262144, 2048)).toMatchObject({ regionWords: 32768 + 4 + 2 * 1024, chunkCap: 32768, candCap: 1024 });
-    expect(choose(H200, 1, 262144, 2048).smemBytes).toBeGreaterThan(114 * KB);
+    expect(choose(H200, 4, 262144, 2048)).toMatchObject({ regionWords: 32768 + 4 + 2 * 1024, chunkCap: 32768, candCap: 1024 });
+    expect(choose(H200, 4, 262144, 2048).smemBytes).toBeGreaterThan(114 * KB);
     // A CTA that may share its SM caches 16384 keys at most: 133 rows of 16385 stream, where 132
     // rows, a CTA on each SM, cache them.
     expect(summary(choose(H200, 133, 16385, 2048))).toBe('radix 1 streaming');
@@ -143,20 +150,53 @@ describeCuda('choosePath', () => {
     expect(choose(H200, 132, 131072, 2049).smemBytes).toBeGreaterThan(104 * KB);
   });
 
+  test('clusters that do not all fit at once give way to smaller ones, or to the spread kernels', () => {
+    // On the H100 described (H100_AT_ONCE: 30 clusters of 4 CTAs, 15 of 8), a call whose clusters
+    // would not all run at once takes the next smaller clusters (or the spread kernels, where the
+    // radix path's would stream the row or its 8-CTA clusters no longer cache it); the H200 as
+    // described (no occupancy known) keeps rows x CTAs <= SMs.
+    const h100 = GPUS['sm_90 (H100)'];
+    const at = H100_AT_ONCE;
+    const cases: [number, number, boolean, string, string][] = [
+      // rows, maxLen, sorted, H100, H200
+      [at[3], 131072, false, 'radix 8 cached', 'radix 8 cached'],
+      [at[3] + 1, 131072, false, 'radix 4 cached', 'radix 8 cached'],
+      [16, 131072, false, 'radix 4 cached', 'radix 8 cached'],
+      [at[3], 262144, false, 'radix 8 cached', 'radix 8 cached'],
+      [at[3] + 1, 262144, false, 'spread 512', 'radix 8 cached'],
+      [at[2], 131072, false, 'radix 4 cached', 'radix 4 cached'],
+      [at[2] + 1, 131072, false, 'spread 512', 'radix 4 cached'],   // 2 CTAs a row would stream it
+      [at[2] + 1, 81920, false, 'radix 2 streaming', 'radix 4 cached'],
+      [at[2] + 1, 65536, false, 'radix 2 cached', 'radix 4 cached'],
+      [at[2], 32768, true, 'register 512 x4', 'register 512 x4'],
+      [at[2] + 1, 32768, true, 'spread 512', 'register 512 x4'],
+    ];
+    for (const [rows, maxLen, sorted, onH100, onH200] of cases) {
+      const got = [summary(choose(h100, rows, maxLen, 2048, NativeRadixPath.Auto, sorted)), summary(choose(H200, rows, maxLen, 2048, NativeRadixPath.Auto, sorted))];
+      expect([rows, maxLen, sorted, got]).toEqual([rows, maxLen, sorted, [onH100, onH200]]);
+    }
+    // Unknown counts (-1) are the SMs over the size, as an absent list; 0 says none fits.
+    expect(choose({ ...h100, clustersAtOnce: [-1, -1, -1, -1, -1] }, 16, 131072, 2048)).toEqual(choose(H200, 16, 131072, 2048));
+    expect(choose({ ...h100, clustersAtOnce: undefined }, 16, 131072, 2048)).toEqual(choose(H200, 16, 131072, 2048));
+    expect(summary(choose({ ...h100, clustersAtOnce: [132, 66, 33, 0] }, 1, 131072, 2048))).toBe('radix 4 cached');
+    expect(() => choose({ ...h100, clustersAtOnce: [1, 2, 3, 4, 5, 6] }, 1, 131072, 2048)).toThrow(/clustersAtOnce/);
+    expect(() => choose({ ...h100, clustersAtOnce: [-2] }, 1, 131072, 2048)).toThrow(/clustersAtOnce/);
+  });
+
   test('the length split: unsorted spread ops leave rows short on the device to the radix kernel', () => {
     // Rows of at most the spread path's threshold on the device take what an op of that maxLen
     // takes (radix clusters), beside the spread kernels: 262144 where 8-CTA clusters cache it
-    // (rows * 8 <= SMs), 81920 where two CTAs a row stream longer ones (34-66 rows), 131072
-    // otherwise; sorted ops, forced paths and other paths do not split.
-    for (const [rows, maxLen, k, split] of [[1, 1 << 20, 2048, 262144], [8, 1 << 20, 2048, 262144], [14, 1 << 20, 512, 262144],
+    // (4 rows or more, rows * 8 <= SMs), 81920 where one or two CTAs a row stream longer ones (34
+    // rows or more), 131072 otherwise; sorted ops, forced paths and other paths do not split.
+    for (const [rows, maxLen, k, split] of [[1, 1 << 20, 2048, 131072], [4, 1 << 20, 2048, 262144], [8, 1 << 20, 2048, 262144], [14, 1 << 20, 512, 262144],
       [20, 524288, 2048, 131072], [40, 524287, 2048, 81920]]) {
       expect([rows, k, choose(H200, rows, maxLen, k).splitLength]).toEqual([rows, k, split]);
       expect(summary(choose(H200, rows, split, k))).toMatch(/^radix /);
     }
     // A device whose CTAs cannot cache 32768 keys (140 KB) keeps 131072.
     const smaller = { ...H200, maxSharedMemoryPerBlockOptin: 140 * KB };
-    expect(choose(smaller, 1, 1 << 20, 2048).splitLength).toBe(131072);
-    expect(summary(choose(smaller, 1, 262144, 2048))).toBe('spread 512');
+    expect(choose(smaller, 4, 1 << 20, 2048).splitLength).toBe(131072);
+    expect(summary(choose(smaller, 4, 262144, 2048))).toBe('spread 512');
     expect(choose(H200, 1, 1 << 20, 2048, NativeRadixPath.Auto, true).splitLength).toBe(0);
     expect(choose(H200, 1, 1 << 20, 2048, NativeRadixPath.Spread).splitLength).toBe(0);
     expect(choose(H200, 1, 131072, 2048).splitLength).toBe(0);
@@ -200,6 +240,7 @@ describeCuda('choosePath', () => {
       'sm_86 (A40)': ['radix 1 streaming', 'radix 1 streaming'], // the batch CTA does not fit 99 KB
       'sm_89 (L40S)': ['radix 1 streaming', 'radix 1 streaming'],
       'sm_90 (H200)': ['batch', 'radix 8 cached'],
+      'sm_90 (H100)': ['batch', 'radix 8 cached'],
       'sm_100 (B200)': ['batch', 'radix 8 cached'],
       'sm_120 (RTX 5090)': ['radix 1 streaming', 'radix 8 cached'], // clusters, in 99 KB CTAs
     });
@@ -300,6 +341,7 @@ describeRegions('op regions', () => {
     ['H200, the heuristic', H200, NativeRadixPath.Auto, [512, 2048, 4096]],
     ['H200, spread forced', H200, NativeRadixPath.Spread, [2048]],
     ['H200, chunked forced', H200, NativeRadixPath.Chunked, [2048]],
+    ['H100 (its clusters at once), the heuristic', GPUS['sm_90 (H100)'], NativeRadixPath.Auto, [512, 2048]],
     ['B200, the heuristic', GPUS['sm_100 (B200)'], NativeRadixPath.Auto, [2048]],
     ['A100, the heuristic', GPUS['sm_80 (A100)'], NativeRadixPath.Auto, [2048]],
   ];

@@ -78,6 +78,7 @@ Napi::Object InitModule(Napi::Env env, Napi::Object exports) {
   exports.Set("cudaTopkAsync", Napi::Function::New<CudaTopkAsync>(env, "cudaTopkAsync"));
   exports.Set("readProbe", Napi::Function::New<ReadProbe>(env, "readProbe"));
   exports.Set("hold", Napi::Function::New<Hold>(env, "hold"));
+  exports.Set("deviceCaps", Napi::Function::New<DeviceCapsOf>(env, "deviceCaps"));
   exports.Set("choosePath", Napi::Function::New<ChoosePath>(env, "choosePath"));
   exports.Set("callPath", Napi::Function::New<CallPath>(env, "callPath"));
   exports.Set("opRegions", Napi::Function::New<OpRegions>(env, "opRegions"));

@@ -157,7 +157,9 @@ Napi::Value Tuning(const Napi::CallbackInfo& info) {
 namespace {
 
 // A device as the path choice knows it: { computeCapability: "9.0", multiProcessors,
-// maxSharedMemoryPerBlockOptin, clusterLaunch } (cudaStatus().devices' fields).
+// maxSharedMemoryPerBlockOptin, clusterLaunch } (cudaStatus().devices' fields), and optionally
+// clustersAtOnce (deviceCaps(): the most clusters of 1, 2, 4, 8 and 16 CTAs at once; -1, or
+// absent: not known).
 cuda::DeviceCaps caps_arg(Napi::Value value) {
   Napi::Env env = value.Env();
   const Napi::Object d = object_arg(value, "device");
@@ -170,6 +172,14 @@ cuda::DeviceCaps caps_arg(Napi::Value value) {
   caps.sms = int(int_arg(d.Get("multiProcessors"), "device.multiProcessors", 1, 1 << 20));
   caps.smem_optin = int(int_arg(d.Get("maxSharedMemoryPerBlockOptin"), "device.maxSharedMemoryPerBlockOptin", 0, 1 << 30));
   caps.clusters = bool_arg(d.Get("clusterLaunch"), "device.clusterLaunch");
+  if (d.Has("clustersAtOnce") && !d.Get("clustersAtOnce").IsUndefined()) {
+    const Napi::Value v = d.Get("clustersAtOnce");
+    if (!v.IsArray() || v.As<Napi::Array>().Length() > uint32_t(cuda::DeviceCaps::kClusterSizes))
+      throw_invalid(env, "an array of at most 5 counts", "device.clustersAtOnce", v);
+    const Napi::Array a = v.As<Napi::Array>();
+    for (uint32_t i = 0; i < a.Length(); ++i)
+      caps.clusters_at_once[i] = int(int_arg(a.Get(i), "device.clustersAtOnce[" + std::to_string(i) + "]", -1, 1 << 20));
+  }
   return caps;
 }
 
@@ -202,6 +212,27 @@ Napi::Object path_choice(Napi::Env env, const cuda::PathChoice& c) {
 }
 
 }  // namespace
+
+Napi::Value DeviceCapsOf(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int count = 0;
+  const cudaError_t err = cudaGetDeviceCount(&count);
+  cudaGetLastError();
+  if (err != cudaSuccess || count == 0)
+    throw_error(env, ErrorCode::CudaUnavailable, "deviceCaps: no CUDA device (" + cuda_error_message(err) + ")");
+  const int ordinal = int(int_arg(info[0], "ordinal", 0, count - 1));
+  const cuda::DeviceCaps& c = cuda::device_caps(ordinal);
+  if (c.cc == 0) throw_error(env, ErrorCode::Cuda, "deviceCaps: device " + std::to_string(ordinal) + " could not be queried");
+  Napi::Object d = Napi::Object::New(env);
+  d.Set("computeCapability", std::to_string(c.cc / 10) + "." + std::to_string(c.cc % 10));
+  d.Set("multiProcessors", c.sms);
+  d.Set("maxSharedMemoryPerBlockOptin", c.smem_optin);
+  d.Set("clusterLaunch", c.clusters);
+  Napi::Array at_once = Napi::Array::New(env, cuda::DeviceCaps::kClusterSizes);
+  for (uint32_t i = 0; i < uint32_t(cuda::DeviceCaps::kClusterSizes); ++i) at_once.Set(i, c.clusters_at_once[i]);
+  d.Set("clustersAtOnce", at_once);
+  return d;
+}
 
 Napi::Value ChoosePath(const Napi::CallbackInfo& info) {
   const cuda::DeviceCaps caps = caps_arg(info[0]);

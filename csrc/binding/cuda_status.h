@@ -1,6 +1,6 @@
 // What the addon was built with and what it finds at run time: buildInfo(), cudaStatus(),
-// tuning(), errorCodes(), and (CUDA builds) choosePath(), callPath() and opRegions(). Available
-// in every build; CUDA-only parts say so.
+// tuning(), errorCodes(), and (CUDA builds) deviceCaps(), choosePath(), callPath() and
+// opRegions(). Available in every build; CUDA-only parts say so.
 #pragma once
 #include <napi.h>
 
@@ -12,6 +12,9 @@ Napi::Value Tuning(const Napi::CallbackInfo& info);
 Napi::Value ErrorCodes(const Napi::CallbackInfo& info);
 
 #if NSA_TOPK_WITH_CUDA
+// deviceCaps(ordinal): what the path choice knows of a device (choosePath's first argument), with
+// clustersAtOnce; the first query of a device with clusters creates its context.
+Napi::Value DeviceCapsOf(const Napi::CallbackInfo& info);
 // choosePath(device, shape, path): the kernel and CTA shape choose_path picks for a shape on a
 // device described by its capabilities (tests of the choice on every GPU class, on any machine).
 Napi::Value ChoosePath(const Napi::CallbackInfo& info);

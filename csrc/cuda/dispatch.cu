@@ -121,6 +121,39 @@ T* region(void* ws, size_t offset) {
   return reinterpret_cast<T*>(static_cast<char*>(ws) + offset);
 }
 
+// Does nothing: with the opt-in shared memory a CTA has an SM to itself, as a radix plan's CTAs
+// do, so its clusters' occupancy is the device's for such plans.
+__global__ void cluster_fit_kernel() {}
+
+// Fills caps.clusters_at_once on the current device; a failed query leaves a size unknown (-1).
+// Returns whether every query succeeded (a failure leaves its error to be cleared).
+bool query_clusters_at_once(DeviceCaps& caps) {
+  constexpr int kPortable = 4;  // sizes up to 8 CTAs; 16 needs the non-portable attribute
+  if (cudaFuncSetAttribute(cluster_fit_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, caps.smem_optin) != cudaSuccess ||
+      cudaFuncSetAttribute(cluster_fit_kernel, cudaFuncAttributePreferredSharedMemoryCarveout, cudaSharedmemCarveoutMaxShared) != cudaSuccess)
+    return false;
+  bool ok = true;
+  const bool wide = cudaFuncSetAttribute(cluster_fit_kernel, cudaFuncAttributeNonPortableClusterSizeAllowed, 1) == cudaSuccess;
+  for (int i = 0; i < (wide ? DeviceCaps::kClusterSizes : kPortable); ++i) {
+    cudaLaunchAttribute dim{};
+    dim.id = cudaLaunchAttributeClusterDimension;
+    dim.val.clusterDim.x = 1u << i;
+    dim.val.clusterDim.y = dim.val.clusterDim.z = 1;
+    cudaLaunchConfig_t launch{};
+    launch.gridDim = dim3(1u << i);
+    launch.blockDim = dim3(tuning::kThreads);
+    launch.dynamicSmemBytes = size_t(caps.smem_optin);
+    launch.attrs = &dim;
+    launch.numAttrs = 1;
+    int n = 0;
+    if (cudaOccupancyMaxActiveClusters(&n, cluster_fit_kernel, &launch) == cudaSuccess) caps.clusters_at_once[i] = n;
+    else ok = false;
+  }
+  return ok && wide;
+}
+
+}  // namespace
+
 // A device's capabilities, queried once per device for the life of the process (calls, and so
 // graph captures, then do no device queries). A failed query leaves them unknown (cc 0).
 constexpr int kMaxDevices = 64;
@@ -142,10 +175,24 @@ const DeviceCaps& device_caps(int device) {
         return;
       }
     }
-    caps[device] = {major * 10 + minor, std::max(sms, 1), smem_optin, clusters != 0};
+    DeviceCaps& c = caps[device];
+    c.cc = major * 10 + minor;
+    c.sms = std::max(sms, 1);
+    c.smem_optin = smem_optin;
+    c.clusters = clusters != 0;
+    int current = -1;
+    if (!c.clusters) return;
+    bool ok = cudaGetDevice(&current) == cudaSuccess && (current == device || cudaSetDevice(device) == cudaSuccess);
+    if (ok) {
+      ok = query_clusters_at_once(c);
+      if (current != device) ok = cudaSetDevice(current) == cudaSuccess && ok;
+    }
+    if (!ok) cudaGetLastError();  // a failed occupancy query is not left for the next launch's check
   });
   return caps[device];
 }
+
+namespace {
 
 int sm_count(int device) { return device_caps(device).sms; }
 
@@ -691,13 +738,24 @@ cudaError_t run_sort(const TopKConfig& cfg, const TopKArgs& args, const Workspac
   return cudaGetLastError();
 }
 
+// Whether `rows` clusters of `size` CTAs (a power of two up to 16) run at once, a CTA an SM: within
+// the SMs and within the clusters the device holds at once (DeviceCaps::clusters_at_once). Past
+// that the last clusters wait for the first to end: on an H100, 16 rows of 8-CTA clusters took
+// 1.7x what 12 rows took, 33 of 4-CTA 1.7x what 24 took (kernel-notes, v6 steps 67 and 68).
+bool one_wave(int64_t rows, int size, const DeviceCaps& caps) {
+  int i = 0;
+  while (i + 1 < DeviceCaps::kClusterSizes && (1 << i) < size) ++i;
+  const int at_once = caps.clusters_at_once[i];
+  return rows * size <= caps.sms && (at_once < 0 || rows <= at_once);
+}
+
 // The radix path heuristic. When the rows alone fill the SMs, one CTA per row: it caches rows
 // that fit its shared memory (read once), and streams longer ones from global memory twice (pass
 // 1, then the candidate gather) with loads prefetched a tile ahead, where L2 catches much of the
 // second read; streaming beat splitting such rows over cached clusters (docs/kernel-notes.md, v4).
 // Otherwise, on a device with thread-block clusters, a cluster of C CTAs shares each row, C
-// doubling while the clusters still get an SM per CTA (rows * C <= SMs) and each chunk keeps at
-// least kMinChunk elements; each CTA caches its chunk when a maxLen row's chunk fits, and streams
+// doubling while the clusters still run in one wave with an SM per CTA (one_wave) and each chunk
+// keeps at least kMinChunk elements; each CTA caches its chunk when a maxLen row's chunk fits, and streams
 // it otherwise. One CTA per SM beat two at 64 x 131072 (2-CTA streaming clusters 56 us, 4-CTA
 // 73 us, 8-CTA cached 74 us; kernel-notes v5). Without clusters (sm_80/86/89), one CTA per row.
 // It looks only at the host-known shape (the row count, maxRows in graph-safe mode), the op's
@@ -708,7 +766,7 @@ cudaError_t run_sort(const TopKConfig& cfg, const TopKArgs& args, const Workspac
 RadixPlan choose_radix_plan(int64_t rows, int64_t max_len, const DeviceCaps& caps) {
   int c = 1;
   if (caps.clusters && rows < caps.sms)
-    while (c < tuning::kMaxClusterSize && rows * 2 * c <= caps.sms && max_len / (2 * c) >= tuning::kMinChunk) c *= 2;
+    while (c < tuning::kMaxClusterSize && one_wave(rows, 2 * c, caps) && max_len / (2 * c) >= tuning::kMinChunk) c *= 2;
   const bool alone = rows * c <= caps.sms;
   return {c, (max_len + c - 1) / c <= chunk_cache_cap(alone), alone};
 }
@@ -734,7 +792,7 @@ int register_cluster(int64_t rows, int64_t max_len, int32_t k, const DeviceCaps&
   if (!caps.clusters || !few_rows_register_policy(rows, caps) || !register_fits(k, caps)) return 0;
   int c = 1;
   while (c < Policy::kMaxCluster && int64_t(c) * Policy::kMaxLength < max_len) c *= 2;
-  return int64_t(c) * Policy::kMaxLength >= max_len && rows * c <= caps.sms ? c : 0;
+  return int64_t(c) * Policy::kMaxLength >= max_len && one_wave(rows, c, caps) ? c : 0;
 }
 
 // The most scores a register cluster holds (16 x 8192): longer decode rows take the spread kernels.
@@ -742,16 +800,20 @@ constexpr int64_t kRegisterClusterHolds = int64_t(RegisterTopKPolicy900FewRows::
 
 // The longest decode row the spread kernels leave to the radix kernel: a register cluster's
 // 131072 (16 x 8192), or, unsorted, 262144 where 8-CTA clusters that each have an SM alone cache
-// the whole row (rows * 8 <= SMs, and the shape fits the device; kernel-notes, v6 step 38), or
-// 81920 past a quarter of the SMs as rows, where the radix path gives each row two CTAs or one,
-// which stream rows past 65536: there the spread kernels won from 98304 (34 and 57 rows, plateaus
-// too; 67-131 rows 0.53-0.72x) and tied at 65537 (v6 steps 53 and 65). Sorted, the spread kernels
-// sort the k on chip in their finish, where the radix path sorts in three more kernels (0.3-0.75x
-// of its time from 16384 on the H100), and they tie with register clusters of up to 4 CTAs and
-// beat larger ones (0.69-0.94x; v6 step 66): so the longest row such a cluster holds within the
-// SMs at this row count (32768, 16384), or 16383 where none does. The chunked path's candidates
-// (rows x chunks x k, unsorted in the batch kernel) then never take them (test/path-choice.test.ts).
+// the whole row (one wave of them, and the shape fits the device; kernel-notes, v6 step 38) in
+// calls of more than kSpreadFewRows rows (fewer took the spread kernels 0.81-0.97x of their time
+// at 196608 and 262144, 4 rows 0.97-1.02x, ReLU 0.86x; v6 step 67), or 81920 where the radix path gives each
+// row two CTAs or one (past a quarter of the SMs as rows, or where 4-CTA clusters do not all fit
+// at once), which stream rows past 65536: there the spread kernels won from 98304 (34 and 57 rows,
+// plateaus too; 67-131 rows 0.53-0.72x) and tied at 65537 (v6 steps 53 and 65). Sorted, the
+// spread kernels sort the k on chip in their finish, where the radix path sorts in three more
+// kernels (0.3-0.75x of its time from 16384 on the H100), and they tie with register clusters of
+// up to 4 CTAs and beat larger ones (0.69-0.94x; v6 step 66): so the longest row such a cluster
+// holds in one wave at this row count (32768, 16384), or 16383 where none does. The chunked path's
+// candidates (rows x chunks x k, unsorted in the batch kernel) then never take them
+// (test/path-choice.test.ts).
 constexpr int64_t kTwoCtasStream = 81920;
+constexpr int64_t kSpreadFewRows = 3;
 int64_t spread_threshold(int64_t rows, int32_t k, bool sorted, const DeviceCaps& caps) {
   constexpr int64_t kCachedClusterHolds = int64_t(tuning::kMaxClusterSize) * tuning::kMaxChunkCacheAlone;
   if (!caps.clusters) return kRegisterClusterHolds;
@@ -761,7 +823,8 @@ int64_t spread_threshold(int64_t rows, int32_t k, bool sorted, const DeviceCaps&
       if (register_cluster(rows, holds, k, caps) > 0) return holds;
     return 2 * kChunk - 1;
   }
-  if (rows > caps.sms / 4) return kTwoCtasStream;
+  if (choose_radix_plan(rows, kRegisterClusterHolds, caps).cluster <= 2) return kTwoCtasStream;
+  if (rows <= kSpreadFewRows) return kRegisterClusterHolds;
   const RadixPlan plan = choose_radix_plan(rows, kCachedClusterHolds, caps);
   const auto shape = radix_shape(kCachedClusterHolds, k, plan, caps);
   return plan.cluster == tuning::kMaxClusterSize && shape && shape->chunk_cap > 0 ? kCachedClusterHolds

@@ -40,7 +40,16 @@ struct DeviceCaps {
   int sms = 1;            // streaming multiprocessors
   int smem_optin = 0;     // the most shared memory, static and dynamic, one CTA may opt in to
   bool clusters = false;  // thread-block clusters and distributed shared memory (sm_90 on)
+  // The most clusters of 1 << i CTAs (i < kClusterSizes), a CTA an SM, resident at once
+  // (cudaOccupancyMaxActiveClusters): a cluster runs within one GPC, so SMs that whole clusters
+  // do not fill are left over. -1: not known, taken as sms >> i; 0: none fits.
+  static constexpr int kClusterSizes = 5;  // 1 to 16 CTAs
+  int clusters_at_once[kClusterSizes] = {-1, -1, -1, -1, -1};
 };
+
+// The device's capabilities as the path choice takes them: queried once per device (the first
+// call makes the device current for the clusters' occupancy query, then restores the current one).
+const DeviceCaps& device_caps(int device);
 
 enum class PathKernel : int32_t { None = 0, Batch = 1, Radix = 2, Register = 3, Spread = 4, Chunked = 5 };
 

@@ -6,6 +6,7 @@ import { CPU_ONLY_ON_GPU_HOST, hasNvidiaDriver } from '../../scripts/binaries';
 import { MIN_CUDA_ARCH, coverage, describeArchs, parseCudaArchs } from '../archs';
 import { cudaStatus } from '../cuda';
 import { PACKAGE_ROOT, loadNative, loadedBinary } from '../loader';
+import type { NativeDeviceCaps } from '../native';
 import { OPTION_SOURCES } from '../options';
 
 export function packageVersion(): string {
@@ -23,6 +24,12 @@ export function collectInfo(): Record<string, unknown> {
     info.cuda = cuda;
     const archs = parseCudaArchs(native.buildInfo().cudaArchs);
     info.coverage = cuda.devices.map((d) => ({ ordinal: d.ordinal, computeCapability: d.computeCapability, ...coverage(archs, d.computeCapability) }));
+    // What the path choice knows of each device (its clusters' occupancy), or why it could not tell.
+    if (cuda.usable && native.deviceCaps) {
+      info.deviceCaps = cuda.devices.map((d) => {
+        try { return native.deviceCaps!(d.ordinal); } catch (err) { return { error: (err as Error).message }; }
+      });
+    }
     info.tuning = native.tuning();
   } catch (err) {
     info.loadError = (err as Error).message;
@@ -50,10 +57,13 @@ function printInfo(info: Record<string, unknown>): void {
   else if (hasNvidiaDriver()) out.push(`note: ${CPU_ONLY_ON_GPU_HOST}`);
   if (cuda.runtimeVersion !== undefined) out.push(`cuda runtime: ${cuda.runtimeVersion}, driver: ${cuda.driverVersion ?? 'none'}`);
   if (cuda.devices.length === 0) out.push(`devices: none (${cuda.reason ?? 'no usable CUDA device'})`);
-  for (const d of cuda.devices) {
+  for (const [i, d] of cuda.devices.entries()) {
     out.push(`device ${d.ordinal}: ${d.name}, sm_${d.computeCapability.replace('.', '')}, ${d.multiProcessors} SMs, ` +
       `${(d.totalMemory / 2 ** 30).toFixed(1)} GiB, L2 ${(d.l2CacheBytes / 2 ** 20).toFixed(0)} MiB, ` +
       `smem/block ${d.maxSharedMemoryPerBlockOptin / 1024} KiB, clusters ${d.clusterLaunch ? 'yes' : 'no'}`);
+    const caps = (info.deviceCaps as (NativeDeviceCaps & { error?: string })[] | undefined)?.[i];
+    if (caps?.error) out.push(`  path choice: not queried (${caps.error})`);
+    else if (d.clusterLaunch && caps?.clustersAtOnce) out.push(`  clusters at once, a CTA an SM: ${caps.clustersAtOnce.map((n, j) => `${n} of ${1 << j}`).join(', ')}`);
     const c = coverage(archs, d.computeCapability);
     const sm = d.computeCapability.replace('.', '');
     out.push(c.how === 'sass' ? `  covered: natively (${c.by})`

@@ -1,6 +1,9 @@
 // DeviceBuffer and Stream: allocation, copies both ways (sync and async), wrapping, fill, and
-// disposal (idempotent; any use afterwards throws ERR_NSA_TOPK_DISPOSED).
+// disposal (idempotent; any use afterwards throws ERR_NSA_TOPK_DISPOSED); deviceCaps, the path
+// choice's view of a device.
 import { DeviceBuffer, NsaTopkError, Stream, TopK } from '../../lib';
+import { cudaStatus } from '../../lib/cuda';
+import { loadNative } from '../../lib/loader';
 import { describeGpu } from '../helpers/gpu';
 
 function expectCode(fn: () => unknown, code: string): void {
@@ -148,5 +151,27 @@ describeGpu('Stream', () => {
     expect(Array.from(back)).toEqual(new Array(8).fill(0x11));
     buf.dispose();
     stream.dispose();
+  });
+});
+
+describeGpu('deviceCaps', () => {
+  test("the path choice's view of a device: cudaStatus's fields and the clusters it runs at once", () => {
+    const native = loadNative();
+    const d = cudaStatus().devices[0];
+    const caps = native.deviceCaps!(0);
+    expect(caps).toMatchObject({
+      computeCapability: d.computeCapability, multiProcessors: d.multiProcessors,
+      maxSharedMemoryPerBlockOptin: d.maxSharedMemoryPerBlockOptin, clusterLaunch: d.clusterLaunch,
+    });
+    expect(caps.clustersAtOnce).toHaveLength(5);
+    caps.clustersAtOnce.forEach((n, i) => expect([i, n * (1 << i) <= d.multiProcessors]).toEqual([i, true]));
+    if (d.clusterLaunch) {
+      expect(caps.clustersAtOnce[0]).toBe(d.multiProcessors);  // a CTA an SM
+      expect(caps.clustersAtOnce[3]).toBeGreaterThan(0);       // the portable cluster size, 8
+    }
+    // The same device queried again is the same (once per device), and a choice on it runs.
+    expect(native.deviceCaps!(0)).toEqual(caps);
+    expect(native.choosePath!(caps, { rows: 16, maxLen: 131072, k: 2048 }, 0).kernel).toBeGreaterThan(0);
+    expect(() => native.deviceCaps!(cudaStatus().devices.length)).toThrow(/ordinal/);
   });
 });

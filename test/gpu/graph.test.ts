@@ -69,7 +69,8 @@ function lengthsFor(kind: string, rows: number, stride: number, k: number, seed:
     negative: () => -5,
     mixed: (r) => [0, 1, k - 1, k, k + 1, 4096, stride / 2, stride][r % 8],
     // Both sides of the spread path's length split (on the H200, rows of up to 262144 take the
-    // radix kernel in ops of up to 16 rows, up to 131072 in others), and 131072's.
+    // radix kernel in ops of 4 rows up to the 8-CTA clusters it runs at once, up to 131072 in
+    // others), and 131072's.
     split: (r) => [262_145, 262_144, 4096, stride, 0, 131_073, k + 1, 131_072][r % 8],
   };
   if (kind === 'random') return randomInts(rows, 0, stride, seed);

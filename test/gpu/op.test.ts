@@ -239,12 +239,13 @@ describeGpu('TopK op', () => {
     ]);
   });
 
-  // An op for up to 64 rows of 200000 called with 20 and 40: on the H200 calls of 1-16 rows take
-  // 8-CTA cached clusters, more rows the spread kernels (beside the length split's radix kernel for
-  // rows of up to 131072 at 17-33 rows, 81920 from 34; grids of several waves from 22 rows), so the
-  // op's workspace and branch must serve a row count between one and maxRows (v6 step 38's review;
-  // v6 steps 52 and 65).
-  test('an op whose middle row counts alone take the spread kernels', async () => {
+  // An op for up to 64 rows of 200000 called with 20 and 40: on the H200 calls of 4 rows up to the
+  // 8-CTA clusters it runs at once (at most 16) take 8-CTA cached clusters, fewer and more rows the
+  // spread kernels (beside the length split's radix kernel for rows of up to 131072 at 1-3 and
+  // 17-33 rows, 81920 from 34; grids of several waves from 22 rows), so the op's workspace and
+  // branch must serve a row count between one and maxRows (v6 step 38's review; v6 steps 52, 65,
+  // 67 and 68).
+  test('an op whose middle row counts take the spread kernels', async () => {
     for (const rows of [20, 40]) {
       const lengths = Array.from({ length: rows }, (_, r) => [200000, 131073, 131072, 81921, 81920, 50000, 2049][r % 7]);
       const scores = makeScores('f32', rows, 200000, ['normal', 'relu', 'clipped'], 5);
