@@ -6,7 +6,7 @@
 # `--path` forces a radix path as `nsa-topk bench --path` does; `--sampling N` sets ncu's warp
 # sampling interval (2^(5+N) cycles; the default, auto, takes few samples of a short kernel, 0 many).
 # Per launch, its stall samples by reason ($rep-stalls.txt). Reports under ${OUT:-/tmp}.
-# Usage: scripts/profile.sh [--dist normal|relu|equal] [--kernel REGEX] [--launches N] [--path P] [--sampling N] ["ROWSxLEN" ...]
+# Usage: scripts/profile.sh [--dist normal|relu|equal|hotSpan] [--kernel REGEX] [--launches N] [--path P] [--sampling N] ["ROWSxLEN" ...]
 #        (default shapes: 4096x131072 1x131072)
 set -uo pipefail
 cd "$(dirname "$0")/.."
