@@ -14,7 +14,9 @@
 //     the candidates (`claimed`) wait for no other chunk: a CTA claims its chunks' slots from the
 //     row's cursor by one atomic and writes their elements there, in position order within each
 //     chunk; the chunks' order among them is the atomics', and finish() puts the chunks back in row
-//     order by their counts and slots.
+//     order by their counts and slots. Such a CTA takes every (CTAs a row)-th chunk, so that a run
+//     of chunks that load their scores again spreads over the row's CTAs; where the look-back
+//     sums a group's predecessors, its chunks are consecutive.
 //     In such grids count() also writes each chunk's shortlist: its elements in its greatest bins,
 //     at most kShortlist, by position, and the lowest of those bins. A chunk whose shortlist
 //     reaches down to the row's bin splits the shortlist instead of loading its scores again
@@ -325,41 +327,52 @@ struct AgentSpreadTopK {
     timeline.mark();
   }
 
-  // Kernel 2 of grids of several waves (the dense instance): a CTA per kGroup consecutive chunks of
-  // a row (blockIdx.x), the rows last first (count() read them first to last, so the rows it read
+  // Kernel 2 of grids of several waves (the dense instance): a CTA per kGroup chunks of a row
+  // (blockIdx.x; every `ctas`-th chunk where the group claims its slots, consecutive ones where the
+  // look-back sums the chunks before the group's first), the rows last first (count() read them first to last, so the rows it read
   // last, the likeliest to be in L2 still, are read again first). One select of the row's bin a
   // CTA, and a warp a chunk where its shortlist holds its elements above the bin and its members
   // (normal rows: every chunk), or its plateau record places it (v6 step 55): the warps count,
   // the group claims its slots at once (or publishes its chunks and sums those before them), and
   // the warps write. The other chunks (no list, a list that stops above the bin, a plateau chunk
   // whose members are kept) load their scores, one after another over the whole CTA: counted,
-  // then loaded again to be written (kernel-notes, v6 step 63).
+  // then loaded again to be written (kernel-notes, v6 step 63). Strided groups spread a run of
+  // such chunks (a row's top-k in a few consecutive chunks) over the row's CTAs (v6 step 69).
   template <class Wait>
   __device__ static void split_grouped(TempStorage& ts, const SpreadParams& s, Wait wait_for_count) {
     const int64_t r = int64_t(gridDim.y) - 1 - int64_t(blockIdx.y);
     wait_for_count();
     Window w;
     if (!own(s, r, w) || !spread(w.length, s)) return;
-    const unsigned chunks = unsigned((w.length + kCapacity - 1) / kCapacity), c0 = blockIdx.x * kGroup;
-    if (c0 >= chunks) return;
-    const unsigned g = min(kGroup, chunks - c0), warp = threadIdx.x >> 5, lane = threadIdx.x & 31u;
+    const unsigned chunks = unsigned((w.length + kCapacity - 1) / kCapacity), ctas = (chunks + kGroup - 1) / kGroup;
+    if (blockIdx.x >= ctas) return;
+    const unsigned c0 = blockIdx.x * kGroup, warp = threadIdx.x >> 5, lane = threadIdx.x & 31u;
+    // Strided where the slots may be claimed; a row whose bin overflows (known after row_bin) takes
+    // consecutive chunks again. The claim waits for no other CTA, the look-back for those before.
+    bool strided = s.claimed;
+    unsigned g = 0;
+    const auto chunk_of = [&](unsigned v) { return strided ? blockIdx.x + v * ctas : c0 + v; };
     Timeline timeline(kSplitMarks);
     timeline.mark();
     SplitStorage& ss = ts.c.split;
     GroupStorage& gs = ts.c.group;
     // The chunks' records and their shortlists' keys (a warp's chunk's to its part of the stage) in
     // flight beside the row's histogram.
-    if (threadIdx.x < g) copy_async(&gs.list[threadIdx.x], s.lists + r * s.chunks + c0 + threadIdx.x);
     uint32_t* const keys = group_keys() + warp * kShortlist;
     uint32_t* const positions = group_positions() + warp * kShortlist;
-    if (warp < g) {
-      // Past the list's length: an earlier call's entries, or zeros; unused.
-      const uint32_t* const entries = s.shortlist + (r * s.chunks + c0 + warp) * 2 * kShortlist;
-      for (uint32_t v = lane; v < kShortlist / 4; v += 32) {
-        copy_async(keys + 4 * v, entries + 4 * v);
-        copy_async(positions + 4 * v, entries + kShortlist + 4 * v);
+    const auto copy_group = [&] {
+      g = strided ? (chunks - blockIdx.x + ctas - 1) / ctas : min(kGroup, chunks - c0);
+      if (threadIdx.x < g) copy_async(&gs.list[threadIdx.x], s.lists + r * s.chunks + chunk_of(threadIdx.x));
+      if (warp < g) {
+        // Past the list's length: an earlier call's entries, or zeros; unused.
+        const uint32_t* const entries = s.shortlist + (r * s.chunks + chunk_of(warp)) * 2 * kShortlist;
+        for (uint32_t v = lane; v < kShortlist / 4; v += 32) {
+          copy_async(keys + 4 * v, entries + 4 * v);
+          copy_async(positions + 4 * v, entries + kShortlist + 4 * v);
+        }
       }
-    }
+    };
+    copy_group();
     load_row_hist(s, r);
     if (threadIdx.x == 0) {
       ss.before[0] = ss.before[1] = 0;
@@ -370,6 +383,12 @@ struct AgentSpreadTopK {
     wait_async();
     __syncthreads();
     const RowBin rb = row_bin(ts, s);
+    if (strided && rb.overflow) {  // the look-back's consecutive chunks (the copies above have landed)
+      strided = false;
+      copy_group();
+      wait_async();
+      __syncthreads();
+    }
     timeline.mark();
     // Each warp's chunk counted from its list (its members' bounds where they overflow), or from its
     // plateau record; the others marked to load.
@@ -410,7 +429,7 @@ struct AgentSpreadTopK {
     __syncthreads();
     for (uint32_t todo = gs.loaded; todo; todo &= todo - 1u) {
       const unsigned v = unsigned(__ffs(int(todo)) - 1);
-      Chunk chunk(ts.c.chunk, s.p, r, w, ChunkRow{{}, c0 + v});
+      Chunk chunk(ts.c.chunk, s.p, r, w, ChunkRow{{}, chunk_of(v)});
       chunk.template load<false>();
       const uint32_t above = chunk.mask_at_least(rb.bin.hi + 1u);
       uint32_t mask[2] = {above, chunk.mask_at_least(rb.bin.lo) & ~above}, wrapped[2], base[2][kVectors], n[2];
@@ -429,7 +448,7 @@ struct AgentSpreadTopK {
     timeline.mark();
     // Where each chunk's elements start: the group's slots claimed at once (the members fit), or
     // its chunks published and those before them summed.
-    const bool claim = s.claimed && !rb.overflow;
+    const bool claim = strided;  // s.claimed, and the row's members fit
     if (warp == 0) {
       const uint32_t above = lane < g ? gs.count[0][lane] : 0u, members = lane < g ? gs.count[1][lane] : 0u;
       const uint32_t above_incl = Sum::warp_inclusive(above), members_incl = Sum::warp_inclusive(members);
@@ -445,7 +464,7 @@ struct AgentSpreadTopK {
         first_above += slot >> 16;
         first_member += slot & 0xffffu;
         if (lane < g) {
-          const unsigned c = c0 + lane;
+          const unsigned c = chunk_of(lane);
           s.status[r * s.chunks + c] = 0x80000000u | above << 16 | members;
           s.bounds[(r * s.chunks + c) * 2] = first_above;
           s.bounds[(r * s.chunks + c) * 2 + 1] = first_member;
@@ -463,7 +482,7 @@ struct AgentSpreadTopK {
     timeline.mark();
     const Out out(s, r, rb);
     if (listed) {
-      const uint32_t c = c0 + warp, origin = c * kCapacity, lower = (1u << lane) - 1u;
+      const uint32_t c = chunk_of(warp), origin = c * kCapacity, lower = (1u << lane) - 1u;
       uint32_t at_above = gs.first[0][warp] + ss.before[0], at_member = gs.first[1][warp] + ss.before[1];
       if (plateau && lane == 0 && out.keeps(at_member, gs.count[1][warp])) atomicOr(&gs.kept, 1u << warp);
 #pragma unroll
@@ -481,7 +500,7 @@ struct AgentSpreadTopK {
     __syncthreads();
     for (uint32_t todo = gs.loaded | gs.kept; todo; todo &= todo - 1u) {
       const unsigned v = unsigned(__ffs(int(todo)) - 1);
-      Chunk chunk(ts.c.chunk, s.p, r, w, ChunkRow{{}, c0 + v});
+      Chunk chunk(ts.c.chunk, s.p, r, w, ChunkRow{{}, chunk_of(v)});
       chunk.template load<false>();
       // A plateau chunk's elements above the bin were its list's: its members only.
       const uint32_t above = chunk.mask_at_least(rb.bin.hi + 1u);
@@ -489,7 +508,7 @@ struct AgentSpreadTopK {
                base[2][kVectors], n[2];
       rank(ss, chunk, mask, wrapped, base, n);
       const uint32_t first[2] = {gs.first[0][v] + ss.before[0], gs.first[1][v] + ss.before[1]};
-      const uint32_t origin = (c0 + v) * kCapacity;
+      const uint32_t origin = chunk_of(v) * kCapacity;
       in_order(chunk, mask, wrapped, base, first, n, [&](int kind, uint32_t at, uint32_t position, uint32_t x) {
         out.put(kind, at, origin + position, x);
       });
