@@ -180,14 +180,14 @@ const DeviceCaps& device_caps(int device) {
     c.sms = std::max(sms, 1);
     c.smem_optin = smem_optin;
     c.clusters = clusters != 0;
-    int current = -1;
     if (!c.clusters) return;
+    int current = -1;
     bool ok = cudaGetDevice(&current) == cudaSuccess && (current == device || cudaSetDevice(device) == cudaSuccess);
     if (ok) {
       ok = query_clusters_at_once(c);
       if (current != device) ok = cudaSetDevice(current) == cudaSuccess && ok;
     }
-    if (!ok) cudaGetLastError();  // a failed occupancy query is not left for the next launch's check
+    if (!ok) cudaGetLastError();  // a failed query is not left for the next launch's check
   });
   return caps[device];
 }
@@ -755,8 +755,8 @@ bool one_wave(int64_t rows, int size, const DeviceCaps& caps) {
 // second read; streaming beat splitting such rows over cached clusters (docs/kernel-notes.md, v4).
 // Otherwise, on a device with thread-block clusters, a cluster of C CTAs shares each row, C
 // doubling while the clusters still run in one wave with an SM per CTA (one_wave) and each chunk
-// keeps at least kMinChunk elements; each CTA caches its chunk when a maxLen row's chunk fits, and streams
-// it otherwise. One CTA per SM beat two at 64 x 131072 (2-CTA streaming clusters 56 us, 4-CTA
+// keeps at least kMinChunk elements; each CTA caches its chunk when a maxLen row's chunk fits, and
+// streams it otherwise. One CTA per SM beat two at 64 x 131072 (2-CTA streaming clusters 56 us, 4-CTA
 // 73 us, 8-CTA cached 74 us; kernel-notes v5). Without clusters (sm_80/86/89), one CTA per row.
 // It looks only at the host-known shape (the row count, maxRows in graph-safe mode), the op's
 // maxLen and the device, never at device data: each CTA splits the actual length at run time
@@ -802,9 +802,9 @@ constexpr int64_t kRegisterClusterHolds = int64_t(RegisterTopKPolicy900FewRows::
 // 131072 (16 x 8192), or, unsorted, 262144 where 8-CTA clusters that each have an SM alone cache
 // the whole row (one wave of them, and the shape fits the device; kernel-notes, v6 step 38) in
 // calls of more than kSpreadFewRows rows (fewer took the spread kernels 0.81-0.97x of their time
-// at 196608 and 262144, 4 rows 0.97-1.02x, ReLU 0.86x; v6 step 67), or 81920 where the radix path gives each
-// row two CTAs or one (past a quarter of the SMs as rows, or where 4-CTA clusters do not all fit
-// at once), which stream rows past 65536: there the spread kernels won from 98304 (34 and 57 rows,
+// at 196608 and 262144, 4 rows 0.97-1.02x, ReLU 0.86x; v6 step 67), or 81920 where the radix
+// path gives each row two CTAs or one (past a quarter of the SMs as rows, or where 4-CTA clusters
+// do not all fit at once), which stream rows past 65536: there the spread kernels won from 98304 (34 and 57 rows,
 // plateaus too; 67-131 rows 0.53-0.72x) and tied at 65537 (v6 steps 53 and 65). Sorted, the
 // spread kernels sort the k on chip in their finish, where the radix path sorts in three more
 // kernels (0.3-0.75x of its time from 16384 on the H100), and they tie with register clusters of

@@ -329,8 +329,8 @@ struct AgentSpreadTopK {
 
   // Kernel 2 of grids of several waves (the dense instance): a CTA per kGroup chunks of a row
   // (blockIdx.x; every `ctas`-th chunk where the group claims its slots, consecutive ones where the
-  // look-back sums the chunks before the group's first), the rows last first (count() read them first to last, so the rows it read
-  // last, the likeliest to be in L2 still, are read again first). One select of the row's bin a
+  // look-back sums the chunks before the group's first), the rows last first (count() read them
+  // first to last, so the rows it read last, the likeliest to be in L2 still, are read again first). One select of the row's bin a
   // CTA, and a warp a chunk where its shortlist holds its elements above the bin and its members
   // (normal rows: every chunk), or its plateau record places it (v6 step 55): the warps count,
   // the group claims its slots at once (or publishes its chunks and sums those before them), and
@@ -383,7 +383,7 @@ struct AgentSpreadTopK {
     wait_async();
     __syncthreads();
     const RowBin rb = row_bin(ts, s);
-    if (strided && rb.overflow) {  // the look-back's consecutive chunks (the copies above have landed)
+    if (strided && rb.overflow) {  // the look-back's consecutive chunks (the first copies landed)
       strided = false;
       copy_group();
       wait_async();
