@@ -749,20 +749,20 @@ bool one_wave(int64_t rows, int size, const DeviceCaps& caps) {
   return rows * size <= caps.sms && (at_once < 0 || rows <= at_once);
 }
 
-// The radix path heuristic. When the rows alone fill the SMs, one CTA per row: it caches rows
-// that fit its shared memory (read once), and streams longer ones from global memory twice (pass
-// 1, then the candidate gather) with loads prefetched a tile ahead, where L2 catches much of the
-// second read; streaming beat splitting such rows over cached clusters (docs/kernel-notes.md, v4).
+// The radix path heuristic. When the rows alone fill the SMs, one CTA per row: it caches rows that
+// fit its shared memory (read once), and streams longer ones from global memory twice (pass 1, then
+// the candidate gather) with loads prefetched a tile ahead, where L2 catches much of the second
+// read; streaming beat splitting such rows over cached clusters (docs/kernel-notes.md, v4).
 // Otherwise, on a device with thread-block clusters, a cluster of C CTAs shares each row, C
 // doubling while the clusters still run in one wave with an SM per CTA (one_wave) and each chunk
 // keeps at least kMinChunk elements; each CTA caches its chunk when a maxLen row's chunk fits, and
-// streams it otherwise. One CTA per SM beat two at 64 x 131072 (2-CTA streaming clusters 56 us, 4-CTA
-// 73 us, 8-CTA cached 74 us; kernel-notes v5). Without clusters (sm_80/86/89), one CTA per row.
-// It looks only at the host-known shape (the row count, maxRows in graph-safe mode), the op's
-// maxLen and the device, never at device data: each CTA splits the actual length at run time
-// and caches its chunk whenever it fits, so a captured graph is right for any lengths. A CTA with
-// an SM to itself (rows * C <= SMs) caches up to kMaxChunkCacheAlone keys (an 8-CTA cluster a row
-// of 262144), others up to kMaxChunkCache, so that two fit an SM.
+// streams it otherwise. One CTA per SM beat two at 64 x 131072 (2-CTA streaming clusters 56 us,
+// 4-CTA 73 us, 8-CTA cached 74 us; kernel-notes v5). Without clusters (sm_80/86/89), one CTA per
+// row. It looks only at the host-known shape (the row count, maxRows in graph-safe mode), the op's
+// maxLen and the device, never at device data: each CTA splits the actual length at run time and
+// caches its chunk whenever it fits, so a captured graph is right for any lengths. A CTA with an SM
+// to itself (rows * C <= SMs) caches up to kMaxChunkCacheAlone keys (an 8-CTA cluster a row of
+// 262144), others up to kMaxChunkCache, so that two fit an SM.
 RadixPlan choose_radix_plan(int64_t rows, int64_t max_len, const DeviceCaps& caps) {
   int c = 1;
   if (caps.clusters && rows < caps.sms)
@@ -798,18 +798,18 @@ int register_cluster(int64_t rows, int64_t max_len, int32_t k, const DeviceCaps&
 // The most scores a register cluster holds (16 x 8192): longer decode rows take the spread kernels.
 constexpr int64_t kRegisterClusterHolds = int64_t(RegisterTopKPolicy900FewRows::kMaxCluster) * RegisterTopKPolicy900FewRows::kMaxLength;
 
-// The longest decode row the spread kernels leave to the radix kernel: a register cluster's
-// 131072 (16 x 8192), or, unsorted, 262144 where 8-CTA clusters that each have an SM alone cache
-// the whole row (one wave of them, and the shape fits the device; kernel-notes, v6 step 38) in
-// calls of more than kSpreadFewRows rows (fewer took the spread kernels 0.81-0.97x of their time
-// at 196608 and 262144, 4 rows 0.97-1.02x, ReLU 0.86x; v6 step 67), or 81920 where the radix
-// path gives each row two CTAs or one (past a quarter of the SMs as rows, or where 4-CTA clusters
-// do not all fit at once), which stream rows past 65536: there the spread kernels won from 98304 (34 and 57 rows,
-// plateaus too; 67-131 rows 0.53-0.72x) and tied at 65537 (v6 steps 53 and 65). Sorted, the
-// spread kernels sort the k on chip in their finish, where the radix path sorts in three more
-// kernels (0.3-0.75x of its time from 16384 on the H100), and they tie with register clusters of
-// up to 4 CTAs and beat larger ones (0.69-0.94x; v6 step 66): so the longest row such a cluster
-// holds in one wave at this row count (32768, 16384), or 16383 where none does. The chunked path's
+// The longest decode row the spread kernels leave to the radix kernel: a register cluster's 131072
+// (16 x 8192), or, unsorted, 262144 where 8-CTA clusters that each have an SM alone cache the whole
+// row (one wave of them, and the shape fits the device; kernel-notes, v6 step 38) in calls of more
+// than kSpreadFewRows rows (fewer took the spread kernels 0.81-0.97x of their time at 196608 and
+// 262144, 4 rows 0.97-1.02x, ReLU 0.86x; v6 step 67), or 81920 where the radix path gives each row
+// two CTAs or one (past a quarter of the SMs as rows, or where 4-CTA clusters do not all fit at
+// once), which stream rows past 65536: there the spread kernels won from 98304 (34 and 57 rows,
+// plateaus too; 67-131 rows 0.53-0.72x) and tied at 65537 (v6 steps 53 and 65). Sorted, the spread
+// kernels sort the k on chip in their finish, where the radix path sorts in three more kernels
+// (0.3-0.75x of its time from 16384 on the H100), and they tie with register clusters of up to 4
+// CTAs and beat larger ones (0.69-0.94x; v6 step 66): so the longest row such a cluster holds in
+// one wave at this row count (32768, 16384), or 16383 where none does. The chunked path's
 // candidates (rows x chunks x k, unsorted in the batch kernel) then never take them
 // (test/path-choice.test.ts).
 constexpr int64_t kTwoCtasStream = 81920;

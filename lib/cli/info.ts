@@ -24,7 +24,7 @@ export function collectInfo(): Record<string, unknown> {
     info.cuda = cuda;
     const archs = parseCudaArchs(native.buildInfo().cudaArchs);
     info.coverage = cuda.devices.map((d) => ({ ordinal: d.ordinal, computeCapability: d.computeCapability, ...coverage(archs, d.computeCapability) }));
-    // What the path choice knows of each device (its clusters' occupancy), or why it could not tell.
+    // What the path choice knows of each device (its clusters' occupancy), or why it can't tell.
     if (cuda.usable && native.deviceCaps) {
       info.deviceCaps = cuda.devices.map((d) => {
         try { return native.deviceCaps!(d.ordinal); } catch (err) { return { error: (err as Error).message }; }

@@ -329,15 +329,15 @@ struct AgentSpreadTopK {
 
   // Kernel 2 of grids of several waves (the dense instance): a CTA per kGroup chunks of a row
   // (blockIdx.x; every `ctas`-th chunk where the group claims its slots, consecutive ones where the
-  // look-back sums the chunks before the group's first), the rows last first (count() read them
-  // first to last, so the rows it read last, the likeliest to be in L2 still, are read again first). One select of the row's bin a
-  // CTA, and a warp a chunk where its shortlist holds its elements above the bin and its members
-  // (normal rows: every chunk), or its plateau record places it (v6 step 55): the warps count,
-  // the group claims its slots at once (or publishes its chunks and sums those before them), and
-  // the warps write. The other chunks (no list, a list that stops above the bin, a plateau chunk
-  // whose members are kept) load their scores, one after another over the whole CTA: counted,
-  // then loaded again to be written (kernel-notes, v6 step 63). Strided groups spread a run of
-  // such chunks (a row's top-k in a few consecutive chunks) over the row's CTAs (v6 step 69).
+  // look-back sums the chunks before the group's first), the rows last first (count() read them first
+  // to last: those it read last, likeliest in L2 still, are read again first). One select of the
+  // row's bin a CTA, and a warp a chunk where its shortlist holds its elements above the bin and its
+  // members (normal rows: every chunk), or its plateau record places it (v6 step 55): the warps
+  // count, the group claims its slots at once (or publishes its chunks and sums those before them),
+  // and the warps write. The other chunks (no list, a list that stops above the bin, a plateau chunk
+  // whose members are kept) load their scores, one after another over the whole CTA: counted, then
+  // loaded again to be written (kernel-notes, v6 step 63). Strided groups spread a run of such chunks
+  // (a row's top-k in a few consecutive chunks) over the row's CTAs (v6 step 69).
   template <class Wait>
   __device__ static void split_grouped(TempStorage& ts, const SpreadParams& s, Wait wait_for_count) {
     const int64_t r = int64_t(gridDim.y) - 1 - int64_t(blockIdx.y);
