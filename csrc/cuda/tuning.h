@@ -36,7 +36,7 @@ constexpr int kMaxSmemPerCta = 220 * 1024;  // under sm_90's and sm_100's 227 KB
 
 // The path heuristic (choose_radix_plan in dispatch.cu): with fewer rows than SMs, CTAs per row
 // double while every CTA still gets an SM of its own, but no chunk shorter than kMinChunk.
-constexpr int64_t kMinChunk = 8192;
+constexpr int64_t kMinChunk = 4096;
 
 // The chunked path (chunked_count in dispatch.cu): decode rows cut into at most kChunkedMaxChunks
 // chunks (a power of two) for the batch kernel, none shorter than kChunkedMinLength, nor than
