@@ -64,10 +64,11 @@ describeCuda('choosePath', () => {
       [1, 8192, 512, 'register 512'],
       [1, 4096, 2048, 'register 512'],
       [132, 8193, 2048, 'radix 1 cached'],      // longer than the registers hold
-      [1, 8193, 2048, 'radix 1 cached'],
+      [1, 8193, 2048, 'radix 4 cached'],        // 4 chunks of 2049: none shorter than 2048
       [132, 8192, 2049, 'radix 1 cached'],      // k above the register policy's maximum
-      [1, 16384, 512, 'radix 2 cached'],        // no chunk shorter than 8192 elements
-      [8, 32768, 512, 'radix 4 cached'],
+      [1, 16384, 512, 'radix 8 cached'],
+      [1, 16383, 512, 'radix 4 cached'],        // 8 chunks would be shorter than 2048
+      [8, 32768, 512, 'radix 8 cached'],
       [4, 131073, 2048, 'radix 8 cached'],      // an SM to each CTA: chunks of up to 32768 cached
       [3, 131073, 2048, 'spread 512'],          // up to 3 rows: the spread kernels
       [3, 131072, 2048, 'radix 8 cached'],
