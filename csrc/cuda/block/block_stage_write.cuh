@@ -8,6 +8,7 @@
 
 #include "../../common/key_traits.h"
 #include "../kernels/output.cuh"
+#include "block_exclusive_sum.cuh"
 
 namespace nsa::cuda {
 
@@ -20,6 +21,22 @@ struct BlockStageWrite {
   using SortStorage = typename Sort<kMaxK / kThreads>::TempStorage;
   static_assert(sizeof(typename Sort<kMaxK / kThreads / 2>::TempStorage) <= sizeof(SortStorage),
                 "the sort of k <= kMaxK / 2 fits the storage too");
+
+  // The bin sort: kMaxK bins over the selections' key range, a bin of at most kBinRank entries
+  // ranked by its order words (the key's bits below the bin, then the reversed stage index).
+  static constexpr int kIndexBits = __builtin_ctz(unsigned(kMaxK));
+  static constexpr uint32_t kLastBin = kMaxK - 1;
+  static constexpr uint32_t kBinRank = 32;
+  static constexpr int kBinsPerThread = kMaxK / kThreads;
+  static_assert((kMaxK & (kMaxK - 1)) == 0 && kMaxK % kThreads == 0 && kMaxK < 65536,
+                "whole bins a thread; a count and the large bins' count share the scan's word");
+  using Sum = BlockExclusiveSum<kThreads>;
+  struct BinStorage {
+    uint32_t bins[kMaxK];  // counts, then starts, then (after the scatter) ends
+    typename Sum::Storage sum;
+    uint32_t lo[kThreads / 32], hi[kThreads / 32];  // the warps' least and greatest keys
+  };
+  static_assert(sizeof(BinStorage) <= sizeof(SortStorage), "the bins live in the sort's storage");
 
   // The stage in shared memory: positions[k]; with sorted output keys[k] (the selections' keys)
   // and the sort's storage.
@@ -35,10 +52,7 @@ struct BlockStageWrite {
   __device__ static void run(const TopKArgs& a, const OutputSpec& out, bool sorted, int64_t r, const Bits* row,
                              uint32_t m, const Stage& st) {
     const uint32_t k = uint32_t(out.k);
-    if (sorted) {
-      if (k <= uint32_t(kThreads * (kMaxK / kThreads / 2))) sort_stage<kMaxK / kThreads / 2>(m, st);
-      else sort_stage<kMaxK / kThreads>(m, st);
-    }
+    if (sorted) sort_stage(k, m, st);
     __syncthreads();
     const bool values = out.write_values;
     switch (out.transform) {
@@ -56,8 +70,99 @@ struct BlockStageWrite {
 
  private:
   // Orders the stage's first m entries by key, descending; stable, so ties keep stage order.
+  // Entries are counted into bins of the range [lo, hi] of their keys (the greatest in bin 0),
+  // the bins scanned, and each entry ranked within its bin: ~6 barriers where cub's radix sort
+  // takes 8 passes of 4 bits (kernel notes, v6 step 74). A bin of more than kBinRank entries
+  // sends the row to the radix sort, unless it is the least key's bin holding only that key
+  // (the cut's plateau: ReLU rows, equal scores), whose entries take the last slots in stage
+  // order. Deterministic: the atomics only place words within a bin; ranks follow from words.
+  // One instance for every k (a thread's kItems entries, the idle ones skipped), so that the
+  // radix sort's two (half the items where k allows) stay the only copies.
+  __device__ static void sort_stage(uint32_t k, uint32_t m, const Stage& st) {
+    constexpr int kItems = kMaxK / kThreads;
+    auto& bs = *reinterpret_cast<BinStorage*>(st.sort);
+    const uint32_t lane = threadIdx.x & 31u, warp = threadIdx.x >> 5;
+    __syncthreads();
+    if (m < 2) return;
+    uint32_t key[kItems], pos[kItems];
+    uint32_t lo = ~0u, hi = 0u;
+#pragma unroll
+    for (int j = 0; j < kItems; ++j) {
+      const uint32_t i = threadIdx.x * kItems + j;
+      key[j] = i < m ? st.keys[i] : 0u;
+      pos[j] = i < m ? st.positions[i] : 0u;
+      if (i < m) lo = min(lo, key[j]), hi = max(hi, key[j]);
+    }
+    for (uint32_t b = threadIdx.x; b < kMaxK; b += kThreads) bs.bins[b] = 0;
+    lo = __reduce_min_sync(0xffffffffu, lo);
+    hi = __reduce_max_sync(0xffffffffu, hi);
+    if (lane == 0) bs.lo[warp] = lo, bs.hi[warp] = hi;
+    __syncthreads();
+    lo = __reduce_min_sync(0xffffffffu, lane < kThreads / 32 ? bs.lo[lane] : ~0u);
+    hi = __reduce_max_sync(0xffffffffu, lane < kThreads / 32 ? bs.hi[lane] : 0u);
+    // The least shift that puts hi - lo in kMaxK bins; with the index it fills 32 bits at most.
+    const int shift = max(0, 32 - __clz(hi - lo) - kIndexBits);
+    const auto bin = [&](uint32_t x) { return kLastBin - ((x - lo) >> shift); };
+#pragma unroll
+    for (int j = 0; j < kItems; ++j)
+      if (threadIdx.x * kItems + j < m) atomicAdd(&bs.bins[bin(key[j])], 1u);  // no return: merged
+    __syncthreads();
+    // Each thread's bins scanned at once; bins of more than kBinRank counted above bit 16.
+    uint32_t count[kBinsPerThread], word = 0;
+#pragma unroll
+    for (int q = 0; q < kBinsPerThread; ++q) {
+      count[q] = bs.bins[threadIdx.x * kBinsPerThread + q];
+      word += count[q] + (count[q] > kBinRank ? 1u << 16 : 0u);
+    }
+    uint32_t all;
+    uint32_t at = Sum::run(bs.sum, word, &all) & 0xffffu;
+#pragma unroll
+    for (int q = 0; q < kBinsPerThread; ++q) bs.bins[threadIdx.x * kBinsPerThread + q] = at, at += count[q];
+    __syncthreads();
+    const uint32_t large = all >> 16, last_begin = bs.bins[kLastBin];
+    bool plateau = false;
+    uint32_t tie_at = 0;  // the thread's first entry of key lo among the plateau's, in stage order
+    if (large == 1 && m - last_begin > kBinRank) {
+      uint32_t ties = 0, all_ties;
+#pragma unroll
+      for (int j = 0; j < kItems; ++j) ties += threadIdx.x * kItems + j < m && key[j] == lo;
+      tie_at = Sum::run(bs.sum, ties, &all_ties);
+      plateau = all_ties == m - last_begin;
+    }
+    if (large != 0 && !plateau) {
+      if (k <= uint32_t(kThreads * (kItems / 2))) return radix_sort<kItems / 2>(m, st);
+      return radix_sort<kItems>(m, st);
+    }
+    // The stage's keys, read above, now hold the order words, each bin's between its neighbours'.
+    const uint32_t below = (1u << shift) - 1u;
+    const auto order = [&](int j) {
+      return ((key[j] - lo) & below) << kIndexBits | (kMaxK - 1u - (threadIdx.x * kItems + j));
+    };
+#pragma unroll
+    for (int j = 0; j < kItems; ++j) {
+      const uint32_t b = bin(key[j]);
+      if (threadIdx.x * kItems + j < m && !(plateau && b == kLastBin)) st.keys[atomicAdd(&bs.bins[b], 1u)] = order(j);
+    }
+    __syncthreads();
+#pragma unroll
+    for (int j = 0; j < kItems; ++j) {
+      if (threadIdx.x * kItems + j >= m) continue;
+      const uint32_t b = bin(key[j]);
+      uint32_t slot;
+      if (plateau && b == kLastBin) {
+        slot = last_begin + tie_at++;
+      } else {
+        const uint32_t begin = b == 0 ? 0u : bs.bins[b - 1], end = bs.bins[b], w = order(j);
+        slot = begin;
+        for (uint32_t q = begin; q < end; ++q) slot += st.keys[q] > w;
+      }
+      st.positions[slot] = pos[j];
+    }
+  }
+
+  // The radix sort of the stage (a bin sort's fallback).
   template <int kItems>
-  __device__ static void sort_stage(uint32_t m, const Stage& st) {
+  __device__ static void radix_sort(uint32_t m, const Stage& st) {
     auto& storage = *reinterpret_cast<typename Sort<kItems>::TempStorage*>(st.sort);
     uint32_t key[kItems];
     int32_t pos[kItems];
