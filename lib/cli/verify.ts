@@ -8,7 +8,10 @@ import { cudaStatus } from '../cuda';
 import { loadNative } from '../loader';
 import { DTYPES, TIE_BREAKS } from '../options';
 import { ScoresArray, TopKOptions, TopKResult, baselineTopkSync, topkSync } from '../topk';
-import { Rng, SCORE_KINDS, checkTopk, makeScores, pageTableOperands, raggedOffsets, randomWindows, rng, sameBytes } from '../reference';
+import {
+  Rng, SCORE_KINDS, SORT_EDGE_LENGTH, checkTopk, makeScores, pageTableOperands, raggedOffsets, randomWindows, rng, sameBytes,
+  sortEdgeScores,
+} from '../reference';
 import { intInRange } from './args';
 
 interface VerifyCase {
@@ -42,6 +45,17 @@ export function verifyCases(seed: number): VerifyCase[] {
             };
             cases.push({ name: `${dtype} ${tieBreak} ${order.name} ${f.name} k=${k} ${rows}x${stride}`, scores: makeScores(dtype, rows, stride, SCORE_KINDS, rand), opts });
           }
+        }
+      }
+      // Sorted output at its edges (the per-row kernels' bin sort and its fallbacks), f32 only.
+      if (dtype === 'f32') {
+        for (const k of [2048, 1000]) {
+          const rows = 16;
+          cases.push({
+            name: `f32 ${tieBreak} sorted k=${k} ${rows}x${SORT_EDGE_LENGTH} sort edges`,
+            scores: sortEdgeScores(rows, seed + k),
+            opts: { k, rows, dtype, tieBreak, deterministic: false, sorted: true, values: true, fuse: 'none' },
+          });
         }
       }
       // The NSA shapes, whole rows.

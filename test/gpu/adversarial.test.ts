@@ -1,7 +1,7 @@
 // Data meant to break a radix select: plateaus larger than any buffer, thresholds inside a
 // plateau, NaN/+-inf/-0.0, empty windows, and device-side windows that lie.
 import { topkSync } from '../../lib';
-import { OpRun, allocScores, bitsOf, checkTopk, encode, makeScores, rng, runOp } from '../../lib/reference';
+import { OpRun, allocScores, bitsOf, checkTopk, encode, makeScores, runOp, sortEdgeScores } from '../../lib/reference';
 import { loadNative } from '../../lib/loader';
 import { CUDA_RUNS, describeGpu } from '../helpers/gpu';
 import { DTYPES, RefOptions, Scores, TIE_BREAKS, diffAt, referenceTopk } from '../reference';
@@ -98,44 +98,13 @@ describeGpu('CUDA backends on adversarial data', () => {
         }
       });
 
-    // Sorted output orders the stage by bins over the selections' key range (kMaxK bins, a bin of
-    // up to 32 entries ranked within it), the least key's bin filled in stage order where it
-    // holds only that key, and any other bin of more than 32 sends the row to the radix sort
-    // (block_stage_write.cuh). Rows of 8192 (k 2048 of them selected unless named): normal (the
-    // bins), ReLU-like and all equal (the least key's bin), a least bin of ~1950 unequal keys,
-    // a middle bin of 33 and one of 32 distinct keys (the bins 1024 keys wide), four values, and
-    // keys within 3000 of each other (a bin a key); rows of 2000 random bits of both signs (the
+    // Sorted output at its edges (sortEdgeScores: the bins, the least key's bin in stage order,
+    // the radix sort's fallbacks), and rows of 2000 scores over 80 octaves of both signs (the
     // bins' shift at its widest). On 8 rows (512-thread CTAs) and 140 (256-thread), k 2048 and
     // 1000 (half the items a thread).
     test.each([8, 140])('sorted output: the stage sort at its edges (%i rows)', async (rows) => {
-      const length = 8192;
-      const kinds = ['normal', 'relu', 'equal', 'normal', 'normal', 'normal', 'fewDistinct', 'normal'] as const;
-      const scores = makeScores('f32', rows, length, Array.from({ length: rows }, (_, r) => kinds[r % 8]), 76);
-      const bits = bitsOf(scores) as Uint32Array;
-      const next = rng(77);
-      const one = 0x3f800000;  // 1.0: keys above it by bits, 0.5 (below) fills the rest of the row
-      for (let r = 0; r < rows; r++) {
-        const row = bits.subarray(r * length, (r + 1) * length);
-        const kind = r % 8;
-        if (kind === 3) row.forEach((_, j) => { row[j] = j < 100 ? 0x447a0000 - 0x10000 * j : one + j; });  // bins 2^16 wide
-        if (kind === 4 || kind === 5) {
-          const extra = kind === 4 ? 32 : 31;  // bin 1500 holds extra + 1 distinct keys
-          row.fill(0x3f000000);
-          for (let j = 0; j < 2048 - extra; j++) row[j] = one + 1024 * j;
-          for (let e = 0; e < extra; e++) row[2048 - extra + e] = one + 1024 * 1500 + 1 + e;
-        }
-        if (kind === 7) row.forEach((_, j) => { row[j] = one + Math.floor(next() * 3000); });
-        for (let j = length - 1; j > 0; j--) {  // positions shuffled, so that stage order is not key order
-          const i = Math.floor(next() * (j + 1));
-          [row[i], row[j]] = [row[j], row[i]];
-        }
-      }
-      const wide = allocScores('f32', rows * 2000);
-      const wideBits = bitsOf(wide) as Uint32Array;
-      for (let j = 0; j < wideBits.length; j++) {
-        const b = Math.floor(next() * 0x100000000) >>> 0;
-        wideBits[j] = (b & 0x7f800000) === 0x7f800000 ? b ^ 0x40000000 : b;  // no NaN or inf
-      }
+      const scores = sortEdgeScores(rows, 76);
+      const wide = makeScores('f32', rows, 2000, 'wideRange', 77);
       for (const k of [2048, 1000]) {
         for (const tieBreak of TIE_BREAKS) {
           await exact(run, scores, { k, rows, dtype: 'f32', tieBreak, sorted: true, deterministic: true, values: true });
