@@ -3,22 +3,26 @@
 # (build/Release is left alone), for timing kernel candidates side by side on the GPU machine
 # (scripts/compare-builds.sh). Each build starts from a clean build directory, so no cached
 # option carries over, and prints the batch and register kernels' register and spill lines
-# (ptxas -v).
-# Usage: scripts/build-variant.sh NAME    (then carry "build/variants" to the GPU machine)
+# (ptxas -v). Further arguments go to cmake-js: `--CDNSA_TOPK_CUDA_ARCHS=90-real` leaves the PTX out
+# (machine code only), so that more builds fit one device call's carry. The addon is stripped of
+# what loading it does not need, for the same reason.
+# Usage: scripts/build-variant.sh NAME [CMAKE-JS ARGS...]   (then carry build/variants/NAME)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 name="${1:-}"
-[[ "$name" =~ ^[A-Za-z0-9._-]+$ ]] || { echo "usage: $0 NAME (letters, digits, . _ -)" >&2; exit 2; }
+[[ "$name" =~ ^[A-Za-z0-9._-]+$ ]] || { echo "usage: $0 NAME [CMAKE-JS ARGS...] (NAME: letters, digits, . _ -)" >&2; exit 2; }
+shift
 work="build/variant-work/$name"
 log="$work.log"
 mkdir -p build/variant-work "build/variants/$name"
 rm -rf "$work"
-if ! npx cmake-js rebuild -O "$work" --CDNSA_TOPK_PTXAS_VERBOSE=ON >"$log" 2>&1; then
+if ! npx cmake-js rebuild -O "$work" --CDNSA_TOPK_PTXAS_VERBOSE=ON "$@" >"$log" 2>&1; then
   tail -n 30 "$log" >&2
   echo "build failed; the whole log: $log" >&2
   exit 1
 fi
 cp "$work/Release/nsa_topk.node" "build/variants/$name/nsa_topk.node"
+strip --strip-unneeded "build/variants/$name/nsa_topk.node"
 # ptxas -v: "Function properties for <kernel>", then its spills, then its registers. A kernel
 # instantiation is named by its policy (the register kernel's by its threads), dtype (mangled
 # DTypeE0 f32, E1 f16, E2 bf16), whether the tie-break prefers large positions (the bool after

@@ -71,7 +71,7 @@ step() {  # step NAME LOG COMMAND...: runs one step, logs it, records pass/fail
 }
 
 [ -f dist/cli/main.js ] || npx tsc -p tsconfig.json
-part tests && step "jest test/gpu" gpu-jest.log env REQUIRE_GPU=1 npx jest test/gpu
+part tests && step "jest test/gpu" gpu-jest.log env REQUIRE_GPU=1 node node_modules/jest/bin/jest.js test/gpu
 if part sanitize || part sanitize-runs; then
   # Small end-to-end runs through every kernel under compute-sanitizer; any report fails the step.
   # memcheck's shapes reach each path: 8 x 8192, 7 x 8191 ReLU-like and 5 x 3001 of four
@@ -96,28 +96,14 @@ if part sanitize || part sanitize-runs; then
   # (8 x 40000: 4-CTA clusters; 2 x 100000 of four values: 8-CTA clusters, every pass; their
   # histograms summed by asynchronous stores on mbarriers; 2 x 100000 ReLU-like: a plateau too
   # large to list, swept from the cached chunks), every tie-break.
-  # A shape is [rows, length, kind (0 normal-like, 1 ReLU-like, 2 four values), k (default 2048)].
-  SANITIZED_RUN='
-    const { topkSync } = require("./dist");
-    const [shapes, backends] = JSON.parse(process.argv[1]);
-    for (const [rows, length, kind, k = 2048] of shapes) {
-      const f32 = Float32Array.from({ length: rows * length }, (_, i) =>
-        kind === 2 ? Math.floor(4 * Math.random()) - 1
-          : kind ? (Math.random() < 0.001 ? Math.random() : 0) : i % 3 ? Math.random() - 0.5 : 0);
-      const bf16 = new Uint16Array(new Uint32Array(f32.buffer).map((b) => b >>> 16));
-      for (const [scores, dtype] of [[f32, "f32"], [bf16, "bf16"]])
-        for (const backend of backends)
-          for (const tieBreak of ["none", "small", "large"])
-            for (const sorted of [false, true])
-              topkSync(scores, { k, rows, dtype, backend, tieBreak, values: true, sorted });
-    }
-    console.log("sanitized run done");'
+  # A shape is [rows, length, kind (0 normal-like, 1 ReLU-like, 2 four values), k (default 2048)]
+  # (scripts/sanitized-run.js).
   tool memcheck && step "compute-sanitizer memcheck" sanitizer.log compute-sanitizer --tool memcheck --error-exitcode 1 \
-    node -e "$SANITIZED_RUN" '[[[8, 8192], [7, 8191, 1], [5, 3001, 2], [8, 40000], [160, 20000], [140, 70001], [140, 40001], [133, 65536, 1], [133, 65537, 0, 4096], [133, 65536, 1, 4096], [140, 8191], [133, 8192, 1], [133, 1500], [133, 8192, 2], [133, 3001, 2], [2, 140001], [2, 140001, 1], [3, 131073, 2], [1, 262144], [2, 262144, 1], [2, 300001], [2, 300001, 1], [3, 262145, 2], [1, 300000, 0, 512], [60, 131072, 1], [29, 524288, 2], [2, 100000, 1]], ["radix", "sort"]]'
+    node scripts/sanitized-run.js '[[8, 8192], [7, 8191, 1], [5, 3001, 2], [8, 40000], [160, 20000], [140, 70001], [140, 40001], [133, 65536, 1], [133, 65537, 0, 4096], [133, 65536, 1, 4096], [140, 8191], [133, 8192, 1], [133, 1500], [133, 8192, 2], [133, 3001, 2], [2, 140001], [2, 140001, 1], [3, 131073, 2], [1, 262144], [2, 262144, 1], [2, 300001], [2, 300001, 1], [3, 262145, 2], [1, 300000, 0, 512], [60, 131072, 1], [29, 524288, 2], [2, 100000, 1]]' '["radix", "sort"]'
   for t in racecheck synccheck initcheck; do
     tool "$t" || continue
     step "compute-sanitizer $t" "sanitizer-$t.log" compute-sanitizer --tool "$t" --error-exitcode 1 \
-      node -e "$SANITIZED_RUN" '[[[8, 8192], [7, 8191, 1], [5, 3001, 2], [133, 65537], [140, 40001], [133, 65536, 1], [133, 65537, 0, 4096], [133, 65536, 1, 4096], [140, 8191], [133, 8192, 1], [133, 1500], [133, 8192, 2], [133, 3001, 2], [2, 140001], [2, 140001, 1], [3, 131073, 2], [1, 262144], [2, 262144, 1], [2, 300001], [2, 300001, 1], [3, 262145, 2], [60, 131072, 1], [29, 524288, 2], [8, 40000], [2, 100000, 2], [2, 100000, 1]], ["radix"]]'
+      node scripts/sanitized-run.js '[[8, 8192], [7, 8191, 1], [5, 3001, 2], [133, 65537], [140, 40001], [133, 65536, 1], [133, 65537, 0, 4096], [133, 65536, 1, 4096], [140, 8191], [133, 8192, 1], [133, 1500], [133, 8192, 2], [133, 3001, 2], [2, 140001], [2, 140001, 1], [3, 131073, 2], [1, 262144], [2, 262144, 1], [2, 300001], [2, 300001, 1], [3, 262145, 2], [60, 131072, 1], [29, 524288, 2], [8, 40000], [2, 100000, 2], [2, 100000, 1]]' '["radix"]'
   done
   # Every path the fuzzer draws (each forced radix path, cached and streamed, the sort backend,
   # every dtype, tie-break, order and transform, graph replays, windows out of range), under
