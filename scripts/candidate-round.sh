@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # One device call for a kernel candidate (scripts/build-variant.sh NEW): compare-builds of NEW
-# against BASE on the cases given (each build in turn, the same run), then on NEW the GPU jest
+# against each BASE on the cases given (each build in turn, the same run; ratios to the first
+# BASE), then on NEW the GPU jest
 # suites, compute-sanitizer's four tools over the register kernel's shapes (sorted and unsorted,
 # every tie-break, f32 and bf16), `nsa-topk verify` and 200 `fuzz` cases, each step only while the
 # budget (--budget S seconds, default 540) leaves it room, so that a machine lent for one call
 # returns what it measured. Under ${OUT:-/tmp}: summary.txt, compare.log, compare.tgz (the
 # per-case logs and JSON), gpu-jest.log and logs.tgz (the rest): within a call's eight files.
-# Usage: scripts/candidate-round.sh [--budget S] [--case "BENCH ARGS"]... NEW [BASE]
+# Usage: scripts/candidate-round.sh [--budget S] [--case "BENCH ARGS"]... NEW [BASE...]
 set -uo pipefail
 cd "$(dirname "$0")/.."
 OUT_DIR="${OUT:-/tmp}"
@@ -20,7 +21,7 @@ while [ $# -gt 0 ]; do
   esac
   shift
 done
-[ ${#builds[@]} -ge 1 ] && [ ${#builds[@]} -le 2 ] || { echo "usage: $0 [--budget S] [--case \"BENCH ARGS\"]... NEW [BASE]" >&2; exit 2; }
+[ ${#builds[@]} -ge 1 ] || { echo "usage: $0 [--budget S] [--case \"BENCH ARGS\"]... NEW [BASE...]" >&2; exit 2; }
 new=${builds[0]}
 binary=$PWD/build/variants/$new/nsa_topk.node
 [ "$new" = current ] && binary=$PWD/build/Release/nsa_topk.node
@@ -39,8 +40,9 @@ run() {  # run NAME NEEDS LIMIT LOG COMMAND...: COMMAND if NEEDS seconds are lef
   note "$name: $([ $rc = 0 ] && echo PASS || { [ $rc = 124 ] && echo "TIMEOUT ($limit s)" || echo "FAIL (exit $rc)"; })"
 }
 nvidia-smi --query-gpu=name --format=csv,noheader >>"$S" 2>&1
-if [ ${#builds[@]} = 2 ]; then
-  run "compare ${builds[1]} $new" 60 150 compare.log env OUT="$OUT_DIR" scripts/compare-builds.sh "${cases[@]}" "${builds[1]}" "$new"
+if [ ${#builds[@]} -ge 2 ]; then
+  run "compare ${builds[*]:1} $new" 60 $((90 * ${#builds[@]} - 30)) compare.log \
+    env OUT="$OUT_DIR" scripts/compare-builds.sh "${cases[@]}" "${builds[@]:1}" "$new"
   [ -d "$OUT_DIR/compare-builds" ] && tar czf "$OUT_DIR/compare.tgz" -C "$OUT_DIR" compare-builds && rm -rf "$OUT_DIR/compare-builds"
 fi
 export NSA_TOPK_BINARY=$binary
