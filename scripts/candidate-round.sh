@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # One device call for a kernel candidate (scripts/build-variant.sh NEW): compare-builds of NEW
 # against each BASE on the cases given (each build in turn, the same run; ratios to the first
-# BASE), then on NEW the GPU jest
-# suites, compute-sanitizer's four tools over the register kernel's shapes (sorted and unsorted,
-# every tie-break, f32 and bf16), `nsa-topk verify` and 200 `fuzz` cases, each step only while the
-# budget (--budget S seconds, default 540) leaves it room, so that a machine lent for one call
-# returns what it measured. Under ${OUT:-/tmp}: summary.txt, compare.log, compare.tgz (the
-# per-case logs and JSON), gpu-jest.log and logs.tgz (the rest): within a call's eight files.
+# BASE), then on NEW the GPU jest suites, compute-sanitizer's four tools over the register
+# kernel's shapes (sorted and unsorted, every tie-break, f32 and bf16), `nsa-topk verify` and 200
+# `fuzz` cases, each step only while the budget (--budget S seconds, default 540) leaves it room,
+# so that a machine lent for one call returns what it measured. Under ${OUT:-/tmp}: summary.txt,
+# compare.log, compare.tgz (the per-case logs and JSON), gpu-jest.log and logs.tgz (the rest):
+# within a call's eight files. Exits 1 if a step failed or timed out (not if one was skipped).
 # Usage: scripts/candidate-round.sh [--budget S] [--case "BENCH ARGS"]... NEW [BASE...]
 set -uo pipefail
 cd "$(dirname "$0")/.."
