@@ -4,11 +4,11 @@
 # kernels; `spread` with --launches 3 takes the spread path's three), the sections that explain a
 # memory-bound kernel's gap, and per launch the 40 SASS lines with the most warp-stall samples.
 # `--path` forces a radix path as `nsa-topk bench --path` does; `--sampling N` sets ncu's warp
-# sampling interval (2^(5+N) cycles; the default, auto, takes few samples of a short kernel, 0 many).
-# `--sorted` and `--dtype D` profile sorted output and 16-bit scores (the report's name says so).
-# Per launch, its stall samples by reason ($rep-stalls.txt). Reports under ${OUT:-/tmp}.
-# Usage: scripts/profile.sh [--dist normal|relu|equal|hotSpan] [--kernel REGEX] [--launches N] [--path P] [--sampling N]
-#        [--sorted] [--dtype f32|bf16|f16] ["ROWSxLEN" ...]
+# sampling interval (2^(5+N) cycles; the default, auto, takes few samples of a short kernel, 0
+# many). `--sorted` and `--dtype D` profile sorted output and 16-bit scores (the report's name
+# says so). Per launch, its stall samples by reason ($rep-stalls.txt). Reports under ${OUT:-/tmp}.
+# Usage: scripts/profile.sh [--dist normal|relu|equal|hotSpan] [--kernel REGEX] [--launches N]
+#        [--path P] [--sampling N] [--sorted] [--dtype f32|bf16|f16] ["ROWSxLEN" ...]
 #        (default shapes: 4096x131072 1x131072)
 set -uo pipefail
 cd "$(dirname "$0")/.."

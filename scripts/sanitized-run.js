@@ -1,5 +1,5 @@
-// Small end-to-end top-k runs for compute-sanitizer (scripts/gpu-suite.sh, candidate-round.sh): each
-// shape as f32 and bf16 scores, on each backend named, with every tie-break, unsorted and sorted.
+// Small end-to-end top-k runs for compute-sanitizer (scripts/gpu-suite.sh, candidate-round.sh):
+// each shape as f32 and bf16 scores, on each backend named, every tie-break, unsorted and sorted.
 // A shape is [rows, length, kind (0 normal-like, 1 ReLU-like: mostly 0.0, 2 four values), k
 // (default 2048)]. Usage: node scripts/sanitized-run.js 'SHAPES JSON' 'BACKENDS JSON'
 'use strict';
