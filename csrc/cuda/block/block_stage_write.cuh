@@ -33,6 +33,7 @@ struct BlockStageWrite {
   using Sum = BlockExclusiveSum<kThreads>;
   struct BinStorage {
     uint32_t bins[kMaxK];  // counts, then starts, then (after the scatter) ends
+    uint32_t starts[kMaxK / 32 + 1];  // bit s: slot s begins a bin (and bit m)
     typename Sum::Storage sum;
     uint32_t lo[kThreads / 32], hi[kThreads / 32];  // the warps' least and greatest keys
   };
@@ -71,29 +72,31 @@ struct BlockStageWrite {
  private:
   // Orders the stage's first m entries by key, descending; stable, so ties keep stage order.
   // Entries are counted into bins of the range [lo, hi] of their keys (the greatest in bin 0),
-  // the bins scanned, and each entry ranked within its bin: ~6 barriers where cub's radix sort
-  // takes 8 passes of 4 bits (kernel notes, v6 step 74). A bin of more than kBinRank entries
-  // sends the row to the radix sort, unless it is the least key's bin holding only that key
-  // (the cut's plateau: ReLU rows, equal scores), whose entries take the last slots in stage
-  // order. Deterministic: the atomics only place words within a bin; ranks follow from words.
-  // One instance for every k (a thread's kItems entries, the idle ones skipped), so that the
-  // radix sort's two (half the items where k allows) stay the only copies.
+  // the bins scanned, each entry's order word placed in its bin, and each slot's word ranked
+  // within its bin: ~7 barriers where cub's radix sort takes 8 passes of 4 bits (kernel notes,
+  // v6 steps 74-75). A bin of more than kBinRank entries sends the row to the radix sort, unless
+  // it is the least key's bin holding only that key (the cut's plateau: ReLU rows, equal
+  // scores), whose entries take the last slots in stage order. Deterministic: the atomics only
+  // place words within a bin; ranks follow from the words. One instance for every k, so that
+  // the radix sort's two (half the items where k allows) stay the only copies.
   __device__ static void sort_stage(uint32_t k, uint32_t m, const Stage& st) {
     constexpr int kItems = kMaxK / kThreads;
     auto& bs = *reinterpret_cast<BinStorage*>(st.sort);
     const uint32_t lane = threadIdx.x & 31u, warp = threadIdx.x >> 5;
     __syncthreads();
     if (m < 2) return;
-    uint32_t key[kItems], pos[kItems];
+    // The thread's entries: `per` of them from `first`, in stage order, spread over every thread.
+    const uint32_t per = (m + kThreads - 1) / kThreads, first = threadIdx.x * per;
+    const auto held = [&](int j) { return uint32_t(j) < per && first + j < m; };
+    uint32_t key[kItems];
     uint32_t lo = ~0u, hi = 0u;
 #pragma unroll
     for (int j = 0; j < kItems; ++j) {
-      const uint32_t i = threadIdx.x * kItems + j;
-      key[j] = i < m ? st.keys[i] : 0u;
-      pos[j] = i < m ? st.positions[i] : 0u;
-      if (i < m) lo = min(lo, key[j]), hi = max(hi, key[j]);
+      key[j] = held(j) ? st.keys[first + j] : 0u;
+      if (held(j)) lo = min(lo, key[j]), hi = max(hi, key[j]);
     }
     for (uint32_t b = threadIdx.x; b < kMaxK; b += kThreads) bs.bins[b] = 0;
+    for (uint32_t w = threadIdx.x; w <= kMaxK / 32; w += kThreads) bs.starts[w] = 0;
     lo = __reduce_min_sync(0xffffffffu, lo);
     hi = __reduce_max_sync(0xffffffffu, hi);
     if (lane == 0) bs.lo[warp] = lo, bs.hi[warp] = hi;
@@ -105,7 +108,7 @@ struct BlockStageWrite {
     const auto bin = [&](uint32_t x) { return kLastBin - ((x - lo) >> shift); };
 #pragma unroll
     for (int j = 0; j < kItems; ++j)
-      if (threadIdx.x * kItems + j < m) atomicAdd(&bs.bins[bin(key[j])], 1u);  // no return: merged
+      if (held(j)) atomicAdd(&bs.bins[bin(key[j])], 1u);  // no return: merged
     __syncthreads();
     // Each thread's bins scanned at once; bins of more than kBinRank counted above bit 16.
     uint32_t count[kBinsPerThread], word = 0;
@@ -117,7 +120,12 @@ struct BlockStageWrite {
     uint32_t all;
     uint32_t at = Sum::run(bs.sum, word, &all) & 0xffffu;
 #pragma unroll
-    for (int q = 0; q < kBinsPerThread; ++q) bs.bins[threadIdx.x * kBinsPerThread + q] = at, at += count[q];
+    for (int q = 0; q < kBinsPerThread; ++q) {
+      bs.bins[threadIdx.x * kBinsPerThread + q] = at;
+      if (count[q] != 0) atomicOr(&bs.starts[at / 32], 1u << at % 32);
+      at += count[q];
+    }
+    if (threadIdx.x == 0) atomicOr(&bs.starts[m / 32], 1u << m % 32);
     __syncthreads();
     const uint32_t large = all >> 16, last_begin = bs.bins[kLastBin];
     bool plateau = false;
@@ -125,7 +133,7 @@ struct BlockStageWrite {
     if (large == 1 && m - last_begin > kBinRank) {
       uint32_t ties = 0, all_ties;
 #pragma unroll
-      for (int j = 0; j < kItems; ++j) ties += threadIdx.x * kItems + j < m && key[j] == lo;
+      for (int j = 0; j < kItems; ++j) ties += held(j) && key[j] == lo;
       tie_at = Sum::run(bs.sum, ties, &all_ties);
       plateau = all_ties == m - last_begin;
     }
@@ -133,31 +141,46 @@ struct BlockStageWrite {
       if (k <= uint32_t(kThreads * (kItems / 2))) return radix_sort<kItems / 2>(m, st);
       return radix_sort<kItems>(m, st);
     }
-    // The stage's keys, read above, now hold the order words, each bin's between its neighbours'.
-    const uint32_t below = (1u << shift) - 1u;
-    const auto order = [&](int j) {
-      return ((key[j] - lo) & below) << kIndexBits | (kMaxK - 1u - (threadIdx.x * kItems + j));
-    };
+    // The stage's keys, read above, now hold the order words, each bin's between its neighbours'
+    // starts; the plateau's slots hold its positions, in stage order.
 #pragma unroll
     for (int j = 0; j < kItems; ++j) {
-      const uint32_t b = bin(key[j]);
-      if (threadIdx.x * kItems + j < m && !(plateau && b == kLastBin)) st.keys[atomicAdd(&bs.bins[b], 1u)] = order(j);
+      if (!held(j)) continue;
+      const uint32_t b = bin(key[j]), i = first + j;
+      if (plateau && b == kLastBin) {
+        st.keys[last_begin + tie_at++] = st.positions[i];
+      } else {
+        const uint32_t order = ((key[j] - lo) & ((1u << shift) - 1u)) << kIndexBits | (kMaxK - 1u - i);
+        st.keys[atomicAdd(&bs.bins[b], 1u)] = order;
+      }
+    }
+    __syncthreads();
+    // A slot a thread at a time, so that a warp's lanes read one bin's words together. A bin's
+    // first slot is the last start at or before the slot, within 32 (a bin holds at most 32);
+    // its end the first start after it.
+    uint32_t dest[kItems], pos[kItems];
+#pragma unroll
+    for (int j = 0; j < kItems; ++j) {
+      const uint32_t i = threadIdx.x + j * kThreads;
+      if (i >= m) continue;
+      if (plateau && i >= last_begin) {
+        dest[j] = i, pos[j] = st.keys[i];
+        continue;
+      }
+      const uint32_t w = st.keys[i], at_or_before = bs.starts[i / 32] & (~0u >> (31 - i % 32));
+      const uint32_t after = bs.starts[i / 32] & (0xfffffffeu << i % 32);
+      const uint32_t begin = at_or_before ? i / 32 * 32 + 31 - __clz(at_or_before)
+                                          : i / 32 * 32 - 1 - __clz(bs.starts[i / 32 - 1]);
+      const uint32_t end = after ? i / 32 * 32 + __ffs(after) - 1 : i / 32 * 32 + 31 + __ffs(bs.starts[i / 32 + 1]);
+      uint32_t rank = 0;
+      for (uint32_t q = begin; q < end; ++q) rank += st.keys[q] > w;
+      dest[j] = begin + rank;
+      pos[j] = st.positions[kMaxK - 1u - (w & (kMaxK - 1u))];
     }
     __syncthreads();
 #pragma unroll
-    for (int j = 0; j < kItems; ++j) {
-      if (threadIdx.x * kItems + j >= m) continue;
-      const uint32_t b = bin(key[j]);
-      uint32_t slot;
-      if (plateau && b == kLastBin) {
-        slot = last_begin + tie_at++;
-      } else {
-        const uint32_t begin = b == 0 ? 0u : bs.bins[b - 1], end = bs.bins[b], w = order(j);
-        slot = begin;
-        for (uint32_t q = begin; q < end; ++q) slot += st.keys[q] > w;
-      }
-      st.positions[slot] = pos[j];
-    }
+    for (int j = 0; j < kItems; ++j)
+      if (threadIdx.x + j * kThreads < m) st.positions[dest[j]] = pos[j];
   }
 
   // The radix sort of the stage (a bin sort's fallback).
