@@ -7,7 +7,7 @@ export { allocScores, bitsOf, encode, keyOf } from './codec';
 export { CLIP, HOT_SHIFT, SCORE_KINDS, fillScores, makeScores } from './scores';
 export type { ScoreKind } from './scores';
 export { edgeLengths, makePageTable, pageTableOperands, raggedOffsets, randomWindows } from './operands';
-export { SORT_EDGE_LENGTH, sortEdgeScores } from './sort-edges';
+export { SORT_EDGE_KINDS, SORT_EDGE_LENGTH, sortEdgeScores } from './sort-edges';
 export { checkTopk, sameBytes } from './check';
 export type { Output } from './check';
 export { FUZZ_LIMITS, describeCase, fuzzCase } from './cases';

@@ -1,7 +1,7 @@
 // Data meant to break a radix select: plateaus larger than any buffer, thresholds inside a
 // plateau, NaN/+-inf/-0.0, empty windows, and device-side windows that lie.
 import { topkSync } from '../../lib';
-import { OpRun, allocScores, bitsOf, checkTopk, encode, makeScores, runOp, sortEdgeScores } from '../../lib/reference';
+import { OpRun, SORT_EDGE_KINDS, allocScores, bitsOf, checkTopk, encode, makeScores, runOp, sortEdgeScores } from '../../lib/reference';
 import { loadNative } from '../../lib/loader';
 import { CUDA_RUNS, describeGpu } from '../helpers/gpu';
 import { DTYPES, RefOptions, Scores, TIE_BREAKS, diffAt, referenceTopk } from '../reference';
@@ -100,9 +100,9 @@ describeGpu('CUDA backends on adversarial data', () => {
 
     // Sorted output at its edges (sortEdgeScores: the bins, the least key's bin in stage order,
     // the radix sort's fallbacks), and rows of 2000 scores over 80 octaves of both signs (the
-    // bins' shift at its widest). On 8 rows (512-thread CTAs) and 140 (256-thread), k 2048 and
-    // 1000 (half the items a thread).
-    test.each([8, 140])('sorted output: the stage sort at its edges (%i rows)', async (rows) => {
+    // bins' shift at its widest). On a row of each kind (512-thread CTAs) and 140 rows (256-thread),
+    // k 2048 and 1000 (half the items a thread).
+    test.each([SORT_EDGE_KINDS, 140])('sorted output: the stage sort at its edges (%i rows)', async (rows) => {
       const scores = sortEdgeScores(rows, 76);
       const wide = makeScores('f32', rows, 2000, 'wideRange', 77);
       for (const k of [2048, 1000]) {
