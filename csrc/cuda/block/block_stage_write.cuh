@@ -119,12 +119,29 @@ struct BlockStageWrite {
     }
     uint32_t all;
     uint32_t at = Sum::run(bs.sum, word, &all) & 0xffffu;
+    // The starts' bits: those in the word of the thread's first start (at0 / 32, the same for
+    // neighbouring threads, as at0 grows with the thread) OR-ed over the warp's run of threads
+    // sharing it, so that one atomic a word sets them where an atomic a start met up to 32 others
+    // on one word (they serialize; kernel notes, v6 step 76). Later words' bits (a thread's bins
+    // past its first start's word) go one at a time.
+    const uint32_t word0 = at / 32;
+    uint32_t bits = 0;
 #pragma unroll
     for (int q = 0; q < kBinsPerThread; ++q) {
       bs.bins[threadIdx.x * kBinsPerThread + q] = at;
-      if (count[q] != 0) atomicOr(&bs.starts[at / 32], 1u << at % 32);
+      if (count[q] != 0) {
+        if (at / 32 == word0) bits |= 1u << at % 32;
+        else atomicOr(&bs.starts[at / 32], 1u << at % 32);
+      }
       at += count[q];
     }
+#pragma unroll
+    for (uint32_t d = 1; d < 32; d *= 2) {
+      const uint32_t other = __shfl_up_sync(0xffffffffu, bits, d), other_word = __shfl_up_sync(0xffffffffu, word0, d);
+      if (lane >= d && other_word == word0) bits |= other;
+    }
+    const bool run_end = __shfl_down_sync(0xffffffffu, word0, 1) != word0 || lane == 31;
+    if (run_end && bits != 0) atomicOr(&bs.starts[word0], bits);
     if (threadIdx.x == 0) atomicOr(&bs.starts[m / 32], 1u << m % 32);
     __syncthreads();
     const uint32_t large = all >> 16, last_begin = bs.bins[kLastBin];
