@@ -28,18 +28,12 @@ struct BlockStageWrite {
   static constexpr uint32_t kLastBin = kMaxK - 1;
   static constexpr uint32_t kBinRank = 32;
   static constexpr int kBinsPerThread = kMaxK / kThreads;
-  // The rank costs a slot its bin's size: sum(count^2) over the ranked bins. Past kCrowded m
-  // (twice the radix sort's 4-bit passes over the key) the radix sort is cheaper: bf16 rows
-  // of 8192 at k = 2048 (~10 m: 27.3 us against 25.2 at 512 rows) and not at k = 512 (~6 m:
-  // 19.2 against 20.0); f32 rows stay near 2-6 m (kernel notes, v6 step 77).
-  static constexpr uint32_t kCrowded = Traits::kKeyBits / 2;
   static_assert((kMaxK & (kMaxK - 1)) == 0 && kMaxK % kThreads == 0 && kMaxK < 65536,
                 "whole bins a thread; a count and the large bins' count share the scan's word");
   using Sum = BlockExclusiveSum<kThreads>;
   struct BinStorage {
     uint32_t bins[kMaxK];  // counts, then starts, then (after the scatter) ends
     uint32_t starts[kMaxK / 32 + 1];  // bit s: slot s begins a bin (and bit m)
-    uint32_t crowd;  // sum(count^2) over the bins of at most kBinRank
     typename Sum::Storage sum;
     uint32_t lo[kThreads / 32], hi[kThreads / 32];  // the warps' least and greatest keys
   };
@@ -103,7 +97,6 @@ struct BlockStageWrite {
     }
     for (uint32_t b = threadIdx.x; b < kMaxK; b += kThreads) bs.bins[b] = 0;
     for (uint32_t w = threadIdx.x; w <= kMaxK / 32; w += kThreads) bs.starts[w] = 0;
-    if (threadIdx.x == 0) bs.crowd = 0;
     lo = __reduce_min_sync(0xffffffffu, lo);
     hi = __reduce_max_sync(0xffffffffu, hi);
     if (lane == 0) bs.lo[warp] = lo, bs.hi[warp] = hi;
@@ -118,44 +111,23 @@ struct BlockStageWrite {
       if (held(j)) atomicAdd(&bs.bins[bin(key[j])], 1u);  // no return: merged
     __syncthreads();
     // Each thread's bins scanned at once; bins of more than kBinRank counted above bit 16.
-    uint32_t count[kBinsPerThread], word = 0, crowd = 0;
+    uint32_t count[kBinsPerThread], word = 0;
 #pragma unroll
     for (int q = 0; q < kBinsPerThread; ++q) {
       count[q] = bs.bins[threadIdx.x * kBinsPerThread + q];
       word += count[q] + (count[q] > kBinRank ? 1u << 16 : 0u);
-      crowd += count[q] <= kBinRank ? count[q] * count[q] : 0u;
     }
     uint32_t all;
     uint32_t at = Sum::run(bs.sum, word, &all) & 0xffffu;
-    // The starts' bits: those in the word of the thread's first start (at0 / 32, the same for
-    // neighbouring threads, as at0 grows with the thread) OR-ed over the warp's run of threads
-    // sharing it, so that one atomic a word sets them where an atomic a start met up to 32 others
-    // on one word (they serialize; kernel notes, v6 step 76). Later words' bits (a thread's bins
-    // past its first start's word) go one at a time.
-    const uint32_t word0 = at / 32;
-    uint32_t bits = 0;
 #pragma unroll
     for (int q = 0; q < kBinsPerThread; ++q) {
       bs.bins[threadIdx.x * kBinsPerThread + q] = at;
-      if (count[q] != 0) {
-        if (at / 32 == word0) bits |= 1u << at % 32;
-        else atomicOr(&bs.starts[at / 32], 1u << at % 32);
-      }
+      if (count[q] != 0) atomicOr(&bs.starts[at / 32], 1u << at % 32);
       at += count[q];
     }
-#pragma unroll
-    for (uint32_t d = 1; d < 32; d *= 2) {
-      const uint32_t other = __shfl_up_sync(0xffffffffu, bits, d), other_word = __shfl_up_sync(0xffffffffu, word0, d);
-      if (lane >= d && other_word == word0) bits |= other;
-    }
-    const bool run_end = __shfl_down_sync(0xffffffffu, word0, 1) != word0 || lane == 31;
-    if (run_end && bits != 0) atomicOr(&bs.starts[word0], bits);
     if (threadIdx.x == 0) atomicOr(&bs.starts[m / 32], 1u << m % 32);
-    crowd = __reduce_add_sync(0xffffffffu, crowd);
-    if (lane == 0) atomicAdd(&bs.crowd, crowd);
     __syncthreads();
     const uint32_t large = all >> 16, last_begin = bs.bins[kLastBin];
-    const bool crowded = bs.crowd > kCrowded * m;
     bool plateau = false;
     uint32_t tie_at = 0;  // the thread's first entry of key lo among the plateau's, in stage order
     if (large == 1 && m - last_begin > kBinRank) {
@@ -165,7 +137,7 @@ struct BlockStageWrite {
       tie_at = Sum::run(bs.sum, ties, &all_ties);
       plateau = all_ties == m - last_begin;
     }
-    if ((large != 0 && !plateau) || crowded) {
+    if (large != 0 && !plateau) {
       if (k <= uint32_t(kThreads * (kItems / 2))) return radix_sort<kItems / 2>(m, st);
       return radix_sort<kItems>(m, st);
     }
