@@ -155,9 +155,7 @@ struct BlockStageWrite {
       }
     }
     __syncthreads();
-    // A slot a thread at a time, so that a warp's lanes read one bin's words together. A bin's
-    // first slot is the last start at or before the slot, within 32 (a bin holds at most 32);
-    // its end the first start after it.
+    // A slot a thread at a time, so that a warp's lanes read one bin's words together.
     uint32_t dest[kItems], pos[kItems];
 #pragma unroll
     for (int j = 0; j < kItems; ++j) {
@@ -167,20 +165,33 @@ struct BlockStageWrite {
         dest[j] = i, pos[j] = st.keys[i];
         continue;
       }
-      const uint32_t w = st.keys[i], at_or_before = bs.starts[i / 32] & (~0u >> (31 - i % 32));
-      const uint32_t after = bs.starts[i / 32] & (0xfffffffeu << i % 32);
-      const uint32_t begin = at_or_before ? i / 32 * 32 + 31 - __clz(at_or_before)
-                                          : i / 32 * 32 - 1 - __clz(bs.starts[i / 32 - 1]);
-      const uint32_t end = after ? i / 32 * 32 + __ffs(after) - 1 : i / 32 * 32 + 31 + __ffs(bs.starts[i / 32 + 1]);
+      const uint32_t w = st.keys[i];
+      const uint2 span = bin_span(bs.starts, i);
+      // Two words a step, not unrolled: a bin averages ~3 words (kernel notes, v6 step 78), where
+      // the compiler's unrolled loop spent ~120 instructions a slot on its set-up.
       uint32_t rank = 0;
-      for (uint32_t q = begin; q < end; ++q) rank += st.keys[q] > w;
-      dest[j] = begin + rank;
+#pragma unroll 1
+      for (uint32_t q = span.x; q < span.y; q += 2)
+        rank += uint32_t(st.keys[q] > w) + uint32_t(q + 1 < span.y && st.keys[q + 1] > w);
+      dest[j] = span.x + rank;
       pos[j] = st.positions[kMaxK - 1u - (w & (kMaxK - 1u))];
     }
     __syncthreads();
 #pragma unroll
     for (int j = 0; j < kItems; ++j)
       if (threadIdx.x + j * kThreads < m) st.positions[dest[j]] = pos[j];
+  }
+
+  // Slot i's bin [begin, end) from the starts bitmap: its first slot is the last start at or
+  // before i, within 32 (a bin holds at most kBinRank), its end the first start after i (bit m is
+  // set). Three words and 64-bit bit scans, no branch. Slot 0 always starts a bin (m >= 2), so
+  // word 0 never needs the word before it.
+  __device__ static uint2 bin_span(const uint32_t* starts, uint32_t i) {
+    static_assert(kBinRank <= 32, "a bin's first slot lies in the slot's word or the one before");
+    const uint32_t g = i / 32, b = i % 32, word = starts[g];
+    const uint64_t at_or_before = uint64_t(word & (~0u >> (31 - b))) << 32 | (g ? starts[g - 1] : 0u);
+    const uint64_t after = uint64_t(starts[g + 1]) << 32 | (word & (0xfffffffeu << b));
+    return make_uint2(32 * g + 31 - uint32_t(__clzll(int64_t(at_or_before))), 32 * g + uint32_t(__ffsll(int64_t(after))) - 1);
   }
 
   // The radix sort of the stage (a bin sort's fallback).
