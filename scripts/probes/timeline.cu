@@ -5,7 +5,7 @@
 // harness: ~0.8 us a call at 1 x 8192), so compare stages with each other, not with the bench.
 // Runs on the GPU machine without Node; scripts/probes/build.sh builds it into build/probes:
 //   build/probes/timeline --rows 1 --len 131072 [--k 2048] [--dist normal|relu] [--path auto|
-//                 block|cluster|batch|register|spread] [--graph 20] [--reps 10] [--pdl]
+//                 block|cluster|batch|register|spread] [--graph 20] [--reps 10] [--pdl] [--sorted]
 // The radix kernel's marks are listed where it declares them (radix_select_row). Then each grid's
 // spans: every CTA's start and end (its Timeline's life), the grid's waves in a few quantiles and
 // the CTAs alive at each microsecond, after the call's first CTA's start.
@@ -50,7 +50,7 @@ T median(std::vector<T> v) {
 struct Options {
   int64_t rows = 1, len = 131072;
   int32_t k = 2048;
-  bool relu = false, pdl = false;
+  bool relu = false, pdl = false, sorted = false;
   nsa::cuda::RadixPath path = nsa::cuda::RadixPath::Auto;
   int graph = 20, reps = 10;
 };
@@ -63,6 +63,7 @@ Options parse(int argc, char** argv) {
     const char* a = argv[i];
     const char* v = i + 1 < argc ? argv[i + 1] : "";
     if (!strcmp(a, "--pdl")) { o.pdl = true; continue; }
+    if (!strcmp(a, "--sorted")) { o.sorted = true; continue; }
     if (!strcmp(a, "--rows")) o.rows = atoll(v);
     else if (!strcmp(a, "--len")) o.len = atoll(v);
     else if (!strcmp(a, "--k")) o.k = atoi(v);
@@ -142,16 +143,17 @@ int main(int argc, char** argv) {
   cfg.max_rows = o.rows;
   cfg.max_len = o.len;
   cfg.pdl = o.pdl;
+  cfg.sorted = o.sorted;
   int device = 0;
   check(cudaGetDevice(&device), "device");
   const std::string unfit = tk::unfit_reason(Backend::Radix, cfg, o.path, device);
   if (!unfit.empty()) { fprintf(stderr, "%s\n", unfit.c_str()); return 1; }
-  const tk::PathChoice choice = tk::choose_path(o.path, o.rows, o.len, o.k, false, tk::device_caps(device));
+  const tk::PathChoice choice = tk::choose_path(o.path, o.rows, o.len, o.k, o.sorted, tk::device_caps(device));
   // PathKernel's values (Chunked = 5 on trees with v6 step 28).
   const char* const kernels[] = {"none", "batch", "radix", "register", "spread", "chunked"};
   const int kernel = int(choice.kernel);
-  printf("%lld x %lld, k %d, %s%s: %s kernel, %d CTAs a row, %d threads\n", (long long)o.rows, (long long)o.len, o.k,
-         o.relu ? "ReLU plateau" : "normal", o.pdl ? ", PDL" : "",
+  printf("%lld x %lld, k %d, %s%s%s: %s kernel, %d CTAs a row, %d threads\n", (long long)o.rows, (long long)o.len, o.k,
+         o.relu ? "ReLU plateau" : "normal", o.pdl ? ", PDL" : "", o.sorted ? ", sorted" : "",
          kernel >= 0 && kernel < int(std::size(kernels)) ? kernels[kernel] : "unknown", choice.plan.cluster, choice.threads);
   if (kernel == 1) printf("(the batch kernel has no marks)\n");
   if (kernel == 4)
