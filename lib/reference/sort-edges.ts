@@ -20,9 +20,9 @@ const ONE = 0x3f800000;  // 1.0: keys above it by bits; 0.5 (below every one of 
  * f32 rows of SORT_EDGE_LENGTH, row r of kind r % SORT_EDGE_KINDS: normal (the bins), ReLU-like
  * and all equal (the least key's bin), a least bin of ~1950 unequal keys (bins 2^16 keys wide), a
  * middle bin of 33 and one of 32 distinct keys (bins 1024 keys wide, k = 2048), four values, keys
- * within 3000 of each other (a bin a key), and 342 values of 24 scores each (bins of 24: ranked in
- * them, or crowded enough for the radix sort). Positions are shuffled, so stage order is not key
- * order.
+ * within 3000 of each other (a bin a key), and 342 values of 24 scores each (bins of 24 equal keys,
+ * each ranked by its stage index over the whole bin). Positions are shuffled, so stage order is not
+ * key order.
  */
 export function sortEdgeScores(rows: number, seed: number): Float32Array {
   const length = SORT_EDGE_LENGTH;
