@@ -16,6 +16,7 @@
 #pragma once
 #include <cstdint>
 
+#include "block_clear.cuh"
 #include "bucket_select.cuh"
 #include "row_exchange.cuh"
 #include "warp_append.cuh"
@@ -74,17 +75,9 @@ struct BlockKeySelect {
     return select_word(s, k, entries(n, [&](uint32_t i) { return keys[i]; }, [](uint32_t) { return true; }), hist).value;
   }
 
-  // Zeroes the kBins words of `hist` in 16-byte stores, a fixed number a thread (a loop over a
-  // pass's 1 << bits bins, its count known only at run time, cost ~45 instructions a pass:
-  // kernel-notes, v6 step 26). Published by the caller's next barrier.
-  __device__ static void clear(uint32_t* hist) {
-    constexpr int kVectors = kBins / 4;
-#pragma unroll
-    for (int j = 0; j < (kVectors + kThreads - 1) / kThreads; ++j) {
-      const int v = int(threadIdx.x) + j * kThreads;
-      if (kVectors % kThreads == 0 || v < kVectors) reinterpret_cast<uint4*>(hist)[v] = make_uint4(0u, 0u, 0u, 0u);
-    }
-  }
+  // Zeroes the kBins words of `hist` (block_clear.cuh; a loop over a pass's 1 << bits bins, its
+  // count known only at run time, cost ~45 instructions a pass: kernel-notes, v6 step 26).
+  __device__ static void clear(uint32_t* hist) { block_clear<kThreads, kBins>(hist); }
 
   // One select over 32-bit words: among the members, the word value holding the remain-th
   // greatest. exact: the members with word >= value are exactly `remain` (value's low bits may be

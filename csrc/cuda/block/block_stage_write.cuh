@@ -8,6 +8,7 @@
 
 #include "../../common/key_traits.h"
 #include "../kernels/output.cuh"
+#include "block_clear.cuh"
 #include "block_exclusive_sum.cuh"
 
 namespace nsa::cuda {
@@ -31,9 +32,10 @@ struct BlockStageWrite {
   static_assert((kMaxK & (kMaxK - 1)) == 0 && kMaxK % kThreads == 0 && kMaxK < 65536,
                 "whole bins a thread; a count and the large bins' count share the scan's word");
   using Sum = BlockExclusiveSum<kThreads>;
+  static constexpr int kStartWords = kMaxK / 32 + 4;  // bits 0 .. kMaxK, in whole 16-byte vectors
   struct BinStorage {
     uint32_t bins[kMaxK];  // counts, then starts, then (after the scatter) ends
-    uint32_t starts[kMaxK / 32 + 1];  // bit s: slot s begins a bin (and bit m)
+    uint32_t starts[kStartWords];  // bit s: slot s begins a bin (and bit m)
     typename Sum::Storage sum;
     uint32_t lo[kThreads / 32], hi[kThreads / 32];  // the warps' least and greatest keys
   };
@@ -89,14 +91,26 @@ struct BlockStageWrite {
     const uint32_t per = (m + kThreads - 1) / kThreads, first = threadIdx.x * per;
     const auto held = [&](int j) { return uint32_t(j) < per && first + j < m; };
     uint32_t key[kItems];
+    if (kItems % 4 == 0 && per % 4 == 0) {  // 16-byte loads: a thread's words 8-way bank conflicts one at a time
+#pragma unroll
+      for (int v = 0; v < kItems / 4; ++v) {
+        if (uint32_t(4 * v) >= per) break;  // within the stage: first + per <= kMaxK
+        const uint4 x = reinterpret_cast<const uint4*>(st.keys + first)[v];
+        key[4 * v] = x.x, key[4 * v + 1] = x.y, key[4 * v + 2] = x.z, key[4 * v + 3] = x.w;
+      }
+    } else {
+#pragma unroll
+      for (int j = 0; j < kItems; ++j)
+        if (held(j)) key[j] = st.keys[first + j];
+    }
     uint32_t lo = ~0u, hi = 0u;
 #pragma unroll
     for (int j = 0; j < kItems; ++j) {
-      key[j] = held(j) ? st.keys[first + j] : 0u;
+      key[j] = held(j) ? key[j] : 0u;
       if (held(j)) lo = min(lo, key[j]), hi = max(hi, key[j]);
     }
-    for (uint32_t b = threadIdx.x; b < kMaxK; b += kThreads) bs.bins[b] = 0;
-    for (uint32_t w = threadIdx.x; w <= kMaxK / 32; w += kThreads) bs.starts[w] = 0;
+    block_clear<kThreads, kMaxK>(bs.bins);
+    block_clear<kThreads, kStartWords>(bs.starts);
     lo = __reduce_min_sync(0xffffffffu, lo);
     hi = __reduce_max_sync(0xffffffffu, hi);
     if (lane == 0) bs.lo[warp] = lo, bs.hi[warp] = hi;
