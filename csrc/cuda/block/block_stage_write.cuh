@@ -18,11 +18,6 @@ struct BlockStageWrite {
   using Bits = typename Traits::Bits;
   template <int kItems>
   using Sort = cub::BlockRadixSort<uint32_t, kThreads, kItems, int32_t>;
-  // The larger of the two sorts' storage (k up to kMaxK).
-  using SortStorage = typename Sort<kMaxK / kThreads>::TempStorage;
-  static_assert(sizeof(typename Sort<kMaxK / kThreads / 2>::TempStorage) <= sizeof(SortStorage),
-                "the sort of k <= kMaxK / 2 fits the storage too");
-
   // The bin sort: kMaxK bins over the selections' key range, a bin of at most kBinRank entries
   // ranked by its order words (the key's bits below the bin, then the reversed stage index).
   static constexpr int kIndexBits = __builtin_ctz(unsigned(kMaxK));
@@ -32,14 +27,22 @@ struct BlockStageWrite {
   static_assert((kMaxK & (kMaxK - 1)) == 0 && kMaxK % kThreads == 0 && kMaxK < 65536,
                 "whole bins a thread; a count and the large bins' count share the scan's word");
   using Sum = BlockExclusiveSum<kThreads>;
-  static constexpr int kStartWords = kMaxK / 32 + 4;  // bits 0 .. kMaxK, in whole 16-byte vectors
   struct BinStorage {
-    uint32_t bins[kMaxK];  // counts, then starts, then (after the scatter) ends
-    uint32_t starts[kStartWords];  // bit s: slot s begins a bin (and bit m)
+    // Counts; after their scan a bin's first slot (high 16 bits) and its cursor (low 16 bits),
+    // the cursor its end once the scatter has placed the bin's words.
+    uint32_t bins[kMaxK];
+    uint16_t bin_of[kMaxK];  // each slot's bin, from the scatter: its rank reads its bounds there
     typename Sum::Storage sum;
     uint32_t lo[kThreads / 32], hi[kThreads / 32];  // the warps' least and greatest keys
   };
-  static_assert(sizeof(BinStorage) <= sizeof(SortStorage), "the bins live in the sort's storage");
+  // The radix sort's storage (k up to kMaxK) or the bin sort's.
+  using RadixStorage = typename Sort<kMaxK / kThreads>::TempStorage;
+  union SortStorage {
+    RadixStorage radix;
+    BinStorage bin;
+  };
+  static_assert(sizeof(typename Sort<kMaxK / kThreads / 2>::TempStorage) <= sizeof(RadixStorage),
+                "the sort of k <= kMaxK / 2 fits the storage too");
 
   // The stage in shared memory: positions[k]; with sorted output keys[k] (the selections' keys)
   // and the sort's storage.
@@ -83,7 +86,7 @@ struct BlockStageWrite {
   // the radix sort's two (half the items where k allows) stay the only copies.
   __device__ static void sort_stage(uint32_t k, uint32_t m, const Stage& st) {
     constexpr int kItems = kMaxK / kThreads;
-    auto& bs = *reinterpret_cast<BinStorage*>(st.sort);
+    auto& bs = st.sort->bin;
     const uint32_t lane = threadIdx.x & 31u, warp = threadIdx.x >> 5;
     __syncthreads();
     if (m < 2) return;
@@ -110,7 +113,6 @@ struct BlockStageWrite {
       if (held(j)) lo = min(lo, key[j]), hi = max(hi, key[j]);
     }
     block_clear<kThreads, kMaxK>(bs.bins);
-    block_clear<kThreads, kStartWords>(bs.starts);
     lo = __reduce_min_sync(0xffffffffu, lo);
     hi = __reduce_max_sync(0xffffffffu, hi);
     if (lane == 0) bs.lo[warp] = lo, bs.hi[warp] = hi;
@@ -135,13 +137,11 @@ struct BlockStageWrite {
     uint32_t at = Sum::run(bs.sum, word, &all) & 0xffffu;
 #pragma unroll
     for (int q = 0; q < kBinsPerThread; ++q) {
-      bs.bins[threadIdx.x * kBinsPerThread + q] = at;
-      if (count[q] != 0) atomicOr(&bs.starts[at / 32], 1u << at % 32);
+      bs.bins[threadIdx.x * kBinsPerThread + q] = at << 16 | at;
       at += count[q];
     }
-    if (threadIdx.x == 0) atomicOr(&bs.starts[m / 32], 1u << m % 32);
     __syncthreads();
-    const uint32_t large = all >> 16, last_begin = bs.bins[kLastBin];
+    const uint32_t large = all >> 16, last_begin = bs.bins[kLastBin] >> 16;
     bool plateau = false;
     uint32_t tie_at = 0;  // the thread's first entry of key lo among the plateau's, in stage order
     if (large == 1 && m - last_begin > kBinRank) {
@@ -155,8 +155,8 @@ struct BlockStageWrite {
       if (k <= uint32_t(kThreads * (kItems / 2))) return radix_sort<kItems / 2>(m, st);
       return radix_sort<kItems>(m, st);
     }
-    // The stage's keys, read above, now hold the order words, each bin's between its neighbours'
-    // starts; the plateau's slots hold its positions, in stage order.
+    // The stage's keys, read above, now hold the order words, each bin's in its slots, and each
+    // slot's bin is noted; the plateau's slots hold its positions, in stage order.
 #pragma unroll
     for (int j = 0; j < kItems; ++j) {
       if (!held(j)) continue;
@@ -165,7 +165,9 @@ struct BlockStageWrite {
         st.keys[last_begin + tie_at++] = st.positions[i];
       } else {
         const uint32_t order = ((key[j] - lo) & ((1u << shift) - 1u)) << kIndexBits | (kMaxK - 1u - i);
-        st.keys[atomicAdd(&bs.bins[b], 1u)] = order;
+        const uint32_t slot = atomicAdd(&bs.bins[b], 1u) & 0xffffu;  // the cursor never carries: m < 2^16
+        st.keys[slot] = order;
+        bs.bin_of[slot] = uint16_t(b);
       }
     }
     __syncthreads();
@@ -180,32 +182,22 @@ struct BlockStageWrite {
         continue;
       }
       const uint32_t w = st.keys[i];
-      const uint2 span = bin_span(bs.starts, i);
+      // The bin's bounds from its word (a bitmap's bit scans for them cost ~50 instructions a
+      // slot: kernel notes, v6 step 81).
+      const uint32_t span = bs.bins[bs.bin_of[i]], begin = span >> 16, end = span & 0xffffu;
       // Two words a step, not unrolled: a bin averages ~3 words (kernel notes, v6 step 78), where
       // the compiler's unrolled loop spent ~120 instructions a slot on its set-up.
       uint32_t rank = 0;
 #pragma unroll 1
-      for (uint32_t q = span.x; q < span.y; q += 2)
-        rank += uint32_t(st.keys[q] > w) + uint32_t(q + 1 < span.y && st.keys[q + 1] > w);
-      dest[j] = span.x + rank;
+      for (uint32_t q = begin; q < end; q += 2)
+        rank += uint32_t(st.keys[q] > w) + uint32_t(q + 1 < end && st.keys[q + 1] > w);
+      dest[j] = begin + rank;
       pos[j] = st.positions[kMaxK - 1u - (w & (kMaxK - 1u))];
     }
     __syncthreads();
 #pragma unroll
     for (int j = 0; j < kItems; ++j)
       if (threadIdx.x + j * kThreads < m) st.positions[dest[j]] = pos[j];
-  }
-
-  // Slot i's bin [begin, end) from the starts bitmap: its first slot is the last start at or
-  // before i, within 32 (a bin holds at most kBinRank), its end the first start after i (bit m is
-  // set). Three words and 64-bit bit scans, no branch. Slot 0 always starts a bin (m >= 2), so
-  // word 0 never needs the word before it.
-  __device__ static uint2 bin_span(const uint32_t* starts, uint32_t i) {
-    static_assert(kBinRank <= 32, "a bin's first slot lies in the slot's word or the one before");
-    const uint32_t g = i / 32, b = i % 32, word = starts[g];
-    const uint64_t at_or_before = uint64_t(word & (~0u >> (31 - b))) << 32 | (g ? starts[g - 1] : 0u);
-    const uint64_t after = uint64_t(starts[g + 1]) << 32 | (word & (0xfffffffeu << b));
-    return make_uint2(32 * g + 31 - uint32_t(__clzll(int64_t(at_or_before))), 32 * g + uint32_t(__ffsll(int64_t(after))) - 1);
   }
 
   // The radix sort of the stage (a bin sort's fallback).
