@@ -100,8 +100,8 @@ struct AgentRegisterTopK {
   const bool aligned;  // the row is aligned for its type: whole vectors are loaded as such
   const uint32_t off;  // elements of the first aligned vector before the row
   uint32_t key[kVectors][kV];
-  // Marks (NSA_TOPK_TIMELINE builds): start; loads; the histogram's counts; the bucket; the cut;
-  // the stage; the write.
+  // Marks (NSA_TOPK_TIMELINE builds): start; loads; the histogram's counts; the bucket; the
+  // gather (a bin ranked by rank_gathered only); the cut; the stage; the write.
   Timeline timeline;
 
   // w: row r's clamped window (the kernel's, which chose this agent by its length).
@@ -236,6 +236,7 @@ struct AgentRegisterTopK {
     } else if (in_bin <= kThreads / 2) {
       gather(bin, in_bin);
       __syncthreads();
+      timeline.mark();
       cut = rank_gathered(in_bin, remain);
     } else if (in_bin <= kGatherCapacity) {
       gather(bin, in_bin);
