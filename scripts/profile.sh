@@ -6,14 +6,18 @@
 # `--path` forces a radix path as `nsa-topk bench --path` does; `--sampling N` sets ncu's warp
 # sampling interval (2^(5+N) cycles; the default, auto, takes few samples of a short kernel, 0
 # many). `--sorted` and `--dtype D` profile sorted output and 16-bit scores (the report's name
-# says so). Per launch, its stall samples by reason ($rep-stalls.txt). Reports under ${OUT:-/tmp}.
+# says so). `--warm` profiles a later launch (the fourth eager call) without ncu's cache flushes,
+# so that a short kernel's instruction cache is warm as in a server's graph (its row may then sit
+# in L2: read the loads' share with that in mind); the report's name says -warm. Per launch, its
+# stall samples by reason ($rep-stalls.txt). Reports under ${OUT:-/tmp}.
 # Usage: scripts/profile.sh [--dist normal|relu|equal|hotSpan] [--kernel REGEX] [--launches N]
-#        [--path P] [--sampling N] [--sorted] [--dtype f32|bf16|f16] ["ROWSxLEN" ...]
+#        [--path P] [--sampling N] [--sorted] [--dtype f32|bf16|f16] [--warm] ["ROWSxLEN" ...]
 #        (default shapes: 4096x131072 1x131072)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 OUT_DIR="${OUT:-/tmp}"
 dist=normal kernel='radix_select|batch_topk|register_topk' launches=1 path=() sampling=auto sorted=() dtype=f32
+warm=() warmup=1
 while [ $# -gt 0 ]; do
   case "$1" in
     --dist) dist=$2; shift 2 ;;
@@ -23,6 +27,7 @@ while [ $# -gt 0 ]; do
     --sampling) sampling=$2; shift 2 ;;
     --sorted) sorted=(--sorted); shift ;;
     --dtype) dtype=$2; shift 2 ;;
+    --warm) warm=(--cache-control none --launch-skip 3) warmup=5; shift ;;
     *) break ;;
   esac
 done
@@ -30,12 +35,13 @@ shapes=("$@")
 [ ${#shapes[@]} -gt 0 ] || shapes=(4096x131072 1x131072)
 for shape in "${shapes[@]}"; do
   rows=${shape%x*} len=${shape#*x}
-  rep="$OUT_DIR/ncu-$shape-$dist-$dtype${sorted:+-sorted}"
-  # The bench's warm-up call is an eager launch: the first top-k kernel it meets is profiled.
-  ncu --clock-control none --target-processes all -k regex:"$kernel" -c "$launches" --warp-sampling-interval "$sampling" \
+  rep="$OUT_DIR/ncu-$shape-$dist-$dtype${sorted:+-sorted}${warm:+-warm}"
+  # The bench's warm-up calls are eager launches: the first top-k kernel it meets is profiled (--warm:
+  # the fourth).
+  ncu --clock-control none "${warm[@]}" --target-processes all -k regex:"$kernel" -c "$launches" --warp-sampling-interval "$sampling" \
     --section SpeedOfLight --section Occupancy --section WarpStateStats --section MemoryWorkloadAnalysis \
     --section LaunchStats --section InstructionStats --section SourceCounters -f -o "$rep" \
-    node dist/cli/main.js bench --rows "$rows" --lengths "$len" --dist "$dist" --dtype "$dtype" "${sorted[@]}" --warmup 1 --replays 1 --graph-calls 10 --no-torch "${path[@]}" \
+    node dist/cli/main.js bench --rows "$rows" --lengths "$len" --dist "$dist" --dtype "$dtype" "${sorted[@]}" --warmup "$warmup" --replays 1 --graph-calls 10 --no-torch "${path[@]}" \
     >"$rep.log" 2>&1
   ncu --import "$rep.ncu-rep" --page details >"$rep.txt" 2>&1
   ncu --import "$rep.ncu-rep" --page raw --csv >"$rep-raw.csv" 2>&1
