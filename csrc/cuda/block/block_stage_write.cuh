@@ -22,10 +22,11 @@ struct BlockStageWrite {
   // ranked by its order words (the key's bits below the bin, then the reversed stage index).
   static constexpr int kIndexBits = __builtin_ctz(unsigned(kMaxK));
   static constexpr uint32_t kLastBin = kMaxK - 1;
+  // A bin's rank costs its size squared: larger bins send the row to the radix sort.
   static constexpr uint32_t kBinRank = 32;
   static constexpr int kBinsPerThread = kMaxK / kThreads;
   static_assert((kMaxK & (kMaxK - 1)) == 0 && kMaxK % kThreads == 0 && kMaxK < 65536,
-                "whole bins a thread; a count and the large bins' count share the scan's word");
+                "whole bins a thread; 16-bit halves: the scan's counts, a bin's start and cursor");
   using Sum = BlockExclusiveSum<kThreads>;
   struct BinStorage {
     // Counts; after their scan a bin's first slot (high 16 bits) and its cursor (low 16 bits),
