@@ -95,7 +95,8 @@ struct BlockStageWrite {
     const uint32_t per = (m + kThreads - 1) / kThreads, first = threadIdx.x * per;
     const auto held = [&](int j) { return uint32_t(j) < per && first + j < m; };
     uint32_t key[kItems];
-    if (kItems % 4 == 0 && per % 4 == 0) {  // 16-byte loads: a thread's words 8-way bank conflicts one at a time
+    // 16-byte loads: one word at a time, a thread's words met 8-way bank conflicts.
+    if (kItems % 4 == 0 && per % 4 == 0) {
 #pragma unroll
       for (int v = 0; v < kItems / 4; ++v) {
         if (uint32_t(4 * v) >= per) break;  // within the stage: first + per <= kMaxK
