@@ -167,7 +167,8 @@ struct BlockStageWrite {
         st.keys[last_begin + tie_at++] = st.positions[i];
       } else {
         const uint32_t order = ((key[j] - lo) & ((1u << shift) - 1u)) << kIndexBits | (kMaxK - 1u - i);
-        const uint32_t slot = atomicAdd(&bs.bins[b], 1u) & 0xffffu;  // the cursor never carries: m < 2^16
+        // The cursor never carries into the start: m < 2^16.
+        const uint32_t slot = atomicAdd(&bs.bins[b], 1u) & 0xffffu;
         st.keys[slot] = order;
         bs.bin_of[slot] = uint16_t(b);
       }
