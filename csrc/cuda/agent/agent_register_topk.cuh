@@ -28,8 +28,7 @@
 //     last for large), and each selected element is staged at its base plus the selected bits
 //     below it. No sample, no candidate buffer, no cut, no bitmap: the set and its order follow
 //     from keys and positions alone, so the bytes are the same on every run and in any batch.
-//  4. BlockStageWrite: sorted by key when asked, written through the transform. (Plain unsorted
-//     indices of a CTA's row under the few-rows policy: stage() put them in the outputs.)
+//  4. BlockStageWrite: sorted by key when asked, written through the transform.
 //
 // Row layout: warp w's lane l holds the vectors x = (w kVectors + j) 32 + l (j < kVectors) of the
 // 16-byte aligned span that starts `off` elements before the row, so that each load instruction
@@ -102,8 +101,7 @@ struct AgentRegisterTopK {
   const uint32_t off;  // elements of the first aligned vector before the row
   uint32_t key[kVectors][kV];
   // Marks (NSA_TOPK_TIMELINE builds): start; loads; the histogram's counts; the bucket; the
-  // gather (a bin ranked by rank_gathered only); the cut; the stage; the write (not where the
-  // stage put the outputs).
+  // gather (a bin ranked by rank_gathered only); the cut; the stage; the write.
   Timeline timeline;
 
   // w: row r's clamped window (the kernel's, which chose this agent by its length).
@@ -144,13 +142,7 @@ struct AgentRegisterTopK {
     const Word cut = row_length <= k ? Word{1u, 0u, true} : select();
     timeline.mark();
     const uint32_t m = min(row_length, k);
-    if (Policy::kPutsOutputs && !Row::kShared && m == k && !p.sorted && p.out.transform == Transform::None &&
-        !p.out.write_values) {
-      stage(cut, m, reinterpret_cast<uint32_t*>(p.a.out_indices + r * k));  // the write's work done
-      timeline.mark();
-      return;
-    }
-    stage(cut, m, row.at_first(stage_positions()));
+    stage(cut, m);
     timeline.mark();
     row.sync();  // ClusterRow: the selections staged in the first CTA, which writes them
     if (row.rank() != 0) return;
@@ -470,10 +462,8 @@ struct AgentRegisterTopK {
 
   // Stage 3: each selection's position (and key, for sorted output) at its rank by position
   // (descending position for sorted output with `large`, so that the stable sort leaves tied keys
-  // in the contract's order). m selections; positions: the stage, or the row's outputs (plain
-  // unsorted indices: Policy::kPutsOutputs). Inlined, so that each caller's stores know their
-  // memory.
-  __device__ __forceinline__ void stage(const Word cut, uint32_t m, uint32_t* const positions) {
+  // in the contract's order). m selections.
+  __device__ void stage(const Word cut, uint32_t m) {
     // The thread's elements above the cut (key >= value when exact, > value otherwise; nothing is
     // above a run of ties at the NaN key, where value + 1 wraps to 0: no key carries past 2^32).
     const uint32_t least = cut.exact ? cut.value : cut.value + 1u;
@@ -521,16 +511,16 @@ struct AgentRegisterTopK {
       for (int j = 0; j < kVectors; ++j) base[j] += above_before;
       base_wrapped += above_before;
     }
-    if (p.sorted) put<true>(selected, base, selected_wrapped, base_wrapped, m, positions);
-    else put<false>(selected, base, selected_wrapped, base_wrapped, m, positions);
+    if (p.sorted) put<true>(selected, base, selected_wrapped, base_wrapped, m);
+    else put<false>(selected, base, selected_wrapped, base_wrapped, m);
   }
 
-  // Puts the selections' positions in `positions` (the stage, in the first CTA of a ClusterRow,
-  // or the row's outputs): slot j's in ascending position from base[j], the wrapped ones from
-  // base_wrapped; keys in the stage too for sorted output.
+  // Stages the selections (in the first CTA of a ClusterRow): slot j's in ascending position from
+  // base[j], the wrapped ones from base_wrapped; keys too for sorted output.
   template <bool kSorted>
-  __device__ __forceinline__ void put(uint32_t selected, const uint32_t (&base)[kVectors], uint32_t selected_wrapped,
-                                      uint32_t base_wrapped, uint32_t m, uint32_t* const positions) const {
+  __device__ void put(uint32_t selected, const uint32_t (&base)[kVectors], uint32_t selected_wrapped,
+                      uint32_t base_wrapped, uint32_t m) const {
+    uint32_t* const positions = row.at_first(stage_positions());
     uint32_t* const keys = row.at_first(stage_keys());
     constexpr bool kDown = kSorted && kLarge;  // ranks fill the slots from the last down
     const auto slot = [&](uint32_t rank) { return kDown ? m - 1 - rank : rank; };

@@ -84,21 +84,16 @@ struct BatchTopKPolicy900 {
 // of its keys against all at once (a lone CTA's chain gets shorter; where CTAs share an SM the
 // extra instructions cost more than the chain saves: kernel-notes, v6 step 14); 0: a thread per
 // key loops over the others.
-// kPutsOutputs: a CTA's row of plain unsorted indices (no transform, no values; m == k) puts each
-// selection straight in its output slot instead of the stage, with no barrier and write pass
-// after it (a lone CTA's last ~800 cycles; stores scattered over a warp's span of the outputs,
-// where full rows of CTAs would rather write them whole: kernel-notes, v6 step 82c).
 // kMaxCluster: rows of up to kMaxCluster x kMaxLength scores may be held by a cluster of CTAs, a
 // chunk of kMaxLength each (1: a CTA per row only).
-template <int kThreads_, int kMinCtasPerSm_, int kItems_, bool kCountOnLoad_, int kBallotRank_, bool kPutsOutputs_,
-          int kMaxCluster_, class Fallback_>
+template <int kThreads_, int kMinCtasPerSm_, int kItems_, bool kCountOnLoad_, int kBallotRank_, int kMaxCluster_,
+          class Fallback_>
 struct RegisterTopKPolicyHopper {
   static constexpr int kThreads = kThreads_;
   static constexpr int kMinCtasPerSm = kMinCtasPerSm_;
   static constexpr int kItems = kItems_;
   static constexpr bool kCountOnLoad = kCountOnLoad_;
   static constexpr int kBallotRank = kBallotRank_;
-  static constexpr bool kPutsOutputs = kPutsOutputs_;
   static constexpr int kMaxCluster = kMaxCluster_;
   static constexpr int kDigitBits = 11;
   static constexpr int kMaxK = 2048;
@@ -111,15 +106,15 @@ struct RegisterTopKPolicyHopper {
 // Rows that fill the SMs: 256 threads a row, 32 scores a thread (eight 16-byte loads of f32, four
 // of 16-bit scores), four CTAs per SM, counted after the loads, the k-th's bin ranked a thread a
 // key; the small-k batch agent for longer rows.
-using RegisterTopKPolicy900 = RegisterTopKPolicyHopper<256, 4, 32, false, 0, false, 1, BatchTopKPolicy900SmallK>;
+using RegisterTopKPolicy900 = RegisterTopKPolicyHopper<256, 4, 32, false, 0, 1, BatchTopKPolicy900SmallK>;
 
 // Fewer rows than SMs (decode: an SM per row at most): twice the threads a row, each holding half
 // as many scores (four 16-byte loads of f32, two of 16-bit scores), so that a lone row's CTA has
 // 16 warps to overlap its latencies instead of 8 and half the work per thread (kernel-notes, v6
 // step 9), counted as the loads arrive (v6 step 10), a bin of up to 64 keys ranked by ballots (v6
-// step 14), plain unsorted indices put in the outputs (v6 step 82c); rows of up to 16 x 8192
-// scores on a cluster of up to 16 CTAs (Hopper's non-portable limit; v6 step 11); the large batch
-// agent (512 threads) for longer rows.
-using RegisterTopKPolicy900FewRows = RegisterTopKPolicyHopper<512, 2, 16, true, 64, true, 16, BatchTopKPolicy900>;
+// step 14); rows of up to 16 x 8192 scores on a cluster
+// of up to 16 CTAs (Hopper's non-portable limit; v6 step 11); the large batch agent (512
+// threads) for longer rows.
+using RegisterTopKPolicy900FewRows = RegisterTopKPolicyHopper<512, 2, 16, true, 64, 16, BatchTopKPolicy900>;
 
 }  // namespace nsa::cuda
