@@ -1,7 +1,10 @@
 // Data meant to break a radix select: plateaus larger than any buffer, thresholds inside a
 // plateau, NaN/+-inf/-0.0, empty windows, and device-side windows that lie.
 import { topkSync } from '../../lib';
-import { OpRun, SORT_EDGE_KINDS, allocScores, bitsOf, checkTopk, encode, makeScores, runOp, sortEdgeScores } from '../../lib/reference';
+import {
+  OpRun, SORT_EDGE_KINDS, allocScores, bitsOf, checkTopk, encode, intIn, keyOf, makeScores, pageTableOperands, rng, runOp,
+  sortEdgeScores,
+} from '../../lib/reference';
 import { loadNative } from '../../lib/loader';
 import { CUDA_RUNS, describeGpu } from '../helpers/gpu';
 import { DTYPES, RefOptions, Scores, TIE_BREAKS, diffAt, referenceTopk } from '../reference';
@@ -97,6 +100,40 @@ describeGpu('CUDA backends on adversarial data', () => {
           }
         }
       });
+
+    // Fewer rows than SMs of up to 8192 scores (the register kernel's few-rows policy, which
+    // ranks a k-th's bin of up to 64 members by ballots: v6 step 14; steps 82-82c changed how
+    // its selection reaches the outputs): each window's k-th score copied onto a few lower ones,
+    // so that the tie-break picks which of the bin's members stay. Misaligned windows put some
+    // in thread 0's wrapped elements; plain indices, sorted or not, and indices through a page
+    // table with values.
+    test.each(DTYPES)("a k-th's bin of few members, tied with the k-th (%s)", async (dtype) => {
+      const rows = 4, stride = 8192;
+      const rowStarts = [0, 1, 3, 2], lengths = [8192, 8191, 6000, 3001];
+      const rand = rng(78);
+      for (const k of [2048, 512, 100]) {
+        const scores = makeScores(dtype, rows, stride, 'normal', 78 + k);
+        const bits = bitsOf(scores);
+        for (let r = 0; r < rows; r++) {
+          const at = (i: number) => r * stride + rowStarts[r] + i;
+          const order = Array.from({ length: lengths[r] }, (_, i) => i).sort(
+            (x, y) => keyOf(dtype, bits[at(y)]) - keyOf(dtype, bits[at(x)]));
+          // Below the k-th, near it: members of its bin, or of the bins just under it.
+          for (let c = 0; c < 6; c++) bits[at(order[k + intIn(rand, 0, 40)])] = bits[at(order[k - 1])];
+        }
+        const windows = { rowStarts, lengths };
+        for (const tieBreak of TIE_BREAKS) {
+          for (const sorted of [false, true]) {
+            await exact(run, scores, { k, rows, stride, dtype, tieBreak, sorted, deterministic: true, ...windows });
+          }
+          await exact(run, scores, {
+            k, rows, stride, dtype, tieBreak, deterministic: true, values: true, ...windows,
+            ...pageTableOperands(rows, stride, 16, 79),
+          });
+        }
+        await exact(run, scores, { k, rows, stride, dtype, tieBreak: 'none', deterministic: false, ...windows });
+      }
+    });
 
     // Sorted output at its edges (sortEdgeScores: the bins, the least key's bin in stage order,
     // the radix sort's fallbacks), and rows of 2000 scores over 80 octaves of both signs (the
