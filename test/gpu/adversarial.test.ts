@@ -102,11 +102,11 @@ describeGpu('CUDA backends on adversarial data', () => {
       });
 
     // Fewer rows than SMs of up to 8192 scores (the register kernel's few-rows policy, which
-    // ranks a k-th's bin of up to 64 members by ballots: v6 step 14; steps 82-82c changed how
-    // its selection reaches the outputs): each window's k-th score copied onto a few lower ones,
-    // so that the tie-break picks which of the bin's members stay. Misaligned windows put some
-    // in thread 0's wrapped elements; plain indices, sorted or not, and indices through a page
-    // table with values.
+    // ranks a k-th's bin of up to 64 members by ballots: v6 step 14; the kernel notes' steps
+    // 82-82c are the variants this case was written against): each window's k-th score copied
+    // onto a few lower ones, so that the tie-break picks which of the bin's members stay.
+    // Misaligned windows put some in thread 0's wrapped elements; plain indices, sorted or not,
+    // and indices through a page table with values.
     test.each(DTYPES)("a k-th's bin of few members, tied with the k-th (%s)", async (dtype) => {
       const rows = 4, stride = 8192;
       const rowStarts = [0, 1, 3, 2], lengths = [8192, 8191, 6000, 3001];
