@@ -404,10 +404,11 @@ bool batch_fits(int32_t k, const DeviceCaps& caps) {
 }
 
 // The register kernel: a CTA per row, or with kCluster clusters of `cluster` CTAs per row.
-template <class Policy, class Traits, bool kLarge, bool kCluster>
+template <class Policy, class Traits, bool kLarge, bool kCluster, bool kAnyOrder = false>
 cudaError_t launch_register(const TopKConfig& cfg, const TopKArgs& args, int cluster, int device, cudaStream_t stream) {
-  return launch_row_kernel<RegisterTopKAgents, Policy, Traits, kLarge, register_topk_kernel<Policy, Traits, kLarge, kCluster>>(
-      cfg, args, device, stream, cluster);
+  return launch_row_kernel<RegisterTopKAgents, Policy, Traits, kLarge,
+                           register_topk_kernel<Policy, Traits, kLarge, kCluster, kAnyOrder>>(cfg, args, device, stream,
+                                                                                              cluster);
 }
 template <class Policy>
 constexpr size_t register_smem_bytes() {
@@ -427,12 +428,18 @@ bool register_fits(int32_t k, const DeviceCaps& caps) {
 // take twice the threads per row (RegisterTopKPolicy900FewRows: an SM per row at most anyway).
 bool few_rows_register_policy(int64_t rows, const DeviceCaps& caps) { return rows < caps.sms; }
 
+// Unsorted output that need not be repeatable (neither `sorted` nor `deterministic`) takes the
+// instance that stages the selections in no particular order, on a CTA's own row, with the
+// tie-break small or none (large, rarely asked without `deterministic`, keeps the ordered one).
 template <class Policy, class Traits, bool kCluster>
 cudaError_t run_register_policy(const TopKConfig& cfg, const TopKArgs& args, int cluster, int device,
                                 cudaStream_t stream) {
-  return cfg.tie_break == TieBreak::Large
-             ? launch_register<Policy, Traits, true, kCluster>(cfg, args, cluster, device, stream)
-             : launch_register<Policy, Traits, false, kCluster>(cfg, args, cluster, device, stream);
+  if (cfg.tie_break == TieBreak::Large)
+    return launch_register<Policy, Traits, true, kCluster>(cfg, args, cluster, device, stream);
+  if constexpr (!kCluster)
+    if (!cfg.sorted && !cfg.deterministic)
+      return launch_register<Policy, Traits, false, false, true>(cfg, args, cluster, device, stream);
+  return launch_register<Policy, Traits, false, kCluster>(cfg, args, cluster, device, stream);
 }
 template <class Traits>
 cudaError_t run_register(const TopKConfig& cfg, const PathChoice& choice, const TopKArgs& args, int device,

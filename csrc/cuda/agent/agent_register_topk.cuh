@@ -28,6 +28,9 @@
 //     last for large), and each selected element is staged at its base plus the selected bits
 //     below it. No sample, no candidate buffer, no cut, no bitmap: the set and its order follow
 //     from keys and positions alone, so the bytes are the same on every run and in any batch.
+//     kAnyOrder (unsorted output that need not be repeatable): where the k-th's bin is taken
+//     whole or holds few members, place() stages the selections in no particular order
+//     instead, as select() finds them, and stages 2's cut and 3 are skipped.
 //  4. BlockStageWrite: sorted by key when asked, written through the transform.
 //
 // Row layout: warp w's lane l holds the vectors x = (w kVectors + j) 32 + l (j < kVectors) of the
@@ -58,7 +61,7 @@
 
 namespace nsa::cuda {
 
-template <class Policy, class Traits, bool kLarge, class Row = SoloRow>
+template <class Policy, class Traits, bool kLarge, class Row = SoloRow, bool kAnyOrder = false>
 struct AgentRegisterTopK {
   using Bits = typename Traits::Bits;
   static constexpr int kThreads = Policy::kThreads;
@@ -79,6 +82,10 @@ struct AgentRegisterTopK {
       sizeof(typename Write::SortStorage) / 4 > (1u << Policy::kDigitBits) ? sizeof(typename Write::SortStorage) / 4
                                                                            : (1u << Policy::kDigitBits));
   static constexpr size_t kDynamicSmemBytes = size_t(2 * kMaxK + kScratchWords) * sizeof(uint32_t);
+  // kAnyOrder: a k-th's bin of up to this many members is placed without a cut (place()).
+  static constexpr uint32_t kFewMembers = Policy::kBallotRank > 0 ? uint32_t(Policy::kBallotRank) : uint32_t(kThreads / 2);
+  static_assert(!kAnyOrder || (!Row::kShared && !kLarge), "any order: a CTA's own row, the tie-break small or none");
+  static_assert(2 * kFewMembers <= kMaxK, "place()'s members: keys and positions in the stage's key words");
 
   struct TempStorage {
     typename Select::Storage select;
@@ -86,6 +93,7 @@ struct AgentRegisterTopK {
     uint32_t wrapped_ties;        // thread 0's wrapped elements tied with the cut
     uint32_t wrapped_above;       // ... above it (ClusterRow: the CTA's count for the others)
     uint32_t gathered;            // gather(): keys appended
+    uint32_t placed;              // place(): the stage's slots taken by the elements above the bin
     Word cut;                     // rank_gathered()'s result
   };
 
@@ -142,11 +150,11 @@ struct AgentRegisterTopK {
     const Word cut = row_length <= k ? Word{1u, 0u, true} : select();
     timeline.mark();
     const uint32_t m = min(row_length, k);
-    stage(cut, m);
+    if (!kAnyOrder || cut.value != kPlaced.value) stage(cut, m);
     timeline.mark();
     row.sync();  // ClusterRow: the selections staged in the first CTA, which writes them
     if (row.rank() != 0) return;
-    Write::run(p.a, p.out, p.sorted, r, scores - chunk, m,
+    Write::run(p.a, p.out, !kAnyOrder && p.sorted, r, scores - chunk, m,
                {stage_positions(), stage_keys(), reinterpret_cast<typename Write::SortStorage*>(scratch())});
     timeline.mark();
   }
@@ -156,6 +164,10 @@ struct AgentRegisterTopK {
     return ((threadIdx.x >> 5) * kVectors * 32u + uint32_t(j) * 32u + (threadIdx.x & 31u)) * kV;
   }
   __device__ uint32_t position(uint32_t x) const { return x >= off ? x - off : x + kCapacity - off; }
+  // Element q of slot j's position (only slot 0 may hold thread 0's wrapped elements).
+  __device__ uint32_t position_of(int j, int q) const {
+    return j == 0 ? position(first_of(0) + uint32_t(q)) : first_of(j) + uint32_t(q) - off;
+  }
   // Whether slot j lies wholly in the row, unwrapped, and can be loaded as one vector.
   __device__ bool whole(int j) const {
     const uint32_t x0 = first_of(j);
@@ -228,18 +240,24 @@ struct AgentRegisterTopK {
     timeline.mark();
     const uint32_t remain = k - ts.select.bucket.above, in_bin = hist[ts.select.bucket.bin];
     const typename Bins::Range bin = Bins::range(ts.select.bucket.bin);
+    if constexpr (kAnyOrder) {
+      if (in_bin == remain || in_bin <= kFewMembers) {
+        place(bin, k - remain, remain, in_bin);
+        return kPlaced;
+      }
+    }
     if (in_bin == remain) return {bin.lo, remain, true};
     Word cut;
     if constexpr (Row::kShared) {
       cut = Select::select_word(ts.select, remain, [&](auto&& f) { each([&](bool, uint32_t x) { f(bin.holds(x), x); }); },
                                 hist, row);
     } else if (in_bin <= kThreads / 2) {
-      gather(bin, in_bin);
+      gather(mask_in(bin), in_bin, gathered());
       __syncthreads();
       timeline.mark();
       cut = rank_gathered(in_bin, remain);
     } else if (in_bin <= kGatherCapacity) {
-      gather(bin, in_bin);
+      gather(mask_in(bin), in_bin, gathered());
       __syncthreads();
       cut = Select::select_word(ts.select, remain,
                                 Select::entries(in_bin, [](uint32_t i) { return gathered()[i]; }, [](uint32_t) { return true; }),
@@ -297,10 +315,63 @@ struct AgentRegisterTopK {
     return cut;
   }
 
-  // The coarse histogram's zeros and the gather cursor, published by the next barrier.
+  // select()'s result where place() has staged the selections: no cut (no key is 0).
+  static constexpr Word kPlaced = {0u, 0u, true};
+
+  // kAnyOrder (unsorted output in no particular order, `deterministic` off): the selections are
+  // staged as they are found, with no cut and no scan. The elements above the k-th's bin (and
+  // that bin's too where it is taken whole) take slots [0, above) from a cursor, a warp's at a
+  // time; the bin's few members are gathered with their positions, and each one ranked below
+  // `remain` takes slot above + its rank (greater key first, then smaller position: the
+  // tie-break small, which serves none too). One pass and two barriers after the bucket, where
+  // the ordered path's gather, rank and stage take two passes and four.
+  __device__ void place(typename Bins::Range bin, uint32_t above, uint32_t remain, uint32_t in_bin) {
+    const bool whole = in_bin == remain;  // uniform
+    const uint32_t sure = mask_at_least(whole ? bin.lo : bin.hi + 1u);
+    const uint32_t n = uint32_t(__popc(sure));
+    const uint32_t incl = BlockExclusiveSum<kThreads>::warp_inclusive(n);
+    uint32_t* to = stage_positions() + warp_add(__shfl_sync(0xffffffffu, incl, 31), &ts.placed) + incl - n;
+#pragma unroll
+    for (int j = 0; j < kVectors; ++j)
+#pragma unroll
+      for (int q = 0; q < kV; ++q)
+        if (sure >> (j * kV + q) & 1u) *to++ = position_of(j, q);
+    uint32_t* const member_keys = stage_keys();
+    uint32_t* const member_positions = stage_keys() + kFewMembers;
+    if (!whole) gather<true>(mask_at_least(bin.lo) & ~sure, in_bin, member_keys, member_positions);
+    __syncthreads();  // the members gathered
+    timeline.mark();
+    if (whole) return;
+    // Whether member (y, py) comes before member (x, px).
+    const auto before = [](uint32_t y, uint32_t py, uint32_t x, uint32_t px) { return y > x || (y == x && py < px); };
+    const uint32_t i = threadIdx.x;
+    if constexpr (kBallotRank > 0) {  // each warp ranks some members against all at once
+      const uint32_t lane = i & 31u;
+      // Members past in_bin read as key 0, which comes before none.
+      const uint32_t y0 = lane < in_bin ? member_keys[lane] : 0u, y1 = lane + 32u < in_bin ? member_keys[lane + 32u] : 0u;
+      const uint32_t p0 = lane < in_bin ? member_positions[lane] : 0u;
+      const uint32_t p1 = lane + 32u < in_bin ? member_positions[lane + 32u] : 0u;
+#pragma unroll
+      for (uint32_t u = 0; u < kBallotRank / kWarps; ++u) {
+        const uint32_t t = (i >> 5) + u * kWarps;
+        if (t >= in_bin) break;  // uniform in the warp
+        const uint32_t x = member_keys[t], px = member_positions[t];
+        const uint32_t rank = uint32_t(__popc(__ballot_sync(0xffffffffu, before(y0, p0, x, px))) +
+                                       __popc(__ballot_sync(0xffffffffu, before(y1, p1, x, px))));
+        if (lane == 0 && rank < remain) stage_positions()[above + rank] = px;
+      }
+    } else if (i < in_bin) {  // a thread a member
+      const uint32_t x = member_keys[i], px = member_positions[i];
+      uint32_t rank = 0;
+      for (uint32_t u = 0; u < in_bin; ++u) rank += before(member_keys[u], member_positions[u], x, px);
+      if (rank < remain) stage_positions()[above + rank] = px;
+    }
+  }
+
+  // The coarse histogram's zeros and the gather and place cursors, published by the next barrier.
   __device__ void clear_bins() {
     Select::clear(scratch());
-    if (threadIdx.x == 0) ts.gathered = 0;
+    if (threadIdx.x == 0) ts.gathered = 0, ts.placed = 0;
   }
 
   // The coarse histogram of the row's keys after the loads: one increment per element.
@@ -330,12 +401,13 @@ struct AgentRegisterTopK {
       if (kWhole || key[j][q] != 0u) atomicAdd(&scratch()[Bins::bin(key[j][q])], 1u);
   }
 
-  // Appends the keys of `bin`'s members to gathered(), in no particular order (the select needs
-  // none). Few members in all (up to kBallotRank): a thread holding some adds their count to the
-  // cursor. More: a warp adds its count once, after a scan of its lanes' (a thread's add each
-  // would queue hundreds on one word).
-  __device__ void gather(typename Bins::Range bin, uint32_t members) {
-    const uint32_t mask = mask_in(bin);
+  // Appends the keys of the `members` elements in `mask` (the row's, in all) to `keys`, and with
+  // kPositions their positions to `positions`, in no particular order (the select and place()'s
+  // rank need none). Few members in all (up to kBallotRank): a thread holding some adds their
+  // count to the cursor. More: a warp adds its count once, after a scan of its lanes' (a thread's
+  // add each would queue hundreds on one word).
+  template <bool kPositions = false>
+  __device__ void gather(uint32_t mask, uint32_t members, uint32_t* keys, uint32_t* positions = nullptr) {
     const uint32_t n = uint32_t(__popc(mask));
     uint32_t at;
     if (kBallotRank > 0 && members <= kBallotRank) {
@@ -345,13 +417,17 @@ struct AgentRegisterTopK {
       const uint32_t incl = BlockExclusiveSum<kThreads>::warp_inclusive(n);
       at = warp_add(__shfl_sync(0xffffffffu, incl, 31), &ts.gathered) + incl - n;
     }
-    uint32_t* to = gathered() + at;  // stepped per member: no index to turn into an address each time
+    uint32_t* to = keys + at;  // stepped per member: no index to turn into an address each time
+    uint32_t* to_position = positions + at;
 #pragma unroll
     for (int j = 0; j < kVectors; ++j) {
       if (!slot_bits(mask, j)) continue;  // about half of a warp's slots hold no member
 #pragma unroll
       for (int q = 0; q < kV; ++q)
-        if (mask >> (j * kV + q) & 1u) *to++ = key[j][q];
+        if (mask >> (j * kV + q) & 1u) {
+          *to++ = key[j][q];
+          if constexpr (kPositions) *to_position++ = position_of(j, q);
+        }
     }
   }
 

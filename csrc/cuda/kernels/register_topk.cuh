@@ -14,9 +14,9 @@
 
 namespace nsa::cuda {
 
-template <class Policy, class Traits, bool kLarge, class Row = SoloRow>
+template <class Policy, class Traits, bool kLarge, class Row = SoloRow, bool kAnyOrder = false>
 struct RegisterTopKAgents {
-  using Register = AgentRegisterTopK<Policy, Traits, kLarge, Row>;
+  using Register = AgentRegisterTopK<Policy, Traits, kLarge, Row, kAnyOrder>;
   using Fallback = AgentBatchTopK<typename Policy::Fallback, Traits, kLarge>;
   union TempStorage {
     typename Register::TempStorage reg;
@@ -44,13 +44,14 @@ __device__ void register_topk_row(typename Agents::TempStorage& storage, const B
   }
 }
 
-template <class Policy, class Traits, bool kLarge, bool kCluster>
+// kAnyOrder: unsorted output in no particular order (AgentRegisterTopK::place()); a CTA a row.
+template <class Policy, class Traits, bool kLarge, bool kCluster, bool kAnyOrder = false>
 __global__ void __launch_bounds__(Policy::kThreads, Policy::kMinCtasPerSm) register_topk_kernel(const BatchTopKParams p) {
   // Before the agents: their constructors already read lengths and row starts (pdl.cuh).
   pdl_wait();
   pdl_launch_dependents();
   if constexpr (!kCluster) {
-    using Agents = RegisterTopKAgents<Policy, Traits, kLarge>;
+    using Agents = RegisterTopKAgents<Policy, Traits, kLarge, SoloRow, kAnyOrder>;
     __shared__ typename Agents::TempStorage storage;
     register_topk_row<Agents>(storage, p, int64_t(blockIdx.x), SoloRow{});
   } else {
