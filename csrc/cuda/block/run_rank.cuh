@@ -27,29 +27,17 @@ struct RunRank {
     typename Sum::Storage sum;
   };
 
-  // Which b-flagged entries of a run are emitted: take(first_b, mb), with the count of
-  // b-flagged entries before the run and the run's mask of them, gives the mask of those to
-  // emit. TakeRange: those whose b_before lies in [lo, hi) (a range spares a run of plateau
-  // ties, most of which no tie-break takes, a call each: kernel-notes, v6 step 31).
-  struct TakeRange {
-    uint32_t lo = 0, hi = ~0u;
-    __device__ uint32_t operator()(uint32_t first_b, uint32_t mb) const {
-      const uint32_t nb = uint32_t(__popc(mb));
-      const uint32_t skip = lo > first_b ? min(lo - first_b, nb) : 0u;
-      const uint32_t keep = hi > first_b ? min(hi - first_b, nb) : 0u;
-      return skip >= keep ? 0u : lowest_set(mb, keep) & ~lowest_set(mb, skip);
-    }
-  };
-
   // Visits entries [0, n). flags(i, a, b) sets entry i's two flags (at most one of them); it is
   // called once an entry, by any lane of the warp whose runs hold it, so it may not depend on
   // the calling thread. emit(i, a, a_before, b_before) is then called for each a-flagged entry
-  // and for each b-flagged one that `take` picks, `a` saying which flag it has, with the counts
-  // of a- and b-flagged entries at smaller indices. Returns the totals {a, b}. Every thread of
-  // the block must call it; it begins and ends with a barrier. kFlagB false: flags never sets b,
-  // and its ballots are not taken.
-  template <bool kFlagB = true, class Flags, class Emit, class Take = TakeRange>
-  __device__ static uint2 sweep(Storage& s, int32_t n, Flags&& flags, Emit&& emit, Take&& take = {}) {
+  // and for each b-flagged one whose b_before lies in [b_lo, b_hi), `a` saying which flag it
+  // has, with the counts of a- and b-flagged entries at smaller indices. Returns the totals {a,
+  // b}. Every thread of the block must call it; it begins and ends with a barrier. (The range
+  // spares a run of plateau ties, most of which no tie-break takes, a call each: kernel-notes,
+  // v6 step 31.) kFlagB false: flags never sets b, and its ballots are not taken.
+  template <bool kFlagB = true, class Flags, class Emit>
+  __device__ static uint2 sweep(Storage& s, int32_t n, Flags&& flags, Emit&& emit, uint32_t b_lo = 0,
+                                uint32_t b_hi = ~0u) {
     uint32_t total_a = 0, total_b = 0;
     __syncthreads();  // the entries were written before the sweep reads them
     for (int32_t base = 0; base < n; base += kThreads * kRun) {
@@ -68,8 +56,12 @@ struct RunRank {
       uint32_t all;
       const uint32_t before = Sum::run(s.sum, (uint32_t(__popc(ma)) << 16) | uint32_t(__popc(mb)), &all);
       // Only the flagged entries, lowest index first (the order does not matter for the ranks),
-      // and of the b-flagged ones those `take` picks.
-      const uint32_t emit_b = kFlagB && mb ? take(total_b + (before & 0xffffu), mb) : 0u;
+      // and of the b-flagged ones those ranked in [b_lo, b_hi).
+      const uint32_t first_b = total_b + (before & 0xffffu);
+      const uint32_t nb = uint32_t(__popc(mb));
+      const uint32_t skip = b_lo > first_b ? min(b_lo - first_b, nb) : 0u;
+      const uint32_t keep = b_hi > first_b ? min(b_hi - first_b, nb) : 0u;
+      const uint32_t emit_b = skip >= keep ? 0u : lowest_set(mb, keep) & ~lowest_set(mb, skip);
       for (uint32_t left = ma | emit_b; left; left &= left - 1u) {
         const int32_t j = __ffs(left) - 1;
         const uint32_t low = (1u << j) - 1u;

@@ -50,9 +50,6 @@ struct RadixParams {
   // Rows longer than this on the device are left to the spread kernels, launched beside this one
   // (dispatch.cu's length split); INT64_MAX when this kernel takes every row.
   int64_t longest;
-  // The tie-break none on output that need not be repeatable: the ties taken are spread evenly
-  // over the row's (radix_select_row's output), not its first ones.
-  bool spread_ties;
 };
 
 // Dynamic shared memory of one CTA: its histogram and the region (what a cluster's CTAs receive
@@ -458,13 +455,7 @@ __device__ __forceinline__ void radix_select_row(const RadixParams& p) {
   timeline.mark();
   const uint32_t dropped = tied - remain;
   const bool large = p.out.tie_break == TieBreak::Large;
-  // p.spread_ties: of the row's ties (in position order) those where floor(e remain / tied) steps
-  // are taken, evenly spaced, so that a plateau's taken ties spread over every CTA and thread
-  // instead of crowding the first runs (CTA 0 writing ~2,000 of a ReLU row's: v6 step 39).
-  const bool spread = p.spread_ties && tied > remain;
-  // The ties taken before the row's ties_before-th.
   auto taken = [&](uint32_t ties_before) {
-    if (spread) return uint32_t(uint64_t(ties_before) * remain / tied);
     return large ? (ties_before > dropped ? ties_before - dropped : 0u) : min(ties_before, remain);
   };
   // An element above the threshold, or a tie, with the counts of each before it in position
@@ -495,20 +486,8 @@ __device__ __forceinline__ void radix_select_row(const RadixParams& p) {
     const uint32_t* const keys = list ? cand_key : cache;
     // The ties this CTA's tie-break takes, by their rank among its ties: [lo, hi). A plateau's
     // ties that no tie-break takes are not visited one by one.
-    const typename Run::TakeRange range{large ? (dropped > ties_run ? dropped - ties_run : 0u) : 0u,
-                                        large ? ~0u : (remain > ties_run ? remain - ties_run : 0u)};
-    // A run's ties taken (first_b of the CTA's before it, mb its mask of them): the row's j-th
-    // taken tie, j in [taken(b), taken(b + its count)), is its tie ceil((j + 1) tied / remain) - 1.
-    const auto take = [&](uint32_t first_b, uint32_t mb) {
-      if (!spread) return range(first_b, mb);
-      const uint32_t b = ties_run + first_b;
-      uint32_t pick = 0;
-      for (uint32_t j = taken(b), last = taken(b + uint32_t(__popc(mb))); j < last; ++j) {
-        const uint32_t e = uint32_t((uint64_t(j + 1) * tied + remain - 1) / remain) - 1u;
-        pick |= 1u << __fns(mb, 0u, int(e - b + 1));
-      }
-      return pick;
-    };
+    const uint32_t ties_lo = large ? (dropped > ties_run ? dropped - ties_run : 0u) : 0u;
+    const uint32_t ties_hi = large ? ~0u : (remain > ties_run ? remain - ties_run : 0u);
     Run::sweep(
         run_s, list ? ncand : int32_t(end - begin),
         [&](int32_t i, bool& above, bool& tie) {
@@ -519,7 +498,7 @@ __device__ __forceinline__ void radix_select_row(const RadixParams& p) {
         [&](int32_t i, bool above, uint32_t above_before, uint32_t ties_before) {
           put(above, above_run + above_before, ties_run + ties_before, list ? cand_pos[i] : int32_t(begin) + i);
         },
-        take);
+        ties_lo, ties_hi);
   }
   timeline.mark();
   if constexpr (C > 1) Exchange::ready();  // the exit's cluster barrier, second half
