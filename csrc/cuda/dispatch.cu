@@ -563,6 +563,7 @@ cudaError_t launch_radix_plan(const TopKConfig& cfg, const PathChoice& choice, c
   p.chunk_cap = choice.chunk_cap;
   p.cand_cap = choice.cand_cap;
   p.longest = longest;
+  p.spread_ties = cfg.tie_break == TieBreak::None && !cfg.deterministic;
   const int cluster = choice.plan.cluster;
   return cluster == 8   ? launch_radix<Traits, 8>(cfg, p, device, stream)
          : cluster == 4 ? launch_radix<Traits, 4>(cfg, p, device, stream)

@@ -150,6 +150,28 @@ describeGpu('CUDA backends on adversarial data', () => {
       }
     });
 
+    // The tie-break none on output that need not be repeatable: the radix kernel takes a
+    // plateau's ties spread evenly over the row (v6 step 84), not its first ones; any of them
+    // is right. ReLU and all-equal rows on each path, k down to 100, sorted or not, with values.
+    test('a plateau under the tie-break none, not deterministic', async () => {
+      const relu = makeScores('f32', 1, 131072, 'relu', 82);
+      const equal = makeScores('bf16', 4, 32768, 'equal', 83);
+      for (const [scores, rows, dtype] of [[relu, 1, 'f32'], [equal, 4, 'bf16']] as const) {
+        for (const k of [2048, 512, 100]) {
+          for (const sorted of [false, true]) {
+            await exact(run, scores, { k, rows, dtype, tieBreak: 'none', sorted, deterministic: false, values: true });
+          }
+        }
+      }
+    });
+
+    // Where (tied + 1) remain passes 2^32 the radix kernel takes the first `remain` ties, not
+    // spread ones (32-bit arithmetic: v6 step 84c): an all-equal row of 2^22 on one CTA.
+    test('a plateau too long to spread', async () => {
+      const scores = makeScores('bf16', 1, 1 << 22, 'equal', 84);
+      await exact({ backend: 'radix', path: 'block' }, scores, { k: 2048, rows: 1, dtype: 'bf16', tieBreak: 'none', deterministic: false, values: true });
+    });
+
     // A k-th's bin taken whole (it holds exactly the k-th and the ties the row needs), with few
     // members and with more than any rank takes: unsorted output in no order stages the whole
     // bin at once (v6 step 83), the ordered output cuts at the bin's least key.

@@ -16,6 +16,14 @@
 
 namespace nsa::cuda {
 
+// The lowest n set bits of m (n <= popc(m)); a loop only where a run straddles a range's end.
+__device__ __forceinline__ uint32_t lowest_set(uint32_t m, uint32_t n) {
+  if (n == uint32_t(__popc(m))) return m;
+  uint32_t rest = m;
+  for (uint32_t i = 0; i < n; ++i) rest &= rest - 1u;
+  return m ^ rest;
+}
+
 template <int kThreads>
 struct RunRank {
   static constexpr int kRun = 32;  // entries per thread per round: one mask bit each
@@ -27,17 +35,22 @@ struct RunRank {
     typename Sum::Storage sum;
   };
 
+  // Which b-flagged entries of a run are emitted: take(first_b, mb), with the count of
+  // b-flagged entries before the run and the run's mask of them, gives the mask of those to emit
+  // (a take that skips a plateau's ties spares them a call each: kernel-notes, v6 step 31).
+  struct TakeAll {
+    __device__ uint32_t operator()(uint32_t, uint32_t mb) const { return mb; }
+  };
+
   // Visits entries [0, n). flags(i, a, b) sets entry i's two flags (at most one of them); it is
   // called once an entry, by any lane of the warp whose runs hold it, so it may not depend on
   // the calling thread. emit(i, a, a_before, b_before) is then called for each a-flagged entry
-  // and for each b-flagged one whose b_before lies in [b_lo, b_hi), `a` saying which flag it
-  // has, with the counts of a- and b-flagged entries at smaller indices. Returns the totals {a,
-  // b}. Every thread of the block must call it; it begins and ends with a barrier. (The range
-  // spares a run of plateau ties, most of which no tie-break takes, a call each: kernel-notes,
-  // v6 step 31.) kFlagB false: flags never sets b, and its ballots are not taken.
-  template <bool kFlagB = true, class Flags, class Emit>
-  __device__ static uint2 sweep(Storage& s, int32_t n, Flags&& flags, Emit&& emit, uint32_t b_lo = 0,
-                                uint32_t b_hi = ~0u) {
+  // and for each b-flagged one that `take` picks, `a` saying which flag it has, with the counts
+  // of a- and b-flagged entries at smaller indices. Returns the totals {a, b}. Every thread of
+  // the block must call it; it begins and ends with a barrier. kFlagB false: flags never sets b,
+  // and its ballots are not taken.
+  template <bool kFlagB = true, class Flags, class Emit, class Take = TakeAll>
+  __device__ static uint2 sweep(Storage& s, int32_t n, Flags&& flags, Emit&& emit, Take&& take = {}) {
     uint32_t total_a = 0, total_b = 0;
     __syncthreads();  // the entries were written before the sweep reads them
     for (int32_t base = 0; base < n; base += kThreads * kRun) {
@@ -56,12 +69,8 @@ struct RunRank {
       uint32_t all;
       const uint32_t before = Sum::run(s.sum, (uint32_t(__popc(ma)) << 16) | uint32_t(__popc(mb)), &all);
       // Only the flagged entries, lowest index first (the order does not matter for the ranks),
-      // and of the b-flagged ones those ranked in [b_lo, b_hi).
-      const uint32_t first_b = total_b + (before & 0xffffu);
-      const uint32_t nb = uint32_t(__popc(mb));
-      const uint32_t skip = b_lo > first_b ? min(b_lo - first_b, nb) : 0u;
-      const uint32_t keep = b_hi > first_b ? min(b_hi - first_b, nb) : 0u;
-      const uint32_t emit_b = skip >= keep ? 0u : lowest_set(mb, keep) & ~lowest_set(mb, skip);
+      // and of the b-flagged ones those `take` picks.
+      const uint32_t emit_b = kFlagB && mb ? take(total_b + (before & 0xffffu), mb) : 0u;
       for (uint32_t left = ma | emit_b; left; left &= left - 1u) {
         const int32_t j = __ffs(left) - 1;
         const uint32_t low = (1u << j) - 1u;
@@ -101,14 +110,6 @@ struct RunRank {
     const uint32_t hi = __shfl_sync(0xffffffffu, held, (bit >> 5) + 1);
     const uint32_t bits = __funnelshift_r(lo, hi, uint32_t(bit & 31));
     return len == 32 ? bits : bits & ((1u << len) - 1u);
-  }
-
-  // The lowest n set bits of m (n <= popc(m)); a loop only where a run straddles a range's end.
-  __device__ static uint32_t lowest_set(uint32_t m, uint32_t n) {
-    if (n == uint32_t(__popc(m))) return m;
-    uint32_t rest = m;
-    for (uint32_t i = 0; i < n; ++i) rest &= rest - 1u;
-    return m ^ rest;
   }
 };
 

@@ -12,9 +12,10 @@
 //  3. Further histogram passes over the candidates resolve the next digits, until the remaining
 //     ties all fit or the key is fully known (the k-th key T).
 //  4. One ordered pass writes, in ascending position, every element above the threshold and the
-//     ties the tie-break takes (smallest or largest positions), with output slots from ordered
-//     ranks (RunRank or TileRank): no atomics decide anything, so the bytes are the same on
-//     every run.
+//     ties the tie-break takes (smallest or largest positions; under the tie-break none without
+//     `deterministic`, ties spread evenly over the row: SpreadTies), with output slots from
+//     ordered ranks (RunRank or TileRank): no atomics decide anything, so the bytes are the same
+//     on every run.
 // In a cluster every exchange is a push: asynchronous stores into the other CTAs' shared memory,
 // counted on their mbarriers (block/cluster_exchange.cuh): a pass's sums of groups of bins, then
 // the picked group's bins, then each CTA's counts above and tied to the CTAs holding later
@@ -50,6 +51,9 @@ struct RadixParams {
   // Rows longer than this on the device are left to the spread kernels, launched beside this one
   // (dispatch.cu's length split); INT64_MAX when this kernel takes every row.
   int64_t longest;
+  // The tie-break none on output that need not be repeatable: the ties taken are spread evenly
+  // over the row's (radix_select_row's output), not its first ones.
+  bool spread_ties;
 };
 
 // Dynamic shared memory of one CTA: its histogram and the region (what a cluster's CTAs receive
@@ -204,6 +208,43 @@ __device__ __forceinline__ void first_pass(const typename Traits::Bits* row, int
   }
   for (int32_t i = head + nvec * kV + int32_t(threadIdx.x); i < n; i += kT) put(i, p[i]);
 }
+
+// How the output pass takes a row's ties, by their rank e among the row's `tied` ties in position
+// order: taken(e), the ties taken before the e-th (so tie e is taken where it steps), and
+// pick(b, mb), the mask of a run's ties taken, b the ties before the run and mb its mask of them.
+// OrderedTies: those ranked in [lo, hi), the first `remain` (tie-breaks none and small) or the
+// last (large).
+struct OrderedTies {
+  uint32_t lo, hi;
+  __device__ uint32_t taken(uint32_t e) const { return min(max(e, lo), hi) - lo; }
+  __device__ uint32_t pick(uint32_t b, uint32_t mb) const {
+    const uint32_t n = uint32_t(__popc(mb));
+    const uint32_t skip = lo > b ? min(lo - b, n) : 0u;
+    const uint32_t keep = hi > b ? min(hi - b, n) : 0u;
+    return skip >= keep ? 0u : lowest_set(mb, keep) & ~lowest_set(mb, skip);
+  }
+};
+
+// SpreadTies (the tie-break none on output that need not be repeatable): `remain` of `tied`
+// evenly spaced, taken(e) = floor(e remain / tied), so the slots stay closed-form and no CTA needs
+// counts it lacks. The row's j-th taken tie is its tie ceil((j + 1) tied / remain) - 1. Only where
+// 32-bit arithmetic holds it (fits: every row up to 2^21 elements with k up to 2048): a 64-bit
+// division is a software routine whose registers cost the rows that never spread (v6 step 84b).
+struct SpreadTies {
+  uint32_t tied, remain;
+  __device__ static bool fits(uint32_t tied, uint32_t remain) {
+    return (uint64_t(tied) + 1u) * remain < (uint64_t(1) << 32);
+  }
+  __device__ uint32_t taken(uint32_t e) const { return e * remain / tied; }
+  __device__ uint32_t pick(uint32_t b, uint32_t mb) const {
+    uint32_t mask = 0;
+    for (uint32_t j = taken(b), last = taken(b + uint32_t(__popc(mb))); j < last; ++j) {
+      const uint32_t e = ((j + 1u) * tied + remain - 1u) / remain - 1u;
+      mask |= 1u << __fns(mb, 0u, int(e - b + 1u));
+    }
+    return mask;
+  }
+};
 
 // One row (one CTA's share of it when C > 1): the body of radix_select_kernel.
 template <class Traits, int C>
@@ -455,51 +496,55 @@ __device__ __forceinline__ void radix_select_row(const RadixParams& p) {
   timeline.mark();
   const uint32_t dropped = tied - remain;
   const bool large = p.out.tie_break == TieBreak::Large;
-  auto taken = [&](uint32_t ties_before) {
-    return large ? (ties_before > dropped ? ties_before - dropped : 0u) : min(ties_before, remain);
-  };
-  // An element above the threshold, or a tie, with the counts of each before it in position
-  // order: its output slot, if it is selected.
-  auto put = [&](bool above, uint32_t above_before, uint32_t ties_before, int32_t pos) {
-    if (above || taken(ties_before + 1) > taken(ties_before))
-      emit<Traits>(p.out, p.a, r, int64_t(above_before) + taken(ties_before), pos, row);
-  };
-  if (source == Source::Row) {
-    for_each_row_tile<Traits>(row, begin, end, [&](Keys key, Positions pos, Valid valid) {
-      bool above[kI], tie[kI];
+  // The output pass for one way of taking ties (OrderedTies or SpreadTies), instantiated for
+  // each so that the ordered one keeps its registers and code free of the spread's arithmetic.
+  const auto output = [&](const auto& ties) {
+    if (source == Source::Row) {
+      for_each_row_tile<Traits>(row, begin, end, [&](Keys key, Positions pos, Valid valid) {
+        bool above[kI], tie[kI];
 #pragma unroll
-      for (int u = 0; u < kI; ++u) {
-        const uint32_t pre = prefix_of(key[u]);
-        above[u] = valid[u] && pre > prefix;
-        tie[u] = valid[u] && pre == prefix;
-      }
-      uint32_t before[kI];
-      const uint32_t n = Rank::rank(rank_s, above, tie, before);
+        for (int u = 0; u < kI; ++u) {
+          const uint32_t pre = prefix_of(key[u]);
+          above[u] = valid[u] && pre > prefix;
+          tie[u] = valid[u] && pre == prefix;
+        }
+        uint32_t before[kI];
+        const uint32_t n = Rank::rank(rank_s, above, tie, before);
 #pragma unroll
-      for (int u = 0; u < kI; ++u)
-        if (above[u] || tie[u]) put(above[u], above_run + (before[u] >> 16), ties_run + (before[u] & 0xffffu), pos[u]);
-      above_run += n >> 16;
-      ties_run += n & 0xffffu;
-    });
-  } else {
-    const bool list = source == Source::List;
-    const uint32_t* const keys = list ? cand_key : cache;
-    // The ties this CTA's tie-break takes, by their rank among its ties: [lo, hi). A plateau's
-    // ties that no tie-break takes are not visited one by one.
-    const uint32_t ties_lo = large ? (dropped > ties_run ? dropped - ties_run : 0u) : 0u;
-    const uint32_t ties_hi = large ? ~0u : (remain > ties_run ? remain - ties_run : 0u);
-    Run::sweep(
-        run_s, list ? ncand : int32_t(end - begin),
-        [&](int32_t i, bool& above, bool& tie) {
-          const uint32_t pre = prefix_of(keys[i]);
-          above = pre > prefix;
-          tie = pre == prefix;
-        },
-        [&](int32_t i, bool above, uint32_t above_before, uint32_t ties_before) {
-          put(above, above_run + above_before, ties_run + ties_before, list ? cand_pos[i] : int32_t(begin) + i);
-        },
-        ties_lo, ties_hi);
-  }
+        for (int u = 0; u < kI; ++u) {
+          const uint32_t b = ties_run + (before[u] & 0xffffu);
+          if (above[u] || (tie[u] && ties.taken(b + 1) > ties.taken(b)))
+            emit<Traits>(p.out, p.a, r, int64_t(above_run + (before[u] >> 16)) + ties.taken(b), pos[u], row);
+        }
+        above_run += n >> 16;
+        ties_run += n & 0xffffu;
+      });
+    } else {
+      const bool list = source == Source::List;
+      const uint32_t* const keys = list ? cand_key : cache;
+      // The sweep emits only the elements above and the ties `pick` takes (a plateau's others
+      // are not visited one by one), so each emitted one is selected.
+      Run::sweep(
+          run_s, list ? ncand : int32_t(end - begin),
+          [&](int32_t i, bool& above, bool& tie) {
+            const uint32_t pre = prefix_of(keys[i]);
+            above = pre > prefix;
+            tie = pre == prefix;
+          },
+          [&](int32_t i, bool above, uint32_t above_before, uint32_t ties_before) {
+            const uint32_t slot = above_run + above_before + ties.taken(ties_run + ties_before);
+            emit<Traits>(p.out, p.a, r, int64_t(slot), list ? cand_pos[i] : int32_t(begin) + i, row);
+          },
+          [&](uint32_t first_b, uint32_t mb) { return ties.pick(ties_run + first_b, mb); });
+    }
+  };
+  // p.spread_ties: the ties taken are spread evenly over the row, so that a plateau's spread
+  // over every CTA and thread instead of crowding the first runs (CTA 0 writing ~2,000 of a ReLU
+  // row's: v6 step 39).
+  if (p.spread_ties && tied > remain && SpreadTies::fits(tied, remain))
+    output(SpreadTies{tied, remain});
+  else
+    output(OrderedTies{large ? dropped : 0u, large ? tied : remain});
   timeline.mark();
   if constexpr (C > 1) Exchange::ready();  // the exit's cluster barrier, second half
 }
