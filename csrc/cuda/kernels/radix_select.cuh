@@ -230,23 +230,15 @@ struct OrderedTies {
 // counts it lacks. The row's j-th taken tie is its tie ceil((j + 1) tied / remain) - 1. Only where
 // 32-bit arithmetic holds it (fits: every row up to 2^21 elements with k up to 2048): a 64-bit
 // division is a software routine whose registers cost the rows that never spread (v6 step 84b).
-// Its arithmetic is called, not inlined: inline, its registers were the kernel's, which cost the
-// rows that never spread 1-2.4% (v6 step 84c).
 struct SpreadTies {
   uint32_t tied, remain;
   __device__ static bool fits(uint32_t tied, uint32_t remain) {
     return (uint64_t(tied) + 1u) * remain < (uint64_t(1) << 32);
   }
-  __device__ uint32_t taken(uint32_t e) const { return taken_of(e, tied, remain); }
-  __device__ uint32_t pick(uint32_t b, uint32_t mb) const { return pick_of(b, mb, tied, remain); }
-
- private:
-  __device__ __noinline__ static uint32_t taken_of(uint32_t e, uint32_t tied, uint32_t remain) {
-    return e * remain / tied;
-  }
-  __device__ __noinline__ static uint32_t pick_of(uint32_t b, uint32_t mb, uint32_t tied, uint32_t remain) {
+  __device__ uint32_t taken(uint32_t e) const { return e * remain / tied; }
+  __device__ uint32_t pick(uint32_t b, uint32_t mb) const {
     uint32_t mask = 0;
-    for (uint32_t j = taken_of(b, tied, remain), last = taken_of(b + uint32_t(__popc(mb)), tied, remain); j < last; ++j) {
+    for (uint32_t j = taken(b), last = taken(b + uint32_t(__popc(mb))); j < last; ++j) {
       const uint32_t e = ((j + 1u) * tied + remain - 1u) / remain - 1u;
       mask |= 1u << __fns(mb, 0u, int(e - b + 1u));
     }
