@@ -497,7 +497,8 @@ __device__ __forceinline__ void radix_select_row(const RadixParams& p) {
   const uint32_t dropped = tied - remain;
   const bool large = p.out.tie_break == TieBreak::Large;
   // The output pass for one way of taking ties (OrderedTies or SpreadTies), instantiated for
-  // each so that the ordered one keeps its registers and code free of the spread's arithmetic.
+  // each so that the ordered one's code holds none of the spread's arithmetic (the registers
+  // are still allocated for the whole kernel: v6 step 84c).
   const auto output = [&](const auto& ties) {
     if (source == Source::Row) {
       for_each_row_tile<Traits>(row, begin, end, [&](Keys key, Positions pos, Valid valid) {
@@ -538,9 +539,9 @@ __device__ __forceinline__ void radix_select_row(const RadixParams& p) {
           [&](uint32_t first_b, uint32_t mb) { return ties.pick(ties_run + first_b, mb); });
     }
   };
-  // p.spread_ties: the ties taken are spread evenly over the row, so that a plateau's spread
-  // over every CTA and thread instead of crowding the first runs (CTA 0 writing ~2,000 of a ReLU
-  // row's: v6 step 39).
+  // p.spread_ties: the ties taken are spread evenly over the row, so that a plateau's taken ties
+  // fall to every CTA and thread instead of crowding the first runs (CTA 0 writing ~2,000 of a
+  // ReLU row's: v6 step 39).
   if (p.spread_ties && tied > remain && SpreadTies::fits(tied, remain))
     output(SpreadTies{tied, remain});
   else
