@@ -325,12 +325,13 @@ struct AgentRegisterTopK {
   // `remain` takes slot above + its rank (greater key first, then smaller position: the
   // tie-break small, which serves none too). One pass and two barriers after the bucket, where
   // the ordered path's gather, rank and stage take two passes and four.
+  // Both cursors are claimed before any store, so that their adds' round trips overlap.
   __device__ void place(typename Bins::Range bin, uint32_t above, uint32_t remain, uint32_t in_bin) {
     const bool whole = in_bin == remain;  // uniform
     const uint32_t sure = mask_at_least(whole ? bin.lo : bin.hi + 1u);
-    const uint32_t n = uint32_t(__popc(sure));
-    const uint32_t incl = BlockExclusiveSum<kThreads>::warp_inclusive(n);
-    uint32_t* to = stage_positions() + warp_add(__shfl_sync(0xffffffffu, incl, 31), &ts.placed) + incl - n;
+    const uint32_t members = whole ? 0u : mask_at_least(bin.lo) & ~sure;
+    const uint32_t member_at = whole ? 0u : claim(uint32_t(__popc(members)), in_bin);
+    uint32_t* to = stage_positions() + warp_claim(uint32_t(__popc(sure)), &ts.placed);
 #pragma unroll
     for (int j = 0; j < kVectors; ++j)
 #pragma unroll
@@ -338,7 +339,7 @@ struct AgentRegisterTopK {
         if (sure >> (j * kV + q) & 1u) *to++ = position_of(j, q);
     uint32_t* const member_keys = stage_keys();
     uint32_t* const member_positions = stage_keys() + kFewMembers;
-    if (!whole) gather<true>(mask_at_least(bin.lo) & ~sure, in_bin, member_keys, member_positions);
+    if (!whole) append<true>(members, member_at, member_keys, member_positions);
     __syncthreads();  // the members gathered
     timeline.mark();
     if (whole) return;
@@ -401,22 +402,25 @@ struct AgentRegisterTopK {
       if (kWhole || key[j][q] != 0u) atomicAdd(&scratch()[Bins::bin(key[j][q])], 1u);
   }
 
-  // Appends the keys of the `members` elements in `mask` (the row's, in all) to `keys`, and with
-  // kPositions their positions to `positions`, in no particular order (the select and place()'s
-  // rank need none). Few members in all (up to kBallotRank): a thread holding some adds their
-  // count to the cursor. More: a warp adds its count once, after a scan of its lanes' (a thread's
-  // add each would queue hundreds on one word).
+  // Appends the keys of the `members` elements in `mask` (the row's, in all) to `keys`, in no
+  // particular order (the select needs none). Every thread must call.
+  __device__ void gather(uint32_t mask, uint32_t members, uint32_t* keys) {
+    append(mask, claim(uint32_t(__popc(mask)), members), keys);
+  }
+
+  // The first of the thread's n slots in the gathered list of `members` in all. Few members (up to
+  // kBallotRank): a thread holding some adds their count to the cursor. More: a warp adds its
+  // count once (a thread's add each would queue hundreds on one word). Every thread must call; n
+  // may be 0.
+  __device__ uint32_t claim(uint32_t n, uint32_t members) {
+    if (kBallotRank > 0 && members <= kBallotRank) return n ? atomicAdd(&ts.gathered, n) : 0u;
+    return warp_claim(n, &ts.gathered);
+  }
+
+  // The keys of the elements in `mask` to `keys` from slot `at` on, and with kPositions their
+  // positions to `positions` (place()'s members).
   template <bool kPositions = false>
-  __device__ void gather(uint32_t mask, uint32_t members, uint32_t* keys, uint32_t* positions = nullptr) {
-    const uint32_t n = uint32_t(__popc(mask));
-    uint32_t at;
-    if (kBallotRank > 0 && members <= kBallotRank) {
-      if (!mask) return;
-      at = atomicAdd(&ts.gathered, n);
-    } else {
-      const uint32_t incl = BlockExclusiveSum<kThreads>::warp_inclusive(n);
-      at = warp_add(__shfl_sync(0xffffffffu, incl, 31), &ts.gathered) + incl - n;
-    }
+  __device__ void append(uint32_t mask, uint32_t at, uint32_t* keys, uint32_t* positions = nullptr) const {
     uint32_t* to = keys + at;  // stepped per member: no index to turn into an address each time
     uint32_t* to_position = positions + at;
 #pragma unroll
