@@ -108,11 +108,6 @@ struct AgentRegisterTopK {
   const bool aligned;  // the row is aligned for its type: whole vectors are loaded as such
   const uint32_t off;  // elements of the first aligned vector before the row
   uint32_t key[kVectors][kV];
-  // place()'s output: slots [0, lo) staged, the members' rank fills [lo, lo + remain) (none where
-  // the bin is taken whole: lo = k).
-  struct Placement {
-    uint32_t lo, remain, members;
-  } placement{};
   // Marks (NSA_TOPK_TIMELINE builds): start; loads; the histogram's counts; the bucket; the
   // gather (a bin ranked by rank_gathered only); the cut; the stage; the write.
   Timeline timeline;
@@ -159,15 +154,6 @@ struct AgentRegisterTopK {
     timeline.mark();
     row.sync();  // ClusterRow: the selections staged in the first CTA, which writes them
     if (row.rank() != 0) return;
-    if constexpr (kAnyOrder) {
-      // Placed: the members' rank fills their slots while the stage is written.
-      if (cut.value == kPlaced.value) {
-        Write::run_filled(p.a, p.out, r, scores - chunk, m, placement.lo, stage_positions(),
-                          [&](auto&& put) { rank_members(put); });
-        timeline.mark();
-        return;
-      }
-    }
     Write::run(p.a, p.out, !kAnyOrder && p.sorted, r, scores - chunk, m,
                {stage_positions(), stage_keys(), reinterpret_cast<typename Write::SortStorage*>(scratch())});
     timeline.mark();
@@ -335,11 +321,11 @@ struct AgentRegisterTopK {
   // kAnyOrder (unsorted output in no particular order, `deterministic` off): the selections are
   // staged as they are found, with no cut and no scan. The elements above the k-th's bin (and
   // that bin's too where it is taken whole) take slots [0, above) from a cursor, a warp's at a
-  // time; the bin's few members are gathered with their positions, and rank_members() puts each
-  // one ranked below `remain` in output slot above + its rank while the write stores the rest.
-  // One pass and one barrier after the bucket, where the ordered path's gather, rank and stage
-  // take two passes and four. Both cursors are claimed before any store, so that their adds'
-  // round trips overlap.
+  // time; the bin's few members are gathered with their positions, and each one ranked below
+  // `remain` takes slot above + its rank (greater key first, then smaller position: the
+  // tie-break small, which serves none too). One pass and two barriers after the bucket, where
+  // the ordered path's gather, rank and stage take two passes and four.
+  // Both cursors are claimed before any store, so that their adds' round trips overlap.
   __device__ void place(typename Bins::Range bin, uint32_t above, uint32_t remain, uint32_t in_bin) {
     const bool whole = in_bin == remain;  // uniform
     const uint32_t sure = mask_at_least(whole ? bin.lo : bin.hi + 1u);
@@ -354,19 +340,9 @@ struct AgentRegisterTopK {
     uint32_t* const member_keys = stage_keys();
     uint32_t* const member_positions = stage_keys() + kFewMembers;
     if (!whole) append<true>(members, member_at, member_keys, member_positions);
-    placement = whole ? Placement{k, 0u, 0u} : Placement{above, remain, in_bin};
-    __syncthreads();  // the stage and the members gathered
+    __syncthreads();  // the members gathered
     timeline.mark();
-  }
-
-  // place()'s members ranked (greater key first, then smaller position: the tie-break small,
-  // which serves none too), each of the first `remain` put to output slot above + its rank by
-  // put(slot, position). Reads what place() gathered, after its barrier.
-  template <class Put>
-  __device__ void rank_members(Put& put) const {
-    const uint32_t above = placement.lo, remain = placement.remain, in_bin = placement.members;
-    const uint32_t* const member_keys = stage_keys();
-    const uint32_t* const member_positions = stage_keys() + kFewMembers;
+    if (whole) return;
     // Whether member (y, py) comes before member (x, px).
     const auto before = [](uint32_t y, uint32_t py, uint32_t x, uint32_t px) { return y > x || (y == x && py < px); };
     const uint32_t i = threadIdx.x;
@@ -383,13 +359,13 @@ struct AgentRegisterTopK {
         const uint32_t x = member_keys[t], px = member_positions[t];
         const uint32_t rank = uint32_t(__popc(__ballot_sync(0xffffffffu, before(y0, p0, x, px))) +
                                        __popc(__ballot_sync(0xffffffffu, before(y1, p1, x, px))));
-        if (lane == 0 && rank < remain) put(above + rank, int32_t(px));
+        if (lane == 0 && rank < remain) stage_positions()[above + rank] = px;
       }
     } else if (i < in_bin) {  // a thread a member
       const uint32_t x = member_keys[i], px = member_positions[i];
       uint32_t rank = 0;
       for (uint32_t u = 0; u < in_bin; ++u) rank += before(member_keys[u], member_positions[u], x, px);
-      if (rank < remain) put(above + rank, int32_t(px));
+      if (rank < remain) stage_positions()[above + rank] = px;
     }
   }
 

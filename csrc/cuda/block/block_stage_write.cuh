@@ -61,28 +61,17 @@ struct BlockStageWrite {
     const uint32_t k = uint32_t(out.k);
     if (sorted) sort_stage(k, m, st);
     __syncthreads();
-    run_filled(a, out, r, row, m, m, st.positions, [](auto&&) {});
-  }
-
-  // Unsorted output whose slots [lo, m) the caller fills: fill(put) calls put(slot, position) for
-  // each of them (on any thread), while the threads write [0, lo) from the stage's positions and
-  // [m, k) as padding. No barrier: the stage, and what fill() reads, must be published before
-  // the call (so that a caller's last pass needs none of its own before the write). Every thread
-  // must call.
-  template <class Fill>
-  __device__ static void run_filled(const TopKArgs& a, const OutputSpec& out, int64_t r, const Bits* row,
-                                    uint32_t m, uint32_t lo, const uint32_t* positions, Fill&& fill) {
     const bool values = out.write_values;
     switch (out.transform) {
       case Transform::Ragged:
-        return values ? write<true, Transform::Ragged>(a, out, r, row, m, lo, positions, fill)
-                      : write<false, Transform::Ragged>(a, out, r, row, m, lo, positions, fill);
+        return values ? write<true, Transform::Ragged>(a, out, r, row, m, st)
+                      : write<false, Transform::Ragged>(a, out, r, row, m, st);
       case Transform::PageTable:
-        return values ? write<true, Transform::PageTable>(a, out, r, row, m, lo, positions, fill)
-                      : write<false, Transform::PageTable>(a, out, r, row, m, lo, positions, fill);
+        return values ? write<true, Transform::PageTable>(a, out, r, row, m, st)
+                      : write<false, Transform::PageTable>(a, out, r, row, m, st);
       default:
-        return values ? write<true, Transform::None>(a, out, r, row, m, lo, positions, fill)
-                      : write<false, Transform::None>(a, out, r, row, m, lo, positions, fill);
+        return values ? write<true, Transform::None>(a, out, r, row, m, st)
+                      : write<false, Transform::None>(a, out, r, row, m, st);
     }
   }
 
@@ -235,46 +224,34 @@ struct BlockStageWrite {
     }
   }
 
-  // run_filled()'s stores in one output mode.
-  template <bool kValues, Transform kTransform, class Fill>
+  template <bool kValues, Transform kTransform>
   __device__ static void write(const TopKArgs& a, const OutputSpec& out, int64_t r, const Bits* row, uint32_t m,
-                               uint32_t lo, const uint32_t* positions, Fill& fill) {
+                               const Stage& st) {
     const uint32_t k = uint32_t(out.k);
     const int64_t at = r * k;
-    // Slot i's output: position j (-1: padding).
-    const auto put = [&](uint32_t i, int32_t j) {
-      a.out_indices[at + i] = j < 0 ? -1 : transform_index(kTransform, a, out.page_size, r, j);
-      if constexpr (kValues) static_cast<Bits*>(a.out_values)[at + i] = j < 0 ? Traits::kNegInf : row[j];
-    };
-    fill(put);
     if constexpr (kTransform == Transform::None && !kValues) {
       // Plain indices, four slots a thread at once where the row's indices and the stage are
       // 16-byte aligned: one shared load and one global store serve four slots, whose addressing
       // took ~10 instructions each (k = 2048: 256 threads write 8 slots). Only here: with every
       // mode's four inlined transforms and value loads, the 256-thread register kernel spilled
-      // twice the bytes and ran 1.08x slower (kernel notes, v6 step 23). A vector across lo or m
-      // (at most two) is stored slot by slot, the filled slots left alone.
+      // twice the bytes and ran 1.08x slower (kernel notes, v6 step 23).
       if (k % 4 == 0 && reinterpret_cast<uintptr_t>(a.out_indices + at) % 16 == 0 &&
-          reinterpret_cast<uintptr_t>(positions) % 16 == 0) {
+          reinterpret_cast<uintptr_t>(st.positions) % 16 == 0) {
         for (uint32_t v = threadIdx.x; v < k / 4; v += kThreads) {
-          const uint4 s = reinterpret_cast<const uint4*>(positions)[v];
+          const uint4 s = reinterpret_cast<const uint4*>(st.positions)[v];
           const uint32_t i = 4 * v;
-          const int4 x = make_int4(i < m ? int32_t(s.x) : -1, i + 1 < m ? int32_t(s.y) : -1,
-                                   i + 2 < m ? int32_t(s.z) : -1, i + 3 < m ? int32_t(s.w) : -1);
-          if (i + 4 <= lo || i >= m) {
-            reinterpret_cast<int4*>(a.out_indices + at)[v] = x;
-          } else {
-            const int32_t xs[4] = {x.x, x.y, x.z, x.w};
-#pragma unroll
-            for (uint32_t c = 0; c < 4; ++c)
-              if (i + c < lo || i + c >= m) a.out_indices[at + i + c] = xs[c];
-          }
+          reinterpret_cast<int4*>(a.out_indices + at)[v] =
+              make_int4(i < m ? int32_t(s.x) : -1, i + 1 < m ? int32_t(s.y) : -1, i + 2 < m ? int32_t(s.z) : -1,
+                        i + 3 < m ? int32_t(s.w) : -1);
         }
         return;
       }
     }
-    for (uint32_t i = threadIdx.x; i < k; i += kThreads)
-      if (i < lo || i >= m) put(i, i < m ? int32_t(positions[i]) : -1);
+    for (uint32_t i = threadIdx.x; i < k; i += kThreads) {
+      const int32_t j = i < m ? int32_t(st.positions[i]) : -1;
+      a.out_indices[at + i] = j < 0 ? -1 : transform_index(kTransform, a, out.page_size, r, j);
+      if constexpr (kValues) static_cast<Bits*>(a.out_values)[at + i] = j < 0 ? Traits::kNegInf : row[j];
+    }
   }
 };
 
