@@ -19,7 +19,8 @@ __device__ __forceinline__ uint32_t warp_add(uint32_t total, uint32_t* counter) 
 
 // The first of this lane's n slots in the warp's run from `counter`. The warp's total comes from
 // one reduction, not the scan's last lane, so that the add's round trip overlaps the scan that
-// places the lanes within the run. All 32 lanes must call.
+// places the lanes within the run (warp_add's broadcast would wait on the add before the scan's
+// shuffles: the base is broadcast after them here). All 32 lanes must call.
 __device__ __forceinline__ uint32_t warp_claim(uint32_t n, uint32_t* counter) {
   const uint32_t total = __reduce_add_sync(0xffffffffu, n);
   uint32_t base = 0;
