@@ -1,6 +1,7 @@
-// The README's H200 tables are its raw bench files': scripts/bench-table.js renders the files the
-// README names (the default grid's, and the decode grid's with the default grid's for the rest),
-// and every line it renders stands in the README as it is.
+// The README's tables are its raw bench files': scripts/bench-table.js renders the files the
+// README names (the default grid's, and the decode grid's with the default grid's for the rest;
+// for the H100 grid of main's code, its decode and PDL grids), and every line it renders stands in
+// the README as it is.
 import { execFileSync } from 'child_process';
 import { readFileSync } from 'fs';
 import { join } from 'path';
@@ -33,6 +34,18 @@ describe('the README\'s H200 tables', () => {
   test('issue 10\'s decode grid', () => {
     const rendered = render('--grid', '--rows', '1,8,64', grid, decode);
     expect(rendered).toHaveLength(5);
+    expect(rendered.filter((line) => !lines.has(line))).toEqual([]);
+  });
+});
+
+describe('the README\'s H100 grids of main\'s code', () => {
+  const grid = rawFile('Main\'s code on an H100');
+  const decode = rawFile('262144 and 1048576, [the decode rows]');
+  const pdl = rawFile('With `--pdl` on that H100');
+
+  test('issue 10\'s decode grid, and with PDL', () => {
+    const rendered = [...render('--grid', '--rows', '1,8,64', grid, decode), ...render('--grid', '--rows', '1,8,64', pdl)];
+    expect(rendered).toHaveLength(10);
     expect(rendered.filter((line) => !lines.has(line))).toEqual([]);
   });
 });
