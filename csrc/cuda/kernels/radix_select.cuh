@@ -246,93 +246,6 @@ struct SpreadTies {
   }
 };
 
-// What the output pass reads of radix_select_row's state, by value, so that the pass can be a
-// call of its own. Shared memory goes as offsets (a pointer into it passed to a call would be a
-// generic one there).
-struct RadixOutputState {
-  int64_t r, begin, end;
-  const void* row;        // the row's window (Traits::Bits)
-  uint32_t keys;          // shared offset of the cache's or the list's keys (not from_row)
-  uint32_t positions;     // ... of the list's positions (list)
-  uint32_t rank, run;     // ... of the tile ranks' and run ranks' storage
-  int32_t n;              // the list's or the cache's elements
-  bool from_row, list;
-  uint32_t prefix;        // the selected prefix of the keys' top bits,
-  int shift;              // ... a key's being key >> shift
-  uint32_t above_run, ties_run;  // the selections above and the ties before this CTA's share
-};
-
-template <class T>
-__device__ __forceinline__ T& shared_at(uint32_t offset) {
-  return *static_cast<T*>(__cvta_shared_to_generic(offset));
-}
-
-// Step 4, the output pass over this CTA's share, for one way of taking ties (OrderedTies or
-// SpreadTies): every element above the prefix and the ties `ties` takes, at their slots.
-template <class Traits, class Ties>
-__device__ __forceinline__ void radix_output(const OutputSpec& out, const TopKArgs& a, RadixOutputState st,
-                                             const Ties& ties) {
-  using Bits = typename Traits::Bits;
-  using Rank = RadixRowStatic::Rank;
-  using Run = RadixRowStatic::Run;
-  constexpr int kI = tuning::kItems;
-  using Keys = const uint32_t (&)[kI];
-  using Positions = const int32_t (&)[kI];
-  using Valid = const bool (&)[kI];
-  const Bits* const row = static_cast<const Bits*>(st.row);
-  const auto prefix_of = [&](uint32_t key) { return key >> st.shift; };
-  if (st.from_row) {
-    auto& rank_s = shared_at<typename Rank::Storage>(st.rank);
-    for_each_row_tile<Traits>(row, st.begin, st.end, [&](Keys key, Positions pos, Valid valid) {
-      bool above[kI], tie[kI];
-#pragma unroll
-      for (int u = 0; u < kI; ++u) {
-        const uint32_t pre = prefix_of(key[u]);
-        above[u] = valid[u] && pre > st.prefix;
-        tie[u] = valid[u] && pre == st.prefix;
-      }
-      uint32_t before[kI];
-      const uint32_t n = Rank::rank(rank_s, above, tie, before);
-#pragma unroll
-      for (int u = 0; u < kI; ++u) {
-        const uint32_t b = st.ties_run + (before[u] & 0xffffu);
-        if (above[u] || (tie[u] && ties.taken(b + 1) > ties.taken(b)))
-          emit<Traits>(out, a, st.r, int64_t(st.above_run + (before[u] >> 16)) + ties.taken(b), pos[u], row);
-      }
-      st.above_run += n >> 16;
-      st.ties_run += n & 0xffffu;
-    });
-  } else {
-    const uint32_t* const keys = &shared_at<const uint32_t>(st.keys);
-    const int32_t* const cand_pos = &shared_at<const int32_t>(st.positions);
-    // The sweep emits only the elements above and the ties `pick` takes (a plateau's others
-    // are not visited one by one), so each emitted one is selected.
-    Run::sweep(
-        shared_at<typename Run::Storage>(st.run), st.n,
-        [&](int32_t i, bool& above, bool& tie) {
-          const uint32_t pre = prefix_of(keys[i]);
-          above = pre > st.prefix;
-          tie = pre == st.prefix;
-        },
-        [&](int32_t i, bool above, uint32_t above_before, uint32_t ties_before) {
-          const uint32_t slot = st.above_run + above_before + ties.taken(st.ties_run + ties_before);
-          emit<Traits>(out, a, st.r, int64_t(slot), st.list ? cand_pos[i] : int32_t(st.begin) + i, row);
-        },
-        [&](uint32_t first_b, uint32_t mb) { return ties.pick(st.ties_run + first_b, mb); });
-  }
-}
-
-// The spread instance as one call a CTA, so that the kernel's body holds only the call: inlined,
-// its code made every instance 1.4-1.5x larger and cost rows that never spread their ties 1-2.4%
-// in instruction fetch (kernel-notes, v6 steps 84c and 88). The parameters come through a
-// restricted pointer: the outputs' stores do not alias them, so emit() need not load them again
-// at every emitted element (step 88's ReLU rows 1.03-1.04x; copies of them spilled: step 88b).
-template <class Traits>
-__device__ __noinline__ void radix_output_spread(const RadixParams* __restrict__ p, RadixOutputState st,
-                                                 SpreadTies ties) {
-  radix_output<Traits>(p->out, p->a, st, ties);
-}
-
 // One row (one CTA's share of it when C > 1): the body of radix_select_kernel.
 template <class Traits, int C>
 __device__ __forceinline__ void radix_select_row(const RadixParams& p) {
@@ -583,36 +496,62 @@ __device__ __forceinline__ void radix_select_row(const RadixParams& p) {
   timeline.mark();
   const uint32_t dropped = tied - remain;
   const bool large = p.out.tie_break == TieBreak::Large;
-  const bool list = source == Source::List;
-  const RadixOutputState st{r,
-                            begin,
-                            end,
-                            row,
-                            uint32_t(__cvta_generic_to_shared(list ? cand_key : cache)),
-                            uint32_t(__cvta_generic_to_shared(cand_pos)),
-                            uint32_t(__cvta_generic_to_shared(&rank_s)),
-                            uint32_t(__cvta_generic_to_shared(&run_s)),
-                            list ? ncand : int32_t(end - begin),
-                            source == Source::Row,
-                            list,
-                            prefix,
-                            kKeyBits - resolved,
-                            above_run,
-                            ties_run};
+  // The output pass for one way of taking ties (OrderedTies or SpreadTies), instantiated for
+  // each so that the ordered one's code holds none of the spread's arithmetic (the registers
+  // are still allocated for the whole kernel: v6 step 84c).
+  const auto output = [&](const auto& ties) {
+    if (source == Source::Row) {
+      for_each_row_tile<Traits>(row, begin, end, [&](Keys key, Positions pos, Valid valid) {
+        bool above[kI], tie[kI];
+#pragma unroll
+        for (int u = 0; u < kI; ++u) {
+          const uint32_t pre = prefix_of(key[u]);
+          above[u] = valid[u] && pre > prefix;
+          tie[u] = valid[u] && pre == prefix;
+        }
+        uint32_t before[kI];
+        const uint32_t n = Rank::rank(rank_s, above, tie, before);
+#pragma unroll
+        for (int u = 0; u < kI; ++u) {
+          const uint32_t b = ties_run + (before[u] & 0xffffu);
+          if (above[u] || (tie[u] && ties.taken(b + 1) > ties.taken(b)))
+            emit<Traits>(p.out, p.a, r, int64_t(above_run + (before[u] >> 16)) + ties.taken(b), pos[u], row);
+        }
+        above_run += n >> 16;
+        ties_run += n & 0xffffu;
+      });
+    } else {
+      const bool list = source == Source::List;
+      const uint32_t* const keys = list ? cand_key : cache;
+      // The sweep emits only the elements above and the ties `pick` takes (a plateau's others
+      // are not visited one by one), so each emitted one is selected.
+      Run::sweep(
+          run_s, list ? ncand : int32_t(end - begin),
+          [&](int32_t i, bool& above, bool& tie) {
+            const uint32_t pre = prefix_of(keys[i]);
+            above = pre > prefix;
+            tie = pre == prefix;
+          },
+          [&](int32_t i, bool above, uint32_t above_before, uint32_t ties_before) {
+            const uint32_t slot = above_run + above_before + ties.taken(ties_run + ties_before);
+            emit<Traits>(p.out, p.a, r, int64_t(slot), list ? cand_pos[i] : int32_t(begin) + i, row);
+          },
+          [&](uint32_t first_b, uint32_t mb) { return ties.pick(ties_run + first_b, mb); });
+    }
+  };
   // p.spread_ties: the ties taken are spread evenly over the row, so that a plateau's taken ties
   // fall to every CTA and thread instead of crowding the first runs (CTA 0 writing ~2,000 of a
   // ReLU row's: v6 step 39).
   if (p.spread_ties && tied > remain && SpreadTies::fits(tied, remain))
-    radix_output_spread<Traits>(&p, st, SpreadTies{tied, remain});
+    output(SpreadTies{tied, remain});
   else
-    radix_output<Traits>(p.out, p.a, st, OrderedTies{large ? dropped : 0u, large ? tied : remain});
+    output(OrderedTies{large ? dropped : 0u, large ? tied : remain});
   timeline.mark();
   if constexpr (C > 1) Exchange::ready();  // the exit's cluster barrier, second half
 }
 
 template <class Traits, int C>
-__global__ void __launch_bounds__(tuning::kThreads, tuning::kMinCtasPerSm)
-    radix_select_kernel(const __grid_constant__ RadixParams p) {
+__global__ void __launch_bounds__(tuning::kThreads, tuning::kMinCtasPerSm) radix_select_kernel(const RadixParams p) {
   if constexpr (C == 1 || NSA_TOPK_HAS_CLUSTERS) radix_select_row<Traits, C>(p);
   else __trap();  // a cluster instance built for a GPU without clusters: never launched
 }
