@@ -486,9 +486,6 @@ cudaError_t launch_spread(const TopKConfig& cfg, const TopKArgs& args, const Wor
   s.p.a = args;
   set_output(s.p.out, cfg, nullptr);
   s.p.sorted = cfg.sorted;
-  // Unsorted output that need not be repeatable: the finish stages the row as the split left it,
-  // with no merge by position (kernel-notes, v6 step 89).
-  s.any_order = !cfg.sorted && !cfg.deterministic;
   s.hist = region<uint32_t>(ws, l.spread_hist);
   s.status = region<uint32_t>(ws, l.spread_status);
   s.bounds = region<uint32_t>(ws, l.spread_bounds);

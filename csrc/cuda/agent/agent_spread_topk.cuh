@@ -29,8 +29,7 @@
 //     flag.
 //  3. finish(): one CTA per row selects the remaining of the candidates by (key, position in the
 //     tie-break's order), merges them into the elements above the bin by position, and writes the
-//     row as the register agent does (sorted on chip when asked). Output in no particular order
-//     (SpreadParams::any_order) takes both lists as they lie, unmerged.
+//     row as the register agent does (sorted on chip when asked).
 // The set and its order follow from keys and positions alone: deterministic, with no cost.
 //
 // Candidates: the bin's members all, when they fit kCandidates (normal rows: a few hundred of
@@ -78,7 +77,6 @@ struct SpreadParams {
                      // (dispatch.cu's length split); -1 when these take every row
   bool claimed;      // the dense split's groups claim their chunks' slots where the members fit (chunks <=
                      // the CTA's threads, for finish()'s one chunk a thread)
-  bool any_order;    // unsorted output that need not be repeatable: finish() stages the row unmerged
 };
 
 template <class Policy, class Traits, bool kLarge>
@@ -615,8 +613,7 @@ struct AgentSpreadTopK {
     }
     __syncthreads();
     uint32_t above_all = 0, members_all = 0;
-    const bool any_order = s.any_order;  // the claimed slots' order serves: no map to position order
-    if (claimed_call && !any_order) {  // a chunk a thread: its counts' prefixes over the row, and its claimed slots
+    if (claimed_call) {  // a chunk a thread: its counts' prefixes over the row, and its claimed slots
       const uint32_t t = threadIdx.x;
       const uint32_t v = t < chunks ? status[t] : 0u;
       const uint32_t slot_above = t < chunks ? s.bounds[(r * s.chunks + t) * 2] : 0u;
@@ -674,56 +671,60 @@ struct AgentSpreadTopK {
       agent.template run<false>();
       return;
     }
-    // The elements above the bin and the candidates with their codes, loaded in the order the split
-    // left them: every load in flight before the first store (they come from L2, a round trip each).
-    // Claimed slots are in no order across chunks (position order within each): an entry's place
-    // in the row's position order is its chunk's prefix plus its offset in the chunk's claimed run
-    // (the chunk is its position's), so that no load waits on a map of the slots.
+    // The elements above the bin, by position, and the candidates with their codes: every load in
+    // flight before the first store (they come from L2, a round trip each).
     uint32_t* const smem = batch_topk_smem + Chunk::kDynamicSmemBytes / sizeof(uint32_t);
     const uint32_t* const above_pos = s.above + r * 2 * kMaxK;
     const uint32_t* const cand_key = s.cand + r * 2 * kCandidates;
     const uint32_t n = min(members_all, kCandidates), remain = k - above_all;
-    const bool claimed = claimed_call && !overflow && !any_order;
+    // Claimed slots: each entry's slot, in the row's position order, written where the entry itself
+    // goes below (kAbovePos, kCandCodes), by the thread that reads it back: a warp a chunk.
+    const bool claimed = claimed_call && !overflow;
+    if (claimed) {
+      __syncthreads();  // the chunks' prefixes and slots
+      for (uint32_t t = threadIdx.x >> 5; t < chunks; t += kThreads / 32) {
+        const uint32_t* const chunk = Chunk::scratch() + 3 * t;
+        const uint32_t a = chunk[0], m = chunk[1], slots = chunk[2];
+        for (uint32_t i = threadIdx.x & 31u; i < a >> 16; i += 32) smem[kAbovePos + (a & 0xffffu) + i] = (slots & 0xffffu) + i;
+        for (uint32_t i = threadIdx.x & 31u; i < m >> 16; i += 32) smem[kCandCodes + (m & 0xffffu) + i] = (slots >> 16) + i;
+      }
+      __syncthreads();
+    }
     uint32_t apos[kAbovePerThread], akey[kAbovePerThread], ckey[kCandidatesPerThread], cpos[kCandidatesPerThread];
+    // Loaded by two copies of the loop, so that the unclaimed one keeps its loads back to back (with
+    // the map's shared loads among them, its rows lost ~2%: kernel-notes, v6 step 44).
+    const auto load = [&](auto above_at, auto cand_at) {
 #pragma unroll
-    for (int j = 0; j < kAbovePerThread; ++j) {
-      const uint32_t i = threadIdx.x + uint32_t(j * kThreads);
-      apos[j] = i < above_all ? above_pos[i] : ~0u;
-      akey[j] = i < above_all && sorted ? above_pos[kMaxK + i] : 0u;
-    }
+      for (int j = 0; j < kAbovePerThread; ++j) {
+        const uint32_t i = threadIdx.x + uint32_t(j * kThreads);
+        apos[j] = i < above_all ? above_pos[above_at(i)] : ~0u;
+        akey[j] = i < above_all && sorted ? above_pos[kMaxK + above_at(i)] : 0u;
+      }
 #pragma unroll
-    for (int j = 0; j < kCandidatesPerThread; ++j) {
-      const uint32_t i = threadIdx.x + uint32_t(j * kThreads);
-      ckey[j] = i < n ? cand_key[i] : 0u;
-      cpos[j] = i < n ? cand_key[kCandidates + i] : 0u;
-    }
-    if (claimed) __syncthreads();  // the chunks' prefixes and slots (the loads in flight)
-    // kind 0: above the bin, 1: a candidate; i: its slot as loaded, position: its row's.
-    const auto place_of = [&](int kind, uint32_t i, uint32_t position) {
-      if (!claimed) return i;
-      const uint32_t* const chunk = Chunk::scratch() + 3 * (position / kCapacity);
-      return (chunk[kind] & 0xffffu) + i - (kind == 0 ? chunk[2] & 0xffffu : chunk[2] >> 16);
+      for (int j = 0; j < kCandidatesPerThread; ++j) {
+        const uint32_t i = threadIdx.x + uint32_t(j * kThreads);
+        ckey[j] = i < n ? cand_key[cand_at(i)] : 0u;
+        cpos[j] = i < n ? cand_key[kCandidates + cand_at(i)] : 0u;
+      }
     };
+    if (claimed)
+      load([&](uint32_t i) { return smem[kAbovePos + i]; }, [&](uint32_t i) { return smem[kCandCodes + i]; });
+    else
+      load([](uint32_t i) { return i; }, [](uint32_t i) { return i; });
 #pragma unroll
     for (int j = 0; j < kAbovePerThread; ++j) {
       const uint32_t i = threadIdx.x + uint32_t(j * kThreads);
       if (i < above_all) {
-        if (any_order) {
-          stage_pos[i] = apos[j];
-        } else {
-          const uint32_t at = place_of(0, i, apos[j]);
-          smem[kAbovePos + at] = apos[j];
-          if (sorted) smem[kAboveKeys + at] = akey[j];
-        }
+        smem[kAbovePos + i] = apos[j];
+        if (sorted) smem[kAboveKeys + i] = akey[j];
       }
     }
 #pragma unroll
     for (int j = 0; j < kCandidatesPerThread; ++j) {
       const uint32_t i = threadIdx.x + uint32_t(j * kThreads);
       if (i < n) {
-        const uint32_t at = place_of(1, i, cpos[j]);
-        smem[kCandKeys + at] = ckey[j];
-        smem[kCandCodes + at] = Fallback::code_of(cpos[j]);
+        smem[kCandKeys + i] = ckey[j];
+        smem[kCandCodes + i] = Fallback::code_of(cpos[j]);
       }
     }
     timeline.mark();  // thread 0's loads landed
@@ -749,43 +750,37 @@ struct AgentSpreadTopK {
     for (int j = 0; j < kCandidatesPerThread; ++j) {
       const uint32_t i = span + uint32_t(j * 32) + lane;
       if (votes[j] >> lane & 1u) {
-        const uint32_t slot = at + uint32_t(__popc(votes[j] & lower)), position = Fallback::pos_of(smem[kCandCodes + i]);
-        if (any_order) {  // after the elements above the bin: the stage is the row
-          stage_pos[above_all + slot] = position;
-        } else {
-          smem[kSelPos + slot] = position;
-          smem[kSelKeys + slot] = smem[kCandKeys + i];
-        }
+        const uint32_t slot = at + uint32_t(__popc(votes[j] & lower));
+        smem[kSelPos + slot] = Fallback::pos_of(smem[kCandCodes + i]);
+        smem[kSelKeys + slot] = smem[kCandKeys + i];
       }
       at += uint32_t(__popc(votes[j]));
     }
     __syncthreads();
     timeline.mark();
-    if (!any_order) {
-      // Merged by position (a merge path): thread t's output slots are [t x per, t x per + per); a
-      // search on that diagonal finds how many of the slots before it the elements above the bin
-      // take, then the thread merges its own.
-      const uint32_t* const above_at = smem + kAbovePos;
-      const uint32_t* const sel_at = smem + kSelPos;
-      const uint32_t per = (k + kThreads - 1) / kThreads, d = min(threadIdx.x * per, k), end = min(d + per, k);
-      uint32_t lo = d > remain ? d - remain : 0u, hi = min(d, above_all);
-      while (lo < hi) {
-        const uint32_t mid = (lo + hi) >> 1;
-        if (above_at[mid] < sel_at[d - 1 - mid]) lo = mid + 1;
-        else hi = mid;
-      }
-      for (uint32_t slot = d, i = lo, j = d - lo; slot < end; ++slot) {
-        const bool above = j >= remain || (i < above_all && above_at[i] < sel_at[j]);
-        const uint32_t to = sorted && kLarge ? k - 1 - slot : slot;
-        if (above) {
-          stage_pos[to] = above_at[i];
-          if (sorted) stage_keys[to] = smem[kAboveKeys + i];
-          ++i;
-        } else {
-          stage_pos[to] = sel_at[j];
-          if (sorted) stage_keys[to] = smem[kSelKeys + j];
-          ++j;
-        }
+    // Merged by position (a merge path): thread t's output slots are [t x per, t x per + per); a
+    // search on that diagonal finds how many of the slots before it the elements above the bin
+    // take, then the thread merges its own.
+    const uint32_t* const above_at = smem + kAbovePos;
+    const uint32_t* const sel_at = smem + kSelPos;
+    const uint32_t per = (k + kThreads - 1) / kThreads, d = min(threadIdx.x * per, k), end = min(d + per, k);
+    uint32_t lo = d > remain ? d - remain : 0u, hi = min(d, above_all);
+    while (lo < hi) {
+      const uint32_t mid = (lo + hi) >> 1;
+      if (above_at[mid] < sel_at[d - 1 - mid]) lo = mid + 1;
+      else hi = mid;
+    }
+    for (uint32_t slot = d, i = lo, j = d - lo; slot < end; ++slot) {
+      const bool above = j >= remain || (i < above_all && above_at[i] < sel_at[j]);
+      const uint32_t to = sorted && kLarge ? k - 1 - slot : slot;
+      if (above) {
+        stage_pos[to] = above_at[i];
+        if (sorted) stage_keys[to] = smem[kAboveKeys + i];
+        ++i;
+      } else {
+        stage_pos[to] = sel_at[j];
+        if (sorted) stage_keys[to] = smem[kSelKeys + j];
+        ++j;
       }
     }
     timeline.mark();
