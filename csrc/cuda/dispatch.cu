@@ -86,7 +86,6 @@ WorkspaceLayout make_layout(Backend backend, const TopKConfig& cfg, const OpRegi
     l.spread_status = take(mul_sat(srows * size_t(chunks), sizeof(uint32_t)));
     l.spread_bounds = take(mul_sat(srows * size_t(chunks), 2 * sizeof(uint32_t)));
     l.spread_cursor = take(mul_sat(srows, sizeof(uint32_t)));
-    l.spread_done = take(mul_sat(srows, sizeof(uint32_t)));
     l.spread_shortlist = take(mul_sat(srows * size_t(chunks), 2 * Agent::kShortlist * sizeof(uint32_t)));
     l.zeroed = at;
     l.spread_lists = take(mul_sat(srows * size_t(chunks), 4 * sizeof(uint32_t)));
@@ -452,11 +451,9 @@ cudaError_t run_register(const TopKConfig& cfg, const PathChoice& choice, const 
   return run_register_policy<RegisterTopKPolicy900, Traits, false>(cfg, args, 1, device, stream);
 }
 
-// The spread path's shared memory per CTA, static and dynamic: the largest, the finish kernel's or
-// the dense split's.
+// The spread path's shared memory per CTA, static and dynamic: the finish kernel's, the largest.
 constexpr size_t spread_smem_bytes() {
-  return sizeof(typename SomeSpreadAgent::TempStorage) +
-         std::max(SomeSpreadAgent::kDynamicSmemBytes, SomeSpreadAgent::kSplitFinishSmemBytes);
+  return sizeof(typename SomeSpreadAgent::TempStorage) + SomeSpreadAgent::kDynamicSmemBytes;
 }
 
 // Whether the spread path can take a call: the register kernel's k and policies, and its finish
@@ -465,10 +462,9 @@ bool spread_fits(int32_t k, const DeviceCaps& caps) {
   return register_fits(k, caps) && size_t(caps.smem_optin) >= spread_smem_bytes();
 }
 
-// The spread path: three launches (count, split, finish), or two in dense grids, whose split
-// finishes its rows, the first as a call's first launch, the others with PDL behind the one before
-// (kernels/spread_topk.cuh). The chunks of a row: as many as its stride holds, at most the
-// workspace's (longer rows are the finishing kernel's alone).
+// The spread path: three launches (count, split, finish), the first as a call's first launch,
+// the others with PDL behind the one before (kernels/spread_topk.cuh). The chunks of a row: as
+// many as its stride holds, at most the workspace's (longer rows are the finish kernel's alone).
 template <class Traits, bool kLarge>
 cudaError_t launch_spread(const TopKConfig& cfg, const TopKArgs& args, const WorkspaceLayout& l, void* ws, int device,
                           cudaStream_t stream, int64_t shorter) {
@@ -477,27 +473,23 @@ cudaError_t launch_spread(const TopKConfig& cfg, const TopKArgs& args, const Wor
   constexpr auto count = spread_topk_kernel<SpreadPolicy, Traits, false, SpreadStage::Count>;  // no tie-break yet
   constexpr auto count_dense = spread_topk_kernel<SpreadPolicy, Traits, false, SpreadStage::Count, true>;
   constexpr auto split = spread_topk_kernel<SpreadPolicy, Traits, kLarge, SpreadStage::Split>;
+  constexpr auto split_dense = spread_topk_kernel<SpreadPolicy, Traits, kLarge, SpreadStage::Split, true>;
   constexpr auto finish = spread_topk_kernel<SpreadPolicy, Traits, kLarge, SpreadStage::Finish>;
-  constexpr auto split_finish = spread_topk_kernel<SpreadPolicy, Traits, kLarge, SpreadStage::SplitFinish>;
   cudaError_t err = allow_smem<count>(device);
   if (err == cudaSuccess) err = allow_smem<count_dense>(device);
   if (err == cudaSuccess) err = allow_smem<split>(device);
+  if (err == cudaSuccess) err = allow_smem<split_dense>(device);
   if (err == cudaSuccess) err = allow_smem<finish>(device);
-  if (err == cudaSuccess) err = allow_smem<split_finish>(device);
   if (err != cudaSuccess) return err;
   SpreadParams s;
   zero(s);
   s.p.a = args;
   set_output(s.p.out, cfg, nullptr);
   s.p.sorted = cfg.sorted;
-  // Unsorted output that need not be repeatable: the finish stages the row as the split left it,
-  // with no merge by position (kernel-notes, v6 step 89).
-  s.any_order = !cfg.sorted && !cfg.deterministic;
   s.hist = region<uint32_t>(ws, l.spread_hist);
   s.status = region<uint32_t>(ws, l.spread_status);
   s.bounds = region<uint32_t>(ws, l.spread_bounds);
   s.cursor = region<uint32_t>(ws, l.spread_cursor);
-  s.done = region<uint32_t>(ws, l.spread_done);
   s.above = region<uint32_t>(ws, l.spread_above);
   s.cand = region<uint32_t>(ws, l.spread_cand);
   s.lists = region<uint4>(ws, l.spread_lists);
@@ -514,19 +506,15 @@ cudaError_t launch_spread(const TopKConfig& cfg, const TopKArgs& args, const Wor
   const bool dense = int64_t(grid.x) * grid.y > 2 * int64_t(device_caps(device).sms);
   // Its chunks claim their slots (no chunk waits for those before it) where finish() takes a chunk
   // a thread, and split their shortlists where those reach the row's bin (the second read of a
-  // grid past L2 from a 16th of the bytes; kernel-notes, v6 step 48). Its split finishes the rows
-  // too, with no finish kernel: a row of one group in its CTA's shared memory, a row of several in
-  // the CTA of its group that ends last (kernel-notes, v6 steps 90 and 91).
+  // grid past L2 from a 16th of the bytes; kernel-notes, v6 step 48).
   s.claimed = dense && grid.x <= unsigned(SpreadPolicy::kThreads);
   err = launch_first(cfg, dense ? count_dense : count, {grid, SpreadPolicy::kThreads, Agent::Chunk::kDynamicSmemBytes, 1},
                      stream, s);
-  if (err == cudaSuccess && dense)
-    return launch_kernel(true, split_finish,
-                         {dim3((grid.x + Agent::kGroup - 1) / Agent::kGroup, grid.y), SpreadPolicy::kThreads,
-                          Agent::kSplitFinishSmemBytes, 1},
-                         stream, s);
   if (err == cudaSuccess)
-    err = launch_kernel(true, split, {grid, SpreadPolicy::kThreads, Agent::Chunk::kDynamicSmemBytes, 1}, stream, s);
+    err = launch_kernel(true, dense ? split_dense : split,
+                        {dense ? dim3((grid.x + Agent::kGroup - 1) / Agent::kGroup, grid.y) : grid,
+                         SpreadPolicy::kThreads, dense ? Agent::kGroupSmemBytes : Agent::Chunk::kDynamicSmemBytes, 1},
+                        stream, s);
   if (err == cudaSuccess)
     err = launch_kernel(true, finish, {dim3(unsigned(args.rows)), SpreadPolicy::kThreads, Agent::kDynamicSmemBytes, 1},
                         stream, s);

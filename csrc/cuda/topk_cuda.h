@@ -17,7 +17,7 @@ namespace nsa::cuda {
 // CTAs with shared-memory caching, Batch the batch kernel (one CTA per row, each score read
 // once), Register the register kernel (one CTA per row holding the row in registers; rows
 // longer than its registers hold take the batch agent in the same kernel) and Spread the spread
-// kernels (a row over a grid of register CTAs, a chunk each, in three kernels or two) and Chunked the
+// kernels (a row over a grid of register CTAs, a chunk each, in three kernels) and Chunked the
 // chunked path (each row cut into chunks that the batch kernel takes as rows, then a top-k of
 // their candidates), for benchmarking and tests. A forced path the device cannot run (Batch,
 // Register, Spread, Chunked: k above the policy's maximum or too little shared memory per CTA;
@@ -90,7 +90,7 @@ OpRegions op_regions(Backend backend, const TopKConfig& cfg, RadixPath path, con
 
 // Where an op's workspace holds each region (byte offsets), sized for its maxima and path. Every
 // region is written before it is read within one call, but for the spread path's histograms,
-// flags, bounds, cursors, counts of ended groups and shortlists, [0, zeroed): zero when the workspace is allocated; all
+// flags, bounds, cursors and shortlists, [0, zeroed): zero when the workspace is allocated; all
 // but the shortlists left zero by every call (agent_spread_topk.cuh; a split CTA reads its
 // chunk's whole shortlist, past the length count() wrote this call). An op whose calls may take
 // the spread path has its regions first, then those of the chunked path (an op whose calls may
@@ -101,7 +101,6 @@ struct WorkspaceLayout {
   size_t spread_status = 0;     // uint32 [rows, chunks]
   size_t spread_bounds = 0;     // uint32 [rows, chunks, 2]
   size_t spread_cursor = 0;     // uint32 [rows]
-  size_t spread_done = 0;       // uint32 [rows]: the dense split's groups of a row that have ended
   size_t spread_shortlist = 0;  // uint32 [rows, chunks, 2, kShortlist]
   size_t spread_lists = 0;      // uint32 [rows, chunks, 4]: each chunk's record
   size_t spread_above = 0;      // uint32 [rows, 2, kMaxK]

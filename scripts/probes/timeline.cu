@@ -158,9 +158,7 @@ int main(int argc, char** argv) {
   if (kernel == 1) printf("(the batch kernel has no marks)\n");
   if (kernel == 4)
     printf("(the spread kernels' marks: CTA c's are chunk c of the first row of blocks in count and split (row 0, or the\n"
-           " last row in a dense split, which takes the rows last first, and its group c of chunks), then row c's finish;\n"
-           " a dense split finishes its rows: a row of one group with the finish's marks from the select after the split's,\n"
-           " a row of several with the finish's in its last group's CTA)\n");
+           " last row in a dense split, which takes the rows last first, and its group c of chunks), then row c's finish)\n");
   if (kernel == 5) printf("(the marks are the second stage's: the top-k over the chunks' candidates)\n");
 
   // Inputs: one set of scores, copied until the copies pass twice the L2 cache; a graph reads

@@ -114,16 +114,12 @@ describeGpu('TopK op', () => {
   });
 
   // A forced path on its shapes (dtype, k, maxLen, stride, kinds, lengths, row starts, operands)
-  // in every output mode, eager and as graph-safe replays (after a first call on zeros). Unsorted
-  // output that need not be repeatable (deterministic off) may come in any order (the spread
-  // finish stages it unmerged: v6 step 89), its set still exact.
+  // in every output mode, eager and as graph-safe replays (after a first call on zeros).
   type ForcedShape = [DType, number, number, number, ScoreKind[], number[], number[]?, Partial<RefOptions>?];
   const FORCED_MODES: Partial<RefOptions>[] = [
     { tieBreak: 'small', deterministic: true },
     { tieBreak: 'large', deterministic: true },
     { tieBreak: 'none' },
-    { tieBreak: 'small' },
-    { tieBreak: 'large' },
     { tieBreak: 'large', sorted: true },
     { tieBreak: 'small', sorted: true },
   ];
@@ -157,10 +153,9 @@ describeGpu('TopK op', () => {
   });
 
   // The spread kernels over grids of more than two CTAs a SM (11 x 74, 12 x 49 and 9 x 62 chunks on a
-  // GPU of 132 SMs or fewer): the dense split, whose chunks claim their slots
+  // GPU of 132 SMs or fewer): the split kernel's dense instance, whose chunks claim their slots
   // from the row's cursor where the members fit the candidates (normal, wideRange), and publish
-  // in order where they overflow (relu, sparse: one key; lowBits: several, the batch agent), and
-  // whose CTA of a row's group that ends last finishes the row (v6 step 91). Its
+  // in order where they overflow (relu, sparse: one key; lowBits: several, the batch agent). Its
   // chunks rank count's shortlists where those reach the row's bin (normal; clipped: a tie of one
   // key that overflows the candidates, in every chunk's list) and load their scores where they do
   // not (hotSpan's hot chunks) or where count wrote none (relu, sparse: lists too short for k).
@@ -177,27 +172,7 @@ describeGpu('TopK op', () => {
     ]);
   });
 
-  // Dense spread grids whose rows hold at most 16 chunks (40 x 16, 24 x 16, 36 x 13 and 60 x 5 on a
-  // GPU of 132 SMs or fewer): each row's chunks are one group, whose split CTA finishes the row
-  // too, from its shared memory (v6 step 90). Members that fit the candidates (normal, wideRange,
-  // hotSpan, clipped: its tie settled among them), overflow them with one key (relu, equal, sparse,
-  // fewDistinct's plateaus) and with several (lowBits: the batch agent after the split); rows
-  // shorter than the stride and starting off a 16-byte boundary; rows finished whole by that CTA:
-  // of at most k, empty, and past the chunks (a stride past maxLen: the batch agent); f32, bf16
-  // and f16.
-  test('rows of one group of chunks finished by their split CTA (path spread)', async () => {
-    const kinds: ScoreKind[] = ['normal', 'relu', 'wideRange', 'lowBits', 'equal', 'sparse', 'hotSpan', 'clipped', 'fewDistinct'];
-    const pick = (rows: number, from: number[]) => Array.from({ length: rows }, (_, r) => from[r % from.length]);
-    await checkForcedPath('spread', [
-      ['f32', 2048, 131072, 131072, kinds, pick(40, [131072, 131071, 98305, 120000, 131072, 65537, 131072, 131072, 9000, 2048, 0])],
-      ['bf16', 512, 131072, 131072, ['normal', 'relu', 'fewDistinct', 'clipped'], pick(24, [131069, 131071, 70001, 511, 131072]),
-        pick(24, [3, 1, 2, 0, 0, 5])],
-      ['f16', 1024, 100000, 100000, ['normal', 'clipped', 'relu'], pick(36, [100000, 99999, 50001, 8192, 1025])],
-      ['f32', 512, 40000, 70000, ['normal', 'relu', 'lowBits'], pick(60, [70000, 39999, 40001, 20000]), pick(60, [0, 3, 5, 1])],
-    ]);
-  });
-
-  // Plateau chunks of dense spread grids (9 x 74 chunks: the dense split on GPUs
+  // Plateau chunks of dense spread grids (9 x 74 chunks: the split kernel's dense instance on GPUs
   // of up to 132 SMs), whose shortlists hold fewer than k over the row: count records their
   // members of the bin below the list, and where that bin is the row's and overflows the
   // candidates, split places the chunk from the record and loads its scores only where some of
@@ -304,7 +279,7 @@ describeGpu('TopK op', () => {
       const op = new TopK({ k: 2048, maxRows: 64, maxLen: 200000, backend: 'radix', tieBreak: 'small', deterministic: true, graphSafe });
       const stream = new Stream();
       for (const [rows, stride] of shapes) {
-        const scores = makeScores('f32', rows, stride, ['normal', 'relu', 'clipped', 'lowBits'], rows + stride);
+        const scores = makeScores('f32', rows, stride, ['normal', 'relu', 'clipped'], rows + stride);
         const lengths = Int32Array.from({ length: rows }, (_, r) => Math.min(stride, [stride, stride - 1, 81921, 81920, 2049, 0][r % 6]));
         const o: RefOptions = { k: 2048, rows, stride, tieBreak: 'small', deterministic: true, lengths };
         const dScores = DeviceBuffer.from(scores), dLengths = DeviceBuffer.from(lengths);

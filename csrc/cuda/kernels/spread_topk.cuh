@@ -1,9 +1,8 @@
 // The spread top-k kernels (agent_spread_topk.cuh), one template per stage: count and split take
-// a CTA per chunk (blockIdx.x) and row (blockIdx.y), finish a CTA per row (one per SM: its shared
-// memory and registers are the largest), and the dense split that finishes its rows (SplitFinish)
-// a CTA per kGroup chunks of a row, sized as finish. Each waits for
-// the kernel before it (PDL: launched early, they wait before touching global memory; a split,
-// before touching count's).
+// a CTA per chunk (blockIdx.x; the dense split, per kGroup chunks) and row (blockIdx.y), finish a
+// CTA per row (one per SM: its shared memory and registers are the largest). Each waits for the
+// kernel before it (PDL: launched early, they wait before touching global memory; split, before
+// touching count's).
 #pragma once
 
 #include "../agent/agent_spread_topk.cuh"
@@ -11,18 +10,15 @@
 
 namespace nsa::cuda {
 
-// SplitFinish: the dense split, whose CTAs finish their rows too (no Finish launch then;
-// kernel-notes, v6 steps 90 and 91).
-enum class SpreadStage { Count, Split, Finish, SplitFinish };
+enum class SpreadStage { Count, Split, Finish };
 
-// The CTAs per SM each stage's registers are bounded for: one for finish and for the dense split,
-// which finishes rows too (their registers and shared memory the largest; the dense split's grid
-// holds a 16th of count's CTAs), three for count (40 registers without spills: a third more of
-// its loads in flight), two for the sparse split. kDense picks count's instance of dense grids,
-// which writes the shortlists (agent_spread_topk.cuh).
+// The CTAs per SM each stage's registers are bounded for: finish one (a CTA per row, the largest),
+// count three (40 registers without spills: a third more of its loads in flight), split two (the
+// dense split's grid holds a 16th of count's CTAs: kernel-notes, v6 step 63). kDense picks the
+// count and split instances of dense grids' claimed slots and shortlists (agent_spread_topk.cuh).
 template <class Policy, SpreadStage kStage, bool kDense>
 constexpr int spread_min_ctas_per_sm() {
-  if constexpr (kStage == SpreadStage::Finish || kStage == SpreadStage::SplitFinish) return 1;
+  if constexpr (kStage == SpreadStage::Finish) return 1;
   else if constexpr (kStage == SpreadStage::Count) return 3;
   else return Policy::kMinCtasPerSm;
 }
@@ -37,13 +33,11 @@ __global__ void __launch_bounds__(Policy::kThreads, spread_min_ctas_per_sm<Polic
   };
   // Probe builds: each CTA's whole life, from its entry (before any wait) to its exit, as the
   // stage's span beside its agent's (scripts/probes/timeline.cu).
-  // SplitFinish's span is Split's: the two never run in one call.
-  const Timeline life(kTimelineMarks - 3 + int(kStage == SpreadStage::SplitFinish ? SpreadStage::Split : kStage));
-  // A split waits where its agent says: its scores are count's input.
-  if constexpr (kStage == SpreadStage::Count || kStage == SpreadStage::Finish) wait();
+  const Timeline life(kTimelineMarks - 3 + int(kStage));
+  if constexpr (kStage != SpreadStage::Split) wait();  // split waits where its agent says: its scores are count's input
   __shared__ typename Agent::TempStorage storage;
   if constexpr (kStage == SpreadStage::Count) Agent::template count<kDense>(storage, s);
-  else if constexpr (kStage == SpreadStage::SplitFinish) Agent::split_grouped(storage, s, wait);
+  else if constexpr (kStage == SpreadStage::Split && kDense) Agent::split_grouped(storage, s, wait);
   else if constexpr (kStage == SpreadStage::Split) Agent::split(storage, s, wait);
   else Agent::finish(storage, s);
 }
