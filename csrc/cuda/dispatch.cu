@@ -453,7 +453,8 @@ cudaError_t run_register(const TopKConfig& cfg, const PathChoice& choice, const 
 
 // The spread path's shared memory per CTA, static and dynamic: the finish kernel's, the largest.
 constexpr size_t spread_smem_bytes() {
-  return sizeof(typename SomeSpreadAgent::TempStorage) + SomeSpreadAgent::kDynamicSmemBytes;
+  return sizeof(typename SomeSpreadAgent::TempStorage) +
+         std::max(SomeSpreadAgent::kDynamicSmemBytes, SomeSpreadAgent::kSplitFinishSmemBytes);
 }
 
 // Whether the spread path can take a call: the register kernel's k and policies, and its finish
@@ -462,9 +463,10 @@ bool spread_fits(int32_t k, const DeviceCaps& caps) {
   return register_fits(k, caps) && size_t(caps.smem_optin) >= spread_smem_bytes();
 }
 
-// The spread path: three launches (count, split, finish), the first as a call's first launch,
-// the others with PDL behind the one before (kernels/spread_topk.cuh). The chunks of a row: as
-// many as its stride holds, at most the workspace's (longer rows are the finish kernel's alone).
+// The spread path: three launches (count, split, finish), or two where the split finishes its
+// rows, the first as a call's first launch, the others with PDL behind the one before
+// (kernels/spread_topk.cuh). The chunks of a row: as many as its stride holds, at most the
+// workspace's (longer rows are the finishing kernel's alone).
 template <class Traits, bool kLarge>
 cudaError_t launch_spread(const TopKConfig& cfg, const TopKArgs& args, const WorkspaceLayout& l, void* ws, int device,
                           cudaStream_t stream, int64_t shorter) {
@@ -475,17 +477,22 @@ cudaError_t launch_spread(const TopKConfig& cfg, const TopKArgs& args, const Wor
   constexpr auto split = spread_topk_kernel<SpreadPolicy, Traits, kLarge, SpreadStage::Split>;
   constexpr auto split_dense = spread_topk_kernel<SpreadPolicy, Traits, kLarge, SpreadStage::Split, true>;
   constexpr auto finish = spread_topk_kernel<SpreadPolicy, Traits, kLarge, SpreadStage::Finish>;
+  constexpr auto split_finish = spread_topk_kernel<SpreadPolicy, Traits, kLarge, SpreadStage::SplitFinish, true>;
   cudaError_t err = allow_smem<count>(device);
   if (err == cudaSuccess) err = allow_smem<count_dense>(device);
   if (err == cudaSuccess) err = allow_smem<split>(device);
   if (err == cudaSuccess) err = allow_smem<split_dense>(device);
   if (err == cudaSuccess) err = allow_smem<finish>(device);
+  if (err == cudaSuccess) err = allow_smem<split_finish>(device);
   if (err != cudaSuccess) return err;
   SpreadParams s;
   zero(s);
   s.p.a = args;
   set_output(s.p.out, cfg, nullptr);
   s.p.sorted = cfg.sorted;
+  // Unsorted output that need not be repeatable: the finish stages the row as the split left it,
+  // with no merge by position (kernel-notes, v6 step 89).
+  s.any_order = !cfg.sorted && !cfg.deterministic;
   s.hist = region<uint32_t>(ws, l.spread_hist);
   s.status = region<uint32_t>(ws, l.spread_status);
   s.bounds = region<uint32_t>(ws, l.spread_bounds);
@@ -507,9 +514,16 @@ cudaError_t launch_spread(const TopKConfig& cfg, const TopKArgs& args, const Wor
   // Its chunks claim their slots (no chunk waits for those before it) where finish() takes a chunk
   // a thread, and split their shortlists where those reach the row's bin (the second read of a
   // grid past L2 from a 16th of the bytes; kernel-notes, v6 step 48).
-  s.claimed = dense && grid.x <= unsigned(SpreadPolicy::kThreads);
+  // Where every row's chunks make one group (rows of up to kGroup chunks), the group's CTA finishes
+  // its row too, from its shared memory: no slots claimed, no finish kernel (kernel-notes, v6 step
+  // 90).
+  const bool split_finishes = dense && grid.x <= Agent::kGroup;
+  s.claimed = dense && !split_finishes && grid.x <= unsigned(SpreadPolicy::kThreads);
   err = launch_first(cfg, dense ? count_dense : count, {grid, SpreadPolicy::kThreads, Agent::Chunk::kDynamicSmemBytes, 1},
                      stream, s);
+  if (err == cudaSuccess && split_finishes)
+    return launch_kernel(true, split_finish,
+                         {dim3(1, grid.y), SpreadPolicy::kThreads, Agent::kSplitFinishSmemBytes, 1}, stream, s);
   if (err == cudaSuccess)
     err = launch_kernel(true, dense ? split_dense : split,
                         {dense ? dim3((grid.x + Agent::kGroup - 1) / Agent::kGroup, grid.y) : grid,

@@ -158,7 +158,8 @@ int main(int argc, char** argv) {
   if (kernel == 1) printf("(the batch kernel has no marks)\n");
   if (kernel == 4)
     printf("(the spread kernels' marks: CTA c's are chunk c of the first row of blocks in count and split (row 0, or the\n"
-           " last row in a dense split, which takes the rows last first, and its group c of chunks), then row c's finish)\n");
+           " last row in a dense split, which takes the rows last first, and its group c of chunks), then row c's finish;\n"
+           " a dense split whose rows are one group each finishes them, its marks the split's then the finish's from the select)\n");
   if (kernel == 5) printf("(the marks are the second stage's: the top-k over the chunks' candidates)\n");
 
   // Inputs: one set of scores, copied until the copies pass twice the L2 cache; a graph reads

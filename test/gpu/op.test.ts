@@ -114,12 +114,16 @@ describeGpu('TopK op', () => {
   });
 
   // A forced path on its shapes (dtype, k, maxLen, stride, kinds, lengths, row starts, operands)
-  // in every output mode, eager and as graph-safe replays (after a first call on zeros).
+  // in every output mode, eager and as graph-safe replays (after a first call on zeros). Unsorted
+  // output that need not be repeatable (deterministic off) may come in any order (the spread
+  // finish stages it unmerged: v6 step 89), its set still exact.
   type ForcedShape = [DType, number, number, number, ScoreKind[], number[], number[]?, Partial<RefOptions>?];
   const FORCED_MODES: Partial<RefOptions>[] = [
     { tieBreak: 'small', deterministic: true },
     { tieBreak: 'large', deterministic: true },
     { tieBreak: 'none' },
+    { tieBreak: 'small' },
+    { tieBreak: 'large' },
     { tieBreak: 'large', sorted: true },
     { tieBreak: 'small', sorted: true },
   ];
@@ -169,6 +173,26 @@ describeGpu('TopK op', () => {
       ['bf16', 512, 400000, 400003, ['normal', 'relu', 'fewDistinct', 'normal', 'hotSpan', 'clipped'],
         [400000, 399999, 200001, 20000, 511, 400000, 131073, 1, 300000, 399998, 65536, 400003], [3, 1, 2, 0, 5, 3, 1, 0, 2, 3, 4, 0]],
       ['f16', 1024, 500000, 500000, ['normal', 'clipped', 'relu'], [500000, 499999, 250001, 8192, 500000, 300000, 1025, 499000, 500000]],
+    ]);
+  });
+
+  // Dense spread grids whose rows hold at most 16 chunks (40 x 16, 24 x 16, 36 x 13 and 60 x 5 on a
+  // GPU of 132 SMs or fewer): each row's chunks are one group, whose split CTA finishes the row
+  // too, from its shared memory (v6 step 90). Members that fit the candidates (normal, wideRange,
+  // hotSpan, clipped: its tie settled among them), overflow them with one key (relu, equal, sparse,
+  // fewDistinct's plateaus) and with several (lowBits: the batch agent after the split); rows
+  // shorter than the stride and starting off a 16-byte boundary; rows finished whole by that CTA:
+  // of at most k, empty, and past the chunks (a stride past maxLen: the batch agent); f32, bf16
+  // and f16.
+  test('rows of one group of chunks finished by their split CTA (path spread)', async () => {
+    const kinds: ScoreKind[] = ['normal', 'relu', 'wideRange', 'lowBits', 'equal', 'sparse', 'hotSpan', 'clipped', 'fewDistinct'];
+    const pick = (rows: number, from: number[]) => Array.from({ length: rows }, (_, r) => from[r % from.length]);
+    await checkForcedPath('spread', [
+      ['f32', 2048, 131072, 131072, kinds, pick(40, [131072, 131071, 98305, 120000, 131072, 65537, 131072, 131072, 9000, 2048, 0])],
+      ['bf16', 512, 131072, 131072, ['normal', 'relu', 'fewDistinct', 'clipped'], pick(24, [131069, 131071, 70001, 511, 131072]),
+        pick(24, [3, 1, 2, 0, 0, 5])],
+      ['f16', 1024, 100000, 100000, ['normal', 'clipped', 'relu'], pick(36, [100000, 99999, 50001, 8192, 1025])],
+      ['f32', 512, 40000, 70000, ['normal', 'relu', 'lowBits'], pick(60, [70000, 39999, 40001, 20000]), pick(60, [0, 3, 5, 1])],
     ]);
   });
 

@@ -29,22 +29,26 @@
 //     flag.
 //  3. finish(): one CTA per row selects the remaining of the candidates by (key, position in the
 //     tie-break's order), merges them into the elements above the bin by position, and writes the
-//     row as the register agent does (sorted on chip when asked).
+//     row as the register agent does (sorted on chip when asked). Output in no particular order
+//     (SpreadParams::any_order) takes both lists as they lie, unmerged.
+//     Dense grids whose rows hold at most kGroup chunks (a row's chunks are one group) skip the
+//     third kernel: the group's CTA finishes its row (split_grouped<true>), its elements above the
+//     bin and candidates put straight into finish()'s shared memory, no slots claimed or published.
 // The set and its order follow from keys and positions alone: deterministic, with no cost.
 //
 // Candidates: the bin's members all, when they fit kCandidates (normal rows: a few hundred of
 // 1M); otherwise the first kCandidates in position order (tie-break large: the last), which serve
 // when the bin holds one key only (plateaus of equal scores: the selected are then the first or
 // last `remain` of its members). A bin that holds more distinct keys than fit, and rows longer
-// than the chunks hold (device lengths past maxLen), take the batch agent in the finish kernel:
-// exact, one CTA reading the row.
+// than the chunks hold (device lengths past maxLen), take the batch agent where the row is
+// finished (the finish kernel, or split_grouped<true>): exact, one CTA reading the row.
 //
 // In a length split (dispatch.cu's run_split) the radix kernel, beside these on a branch of the
-// stream, takes the rows of at most SpreadParams::shorter scores, and all three kernels leave them.
+// stream, takes the rows of at most SpreadParams::shorter scores, and these kernels leave them.
 //
 // Between calls the row histograms, the chunks' flags and the rows' cursors are zero: finish()
-// clears what count() and split() wrote, and the workspace is zeroed when it is allocated
-// (dispatch.cu).
+// (or split_grouped<true>, which writes no flags or cursors) clears what count() and split()
+// wrote, and the workspace is zeroed when it is allocated (dispatch.cu).
 #pragma once
 #include <cstdint>
 
@@ -66,7 +70,8 @@ struct SpreadParams {
                      // bin and of its members
   uint32_t* cursor;  // [rows]: the slots claimed so far, those above the bin in bits 16-31, members in 0-15
   uint32_t* above;   // [rows][2][kMaxK]: positions, then keys, of the elements above the bin, by position
-  uint32_t* cand;    // [rows][2][kCandidates]: keys, then positions, of the kept members, by position
+                     // (claimed slots: each chunk's run by position, the runs in their claims' order)
+  uint32_t* cand;    // [rows][2][kCandidates]: keys, then positions, of the kept members, likewise
   uint4* lists;      // [rows][chunks]: a chunk's record: x its shortlist's lowest bin in bits 16-31 (kBins:
                      // none) and length in 0-15; plateau chunks: y their members of the bin below the
                      // list (0: not a plateau chunk), z and w those members' least and greatest key
@@ -76,7 +81,8 @@ struct SpreadParams {
   int64_t shorter;   // rows at most this long on the device are the radix kernel's, launched beside these
                      // (dispatch.cu's length split); -1 when these take every row
   bool claimed;      // the dense split's groups claim their chunks' slots where the members fit (chunks <=
-                     // the CTA's threads, for finish()'s one chunk a thread)
+                     // the CTA's threads, for finish()'s one chunk a thread; a row of several groups)
+  bool any_order;    // unsorted output that need not be repeatable: finish() stages the row unmerged
 };
 
 template <class Policy, class Traits, bool kLarge>
@@ -114,13 +120,16 @@ struct AgentSpreadTopK {
   static constexpr uint32_t kCandKeys = 0, kCandCodes = kCandidates, kAbovePos = 2 * kCandidates,
                             kAboveKeys = kAbovePos + kMaxK, kSelPos = kAboveKeys + kMaxK, kSelKeys = kSelPos + kMaxK,
                             kFinishWords = kSelKeys + kMaxK;
+  static_assert(kCandCodes == kCandKeys + kCandidates && kAboveKeys == kAbovePos + kMaxK, "Out's halves");
   static constexpr size_t kFinishSmemBytes = Chunk::kDynamicSmemBytes + kFinishWords * sizeof(uint32_t);
   static constexpr size_t kDynamicSmemBytes =
       kFinishSmemBytes > Fallback::kDynamicSmemBytes ? kFinishSmemBytes : Fallback::kDynamicSmemBytes;
+  __device__ static uint32_t* finish_words() { return batch_topk_smem + Chunk::kDynamicSmemBytes / sizeof(uint32_t); }
   // Each kernel's first mark (NSA_TOPK_TIMELINE builds: scripts/probes/timeline.cu), where the CTAs
   // of the grids' first row of blocks share the marks. count: start, end; split: start, the bin,
   // (dense grids: the group's counts,) the counts before the chunks, end; finish: start, the counts,
-  // the loads, the select, the compaction, the merge, the write.
+  // the loads, the select, the compaction, the merge, the write. split_grouped<true>: the split's,
+  // then the select, the compaction, the merge and the write.
   static constexpr int kCountMarks = 0, kSplitMarks = 2, kFinishMarks = 7;
 
   struct SplitStorage {
@@ -140,14 +149,28 @@ struct AgentSpreadTopK {
                 "a group's chunks fit a warp's lanes, their keys the stage");
   // split_grouped()'s shared memory: the register agent's (the group's shortlisted keys in its stage,
   // group_keys(); the row's histogram in its scratch), then their positions (group_positions()).
+  // kFinish (the group's CTA finishes its row): finish()'s, which the split fills, then the keys and
+  // positions.
   static constexpr size_t kGroupSmemBytes = Chunk::kDynamicSmemBytes + kGroup * kShortlist * sizeof(uint32_t);
-  __device__ static uint32_t* group_keys() { return Chunk::stage_positions(); }  // the stage, from its start
-  __device__ static uint32_t* group_positions() { return batch_topk_smem + Chunk::kDynamicSmemBytes / sizeof(uint32_t); }
+  static constexpr size_t kSplitFinishSmemBytes = kFinishSmemBytes + 2 * kGroup * kShortlist * sizeof(uint32_t) >
+                                                          kDynamicSmemBytes
+                                                      ? kFinishSmemBytes + 2 * kGroup * kShortlist * sizeof(uint32_t)
+                                                      : kDynamicSmemBytes;
+  template <bool kFinish>
+  __device__ static uint32_t* group_keys() {
+    return kFinish ? batch_topk_smem + kFinishSmemBytes / sizeof(uint32_t) : Chunk::stage_positions();
+  }
+  template <bool kFinish>
+  __device__ static uint32_t* group_positions() {
+    return kFinish ? group_keys<true>() + kGroup * kShortlist : finish_words();
+  }
   struct GroupStorage {
     uint4 list[kGroup];               // the chunks' records (count()'s)
     uint32_t count[2][kGroup];        // their elements above the bin, their members
     uint32_t first[2][kGroup];        // where those start: slots claimed, or ranks after the look-back's sums
     uint32_t lo[kGroup], hi[kGroup];  // their members' least and greatest key (where they overflow)
+    uint32_t all[2];                  // split_grouped<true>: the row's elements above the bin, its members
+    bool one_key;                     // ... whether its members (where they overflow) hold one key
     uint32_t loaded;                  // bit v: chunk v of the group loads its scores to be counted and written
     uint32_t kept;                    // bit v: a plateau chunk that loads them to write its kept members
   };
@@ -166,15 +189,26 @@ struct AgentSpreadTopK {
   // slots (positions, and keys for sorted output), the members kept as candidates by their ranks
   // among the row's (where they overflow, the first kCandidates in position order; tie-break
   // large: the last).
+  // split_grouped<true> puts them straight into finish()'s shared memory, as finish() would load
+  // them (the candidates' positions as their codes; output in any order: the elements above the
+  // bin into the stage).
   struct Out {
     uint32_t* above;  // [2][kMaxK]: positions, then keys
-    uint32_t* cand;   // [2][kCandidates]: keys, then positions
+    uint32_t* cand;   // [2][kCandidates]: keys, then positions (codes)
     bool keys;
+    bool codes;
     uint32_t skip;    // members before the kept ones
     __device__ Out(const SpreadParams& s, int64_t r, const RowBin& rb)
         : above(s.above + r * 2 * kMaxK),
           cand(s.cand + r * 2 * kCandidates),
           keys(s.p.sorted),
+          codes(false),
+          skip(kLarge && rb.overflow ? rb.members - kCandidates : 0u) {}
+    __device__ Out(const SpreadParams& s, const RowBin& rb)
+        : above(s.any_order ? Chunk::stage_positions() : finish_words() + kAbovePos),
+          cand(finish_words() + kCandKeys),
+          keys(s.p.sorted),
+          codes(true),
           skip(kLarge && rb.overflow ? rb.members - kCandidates : 0u) {}
     // Whether n members ranked from `first` on hold a kept one.
     __device__ bool keeps(uint32_t first, uint32_t n) const { return kLarge ? first + n > skip : first < kCandidates; }
@@ -185,7 +219,7 @@ struct AgentSpreadTopK {
         if (keys) above[kMaxK + at] = x;
       } else if (kLarge ? at >= skip : at < kCandidates) {
         cand[at - skip] = x;
-        cand[kCandidates + at - skip] = position;
+        cand[kCandidates + at - skip] = codes ? Fallback::code_of(position) : position;
       }
     }
   };
@@ -338,18 +372,29 @@ struct AgentSpreadTopK {
   // whose members are kept) load their scores, one after another over the whole CTA: counted, then
   // loaded again to be written (kernel-notes, v6 step 63). Strided groups spread a run of such chunks
   // (a row's top-k in a few consecutive chunks) over the row's CTAs (v6 step 69).
-  template <class Wait>
+  // kFinish: every row's chunks make one group (the launch's rows hold at most kGroup chunks), and
+  // its CTA finishes the row too, as finish() would, from what the split leaves in shared memory: no
+  // slots claimed or published, no finish kernel (v6 step 90).
+  template <bool kFinish, class Wait>
   __device__ static void split_grouped(TempStorage& ts, const SpreadParams& s, Wait wait_for_count) {
     const int64_t r = int64_t(gridDim.y) - 1 - int64_t(blockIdx.y);
     wait_for_count();
     Window w;
-    if (!own(s, r, w) || !spread(w.length, s)) return;
+    if (!own(s, r, w)) return;
+    if (!spread(w.length, s)) {
+      if constexpr (kFinish) finish_whole(ts, s, r, w);
+      return;
+    }
     const unsigned chunks = unsigned((w.length + kCapacity - 1) / kCapacity), ctas = (chunks + kGroup - 1) / kGroup;
+    if (kFinish && ctas > 1) {  // never launched so (launch_spread), but exact if it were
+      by_batch_agent(ts, s, r);
+      return;
+    }
     if (blockIdx.x >= ctas) return;
     const unsigned c0 = blockIdx.x * kGroup, warp = threadIdx.x >> 5, lane = threadIdx.x & 31u;
     // Strided where the slots may be claimed; a row whose bin overflows (known after row_bin) takes
     // consecutive chunks again. The claim waits for no other CTA, the look-back for those before.
-    bool strided = s.claimed;
+    bool strided = !kFinish && s.claimed;
     unsigned g = 0;
     const auto chunk_of = [&](unsigned v) { return strided ? blockIdx.x + v * ctas : c0 + v; };
     Timeline timeline(kSplitMarks);
@@ -358,8 +403,8 @@ struct AgentSpreadTopK {
     GroupStorage& gs = ts.c.group;
     // The chunks' records and their shortlists' keys (a warp's chunk's to its part of the stage) in
     // flight beside the row's histogram.
-    uint32_t* const keys = group_keys() + warp * kShortlist;
-    uint32_t* const positions = group_positions() + warp * kShortlist;
+    uint32_t* const keys = group_keys<kFinish>() + warp * kShortlist;
+    uint32_t* const positions = group_positions<kFinish>() + warp * kShortlist;
     const auto copy_group = [&] {
       g = strided ? (chunks - blockIdx.x + ctas - 1) / ctas : min(kGroup, chunks - c0);
       if (threadIdx.x < g) copy_async(&gs.list[threadIdx.x], s.lists + r * s.chunks + chunk_of(threadIdx.x));
@@ -382,6 +427,7 @@ struct AgentSpreadTopK {
     }
     wait_async();
     __syncthreads();
+    if constexpr (kFinish) clear_row_hist(s, r);  // in the scratch now; zero for the next call
     const RowBin rb = row_bin(ts, s);
     if (strided && rb.overflow) {  // the look-back's consecutive chunks (the first copies landed)
       strided = false;
@@ -469,18 +515,28 @@ struct AgentSpreadTopK {
           s.bounds[(r * s.chunks + c) * 2] = first_above;
           s.bounds[(r * s.chunks + c) * 2 + 1] = first_member;
         }
-      } else if (lane < g) {
+      } else if (!kFinish && lane < g) {
         publish(s, r, c0 + lane, rb.overflow, gs.lo[lane], gs.hi[lane], above, members);
       }
       if (lane < g) {
         gs.first[0][lane] = first_above;
         gs.first[1][lane] = first_member;
       }
+      if (kFinish) {  // the row's counts, and whether its members hold one key (where they overflow)
+        const bool with = lane < g && members;
+        const uint32_t lo = __reduce_min_sync(0xffffffffu, with ? gs.lo[lane] : ~0u);
+        const uint32_t hi = __reduce_max_sync(0xffffffffu, with ? gs.hi[lane] : 0u);
+        if (lane == 0) {
+          gs.all[0] = total_above;
+          gs.all[1] = total_members;
+          gs.one_key = lo == hi;
+        }
+      }
     }
-    if (!claim) look_back<true>(ss, s, r, c0, rb.overflow, ts.c.chunk.select.bucket.bin);
+    if (!kFinish && !claim) look_back<true>(ss, s, r, c0, rb.overflow, ts.c.chunk.select.bucket.bin);
     __syncthreads();
     timeline.mark();
-    const Out out(s, r, rb);
+    const Out out = kFinish ? Out(s, rb) : Out(s, r, rb);
     if (listed) {
       const uint32_t c = chunk_of(warp), origin = c * kCapacity, lower = (1u << lane) - 1u;
       uint32_t at_above = gs.first[0][warp] + ss.before[0], at_member = gs.first[1][warp] + ss.before[1];
@@ -515,6 +571,16 @@ struct AgentSpreadTopK {
       __syncthreads();  // the next chunk's scans
     }
     timeline.mark();
+    if constexpr (kFinish) {
+      const uint32_t above_all = gs.all[0], members_all = gs.all[1];
+      const bool one_key = gs.one_key;
+      __syncthreads();  // gs is finish()'s storage too
+      if (rb.overflow && !one_key) {  // more distinct keys in the bin than the candidates hold
+        by_batch_agent(ts, s, r);
+        return;
+      }
+      finish_staged(ts, s, r, w, above_all, members_all, timeline);
+    }
   }
 
   // The CTA's ranks, in position order, of the thread's elements of each kind (mask[kind]: bits
@@ -578,27 +644,12 @@ struct AgentSpreadTopK {
     const bool claimed_call = s.claimed;  // the split's chunks claimed their slots (where the members fit)
     Window w;
     if (!own(s, r, w)) return;
-    const uint32_t k = uint32_t(s.p.out.k);
-    const typename Traits::Bits* const row = row_window<Traits>(s.p.a, r, w);
-    const bool sorted = s.p.sorted;
-    uint32_t* const stage_pos = Chunk::stage_positions();
-    uint32_t* const stage_keys = Chunk::stage_keys();
-    const typename Write::Stage stage{stage_pos, stage_keys, reinterpret_cast<typename Write::SortStorage*>(Chunk::scratch())};
     if (!spread(w.length, s)) {
-      if (w.length > int64_t(k)) {  // longer than the chunks hold
-        Fallback agent(ts.batch, s.p, r);
-        agent.template run<false>();
-        return;
-      }
-      const uint32_t m = uint32_t(w.length);  // every element, by position
-      for (uint32_t i = threadIdx.x; i < m; i += kThreads) {
-        const uint32_t slot = sorted && kLarge ? m - 1 - i : i;
-        stage_pos[slot] = i;
-        if (sorted) stage_keys[slot] = Traits::key(row[i]);
-      }
-      Write::run(s.p.a, s.p.out, sorted, r, row, m, stage);
+      finish_whole(ts, s, r, w);
       return;
     }
+    const bool sorted = s.p.sorted;
+    uint32_t* const stage_pos = Chunk::stage_positions();
     Timeline timeline(kFinishMarks);
     timeline.mark();
     FinishStorage& fs = ts.finish;
@@ -613,7 +664,8 @@ struct AgentSpreadTopK {
     }
     __syncthreads();
     uint32_t above_all = 0, members_all = 0;
-    if (claimed_call) {  // a chunk a thread: its counts' prefixes over the row, and its claimed slots
+    const bool any_order = s.any_order;  // the claimed slots' order serves: no map to position order
+    if (claimed_call && !any_order) {  // a chunk a thread: its counts' prefixes over the row, and its claimed slots
       const uint32_t t = threadIdx.x;
       const uint32_t v = t < chunks ? status[t] : 0u;
       const uint32_t slot_above = t < chunks ? s.bounds[(r * s.chunks + t) * 2] : 0u;
@@ -662,72 +714,103 @@ struct AgentSpreadTopK {
     }
     const bool one_key = fs.lo == fs.hi;
     for (uint32_t t = threadIdx.x; t < chunks; t += kThreads) status[t] = 0;
-    for (int b = threadIdx.x; b < Bins::kBins; b += kThreads) s.hist[r * Bins::kBins + b] = 0;
+    clear_row_hist(s, r);
     if (threadIdx.x == 0) s.cursor[r] = 0;
     timeline.mark();
     if (overflow && !one_key) {  // more distinct keys in the bin than the candidates hold
       __syncthreads();  // fs is the batch agent's storage too
-      Fallback agent(ts.batch, s.p, r);
-      agent.template run<false>();
+      by_batch_agent(ts, s, r);
       return;
     }
-    // The elements above the bin, by position, and the candidates with their codes: every load in
-    // flight before the first store (they come from L2, a round trip each).
-    uint32_t* const smem = batch_topk_smem + Chunk::kDynamicSmemBytes / sizeof(uint32_t);
+    // The elements above the bin and the candidates with their codes, loaded in the order the split
+    // left them: every load in flight before the first store (they come from L2, a round trip each).
+    // Claimed slots are in no order across chunks (position order within each): an entry's place
+    // in the row's position order is its chunk's prefix plus its offset in the chunk's claimed run
+    // (the chunk is its position's), so that no load waits on a map of the slots.
+    uint32_t* const smem = finish_words();
     const uint32_t* const above_pos = s.above + r * 2 * kMaxK;
     const uint32_t* const cand_key = s.cand + r * 2 * kCandidates;
-    const uint32_t n = min(members_all, kCandidates), remain = k - above_all;
-    // Claimed slots: each entry's slot, in the row's position order, written where the entry itself
-    // goes below (kAbovePos, kCandCodes), by the thread that reads it back: a warp a chunk.
-    const bool claimed = claimed_call && !overflow;
-    if (claimed) {
-      __syncthreads();  // the chunks' prefixes and slots
-      for (uint32_t t = threadIdx.x >> 5; t < chunks; t += kThreads / 32) {
-        const uint32_t* const chunk = Chunk::scratch() + 3 * t;
-        const uint32_t a = chunk[0], m = chunk[1], slots = chunk[2];
-        for (uint32_t i = threadIdx.x & 31u; i < a >> 16; i += 32) smem[kAbovePos + (a & 0xffffu) + i] = (slots & 0xffffu) + i;
-        for (uint32_t i = threadIdx.x & 31u; i < m >> 16; i += 32) smem[kCandCodes + (m & 0xffffu) + i] = (slots >> 16) + i;
-      }
-      __syncthreads();
-    }
+    const uint32_t n = min(members_all, kCandidates);
+    const bool claimed = claimed_call && !overflow && !any_order;
     uint32_t apos[kAbovePerThread], akey[kAbovePerThread], ckey[kCandidatesPerThread], cpos[kCandidatesPerThread];
-    // Loaded by two copies of the loop, so that the unclaimed one keeps its loads back to back (with
-    // the map's shared loads among them, its rows lost ~2%: kernel-notes, v6 step 44).
-    const auto load = [&](auto above_at, auto cand_at) {
 #pragma unroll
-      for (int j = 0; j < kAbovePerThread; ++j) {
-        const uint32_t i = threadIdx.x + uint32_t(j * kThreads);
-        apos[j] = i < above_all ? above_pos[above_at(i)] : ~0u;
-        akey[j] = i < above_all && sorted ? above_pos[kMaxK + above_at(i)] : 0u;
-      }
+    for (int j = 0; j < kAbovePerThread; ++j) {
+      const uint32_t i = threadIdx.x + uint32_t(j * kThreads);
+      apos[j] = i < above_all ? above_pos[i] : ~0u;
+      akey[j] = i < above_all && sorted ? above_pos[kMaxK + i] : 0u;
+    }
 #pragma unroll
-      for (int j = 0; j < kCandidatesPerThread; ++j) {
-        const uint32_t i = threadIdx.x + uint32_t(j * kThreads);
-        ckey[j] = i < n ? cand_key[cand_at(i)] : 0u;
-        cpos[j] = i < n ? cand_key[kCandidates + cand_at(i)] : 0u;
-      }
+    for (int j = 0; j < kCandidatesPerThread; ++j) {
+      const uint32_t i = threadIdx.x + uint32_t(j * kThreads);
+      ckey[j] = i < n ? cand_key[i] : 0u;
+      cpos[j] = i < n ? cand_key[kCandidates + i] : 0u;
+    }
+    if (claimed) __syncthreads();  // the chunks' prefixes and slots (the loads in flight)
+    // kind 0: above the bin, 1: a candidate; i: its slot as loaded, position: its row's.
+    const auto place_of = [&](int kind, uint32_t i, uint32_t position) {
+      if (!claimed) return i;
+      const uint32_t* const chunk = Chunk::scratch() + 3 * (position / kCapacity);
+      return (chunk[kind] & 0xffffu) + i - (kind == 0 ? chunk[2] & 0xffffu : chunk[2] >> 16);
     };
-    if (claimed)
-      load([&](uint32_t i) { return smem[kAbovePos + i]; }, [&](uint32_t i) { return smem[kCandCodes + i]; });
-    else
-      load([](uint32_t i) { return i; }, [](uint32_t i) { return i; });
 #pragma unroll
     for (int j = 0; j < kAbovePerThread; ++j) {
       const uint32_t i = threadIdx.x + uint32_t(j * kThreads);
       if (i < above_all) {
-        smem[kAbovePos + i] = apos[j];
-        if (sorted) smem[kAboveKeys + i] = akey[j];
+        if (any_order) {
+          stage_pos[i] = apos[j];
+        } else {
+          const uint32_t at = place_of(0, i, apos[j]);
+          smem[kAbovePos + at] = apos[j];
+          if (sorted) smem[kAboveKeys + at] = akey[j];
+        }
       }
     }
 #pragma unroll
     for (int j = 0; j < kCandidatesPerThread; ++j) {
       const uint32_t i = threadIdx.x + uint32_t(j * kThreads);
       if (i < n) {
-        smem[kCandKeys + i] = ckey[j];
-        smem[kCandCodes + i] = Fallback::code_of(cpos[j]);
+        const uint32_t at = place_of(1, i, cpos[j]);
+        smem[kCandKeys + at] = ckey[j];
+        smem[kCandCodes + at] = Fallback::code_of(cpos[j]);
       }
     }
     timeline.mark();  // thread 0's loads landed
+    finish_staged(ts, s, r, w, above_all, members_all, timeline);
+  }
+
+  // finish() of a row the spread kernels leave whole: longer than their chunks hold (the batch
+  // agent), or of at most k scores (every one).
+  __device__ static void finish_whole(TempStorage& ts, const SpreadParams& s, int64_t r, const Window& w) {
+    const bool sorted = s.p.sorted;
+    if (w.length > int64_t(s.p.out.k)) {
+      by_batch_agent(ts, s, r);
+      return;
+    }
+    const typename Traits::Bits* const row = row_window<Traits>(s.p.a, r, w);
+    const uint32_t m = uint32_t(w.length);  // every element, by position
+    uint32_t* const stage_pos = Chunk::stage_positions();
+    uint32_t* const stage_keys = Chunk::stage_keys();
+    for (uint32_t i = threadIdx.x; i < m; i += kThreads) {
+      const uint32_t slot = sorted && kLarge ? m - 1 - i : i;
+      stage_pos[slot] = i;
+      if (sorted) stage_keys[slot] = Traits::key(row[i]);
+    }
+    Write::run(s.p.a, s.p.out, sorted, r, row, m, write_stage());
+  }
+
+  // finish()'s select, compaction, merge and write, from the row's above_all elements above the bin
+  // and its candidates in shared memory, where finish() loads them (finish_words(): kAbovePos and
+  // kAboveKeys, kCandKeys and kCandCodes; output in any order: the elements above the bin in the
+  // stage). members_all: the row's members of the bin. Every thread must call.
+  __device__ static void finish_staged(TempStorage& ts, const SpreadParams& s, int64_t r, const Window& w,
+                                       uint32_t above_all, uint32_t members_all, Timeline& timeline) {
+    FinishStorage& fs = ts.finish;
+    const uint32_t k = uint32_t(s.p.out.k);
+    const uint32_t n = min(members_all, kCandidates), remain = k - above_all;
+    const bool sorted = s.p.sorted, any_order = s.any_order;
+    uint32_t* const smem = finish_words();
+    uint32_t* const stage_pos = Chunk::stage_positions();
+    uint32_t* const stage_keys = Chunk::stage_keys();
     // The remain greatest candidates by (key, code): all of them when the bin holds just those.
     const Threshold t = members_all == remain ? Threshold{0u, 0u}
                                                : Select::select(fs.select, smem + kCandKeys, smem + kCandCodes, n, remain,
@@ -750,41 +833,47 @@ struct AgentSpreadTopK {
     for (int j = 0; j < kCandidatesPerThread; ++j) {
       const uint32_t i = span + uint32_t(j * 32) + lane;
       if (votes[j] >> lane & 1u) {
-        const uint32_t slot = at + uint32_t(__popc(votes[j] & lower));
-        smem[kSelPos + slot] = Fallback::pos_of(smem[kCandCodes + i]);
-        smem[kSelKeys + slot] = smem[kCandKeys + i];
+        const uint32_t slot = at + uint32_t(__popc(votes[j] & lower)), position = Fallback::pos_of(smem[kCandCodes + i]);
+        if (any_order) {  // after the elements above the bin: the stage is the row
+          stage_pos[above_all + slot] = position;
+        } else {
+          smem[kSelPos + slot] = position;
+          smem[kSelKeys + slot] = smem[kCandKeys + i];
+        }
       }
       at += uint32_t(__popc(votes[j]));
     }
     __syncthreads();
     timeline.mark();
-    // Merged by position (a merge path): thread t's output slots are [t x per, t x per + per); a
-    // search on that diagonal finds how many of the slots before it the elements above the bin
-    // take, then the thread merges its own.
-    const uint32_t* const above_at = smem + kAbovePos;
-    const uint32_t* const sel_at = smem + kSelPos;
-    const uint32_t per = (k + kThreads - 1) / kThreads, d = min(threadIdx.x * per, k), end = min(d + per, k);
-    uint32_t lo = d > remain ? d - remain : 0u, hi = min(d, above_all);
-    while (lo < hi) {
-      const uint32_t mid = (lo + hi) >> 1;
-      if (above_at[mid] < sel_at[d - 1 - mid]) lo = mid + 1;
-      else hi = mid;
-    }
-    for (uint32_t slot = d, i = lo, j = d - lo; slot < end; ++slot) {
-      const bool above = j >= remain || (i < above_all && above_at[i] < sel_at[j]);
-      const uint32_t to = sorted && kLarge ? k - 1 - slot : slot;
-      if (above) {
-        stage_pos[to] = above_at[i];
-        if (sorted) stage_keys[to] = smem[kAboveKeys + i];
-        ++i;
-      } else {
-        stage_pos[to] = sel_at[j];
-        if (sorted) stage_keys[to] = smem[kSelKeys + j];
-        ++j;
+    if (!any_order) {
+      // Merged by position (a merge path): thread t's output slots are [t x per, t x per + per); a
+      // search on that diagonal finds how many of the slots before it the elements above the bin
+      // take, then the thread merges its own.
+      const uint32_t* const above_at = smem + kAbovePos;
+      const uint32_t* const sel_at = smem + kSelPos;
+      const uint32_t per = (k + kThreads - 1) / kThreads, d = min(threadIdx.x * per, k), end = min(d + per, k);
+      uint32_t lo = d > remain ? d - remain : 0u, hi = min(d, above_all);
+      while (lo < hi) {
+        const uint32_t mid = (lo + hi) >> 1;
+        if (above_at[mid] < sel_at[d - 1 - mid]) lo = mid + 1;
+        else hi = mid;
+      }
+      for (uint32_t slot = d, i = lo, j = d - lo; slot < end; ++slot) {
+        const bool above = j >= remain || (i < above_all && above_at[i] < sel_at[j]);
+        const uint32_t to = sorted && kLarge ? k - 1 - slot : slot;
+        if (above) {
+          stage_pos[to] = above_at[i];
+          if (sorted) stage_keys[to] = smem[kAboveKeys + i];
+          ++i;
+        } else {
+          stage_pos[to] = sel_at[j];
+          if (sorted) stage_keys[to] = smem[kSelKeys + j];
+          ++j;
+        }
       }
     }
     timeline.mark();
-    Write::run(s.p.a, s.p.out, sorted, r, row, k, stage);
+    Write::run(s.p.a, s.p.out, sorted, r, row_window<Traits>(s.p.a, r, w), k, write_stage());
     timeline.mark();
   }
 
@@ -860,6 +949,24 @@ struct AgentSpreadTopK {
     for (int j = 0; j < kHistVectors; ++j) part[j] = row_hist[threadIdx.x + j * kThreads];
 #pragma unroll
     for (int j = 0; j < kHistVectors; ++j) reinterpret_cast<uint4*>(Chunk::scratch())[threadIdx.x + j * kThreads] = part[j];
+  }
+
+  // Row r whole by the batch agent, one CTA reading the row (the finishes' fallback).
+  __device__ static void by_batch_agent(TempStorage& ts, const SpreadParams& s, int64_t r) {
+    Fallback agent(ts.batch, s.p, r);
+    agent.template run<false>();
+  }
+
+  // The stage as BlockStageWrite takes it: the register agent's, its scratch for the sort.
+  __device__ static typename Write::Stage write_stage() {
+    return {Chunk::stage_positions(), Chunk::stage_keys(), reinterpret_cast<typename Write::SortStorage*>(Chunk::scratch())};
+  }
+
+  // Row r's histogram zeroed for the next call, after its last reader.
+  __device__ static void clear_row_hist(const SpreadParams& s, int64_t r) {
+#pragma unroll
+    for (int j = 0; j < kHistVectors; ++j)
+      reinterpret_cast<uint4*>(s.hist + r * Bins::kBins)[threadIdx.x + j * kThreads] = make_uint4(0u, 0u, 0u, 0u);
   }
 
   // split(): the k-th's bin, from the row's histogram in the scratch (landed, then a barrier). Every

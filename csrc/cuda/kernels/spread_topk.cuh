@@ -1,8 +1,9 @@
 // The spread top-k kernels (agent_spread_topk.cuh), one template per stage: count and split take
 // a CTA per chunk (blockIdx.x; the dense split, per kGroup chunks) and row (blockIdx.y), finish a
-// CTA per row (one per SM: its shared memory and registers are the largest). Each waits for the
-// kernel before it (PDL: launched early, they wait before touching global memory; split, before
-// touching count's).
+// CTA per row (one per SM: its shared memory and registers are the largest), and the dense split
+// that finishes its rows (SplitFinish) a CTA per row's one group, sized as finish. Each waits for
+// the kernel before it (PDL: launched early, they wait before touching global memory; a split,
+// before touching count's).
 #pragma once
 
 #include "../agent/agent_spread_topk.cuh"
@@ -10,7 +11,9 @@
 
 namespace nsa::cuda {
 
-enum class SpreadStage { Count, Split, Finish };
+// SplitFinish: the dense split whose CTA finishes its row too, where every row's chunks make one
+// group (no Finish launch then; kernel-notes, v6 step 90).
+enum class SpreadStage { Count, Split, Finish, SplitFinish };
 
 // The CTAs per SM each stage's registers are bounded for: finish one (a CTA per row, the largest),
 // count three (40 registers without spills: a third more of its loads in flight), split two (the
@@ -18,7 +21,7 @@ enum class SpreadStage { Count, Split, Finish };
 // count and split instances of dense grids' claimed slots and shortlists (agent_spread_topk.cuh).
 template <class Policy, SpreadStage kStage, bool kDense>
 constexpr int spread_min_ctas_per_sm() {
-  if constexpr (kStage == SpreadStage::Finish) return 1;
+  if constexpr (kStage == SpreadStage::Finish || kStage == SpreadStage::SplitFinish) return 1;
   else if constexpr (kStage == SpreadStage::Count) return 3;
   else return Policy::kMinCtasPerSm;
 }
@@ -33,11 +36,14 @@ __global__ void __launch_bounds__(Policy::kThreads, spread_min_ctas_per_sm<Polic
   };
   // Probe builds: each CTA's whole life, from its entry (before any wait) to its exit, as the
   // stage's span beside its agent's (scripts/probes/timeline.cu).
-  const Timeline life(kTimelineMarks - 3 + int(kStage));
-  if constexpr (kStage != SpreadStage::Split) wait();  // split waits where its agent says: its scores are count's input
+  // SplitFinish's span is Split's: the two never run in one call.
+  const Timeline life(kTimelineMarks - 3 + int(kStage == SpreadStage::SplitFinish ? SpreadStage::Split : kStage));
+  // A split waits where its agent says: its scores are count's input.
+  if constexpr (kStage == SpreadStage::Count || kStage == SpreadStage::Finish) wait();
   __shared__ typename Agent::TempStorage storage;
   if constexpr (kStage == SpreadStage::Count) Agent::template count<kDense>(storage, s);
-  else if constexpr (kStage == SpreadStage::Split && kDense) Agent::split_grouped(storage, s, wait);
+  else if constexpr (kStage == SpreadStage::SplitFinish) Agent::template split_grouped<true>(storage, s, wait);
+  else if constexpr (kStage == SpreadStage::Split && kDense) Agent::template split_grouped<false>(storage, s, wait);
   else if constexpr (kStage == SpreadStage::Split) Agent::split(storage, s, wait);
   else Agent::finish(storage, s);
 }
